@@ -1,0 +1,10 @@
+/* The elements of the rtcbridge plugin. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_ELEMENT_REGISTER_DECLARE (webrtcpublish);
+
+G_END_DECLS

@@ -1,0 +1,103 @@
+/* RtcHttpServer: the embedded HTTP server, one per address:port per process,
+ * shared by every element that uses it.
+ *
+ * It serves the viewer pages (/, /view/<name>, /static/...), the stream list
+ * (/streams.json), and routes /<prefix>/<name>[/<rest>] (e.g. /whep/live/<id>)
+ * to the HttpEndpoint registered for that prefix and stream name.
+ *
+ * Every request body is capped (max_body_size): a larger one is answered
+ * 413 without being kept in memory.
+ *
+ * Threading: libsoup runs on the server's own thread (its own GMainContext).
+ * Endpoints are called on that thread and must not block; to answer later
+ * they pause the message and finish it through invoke(). add/remove of
+ * endpoints may be called from any thread; remove_endpoint() returns only
+ * when no request is using the endpoint any more.
+ * Locks: `registry_lock` (process-wide) then `lock_` (per server).
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace rtc {
+
+class HttpEndpoint {
+public:
+  virtual ~HttpEndpoint () = default;
+  /* A request for /<prefix>/<name><rest>; @rest is "" or "/..." . @body is
+   * the request body (may be empty). Server thread. */
+  virtual void handle_request (SoupServerMessage *msg, const std::string &method,
+                               const std::string &rest, GBytes *body) = 0;
+  /* Adds this stream's members to the /streams.json entry. Server thread. */
+  virtual void describe (JsonBuilder *builder) = 0;
+};
+
+class HttpServer {
+public:
+  static constexpr gsize DEFAULT_MAX_BODY_SIZE = 64 * 1024;
+
+  /* The server for @address:@port, started if needed. @port 0 always makes a
+   * new server on a free port. Returns nullptr with @error on failure (e.g.
+   * the port is in use). */
+  static std::shared_ptr<HttpServer> acquire (const std::string &address, guint port,
+                                              std::string &error);
+  ~HttpServer ();
+  HttpServer (const HttpServer &) = delete;
+  HttpServer &operator= (const HttpServer &) = delete;
+
+  const std::string &address () const { return address_; }
+  guint port () const { return port_; }
+  /* "http://127.0.0.1:8080" (IPv6 in brackets). */
+  std::string base_url () const;
+
+  /* Registers @endpoint for /<prefix>/<name>. False with @error when the
+   * name is taken or invalid. */
+  bool add_endpoint (const std::string &prefix, const std::string &name, HttpEndpoint *endpoint,
+                     std::string &error);
+  void remove_endpoint (const std::string &prefix, const std::string &name);
+
+  /* Runs @fn on the server thread, later. */
+  void invoke (std::function<void ()> fn);
+  /* Runs @fn on the server thread and waits for it (never call it from the
+   * server thread: there it runs @fn at once). */
+  void invoke_sync (std::function<void ()> fn);
+  GMainContext *context () const { return context_; }
+
+  static bool valid_stream_name (const std::string &name);
+
+private:
+  HttpServer (std::string address, guint port);
+  bool start (std::string &error);
+  static gpointer thread_main (gpointer data);
+  static void early_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                             gpointer data);
+  static void handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                       gpointer data);
+  void serve_static (SoupServerMessage *msg, const std::string &file);
+  void serve_streams (SoupServerMessage *msg);
+
+  std::string address_;
+  guint port_;
+  std::string key_;
+  GMainContext *context_ = nullptr;
+  GMainLoop *loop_ = nullptr;
+  GThread *thread_ = nullptr;
+  SoupServer *server_ = nullptr; /* server thread only after start */
+  gsize max_body_size_ = DEFAULT_MAX_BODY_SIZE;
+
+  std::mutex lock_; /* guards endpoints_ */
+  std::map<std::pair<std::string, std::string>, HttpEndpoint *> endpoints_;
+};
+
+/* Helpers for endpoints (server thread). */
+void http_respond (SoupServerMessage *msg, guint status, const std::string &content_type,
+                   const std::string &body);
+void http_respond_text (SoupServerMessage *msg, guint status, const std::string &text);
+
+} // namespace rtc

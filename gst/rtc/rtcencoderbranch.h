@@ -1,0 +1,81 @@
+/* RtcEncoderBranch: one encoded stream of one input, shared by every viewer
+ * that receives that codec ("encode once").
+ *
+ *   input tee ─▶ queue ─▶ [videoconvert ! capsfilter ! encoder] ─▶ [parser] ─▶ capsfilter ─▶ tee
+ *                                                                    viewers' paths hang off ──┘
+ *
+ * For encoded input the encoder part is absent: the stream is parsed and
+ * shared as is, never re-encoded.
+ *
+ * Keyframe requests from viewers (PLI/FIR become upstream force-key-unit
+ * events) are rate-limited here: at most one per min_keyframe_interval;
+ * requests inside the interval are merged into one sent when it ends, so a
+ * joining viewer always gets a keyframe after it asked.
+ *
+ * Threading: built, linked and destroyed on the owning element's control
+ * thread. The probes run on streaming threads and touch only the atomic
+ * keyframe state.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "rtccodecs.h"
+
+namespace rtc {
+
+class EncoderBranch {
+public:
+  struct Config {
+    std::string encoder_factory; /* for raw input */
+    guint bitrate_bps = 0;
+    guint keyframe_interval_frames = 60;
+    GstClockTime min_keyframe_interval = 250 * GST_MSECOND;
+  };
+
+  /* Builds the branch inside @bin, fed by a new request pad of @input_tee.
+   * Returns nullptr and sets @error when an element is missing. */
+  static std::unique_ptr<EncoderBranch> create (GstBin *bin, GstElement *input_tee,
+                                                const Codec &codec, const InputFormat &input,
+                                                const Config &config, std::string &error);
+  ~EncoderBranch ();
+  EncoderBranch (const EncoderBranch &) = delete;
+  EncoderBranch &operator= (const EncoderBranch &) = delete;
+
+  const Codec &codec () const { return *codec_; }
+  /* The encoder element, or nullptr for encoded input. */
+  GstElement *encoder () const { return encoder_; }
+  /* A new src pad of the output tee for one viewer (caller releases it
+   * with release_output()). */
+  GstPad *request_output ();
+  void release_output (GstPad *pad);
+  /* Asks the encoder (or upstream, for encoded input) for a keyframe. Any thread. */
+  void request_keyframe ();
+  void set_bitrate (guint bitrate_bps);
+
+  int viewers = 0; /* viewers using this branch; control thread only */
+
+private:
+  EncoderBranch () = default;
+  static GstPadProbeReturn upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  bool keyframe_allowed_now ();
+  void send_keyframe_request ();
+
+  const Codec *codec_ = nullptr;
+  GstBin *bin_ = nullptr;          /* not owned: the element */
+  GstElement *input_tee_ = nullptr; /* not owned: a child of bin_ */
+  GstPad *input_pad_ = nullptr;     /* request pad on input_tee_ */
+  GstElement *encoder_ = nullptr;   /* child of bin_, or nullptr */
+  GstElement *out_filter_ = nullptr;
+  GstElement *tee_ = nullptr;
+  std::vector<GstElement *> elements_; /* children of bin_ we added, in link order */
+  GstClockTime min_interval_ = 0;
+  std::atomic<gint64> last_request_us_{0};
+  std::atomic<bool> pending_request_{false};
+};
+
+} // namespace rtc

@@ -1,0 +1,40 @@
+/* SDP helpers on top of GstSDP: candidates into an answer, trickle-ice-sdpfrag
+ * (RFC 8840) out of a PATCH body. Pure functions; thread-safe. */
+#pragma once
+
+#include <gst/sdp/sdp.h>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rtc {
+
+struct RemoteCandidate {
+  guint mline;
+  std::string candidate; /* "candidate:..." as webrtcbin's add-ice-candidate takes it */
+};
+
+/* Parses a trickle-ice-sdpfrag body against the session's remote description
+ * @remote (to map a=mid to m-line index). Sets @ufrag to the fragment's
+ * ice-ufrag (empty when absent). Returns false with @error for a fragment
+ * that does not parse or names an unknown mid. An a=end-of-candidates line
+ * is accepted and ignored. */
+bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote,
+                            std::string &ufrag, std::vector<RemoteCandidate> &out,
+                            std::string &error);
+
+/* The ice-ufrag of m-line @mline (or of the session), empty when none. */
+std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline);
+
+/* Adds @candidates (m-line, "candidate:..." string) to @sdp and marks
+ * end-of-candidates on every m-line when @complete. With BUNDLE all
+ * candidates go to every bundled m-line, as browsers expect. */
+void sdp_add_candidates (GstSDPMessage *sdp,
+                         const std::vector<std::pair<guint, std::string>> &candidates,
+                         bool complete);
+
+/* Cheap checks that a text is an SDP offer we can try: parses, has at least
+ * one m-line, ice-ufrag and fingerprint present. Returns false with @error. */
+bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error);
+
+} // namespace rtc
