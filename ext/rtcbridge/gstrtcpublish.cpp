@@ -115,6 +115,16 @@ struct Input {
   bool eos = false;
   /* control thread: */
   std::map<const Codec *, std::unique_ptr<EncoderBranch>> branches;
+
+  /* We keep a reference on our elements: during dispose the bin drops its
+   * children before the request pads are released. */
+  ~Input ()
+  {
+    branches.clear ();
+    for (GstElement *e : {filter, tee, clock_sink})
+      if (e)
+        gst_object_unref (e);
+  }
 };
 
 struct MediaUse {
@@ -477,7 +487,9 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
   for (guint m = 0; m < gst_sdp_message_medias_len (offer->sdp); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer->sdp, m);
     const gchar *kind = gst_sdp_media_get_media (media);
-    if (gst_sdp_media_get_port (media) == 0 || !kind)
+    /* Port 0 rejects an m-line, unless it is bundle-only (RFC 8843). */
+    if (!kind || (gst_sdp_media_get_port (media) == 0 &&
+                  !gst_sdp_media_get_attribute_val (media, "bundle-only")))
       continue;
     for (auto &in : inputs) {
       if (used.count (in.first) || !g_str_equal (kind, rtc::media_kind_name (in.second.kind)))
@@ -694,7 +706,9 @@ static GstPad *gst_rtc_publish_request_new_pad (GstElement *element, GstPadTempl
   g_object_set (input->tee, "allow-not-linked", TRUE, nullptr);
   g_object_set (input->clock_sink, "sync", FALSE, "async", FALSE, "qos", FALSE, "max-lateness",
                 (gint64) -1, "enable-last-sample", FALSE, nullptr);
-  gst_bin_add_many (GST_BIN (self), input->filter, input->tee, input->clock_sink, nullptr);
+  gst_bin_add_many (GST_BIN (self), GST_ELEMENT (gst_object_ref (input->filter)),
+                    GST_ELEMENT (gst_object_ref (input->tee)),
+                    GST_ELEMENT (gst_object_ref (input->clock_sink)), nullptr);
   gst_element_link_many (input->filter, input->tee, input->clock_sink, nullptr);
 
   rtc::ObjectPtr<GstPad> target (gst_element_get_static_pad (input->filter, "sink"));
@@ -751,7 +765,8 @@ static void gst_rtc_publish_release_pad (GstElement *element, GstPad *pad)
   for (GstElement *e : {input->filter, input->tee, input->clock_sink}) {
     gst_element_set_locked_state (e, TRUE);
     gst_element_set_state (e, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), e);
+    if (GST_OBJECT_PARENT (e) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), e);
   }
 }
 
@@ -945,11 +960,8 @@ static void set_signaller (GstRtcPublish *self, GstRtcSignaller *signaller)
   priv->signaller_is_default = signaller == nullptr;
   if (!signaller)
     signaller = GST_RTC_SIGNALLER (g_object_new (GST_TYPE_RTC_WHEP_SIGNALLER, nullptr));
-  else
-    g_object_ref (signaller);
-  if (GST_IS_OBJECT (signaller) && g_object_is_floating (signaller))
-    gst_object_ref_sink (signaller), gst_object_unref (signaller);
-  priv->signaller = signaller;
+  /* Takes a floating reference, adds one to a normal reference. */
+  priv->signaller = GST_RTC_SIGNALLER (g_object_ref_sink (signaller));
 }
 
 static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const GValue *value,

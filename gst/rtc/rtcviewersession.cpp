@@ -72,6 +72,26 @@ std::string promise_error (GstPromise *promise)
 
 } // namespace
 
+/* libnice maps ports on the LAN's router by UPnP unless told not to: a
+ * surprise for a server, and each agent would start GUPnP threads. */
+void disable_upnp (GstElement *webrtcbin)
+{
+  GObject *ice = nullptr;
+  g_object_get (webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice)
+    return;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent")) {
+    GObject *agent = nullptr;
+    g_object_get (ice, "agent", &agent, nullptr);
+    if (agent) {
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+        g_object_set (agent, "upnp", FALSE, nullptr);
+      g_object_unref (agent);
+    }
+  }
+  g_object_unref (ice);
+}
+
 ViewerSession::ViewerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify)
     : id_ (std::move (id)), peer_address_ (std::move (peer_address)), bin_ (bin),
       notify_ (std::move (notify)), created_us_ (g_get_monotonic_time ())
@@ -84,10 +104,13 @@ ViewerSession::ViewerSession (std::string id, std::string peer_address, GstBin *
   }
   handle_ = std::make_shared<SessionHandle> ();
   handle_->session = this;
-  std::string name = "webrtcbin-" + id_;
+  /* Short: webrtcbin names its threads "<name>:pc" and Linux keeps 15 chars. */
+  std::string name = "v" + id_.substr (0, 8);
   webrtcbin_ = gst_element_factory_make ("webrtcbin", name.c_str ());
-  if (webrtcbin_)
+  if (webrtcbin_) {
     gst_object_ref_sink (webrtcbin_);
+    disable_upnp (webrtcbin_);
+  }
 }
 
 ViewerSession::~ViewerSession ()
@@ -299,14 +322,17 @@ gboolean ViewerSession::on_gather_timeout (gpointer data)
 {
   auto l = lock_handle (data);
   if (l.session) {
-    bool have_answer;
+    bool have_answer, sent;
     {
       std::lock_guard<std::mutex> g (l.session->lock_);
       have_answer = l.session->answer_ != nullptr;
+      sent = l.session->answer_sent_;
       g_source_unref (l.session->gather_timer_);
       l.session->gather_timer_ = nullptr;
     }
-    if (have_answer) {
+    if (sent) {
+      /* Gathering finished in time. */
+    } else if (have_answer) {
       GST_INFO ("session %s: ICE gathering timeout, answering with what we have",
                 l.session->id_.c_str ());
       l.session->finish_answer ();

@@ -38,6 +38,9 @@ namespace rtc {
 
 struct SessionHandle;
 
+/* Turns off libnice's UPnP port mapping on @webrtcbin's ICE agent. */
+void disable_upnp (GstElement *webrtcbin);
+
 class ViewerSession {
 public:
   enum class Event {
