@@ -1,0 +1,38 @@
+// Starts a webrtcpublish pipeline with gst-launch-1.0 -m on a free port and
+// resolves with the port announced in its "webrtcpublish-listening" message.
+import { spawn } from 'node:child_process';
+
+export function startPublisher(launchArgs, timeoutMs = 30000) {
+  const proc = spawn('gst-launch-1.0', ['-m', ...launchArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error('publisher did not start:\n' + output.slice(-3000)));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const m = output.match(/webrtcpublish-listening.*port=\(uint\)(\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          port: Number(m[1]),
+          proc,
+          output: () => output,
+          stop: () => new Promise((done) => {
+            if (proc.exitCode !== null) return done(proc.exitCode);
+            proc.once('exit', (code) => done(code));
+            proc.kill('SIGINT');
+            setTimeout(() => proc.kill('SIGKILL'), 10000).unref();
+          }),
+        });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (c) => { output += c.toString(); });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`publisher exited (${code}):\n` + output.slice(-3000)));
+    });
+  });
+}
