@@ -29,7 +29,7 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_RTC_PUBLISH (gst_rtc_publish_get_type())
-G_DECLARE_FINAL_TYPE(GstRtcPublish, gst_rtc_publish, GST, RTC_PUBLISH, GstBin)
+#define GST_TYPE_RTC_PUBLISH (gst_rtc_publish_get_type ())
+G_DECLARE_FINAL_TYPE (GstRtcPublish, gst_rtc_publish, GST, RTC_PUBLISH, GstBin)
 
 G_END_DECLS

@@ -11,7 +11,7 @@
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
 
-GST_DEBUG_CATEGORY_STATIC(gst_rtc_whep_signaller_debug);
+GST_DEBUG_CATEGORY_STATIC (gst_rtc_whep_signaller_debug);
 #define GST_CAT_DEFAULT gst_rtc_whep_signaller_debug
 
 #define DEFAULT_ADDRESS "127.0.0.1"
@@ -40,12 +40,12 @@ struct WhepSession {
   GstSDPMessage *offer = nullptr;
   std::string ufrag;
 
-  ~WhepSession()
+  ~WhepSession ()
   {
     if (pending)
-      g_object_unref(pending);
+      g_object_unref (pending);
     if (offer)
-      gst_sdp_message_free(offer);
+      gst_sdp_message_free (offer);
   }
 };
 
@@ -73,322 +73,324 @@ struct _GstRtcWhepSignaller {
   GstRtcWhepSignallerPrivate *priv;
 };
 
-static void gst_rtc_whep_signaller_iface_init(GstRtcSignallerInterface *iface);
+static void gst_rtc_whep_signaller_iface_init (GstRtcSignallerInterface *iface);
 
-G_DEFINE_TYPE_WITH_CODE(GstRtcWhepSignaller, gst_rtc_whep_signaller, GST_TYPE_OBJECT,
-                        G_IMPLEMENT_INTERFACE(GST_TYPE_RTC_SIGNALLER,
-                                              gst_rtc_whep_signaller_iface_init));
+G_DEFINE_TYPE_WITH_CODE (GstRtcWhepSignaller, gst_rtc_whep_signaller, GST_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (GST_TYPE_RTC_SIGNALLER,
+                                                gst_rtc_whep_signaller_iface_init));
 
 namespace
 {
 
-std::string media_type(SoupServerMessage *msg)
+std::string media_type (SoupServerMessage *msg)
 {
-  const char *ct =
-      soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg), nullptr);
+  const char *ct = soup_message_headers_get_content_type (
+      soup_server_message_get_request_headers (msg), nullptr);
   return ct ? ct : "";
 }
 
 class Endpoint : public rtc::HttpEndpoint
 {
 public:
-  explicit Endpoint(GstRtcWhepSignaller *self) : self_(self) {}
+  explicit Endpoint (GstRtcWhepSignaller *self) : self_ (self) {}
 
-  void handle_request(SoupServerMessage *msg, const std::string &method, const std::string &rest,
-                      GBytes *body) override;
-  void describe(JsonBuilder *b) override
+  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
+                       GBytes *body) override;
+  void describe (JsonBuilder *b) override
   {
     auto priv = self_->priv;
     std::string media;
     {
-      std::lock_guard<std::mutex> g(priv->lock);
+      std::lock_guard<std::mutex> g (priv->lock);
       media = priv->media;
     }
-    json_builder_set_member_name(b, "media");
-    json_builder_begin_array(b);
-    g_auto(GStrv) kinds = g_strsplit(media.c_str(), ",", -1);
+    json_builder_set_member_name (b, "media");
+    json_builder_begin_array (b);
+    g_auto (GStrv) kinds = g_strsplit (media.c_str (), ",", -1);
     for (guint i = 0; kinds[i]; i++)
       if (kinds[i][0])
-        json_builder_add_string_value(b, kinds[i]);
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "viewer");
-    json_builder_add_string_value(b, ("/view/" + name()).c_str());
-    json_builder_set_member_name(b, "viewers");
-    json_builder_add_int_value(b, priv->sessions.size());
+        json_builder_add_string_value (b, kinds[i]);
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "viewer");
+    json_builder_add_string_value (b, ("/view/" + name ()).c_str ());
+    json_builder_set_member_name (b, "viewers");
+    json_builder_add_int_value (b, priv->sessions.size ());
   }
 
-  std::string name()
+  std::string name ()
   {
-    std::lock_guard<std::mutex> g(self_->priv->lock);
+    std::lock_guard<std::mutex> g (self_->priv->lock);
     return self_->priv->stream_name;
   }
 
 private:
-  bool check_access(SoupServerMessage *msg);
-  void post(SoupServerMessage *msg, GBytes *body);
-  void patch(SoupServerMessage *msg, const std::string &id, GBytes *body);
-  void remove(SoupServerMessage *msg, const std::string &id);
+  bool check_access (SoupServerMessage *msg);
+  void post (SoupServerMessage *msg, GBytes *body);
+  void patch (SoupServerMessage *msg, const std::string &id, GBytes *body);
+  void remove (SoupServerMessage *msg, const std::string &id);
 
   GstRtcWhepSignaller *self_;
 };
 
-void add_cors(GstRtcWhepSignaller *self, SoupServerMessage *msg)
+void add_cors (GstRtcWhepSignaller *self, SoupServerMessage *msg)
 {
-  SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
-  SoupMessageHeaders *resp = soup_server_message_get_response_headers(msg);
-  const char *origin = soup_message_headers_get_one(req, "Origin");
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
+  const char *origin = soup_message_headers_get_one (req, "Origin");
   std::string allowed;
   {
-    std::lock_guard<std::mutex> g(self->priv->lock);
+    std::lock_guard<std::mutex> g (self->priv->lock);
     allowed = self->priv->allowed_origins;
   }
   if (allowed == "*")
-    soup_message_headers_replace(resp, "Access-Control-Allow-Origin", "*");
+    soup_message_headers_replace (resp, "Access-Control-Allow-Origin", "*");
   else if (origin)
-    soup_message_headers_replace(resp, "Access-Control-Allow-Origin", origin),
-        soup_message_headers_append(resp, "Vary", "Origin");
-  soup_message_headers_replace(resp, "Access-Control-Expose-Headers",
-                               "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After");
+    soup_message_headers_replace (resp, "Access-Control-Allow-Origin", origin),
+        soup_message_headers_append (resp, "Vary", "Origin");
+  soup_message_headers_replace (resp, "Access-Control-Expose-Headers",
+                                "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After");
 }
 
 /* Origin allow-list and bearer token. Answers the request and returns false
  * when access is denied. */
-bool Endpoint::check_access(SoupServerMessage *msg)
+bool Endpoint::check_access (SoupServerMessage *msg)
 {
   auto priv = self_->priv;
   std::string token, allowed;
   {
-    std::lock_guard<std::mutex> g(priv->lock);
+    std::lock_guard<std::mutex> g (priv->lock);
     token = priv->auth_token;
     allowed = priv->allowed_origins;
   }
-  SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
-  const char *origin = soup_message_headers_get_one(req, "Origin");
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (req, "Origin");
   if (origin && allowed != "*") {
     bool ok = false;
-    g_auto(GStrv) list = g_strsplit(allowed.c_str(), ",", -1);
+    g_auto (GStrv) list = g_strsplit (allowed.c_str (), ",", -1);
     for (guint i = 0; list[i] && !ok; i++)
-      ok = g_str_equal(g_strstrip(list[i]), origin);
+      ok = g_str_equal (g_strstrip (list[i]), origin);
     if (!ok) {
-      rtc::http_respond_text(msg, SOUP_STATUS_FORBIDDEN,
-                             std::string("origin ") + origin + " is not allowed");
+      rtc::http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                              std::string ("origin ") + origin + " is not allowed");
       return false;
     }
   }
-  if (!token.empty()) {
-    const char *auth = soup_message_headers_get_one(req, "Authorization");
-    if (!auth || !g_str_equal(auth, ("Bearer " + token).c_str())) {
-      soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                   "WWW-Authenticate", "Bearer");
-      rtc::http_respond_text(msg, SOUP_STATUS_UNAUTHORIZED,
-                             auth ? "wrong bearer token" : "a bearer token is required");
+  if (!token.empty ()) {
+    const char *auth = soup_message_headers_get_one (req, "Authorization");
+    if (!auth || !g_str_equal (auth, ("Bearer " + token).c_str ())) {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      rtc::http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED,
+                              auth ? "wrong bearer token" : "a bearer token is required");
       return false;
     }
   }
   return true;
 }
 
-void Endpoint::handle_request(SoupServerMessage *msg, const std::string &method,
-                              const std::string &rest, GBytes *body)
+void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method,
+                               const std::string &rest, GBytes *body)
 {
-  add_cors(self_, msg);
-  SoupMessageHeaders *resp = soup_server_message_get_response_headers(msg);
-  bool on_session = !rest.empty() && rest != "/";
-  std::string id = on_session ? rest.substr(1) : std::string();
+  add_cors (self_, msg);
+  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
+  bool on_session = !rest.empty () && rest != "/";
+  std::string id = on_session ? rest.substr (1) : std::string ();
   if (method == "OPTIONS") {
-    soup_message_headers_replace(resp, "Access-Control-Allow-Methods",
-                                 on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
-    soup_message_headers_replace(resp, "Access-Control-Allow-Headers",
-                                 "Authorization, Content-Type, If-Match");
-    soup_message_headers_replace(resp, "Access-Control-Max-Age", "600");
+    soup_message_headers_replace (resp, "Access-Control-Allow-Methods",
+                                  on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
+    soup_message_headers_replace (resp, "Access-Control-Allow-Headers",
+                                  "Authorization, Content-Type, If-Match");
+    soup_message_headers_replace (resp, "Access-Control-Max-Age", "600");
     if (on_session)
-      soup_message_headers_replace(resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
+      soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
     else
-      soup_message_headers_replace(resp, "Accept-Post", "application/sdp");
-    soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+      soup_message_headers_replace (resp, "Accept-Post", "application/sdp");
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
   }
   if (!on_session && method == "POST") {
-    if (check_access(msg))
-      post(msg, body);
+    if (check_access (msg))
+      post (msg, body);
     return;
   }
   if (on_session && (method == "PATCH" || method == "DELETE")) {
-    if (!check_access(msg))
+    if (!check_access (msg))
       return;
     if (method == "PATCH")
-      patch(msg, id, body);
+      patch (msg, id, body);
     else
-      remove(msg, id);
+      remove (msg, id);
     return;
   }
-  soup_message_headers_replace(resp, "Allow",
-                               on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
-  rtc::http_respond_text(msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-                         method + " is not allowed here (WHEP: POST an offer to /whep/<name>, "
-                                  "PATCH or DELETE the session URL)");
+  soup_message_headers_replace (resp, "Allow",
+                                on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
+  rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                          method + " is not allowed here (WHEP: POST an offer to /whep/<name>, "
+                                   "PATCH or DELETE the session URL)");
 }
 
-void on_pending_disconnected(SoupServerMessage *msg, gpointer data)
+void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(data);
+  auto self = GST_RTC_WHEP_SIGNALLER (data);
   for (auto &kv : self->priv->sessions) {
     if (kv.second->pending == msg)
       kv.second->disconnected = true;
   }
 }
 
-void Endpoint::post(SoupServerMessage *msg, GBytes *body)
+void Endpoint::post (SoupServerMessage *msg, GBytes *body)
 {
   auto priv = self_->priv;
-  if (media_type(msg) != "application/sdp") {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Accept-Post",
-                                 "application/sdp");
-    rtc::http_respond_text(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                           "Content-Type must be application/sdp");
+  if (media_type (msg) != "application/sdp") {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Post",
+                                  "application/sdp");
+    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/sdp");
     return;
   }
   gsize len = 0;
-  const guint8 *data = static_cast<const guint8 *>(g_bytes_get_data(body, &len));
+  const guint8 *data = static_cast<const guint8 *> (g_bytes_get_data (body, &len));
   GstSDPMessage *sdp = nullptr;
-  gst_sdp_message_new(&sdp);
+  gst_sdp_message_new (&sdp);
   std::string error;
-  if (len == 0 || gst_sdp_message_parse_buffer(data, len, sdp) != GST_SDP_OK ||
-      !rtc::sdp_validate_offer(sdp, error)) {
-    gst_sdp_message_free(sdp);
-    rtc::http_respond_text(msg, SOUP_STATUS_BAD_REQUEST,
-                           "malformed SDP offer" + (error.empty() ? "" : ": " + error));
+  if (len == 0 || gst_sdp_message_parse_buffer (data, len, sdp) != GST_SDP_OK ||
+      !rtc::sdp_validate_offer (sdp, error)) {
+    gst_sdp_message_free (sdp);
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                            "malformed SDP offer" + (error.empty () ? "" : ": " + error));
     return;
   }
-  gchar *uuid = g_uuid_string_random();
+  gchar *uuid = g_uuid_string_random ();
   std::string id = uuid;
-  g_free(uuid);
-  auto session = std::make_unique<WhepSession>();
-  session->pending = SOUP_SERVER_MESSAGE(g_object_ref(msg));
+  g_free (uuid);
+  auto session = std::make_unique<WhepSession> ();
+  session->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
   session->offer = sdp;
-  session->ufrag = rtc::sdp_ice_ufrag(sdp, 0);
-  g_signal_connect_object(msg, "disconnected", G_CALLBACK(on_pending_disconnected), self_,
-                          GConnectFlags(0));
-  priv->sessions[id] = std::move(session);
-  soup_server_message_pause(msg);
+  session->ufrag = rtc::sdp_ice_ufrag (sdp, 0);
+  g_signal_connect_object (msg, "disconnected", G_CALLBACK (on_pending_disconnected), self_,
+                           GConnectFlags (0));
+  priv->sessions[id] = std::move (session);
+  soup_server_message_pause (msg);
 
-  const char *host = soup_server_message_get_remote_host(msg);
+  const char *host = soup_server_message_get_remote_host (msg);
   GstWebRTCSessionDescription *offer = nullptr;
   {
     GstSDPMessage *copy = nullptr;
-    gst_sdp_message_copy(sdp, &copy);
-    offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, copy);
+    gst_sdp_message_copy (sdp, &copy);
+    offer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
   }
-  GST_INFO_OBJECT(self_, "session %s requested by %s", id.c_str(), host ? host : "?");
-  g_signal_emit_by_name(self_, "session-requested", id.c_str(), host ? host : "", offer);
-  gst_webrtc_session_description_free(offer);
+  GST_INFO_OBJECT (self_, "session %s requested by %s", id.c_str (), host ? host : "?");
+  g_signal_emit_by_name (self_, "session-requested", id.c_str (), host ? host : "", offer);
+  gst_webrtc_session_description_free (offer);
 }
 
-void Endpoint::patch(SoupServerMessage *msg, const std::string &id, GBytes *body)
+void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *body)
 {
   auto priv = self_->priv;
-  auto it = priv->sessions.find(id);
-  if (it == priv->sessions.end()) {
-    rtc::http_respond_text(msg, SOUP_STATUS_NOT_FOUND, "no such session");
+  auto it = priv->sessions.find (id);
+  if (it == priv->sessions.end ()) {
+    rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     return;
   }
-  if (media_type(msg) != "application/trickle-ice-sdpfrag") {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Accept-Patch",
-                                 "application/trickle-ice-sdpfrag");
-    rtc::http_respond_text(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                           "Content-Type must be application/trickle-ice-sdpfrag");
+  if (media_type (msg) != "application/trickle-ice-sdpfrag") {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Patch",
+                                  "application/trickle-ice-sdpfrag");
+    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/trickle-ice-sdpfrag");
     return;
   }
   const char *if_match =
-      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "If-Match");
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "If-Match");
   std::string etag = "\"" + id + "\"";
-  if (if_match && !g_str_equal(if_match, "*") && etag != if_match) {
-    rtc::http_respond_text(msg, SOUP_STATUS_PRECONDITION_FAILED, "ETag does not match");
+  if (if_match && !g_str_equal (if_match, "*") && etag != if_match) {
+    rtc::http_respond_text (msg, SOUP_STATUS_PRECONDITION_FAILED, "ETag does not match");
     return;
   }
   gsize len = 0;
-  const char *data = static_cast<const char *>(g_bytes_get_data(body, &len));
+  const char *data = static_cast<const char *> (g_bytes_get_data (body, &len));
   std::string ufrag, error;
   std::vector<rtc::RemoteCandidate> candidates;
-  if (!rtc::parse_trickle_sdpfrag(std::string(data ? data : "", len), it->second->offer, ufrag,
-                                  candidates, error)) {
-    rtc::http_respond_text(msg, SOUP_STATUS_BAD_REQUEST, error);
+  if (!rtc::parse_trickle_sdpfrag (std::string (data ? data : "", len), it->second->offer, ufrag,
+                                   candidates, error)) {
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, error);
     return;
   }
-  if ((if_match && g_str_equal(if_match, "*")) || (!ufrag.empty() && ufrag != it->second->ufrag)) {
-    rtc::http_respond_text(msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-                           "ICE restart is not supported; start a new session");
+  if ((if_match && g_str_equal (if_match, "*")) ||
+      (!ufrag.empty () && ufrag != it->second->ufrag)) {
+    rtc::http_respond_text (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                            "ICE restart is not supported; start a new session");
     return;
   }
   for (auto &c : candidates)
-    g_signal_emit_by_name(self_, "ice-candidate", id.c_str(), c.mline, c.candidate.c_str());
-  soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    g_signal_emit_by_name (self_, "ice-candidate", id.c_str (), c.mline, c.candidate.c_str ());
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
 }
 
-void Endpoint::remove(SoupServerMessage *msg, const std::string &id)
+void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
 {
   auto priv = self_->priv;
-  auto it = priv->sessions.find(id);
-  if (it == priv->sessions.end()) {
-    rtc::http_respond_text(msg, SOUP_STATUS_NOT_FOUND, "no such session");
+  auto it = priv->sessions.find (id);
+  if (it == priv->sessions.end ()) {
+    rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     return;
   }
   if (it->second->pending && !it->second->disconnected) {
-    rtc::http_respond_text(it->second->pending, SOUP_STATUS_GONE, "session deleted");
-    soup_server_message_unpause(it->second->pending);
+    rtc::http_respond_text (it->second->pending, SOUP_STATUS_GONE, "session deleted");
+    soup_server_message_unpause (it->second->pending);
   }
-  priv->sessions.erase(it);
-  GST_INFO_OBJECT(self_, "session %s deleted by the viewer", id.c_str());
-  g_signal_emit_by_name(self_, "session-ended", id.c_str());
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  priv->sessions.erase (it);
+  GST_INFO_OBJECT (self_, "session %s deleted by the viewer", id.c_str ());
+  g_signal_emit_by_name (self_, "session-ended", id.c_str ());
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
 }
 
 /* Runs @fn on the server thread if the signaller is still alive then. */
-void on_server_thread(GstRtcWhepSignaller *self, std::function<void(GstRtcWhepSignaller *self)> fn)
+void on_server_thread (GstRtcWhepSignaller *self,
+                       std::function<void (GstRtcWhepSignaller *self)> fn)
 {
   std::shared_ptr<rtc::HttpServer> server;
   {
-    std::lock_guard<std::mutex> g(self->priv->lock);
+    std::lock_guard<std::mutex> g (self->priv->lock);
     server = self->priv->server;
   }
   if (!server)
     return;
   auto weak = new GWeakRef;
-  g_weak_ref_init(weak, self);
-  server->invoke([weak, fn]() {
-    auto s = static_cast<GstRtcWhepSignaller *>(g_weak_ref_get(weak));
-    g_weak_ref_clear(weak);
+  g_weak_ref_init (weak, self);
+  server->invoke ([weak, fn] () {
+    auto s = static_cast<GstRtcWhepSignaller *> (g_weak_ref_get (weak));
+    g_weak_ref_clear (weak);
     delete weak;
     if (!s)
       return;
-    fn(s);
-    gst_object_unref(s);
+    fn (s);
+    gst_object_unref (s);
   });
 }
 
-void finish_pending(WhepSession &session, guint status, const std::string &content_type,
-                    const std::string &body)
+void finish_pending (WhepSession &session, guint status, const std::string &content_type,
+                     const std::string &body)
 {
   if (!session.pending)
     return;
   if (!session.disconnected) {
-    rtc::http_respond(session.pending, status, content_type, body);
-    soup_server_message_unpause(session.pending);
+    rtc::http_respond (session.pending, status, content_type, body);
+    soup_server_message_unpause (session.pending);
   }
-  g_object_unref(session.pending);
+  g_object_unref (session.pending);
   session.pending = nullptr;
 }
 
 } // namespace
 
-static gboolean whep_start(GstRtcSignaller *signaller, GError **error)
+static gboolean whep_start (GstRtcSignaller *signaller, GError **error)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(signaller);
+  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
   auto priv = self->priv;
   std::string address, name;
   guint port;
   {
-    std::lock_guard<std::mutex> g(priv->lock);
+    std::lock_guard<std::mutex> g (priv->lock);
     if (priv->server)
       return TRUE;
     address = priv->address;
@@ -396,75 +398,75 @@ static gboolean whep_start(GstRtcSignaller *signaller, GError **error)
     name = priv->stream_name;
   }
   std::string err;
-  auto server = rtc::HttpServer::acquire(address, port, err);
+  auto server = rtc::HttpServer::acquire (address, port, err);
   if (!server) {
-    g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE, "%s", err.c_str());
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE, "%s", err.c_str ());
     return FALSE;
   }
-  auto endpoint = std::make_unique<Endpoint>(self);
-  if (!server->add_endpoint("whep", name, endpoint.get(), err)) {
-    g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s", err.c_str());
+  auto endpoint = std::make_unique<Endpoint> (self);
+  if (!server->add_endpoint ("whep", name, endpoint.get (), err)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s", err.c_str ());
     return FALSE;
   }
-  std::lock_guard<std::mutex> g(priv->lock);
+  std::lock_guard<std::mutex> g (priv->lock);
   priv->server = server;
-  priv->endpoint = std::move(endpoint);
-  GST_INFO_OBJECT(self, "WHEP endpoint %s/whep/%s", server->base_url().c_str(), name.c_str());
+  priv->endpoint = std::move (endpoint);
+  GST_INFO_OBJECT (self, "WHEP endpoint %s/whep/%s", server->base_url ().c_str (), name.c_str ());
   return TRUE;
 }
 
-static void whep_stop(GstRtcSignaller *signaller)
+static void whep_stop (GstRtcSignaller *signaller)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(signaller);
+  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
   auto priv = self->priv;
   std::shared_ptr<rtc::HttpServer> server;
   std::string name;
   {
-    std::lock_guard<std::mutex> g(priv->lock);
+    std::lock_guard<std::mutex> g (priv->lock);
     server = priv->server;
     name = priv->stream_name;
   }
   if (!server)
     return;
-  server->remove_endpoint("whep", name);
-  server->invoke_sync([priv]() {
+  server->remove_endpoint ("whep", name);
+  server->invoke_sync ([priv] () {
     for (auto &kv : priv->sessions)
-      finish_pending(*kv.second, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
-                     "the stream stopped\n");
-    priv->sessions.clear();
+      finish_pending (*kv.second, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
+                      "the stream stopped\n");
+    priv->sessions.clear ();
   });
-  std::lock_guard<std::mutex> g(priv->lock);
-  priv->endpoint.reset();
-  priv->server.reset();
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->endpoint.reset ();
+  priv->server.reset ();
 }
 
-static void whep_send_answer(GstRtcSignaller *signaller, const gchar *session_id,
-                             GstWebRTCSessionDescription *answer)
+static void whep_send_answer (GstRtcSignaller *signaller, const gchar *session_id,
+                              GstWebRTCSessionDescription *answer)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(signaller);
-  gchar *text = gst_sdp_message_as_text(answer->sdp);
+  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
+  gchar *text = gst_sdp_message_as_text (answer->sdp);
   std::string sdp = text;
-  g_free(text);
+  g_free (text);
   std::string id = session_id;
-  on_server_thread(self, [id, sdp](GstRtcWhepSignaller *self) {
+  on_server_thread (self, [id, sdp] (GstRtcWhepSignaller *self) {
     auto priv = self->priv;
-    auto it = priv->sessions.find(id);
-    if (it == priv->sessions.end() || !it->second->pending)
+    auto it = priv->sessions.find (id);
+    if (it == priv->sessions.end () || !it->second->pending)
       return;
-    SoupMessageHeaders *resp = soup_server_message_get_response_headers(it->second->pending);
+    SoupMessageHeaders *resp = soup_server_message_get_response_headers (it->second->pending);
     std::string name;
     {
-      std::lock_guard<std::mutex> g(priv->lock);
+      std::lock_guard<std::mutex> g (priv->lock);
       name = priv->stream_name;
     }
-    soup_message_headers_replace(resp, "Location", ("/whep/" + name + "/" + id).c_str());
-    soup_message_headers_replace(resp, "ETag", ("\"" + id + "\"").c_str());
-    soup_message_headers_replace(resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
-    finish_pending(*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);
+    soup_message_headers_replace (resp, "Location", ("/whep/" + name + "/" + id).c_str ());
+    soup_message_headers_replace (resp, "ETag", ("\"" + id + "\"").c_str ());
+    soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    finish_pending (*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);
   });
 }
 
-static guint status_for(const GError *error)
+static guint status_for (const GError *error)
 {
   if (error && error->domain == GST_RTC_SIGNALLER_ERROR) {
     switch (error->code) {
@@ -481,42 +483,42 @@ static guint status_for(const GError *error)
   return SOUP_STATUS_INTERNAL_SERVER_ERROR;
 }
 
-static void whep_reject_session(GstRtcSignaller *signaller, const gchar *session_id,
-                                const GError *error)
+static void whep_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
+                                 const GError *error)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(signaller);
+  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
   std::string id = session_id;
-  guint status = status_for(error);
+  guint status = status_for (error);
   std::string reason = error ? error->message : "rejected";
-  on_server_thread(self, [id, status, reason](GstRtcWhepSignaller *self) {
+  on_server_thread (self, [id, status, reason] (GstRtcWhepSignaller *self) {
     auto priv = self->priv;
-    auto it = priv->sessions.find(id);
-    if (it == priv->sessions.end())
+    auto it = priv->sessions.find (id);
+    if (it == priv->sessions.end ())
       return;
     if (it->second->pending && status == SOUP_STATUS_SERVICE_UNAVAILABLE)
-      soup_message_headers_replace(soup_server_message_get_response_headers(it->second->pending),
-                                   "Retry-After", RETRY_AFTER_SECONDS);
-    finish_pending(*it->second, status, "text/plain; charset=utf-8", reason + "\n");
-    priv->sessions.erase(it);
+      soup_message_headers_replace (soup_server_message_get_response_headers (it->second->pending),
+                                    "Retry-After", RETRY_AFTER_SECONDS);
+    finish_pending (*it->second, status, "text/plain; charset=utf-8", reason + "\n");
+    priv->sessions.erase (it);
   });
 }
 
-static void whep_end_session(GstRtcSignaller *signaller, const gchar *session_id)
+static void whep_end_session (GstRtcSignaller *signaller, const gchar *session_id)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(signaller);
+  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
   std::string id = session_id;
-  on_server_thread(self, [id](GstRtcWhepSignaller *self) {
+  on_server_thread (self, [id] (GstRtcWhepSignaller *self) {
     auto priv = self->priv;
-    auto it = priv->sessions.find(id);
-    if (it == priv->sessions.end())
+    auto it = priv->sessions.find (id);
+    if (it == priv->sessions.end ())
       return;
-    finish_pending(*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
-                   "the session ended before it was answered\n");
-    priv->sessions.erase(it);
+    finish_pending (*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
+                    "the session ended before it was answered\n");
+    priv->sessions.erase (it);
   });
 }
 
-static void gst_rtc_whep_signaller_iface_init(GstRtcSignallerInterface *iface)
+static void gst_rtc_whep_signaller_iface_init (GstRtcSignallerInterface *iface)
 {
   iface->start = whep_start;
   iface->stop = whep_stop;
@@ -526,131 +528,131 @@ static void gst_rtc_whep_signaller_iface_init(GstRtcSignallerInterface *iface)
   /* WHEP has no way for the server to trickle: send_ice_candidate is unset. */
 }
 
-static void gst_rtc_whep_signaller_set_property(GObject *object, guint prop_id, const GValue *value,
-                                                GParamSpec *pspec)
+static void gst_rtc_whep_signaller_set_property (GObject *object, guint prop_id,
+                                                 const GValue *value, GParamSpec *pspec)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(object);
+  auto self = GST_RTC_WHEP_SIGNALLER (object);
   auto priv = self->priv;
-  std::lock_guard<std::mutex> g(priv->lock);
+  std::lock_guard<std::mutex> g (priv->lock);
   const gchar *s = nullptr;
   switch (prop_id) {
   case PROP_ADDRESS:
-    s = g_value_get_string(value);
+    s = g_value_get_string (value);
     priv->address = s ? s : DEFAULT_ADDRESS;
     break;
   case PROP_PORT:
-    priv->port = g_value_get_uint(value);
+    priv->port = g_value_get_uint (value);
     break;
   case PROP_STREAM_NAME:
-    s = g_value_get_string(value);
+    s = g_value_get_string (value);
     priv->stream_name = s ? s : DEFAULT_STREAM_NAME;
     break;
   case PROP_AUTH_TOKEN:
-    s = g_value_get_string(value);
+    s = g_value_get_string (value);
     priv->auth_token = s ? s : "";
     break;
   case PROP_ALLOWED_ORIGINS:
-    s = g_value_get_string(value);
+    s = g_value_get_string (value);
     priv->allowed_origins = s ? s : DEFAULT_ALLOWED_ORIGINS;
     break;
   case PROP_MEDIA:
-    s = g_value_get_string(value);
+    s = g_value_get_string (value);
     priv->media = s ? s : "";
     break;
   default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
   }
 }
 
-static void gst_rtc_whep_signaller_get_property(GObject *object, guint prop_id, GValue *value,
-                                                GParamSpec *pspec)
+static void gst_rtc_whep_signaller_get_property (GObject *object, guint prop_id, GValue *value,
+                                                 GParamSpec *pspec)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(object);
+  auto self = GST_RTC_WHEP_SIGNALLER (object);
   auto priv = self->priv;
-  std::lock_guard<std::mutex> g(priv->lock);
+  std::lock_guard<std::mutex> g (priv->lock);
   switch (prop_id) {
   case PROP_ADDRESS:
-    g_value_set_string(value, priv->address.c_str());
+    g_value_set_string (value, priv->address.c_str ());
     break;
   case PROP_PORT:
-    g_value_set_uint(value, priv->server ? priv->server->port() : priv->port);
+    g_value_set_uint (value, priv->server ? priv->server->port () : priv->port);
     break;
   case PROP_STREAM_NAME:
-    g_value_set_string(value, priv->stream_name.c_str());
+    g_value_set_string (value, priv->stream_name.c_str ());
     break;
   case PROP_AUTH_TOKEN:
-    g_value_set_string(value, priv->auth_token.empty() ? nullptr : priv->auth_token.c_str());
+    g_value_set_string (value, priv->auth_token.empty () ? nullptr : priv->auth_token.c_str ());
     break;
   case PROP_ALLOWED_ORIGINS:
-    g_value_set_string(value, priv->allowed_origins.c_str());
+    g_value_set_string (value, priv->allowed_origins.c_str ());
     break;
   case PROP_MEDIA:
-    g_value_set_string(value, priv->media.c_str());
+    g_value_set_string (value, priv->media.c_str ());
     break;
   case PROP_URL:
-    g_value_set_string(
-        value,
-        priv->server ? (priv->server->base_url() + "/view/" + priv->stream_name).c_str() : nullptr);
+    g_value_set_string (
+        value, priv->server ? (priv->server->base_url () + "/view/" + priv->stream_name).c_str ()
+                            : nullptr);
     break;
   default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
   }
 }
 
-static void gst_rtc_whep_signaller_finalize(GObject *object)
+static void gst_rtc_whep_signaller_finalize (GObject *object)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER(object);
-  whep_stop(GST_RTC_SIGNALLER(self));
+  auto self = GST_RTC_WHEP_SIGNALLER (object);
+  whep_stop (GST_RTC_SIGNALLER (self));
   delete self->priv;
-  G_OBJECT_CLASS(gst_rtc_whep_signaller_parent_class)->finalize(object);
+  G_OBJECT_CLASS (gst_rtc_whep_signaller_parent_class)->finalize (object);
 }
 
-static void gst_rtc_whep_signaller_class_init(GstRtcWhepSignallerClass *klass)
+static void gst_rtc_whep_signaller_class_init (GstRtcWhepSignallerClass *klass)
 {
-  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   gobject_class->set_property = gst_rtc_whep_signaller_set_property;
   gobject_class->get_property = gst_rtc_whep_signaller_get_property;
   gobject_class->finalize = gst_rtc_whep_signaller_finalize;
-  auto rw = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_property(gobject_class, PROP_ADDRESS,
-                                  g_param_spec_string("address", "Address",
-                                                      "IP address the embedded server binds to",
-                                                      DEFAULT_ADDRESS, rw));
-  g_object_class_install_property(
+  auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+                                   g_param_spec_string ("address", "Address",
+                                                        "IP address the embedded server binds to",
+                                                        DEFAULT_ADDRESS, rw));
+  g_object_class_install_property (
       gobject_class, PROP_PORT,
-      g_param_spec_uint("port", "Port",
-                        "TCP port of the embedded server (0 = pick a free port; reads back the "
-                        "bound port once started)",
-                        0, 65535, DEFAULT_PORT, rw));
-  g_object_class_install_property(gobject_class, PROP_STREAM_NAME,
-                                  g_param_spec_string("stream-name", "Stream name",
-                                                      "Name in /whep/<name> and /view/<name>",
-                                                      DEFAULT_STREAM_NAME, rw));
-  g_object_class_install_property(
+      g_param_spec_uint ("port", "Port",
+                         "TCP port of the embedded server (0 = pick a free port; reads back the "
+                         "bound port once started)",
+                         0, 65535, DEFAULT_PORT, rw));
+  g_object_class_install_property (gobject_class, PROP_STREAM_NAME,
+                                   g_param_spec_string ("stream-name", "Stream name",
+                                                        "Name in /whep/<name> and /view/<name>",
+                                                        DEFAULT_STREAM_NAME, rw));
+  g_object_class_install_property (
       gobject_class, PROP_AUTH_TOKEN,
-      g_param_spec_string("auth-token", "Auth token",
-                          "Bearer token viewers must send (NULL = no check)", nullptr, rw));
-  g_object_class_install_property(
+      g_param_spec_string ("auth-token", "Auth token",
+                           "Bearer token viewers must send (NULL = no check)", nullptr, rw));
+  g_object_class_install_property (
       gobject_class, PROP_ALLOWED_ORIGINS,
-      g_param_spec_string("allowed-origins", "Allowed origins",
-                          "Comma-separated browser origins allowed to use the endpoint, or *",
-                          DEFAULT_ALLOWED_ORIGINS, rw));
-  g_object_class_install_property(
+      g_param_spec_string ("allowed-origins", "Allowed origins",
+                           "Comma-separated browser origins allowed to use the endpoint, or *",
+                           DEFAULT_ALLOWED_ORIGINS, rw));
+  g_object_class_install_property (
       gobject_class, PROP_MEDIA,
-      g_param_spec_string("media", "Media",
-                          "Comma-separated media kinds of the stream, listed in /streams.json", "",
-                          rw));
-  g_object_class_install_property(
+      g_param_spec_string ("media", "Media",
+                           "Comma-separated media kinds of the stream, listed in /streams.json", "",
+                           rw));
+  g_object_class_install_property (
       gobject_class, PROP_URL,
-      g_param_spec_string("url", "URL", "The viewer page URL once started", nullptr,
-                          GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
-  GST_DEBUG_CATEGORY_INIT(gst_rtc_whep_signaller_debug, "rtcwhepsignaller", 0,
-                          "WHEP server signaller");
+      g_param_spec_string ("url", "URL", "The viewer page URL once started", nullptr,
+                           GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  GST_DEBUG_CATEGORY_INIT (gst_rtc_whep_signaller_debug, "rtcwhepsignaller", 0,
+                           "WHEP server signaller");
 }
 
-static void gst_rtc_whep_signaller_init(GstRtcWhepSignaller *self)
+static void gst_rtc_whep_signaller_init (GstRtcWhepSignaller *self)
 {
-  self->priv = new GstRtcWhepSignallerPrivate();
+  self->priv = new GstRtcWhepSignallerPrivate ();
 }

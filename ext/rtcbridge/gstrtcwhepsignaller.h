@@ -16,8 +16,8 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_RTC_WHEP_SIGNALLER (gst_rtc_whep_signaller_get_type())
-G_DECLARE_FINAL_TYPE(GstRtcWhepSignaller, gst_rtc_whep_signaller, GST, RTC_WHEP_SIGNALLER,
-                     GstObject)
+#define GST_TYPE_RTC_WHEP_SIGNALLER (gst_rtc_whep_signaller_get_type ())
+G_DECLARE_FINAL_TYPE (GstRtcWhepSignaller, gst_rtc_whep_signaller, GST, RTC_WHEP_SIGNALLER,
+                      GstObject)
 
 G_END_DECLS

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-GST_DEBUG_CATEGORY_STATIC(rtc_http_server_debug);
+GST_DEBUG_CATEGORY_STATIC (rtc_http_server_debug);
 #define GST_CAT_DEFAULT rtc_http_server_debug
 
 namespace rtc
@@ -16,7 +16,7 @@ namespace
 {
 
 std::mutex registry_lock;
-std::map<std::string, std::weak_ptr<HttpServer>> &registry()
+std::map<std::string, std::weak_ptr<HttpServer>> &registry ()
 {
   static std::map<std::string, std::weak_ptr<HttpServer>> map;
   return map;
@@ -26,101 +26,102 @@ const char *BODY_KEY = "rtc-body";
 const char *OVERFLOW_KEY = "rtc-body-overflow";
 
 struct Invocation {
-  std::function<void()> fn;
+  std::function<void ()> fn;
 };
 
-gboolean run_invocation(gpointer data)
+gboolean run_invocation (gpointer data)
 {
-  static_cast<Invocation *>(data)->fn();
+  static_cast<Invocation *> (data)->fn ();
   return G_SOURCE_REMOVE;
 }
-void free_invocation(gpointer data)
+void free_invocation (gpointer data)
 {
-  delete static_cast<Invocation *>(data);
+  delete static_cast<Invocation *> (data);
 }
 
-std::string server_key(const std::string &address, guint port)
+std::string server_key (const std::string &address, guint port)
 {
-  return address + "|" + std::to_string(port);
+  return address + "|" + std::to_string (port);
 }
 
-const char *mime_for(const std::string &file)
+const char *mime_for (const std::string &file)
 {
-  if (g_str_has_suffix(file.c_str(), ".html"))
+  if (g_str_has_suffix (file.c_str (), ".html"))
     return "text/html; charset=utf-8";
-  if (g_str_has_suffix(file.c_str(), ".js"))
+  if (g_str_has_suffix (file.c_str (), ".js"))
     return "text/javascript; charset=utf-8";
-  if (g_str_has_suffix(file.c_str(), ".css"))
+  if (g_str_has_suffix (file.c_str (), ".css"))
     return "text/css; charset=utf-8";
   return "application/octet-stream";
 }
 
 } // namespace
 
-void http_respond(SoupServerMessage *msg, guint status, const std::string &content_type,
-                  const std::string &body)
+void http_respond (SoupServerMessage *msg, guint status, const std::string &content_type,
+                   const std::string &body)
 {
-  soup_server_message_set_status(msg, status, nullptr);
-  if (!content_type.empty() || !body.empty())
-    soup_server_message_set_response(msg,
-                                     content_type.empty() ? "text/plain" : content_type.c_str(),
-                                     SOUP_MEMORY_COPY, body.data(), body.size());
+  soup_server_message_set_status (msg, status, nullptr);
+  if (!content_type.empty () || !body.empty ())
+    soup_server_message_set_response (msg,
+                                      content_type.empty () ? "text/plain" : content_type.c_str (),
+                                      SOUP_MEMORY_COPY, body.data (), body.size ());
 }
 
-void http_respond_text(SoupServerMessage *msg, guint status, const std::string &text)
+void http_respond_text (SoupServerMessage *msg, guint status, const std::string &text)
 {
-  http_respond(msg, status, "text/plain; charset=utf-8", text.empty() ? "" : text + "\n");
+  http_respond (msg, status, "text/plain; charset=utf-8", text.empty () ? "" : text + "\n");
 }
 
-bool HttpServer::valid_stream_name(const std::string &name)
+bool HttpServer::valid_stream_name (const std::string &name)
 {
-  if (name.empty() || name.size() > 128)
+  if (name.empty () || name.size () > 128)
     return false;
   for (char c : name) {
-    if (!(g_ascii_isalnum(c) || c == '-' || c == '_' || c == '.'))
+    if (!(g_ascii_isalnum (c) || c == '-' || c == '_' || c == '.'))
       return false;
   }
   return name != "." && name != "..";
 }
 
-HttpServer::HttpServer(std::string address, guint port) : address_(std::move(address)), port_(port)
+HttpServer::HttpServer (std::string address, guint port)
+    : address_ (std::move (address)), port_ (port)
 {
 }
 
-std::shared_ptr<HttpServer> HttpServer::acquire(const std::string &address, guint port,
-                                                std::string &error)
+std::shared_ptr<HttpServer> HttpServer::acquire (const std::string &address, guint port,
+                                                 std::string &error)
 {
   static gsize debug_done = 0;
-  if (g_once_init_enter(&debug_done)) {
-    GST_DEBUG_CATEGORY_INIT(rtc_http_server_debug, "rtchttpserver", 0, "Embedded HTTP server");
-    g_once_init_leave(&debug_done, 1);
+  if (g_once_init_enter (&debug_done)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_http_server_debug, "rtchttpserver", 0, "Embedded HTTP server");
+    g_once_init_leave (&debug_done, 1);
   }
-  std::lock_guard<std::mutex> g(registry_lock);
+  std::lock_guard<std::mutex> g (registry_lock);
   if (port != 0) {
-    auto it = registry().find(server_key(address, port));
-    if (it != registry().end()) {
-      if (auto existing = it->second.lock())
+    auto it = registry ().find (server_key (address, port));
+    if (it != registry ().end ()) {
+      if (auto existing = it->second.lock ())
         return existing;
     }
   }
-  std::shared_ptr<HttpServer> server(new HttpServer(address, port));
-  if (!server->start(error))
+  std::shared_ptr<HttpServer> server (new HttpServer (address, port));
+  if (!server->start (error))
     return nullptr;
-  server->key_ = server_key(address, server->port_);
-  registry()[server->key_] = server;
+  server->key_ = server_key (address, server->port_);
+  registry ()[server->key_] = server;
   return server;
 }
 
-bool HttpServer::start(std::string &error)
+bool HttpServer::start (std::string &error)
 {
-  GInetAddress *inet = g_inet_address_new_from_string(address_.c_str());
+  GInetAddress *inet = g_inet_address_new_from_string (address_.c_str ());
   if (!inet) {
     error = "'" + address_ + "' is not an IP address";
     return false;
   }
-  g_object_unref(inet);
-  context_ = g_main_context_new();
-  loop_ = g_main_loop_new(context_, FALSE);
+  g_object_unref (inet);
+  context_ = g_main_context_new ();
+  loop_ = g_main_loop_new (context_, FALSE);
 
   /* The server must be created and listen on its own thread's context. */
   struct Start {
@@ -131,117 +132,117 @@ bool HttpServer::start(std::string &error)
     std::string error;
   } st;
   st.self = this;
-  g_mutex_init(&st.lock);
-  g_cond_init(&st.cond);
-  Invocation *inv = new Invocation{[&st]() {
+  g_mutex_init (&st.lock);
+  g_cond_init (&st.cond);
+  Invocation *inv = new Invocation{[&st] () {
     HttpServer *self = st.self;
     std::string err;
-    self->server_ = soup_server_new("server-header", "gst-rtcbridge ", nullptr);
-    soup_server_add_early_handler(self->server_, nullptr, early_handler, self, nullptr);
-    soup_server_add_handler(self->server_, nullptr, handler, self, nullptr);
-    GInetAddress *inet = g_inet_address_new_from_string(self->address_.c_str());
-    GSocketAddress *addr = g_inet_socket_address_new(inet, self->port_);
+    self->server_ = soup_server_new ("server-header", "gst-rtcbridge ", nullptr);
+    soup_server_add_early_handler (self->server_, nullptr, early_handler, self, nullptr);
+    soup_server_add_handler (self->server_, nullptr, handler, self, nullptr);
+    GInetAddress *inet = g_inet_address_new_from_string (self->address_.c_str ());
+    GSocketAddress *addr = g_inet_socket_address_new (inet, self->port_);
     GError *gerr = nullptr;
-    if (!soup_server_listen(self->server_, addr, (SoupServerListenOptions)0, &gerr)) {
-      err = "could not listen on " + self->address_ + ":" + std::to_string(self->port_) + ": " +
+    if (!soup_server_listen (self->server_, addr, (SoupServerListenOptions)0, &gerr)) {
+      err = "could not listen on " + self->address_ + ":" + std::to_string (self->port_) + ": " +
             gerr->message;
-      g_error_free(gerr);
+      g_error_free (gerr);
     } else {
-      GSList *listeners = soup_server_get_listeners(self->server_);
+      GSList *listeners = soup_server_get_listeners (self->server_);
       if (listeners) {
-        GSocket *sock = G_SOCKET(listeners->data);
-        GSocketAddress *local = g_socket_get_local_address(sock, nullptr);
+        GSocket *sock = G_SOCKET (listeners->data);
+        GSocketAddress *local = g_socket_get_local_address (sock, nullptr);
         if (local) {
-          self->port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-          g_object_unref(local);
+          self->port_ = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+          g_object_unref (local);
         }
-        g_slist_free(listeners);
+        g_slist_free (listeners);
       }
     }
-    g_object_unref(addr);
-    g_object_unref(inet);
-    g_mutex_lock(&st.lock);
+    g_object_unref (addr);
+    g_object_unref (inet);
+    g_mutex_lock (&st.lock);
     st.error = err;
     st.done = true;
-    g_cond_signal(&st.cond);
-    g_mutex_unlock(&st.lock);
+    g_cond_signal (&st.cond);
+    g_mutex_unlock (&st.lock);
   }};
-  g_main_context_invoke_full(context_, G_PRIORITY_DEFAULT, run_invocation, inv, free_invocation);
-  thread_ = g_thread_new("rtc-http", thread_main, this);
-  g_mutex_lock(&st.lock);
+  g_main_context_invoke_full (context_, G_PRIORITY_DEFAULT, run_invocation, inv, free_invocation);
+  thread_ = g_thread_new ("rtc-http", thread_main, this);
+  g_mutex_lock (&st.lock);
   while (!st.done)
-    g_cond_wait(&st.cond, &st.lock);
-  g_mutex_unlock(&st.lock);
-  g_mutex_clear(&st.lock);
-  g_cond_clear(&st.cond);
-  if (!st.error.empty()) {
+    g_cond_wait (&st.cond, &st.lock);
+  g_mutex_unlock (&st.lock);
+  g_mutex_clear (&st.lock);
+  g_cond_clear (&st.cond);
+  if (!st.error.empty ()) {
     error = st.error;
     return false;
   }
-  GST_INFO("HTTP server listening on %s", base_url().c_str());
+  GST_INFO ("HTTP server listening on %s", base_url ().c_str ());
   return true;
 }
 
-gpointer HttpServer::thread_main(gpointer data)
+gpointer HttpServer::thread_main (gpointer data)
 {
-  auto self = static_cast<HttpServer *>(data);
-  g_main_context_push_thread_default(self->context_);
-  g_main_loop_run(self->loop_);
+  auto self = static_cast<HttpServer *> (data);
+  g_main_context_push_thread_default (self->context_);
+  g_main_loop_run (self->loop_);
   if (self->server_) {
-    soup_server_disconnect(self->server_);
-    g_object_unref(self->server_);
+    soup_server_disconnect (self->server_);
+    g_object_unref (self->server_);
     self->server_ = nullptr;
   }
   /* Let pending sources (closed connections) finish. */
-  while (g_main_context_iteration(self->context_, FALSE))
+  while (g_main_context_iteration (self->context_, FALSE))
     ;
-  g_main_context_pop_thread_default(self->context_);
+  g_main_context_pop_thread_default (self->context_);
   return nullptr;
 }
 
-HttpServer::~HttpServer()
+HttpServer::~HttpServer ()
 {
   {
-    std::lock_guard<std::mutex> g(registry_lock);
-    auto it = registry().find(key_);
-    if (it != registry().end() && it->second.expired())
-      registry().erase(it);
+    std::lock_guard<std::mutex> g (registry_lock);
+    auto it = registry ().find (key_);
+    if (it != registry ().end () && it->second.expired ())
+      registry ().erase (it);
   }
   if (thread_) {
-    g_main_loop_quit(loop_);
-    g_thread_join(thread_);
+    g_main_loop_quit (loop_);
+    g_thread_join (thread_);
   }
   if (loop_)
-    g_main_loop_unref(loop_);
+    g_main_loop_unref (loop_);
   if (context_)
-    g_main_context_unref(context_);
-  GST_INFO("HTTP server %s:%u stopped", address_.c_str(), port_);
+    g_main_context_unref (context_);
+  GST_INFO ("HTTP server %s:%u stopped", address_.c_str (), port_);
 }
 
-std::string HttpServer::base_url() const
+std::string HttpServer::base_url () const
 {
-  bool v6 = address_.find(':') != std::string::npos;
-  return std::string("http://") + (v6 ? "[" : "") + address_ + (v6 ? "]" : "") + ":" +
-         std::to_string(port_);
+  bool v6 = address_.find (':') != std::string::npos;
+  return std::string ("http://") + (v6 ? "[" : "") + address_ + (v6 ? "]" : "") + ":" +
+         std::to_string (port_);
 }
 
-void HttpServer::invoke(std::function<void()> fn)
+void HttpServer::invoke (std::function<void ()> fn)
 {
-  g_main_context_invoke_full(context_, G_PRIORITY_DEFAULT, run_invocation,
-                             new Invocation{std::move(fn)}, free_invocation);
+  g_main_context_invoke_full (context_, G_PRIORITY_DEFAULT, run_invocation,
+                              new Invocation{std::move (fn)}, free_invocation);
 }
 
-bool HttpServer::add_endpoint(const std::string &prefix, const std::string &name,
-                              HttpEndpoint *endpoint, std::string &error)
+bool HttpServer::add_endpoint (const std::string &prefix, const std::string &name,
+                               HttpEndpoint *endpoint, std::string &error)
 {
-  if (!valid_stream_name(name)) {
+  if (!valid_stream_name (name)) {
     error = "invalid stream name '" + name + "' (use letters, digits, '-', '_', '.')";
     return false;
   }
-  std::lock_guard<std::mutex> g(lock_);
-  auto key = std::make_pair(prefix, name);
-  if (endpoints_.count(key)) {
-    error = "stream name '" + name + "' is already used on " + base_url() + " (/" + prefix + "/" +
+  std::lock_guard<std::mutex> g (lock_);
+  auto key = std::make_pair (prefix, name);
+  if (endpoints_.count (key)) {
+    error = "stream name '" + name + "' is already used on " + base_url () + " (/" + prefix + "/" +
             name + ")";
     return false;
   }
@@ -249,179 +250,180 @@ bool HttpServer::add_endpoint(const std::string &prefix, const std::string &name
   return true;
 }
 
-void HttpServer::remove_endpoint(const std::string &prefix, const std::string &name)
+void HttpServer::remove_endpoint (const std::string &prefix, const std::string &name)
 {
   {
-    std::lock_guard<std::mutex> g(lock_);
-    endpoints_.erase(std::make_pair(prefix, name));
+    std::lock_guard<std::mutex> g (lock_);
+    endpoints_.erase (std::make_pair (prefix, name));
   }
   /* Wait for a request that may be using the endpoint right now. */
-  invoke_sync([]() {});
+  invoke_sync ([] () {});
 }
 
-void HttpServer::invoke_sync(std::function<void()> fn)
+void HttpServer::invoke_sync (std::function<void ()> fn)
 {
-  if (g_thread_self() == thread_) {
-    fn();
+  if (g_thread_self () == thread_) {
+    fn ();
     return;
   }
   std::mutex m;
   std::condition_variable c;
   bool done = false;
-  invoke([&]() {
-    fn();
-    std::lock_guard<std::mutex> g(m);
+  invoke ([&] () {
+    fn ();
+    std::lock_guard<std::mutex> g (m);
     done = true;
-    c.notify_one();
+    c.notify_one ();
   });
-  std::unique_lock<std::mutex> l(m);
-  c.wait(l, [&] { return done; });
+  std::unique_lock<std::mutex> l (m);
+  c.wait (l, [&] { return done; });
 }
 
-static void on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer data)
+static void on_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
 {
-  gsize max = GPOINTER_TO_SIZE(data);
-  auto body = static_cast<GByteArray *>(g_object_get_data(G_OBJECT(msg), BODY_KEY));
-  if (!body || g_object_get_data(G_OBJECT(msg), OVERFLOW_KEY))
+  gsize max = GPOINTER_TO_SIZE (data);
+  auto body = static_cast<GByteArray *> (g_object_get_data (G_OBJECT (msg), BODY_KEY));
+  if (!body || g_object_get_data (G_OBJECT (msg), OVERFLOW_KEY))
     return;
   gsize len = 0;
-  const guint8 *bytes = static_cast<const guint8 *>(g_bytes_get_data(chunk, &len));
+  const guint8 *bytes = static_cast<const guint8 *> (g_bytes_get_data (chunk, &len));
   if (body->len + len > max) {
-    g_object_set_data(G_OBJECT(msg), OVERFLOW_KEY, GINT_TO_POINTER(1));
-    g_byte_array_set_size(body, 0);
+    g_object_set_data (G_OBJECT (msg), OVERFLOW_KEY, GINT_TO_POINTER (1));
+    g_byte_array_set_size (body, 0);
     return;
   }
-  g_byte_array_append(body, bytes, len);
+  g_byte_array_append (body, bytes, len);
 }
 
-void HttpServer::early_handler(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
-                               gpointer data)
+void HttpServer::early_handler (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
+                                gpointer data)
 {
-  auto self = static_cast<HttpServer *>(data);
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
-  if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      (gsize)soup_message_headers_get_content_length(headers) > self->max_body_size_) {
-    http_respond_text(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                      "request body larger than " + std::to_string(self->max_body_size_) +
-                          " bytes");
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
-                                 "close");
+  auto self = static_cast<HttpServer *> (data);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      (gsize)soup_message_headers_get_content_length (headers) > self->max_body_size_) {
+    http_respond_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                       "request body larger than " + std::to_string (self->max_body_size_) +
+                           " bytes");
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
     return;
   }
   /* Keep the body ourselves so that we can stop at the limit. */
-  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
-  g_object_set_data_full(G_OBJECT(msg), BODY_KEY, g_byte_array_new(),
-                         (GDestroyNotify)g_byte_array_unref);
-  g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk),
-                   GSIZE_TO_POINTER(self->max_body_size_));
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_object_set_data_full (G_OBJECT (msg), BODY_KEY, g_byte_array_new (),
+                          (GDestroyNotify)g_byte_array_unref);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk),
+                    GSIZE_TO_POINTER (self->max_body_size_));
 }
 
-void HttpServer::handler(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
-                         gpointer data)
+void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                          gpointer data)
 {
-  auto self = static_cast<HttpServer *>(data);
-  std::string method = soup_server_message_get_method(msg);
+  auto self = static_cast<HttpServer *> (data);
+  std::string method = soup_server_message_get_method (msg);
   std::string p = path ? path : "/";
-  GST_DEBUG("%s %s", method.c_str(), p.c_str());
+  GST_DEBUG ("%s %s", method.c_str (), p.c_str ());
 
-  if (g_object_get_data(G_OBJECT(msg), OVERFLOW_KEY)) {
-    http_respond_text(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                      "request body larger than " + std::to_string(self->max_body_size_) +
-                          " bytes");
+  if (g_object_get_data (G_OBJECT (msg), OVERFLOW_KEY)) {
+    http_respond_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                       "request body larger than " + std::to_string (self->max_body_size_) +
+                           " bytes");
     return;
   }
 
   /* /<prefix>/<name>[/<rest>] routed to an endpoint */
-  g_auto(GStrv) parts = g_strsplit(p.c_str() + 1, "/", 3);
-  guint n = g_strv_length(parts);
+  g_auto (GStrv) parts = g_strsplit (p.c_str () + 1, "/", 3);
+  guint n = g_strv_length (parts);
   if (n >= 2 && parts[0][0] && parts[1][0]) {
     HttpEndpoint *endpoint = nullptr;
     {
-      std::lock_guard<std::mutex> g(self->lock_);
-      auto it = self->endpoints_.find(std::make_pair(std::string(parts[0]), std::string(parts[1])));
-      if (it != self->endpoints_.end())
+      std::lock_guard<std::mutex> g (self->lock_);
+      auto it =
+          self->endpoints_.find (std::make_pair (std::string (parts[0]), std::string (parts[1])));
+      if (it != self->endpoints_.end ())
         endpoint = it->second;
     }
     if (endpoint) {
-      auto body = static_cast<GByteArray *>(g_object_get_data(G_OBJECT(msg), BODY_KEY));
-      GBytes *bytes = body ? g_bytes_new(body->data, body->len) : g_bytes_new(nullptr, 0);
-      std::string rest = n == 3 ? std::string("/") + parts[2] : std::string();
-      endpoint->handle_request(msg, method, rest, bytes);
-      g_bytes_unref(bytes);
+      auto body = static_cast<GByteArray *> (g_object_get_data (G_OBJECT (msg), BODY_KEY));
+      GBytes *bytes = body ? g_bytes_new (body->data, body->len) : g_bytes_new (nullptr, 0);
+      std::string rest = n == 3 ? std::string ("/") + parts[2] : std::string ();
+      endpoint->handle_request (msg, method, rest, bytes);
+      g_bytes_unref (bytes);
       return;
     }
-    if (g_str_equal(parts[0], "whep") || g_str_equal(parts[0], "whip")) {
-      http_respond_text(msg, SOUP_STATUS_NOT_FOUND,
-                        std::string("no stream named '") + parts[1] + "' on this server");
+    if (g_str_equal (parts[0], "whep") || g_str_equal (parts[0], "whip")) {
+      http_respond_text (msg, SOUP_STATUS_NOT_FOUND,
+                         std::string ("no stream named '") + parts[1] + "' on this server");
       return;
     }
   }
 
   if (method != "GET" && method != "HEAD") {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
-                                 "GET, HEAD");
-    http_respond_text(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                  "GET, HEAD");
+    http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
     return;
   }
   if (p == "/")
-    self->serve_static(msg, "index.html");
+    self->serve_static (msg, "index.html");
   else if (p == "/streams.json")
-    self->serve_streams(msg);
-  else if (g_str_has_prefix(p.c_str(), "/view/") && n == 2)
-    self->serve_static(msg, "viewer.html");
-  else if (g_str_has_prefix(p.c_str(), "/static/") && n == 2)
-    self->serve_static(msg, parts[1]);
+    self->serve_streams (msg);
+  else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
+    self->serve_static (msg, "viewer.html");
+  else if (g_str_has_prefix (p.c_str (), "/static/") && n == 2)
+    self->serve_static (msg, parts[1]);
   else
-    http_respond_text(msg, SOUP_STATUS_NOT_FOUND, "not found");
+    http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
 }
 
-void HttpServer::serve_static(SoupServerMessage *msg, const std::string &file)
+void HttpServer::serve_static (SoupServerMessage *msg, const std::string &file)
 {
   std::string path = "/org/gstreamer/rtcbridge/web/" + file;
-  GBytes *bytes = g_resources_lookup_data(path.c_str(), G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr);
+  GBytes *bytes = g_resources_lookup_data (path.c_str (), G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr);
   if (!bytes) {
-    http_respond_text(msg, SOUP_STATUS_NOT_FOUND, "not found");
+    http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
     return;
   }
   gsize len = 0;
-  const char *data = static_cast<const char *>(g_bytes_get_data(bytes, &len));
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
-                               "no-cache");
-  http_respond(msg, SOUP_STATUS_OK, mime_for(file), std::string(data, len));
-  g_bytes_unref(bytes);
+  const char *data = static_cast<const char *> (g_bytes_get_data (bytes, &len));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control",
+                                "no-cache");
+  http_respond (msg, SOUP_STATUS_OK, mime_for (file), std::string (data, len));
+  g_bytes_unref (bytes);
 }
 
-void HttpServer::serve_streams(SoupServerMessage *msg)
+void HttpServer::serve_streams (SoupServerMessage *msg)
 {
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "streams");
-  json_builder_begin_array(b);
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "streams");
+  json_builder_begin_array (b);
   {
-    std::lock_guard<std::mutex> g(lock_);
+    std::lock_guard<std::mutex> g (lock_);
     for (auto &kv : endpoints_) {
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "name");
-      json_builder_add_string_value(b, kv.first.second.c_str());
-      json_builder_set_member_name(b, kv.first.first.c_str());
-      json_builder_add_string_value(b, ("/" + kv.first.first + "/" + kv.first.second).c_str());
-      kv.second->describe(b);
-      json_builder_end_object(b);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, kv.first.second.c_str ());
+      json_builder_set_member_name (b, kv.first.first.c_str ());
+      json_builder_add_string_value (b, ("/" + kv.first.first + "/" + kv.first.second).c_str ());
+      kv.second->describe (b);
+      json_builder_end_object (b);
     }
   }
-  json_builder_end_array(b);
-  json_builder_end_object(b);
-  JsonGenerator *gen = json_generator_new();
-  JsonNode *root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  gchar *text = json_generator_to_data(gen, nullptr);
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
-                               "no-cache");
-  http_respond(msg, SOUP_STATUS_OK, "application/json", text);
-  g_free(text);
-  json_node_unref(root);
-  g_object_unref(gen);
-  g_object_unref(b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  JsonGenerator *gen = json_generator_new ();
+  JsonNode *root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  gchar *text = json_generator_to_data (gen, nullptr);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control",
+                                "no-cache");
+  http_respond (msg, SOUP_STATUS_OK, "application/json", text);
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (gen);
+  g_object_unref (b);
 }
 
 } // namespace rtc

@@ -31,13 +31,13 @@ namespace rtc
 class HttpEndpoint
 {
 public:
-  virtual ~HttpEndpoint() = default;
+  virtual ~HttpEndpoint () = default;
   /* A request for /<prefix>/<name><rest>; @rest is "" or "/..." . @body is
    * the request body (may be empty). Server thread. */
-  virtual void handle_request(SoupServerMessage *msg, const std::string &method,
-                              const std::string &rest, GBytes *body) = 0;
+  virtual void handle_request (SoupServerMessage *msg, const std::string &method,
+                               const std::string &rest, GBytes *body) = 0;
   /* Adds this stream's members to the /streams.json entry. Server thread. */
-  virtual void describe(JsonBuilder *builder) = 0;
+  virtual void describe (JsonBuilder *builder) = 0;
 };
 
 class HttpServer
@@ -48,42 +48,42 @@ public:
   /* The server for @address:@port, started if needed. @port 0 always makes a
    * new server on a free port. Returns nullptr with @error on failure (e.g.
    * the port is in use). */
-  static std::shared_ptr<HttpServer> acquire(const std::string &address, guint port,
-                                             std::string &error);
-  ~HttpServer();
-  HttpServer(const HttpServer &) = delete;
-  HttpServer &operator=(const HttpServer &) = delete;
+  static std::shared_ptr<HttpServer> acquire (const std::string &address, guint port,
+                                              std::string &error);
+  ~HttpServer ();
+  HttpServer (const HttpServer &) = delete;
+  HttpServer &operator= (const HttpServer &) = delete;
 
-  const std::string &address() const { return address_; }
-  guint port() const { return port_; }
+  const std::string &address () const { return address_; }
+  guint port () const { return port_; }
   /* "http://127.0.0.1:8080" (IPv6 in brackets). */
-  std::string base_url() const;
+  std::string base_url () const;
 
   /* Registers @endpoint for /<prefix>/<name>. False with @error when the
    * name is taken or invalid. */
-  bool add_endpoint(const std::string &prefix, const std::string &name, HttpEndpoint *endpoint,
-                    std::string &error);
-  void remove_endpoint(const std::string &prefix, const std::string &name);
+  bool add_endpoint (const std::string &prefix, const std::string &name, HttpEndpoint *endpoint,
+                     std::string &error);
+  void remove_endpoint (const std::string &prefix, const std::string &name);
 
   /* Runs @fn on the server thread, later. */
-  void invoke(std::function<void()> fn);
+  void invoke (std::function<void ()> fn);
   /* Runs @fn on the server thread and waits for it (never call it from the
    * server thread: there it runs @fn at once). */
-  void invoke_sync(std::function<void()> fn);
-  GMainContext *context() const { return context_; }
+  void invoke_sync (std::function<void ()> fn);
+  GMainContext *context () const { return context_; }
 
-  static bool valid_stream_name(const std::string &name);
+  static bool valid_stream_name (const std::string &name);
 
 private:
-  HttpServer(std::string address, guint port);
-  bool start(std::string &error);
-  static gpointer thread_main(gpointer data);
-  static void early_handler(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
-                            gpointer data);
-  static void handler(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
-                      gpointer data);
-  void serve_static(SoupServerMessage *msg, const std::string &file);
-  void serve_streams(SoupServerMessage *msg);
+  HttpServer (std::string address, guint port);
+  bool start (std::string &error);
+  static gpointer thread_main (gpointer data);
+  static void early_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                             gpointer data);
+  static void handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                       gpointer data);
+  void serve_static (SoupServerMessage *msg, const std::string &file);
+  void serve_streams (SoupServerMessage *msg);
 
   std::string address_;
   guint port_;
@@ -99,8 +99,8 @@ private:
 };
 
 /* Helpers for endpoints (server thread). */
-void http_respond(SoupServerMessage *msg, guint status, const std::string &content_type,
-                  const std::string &body);
-void http_respond_text(SoupServerMessage *msg, guint status, const std::string &text);
+void http_respond (SoupServerMessage *msg, guint status, const std::string &content_type,
+                   const std::string &body);
+void http_respond_text (SoupServerMessage *msg, guint status, const std::string &text);
 
 } // namespace rtc

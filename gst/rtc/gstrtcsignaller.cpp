@@ -1,11 +1,11 @@
 /* GstRtcSignaller interface: see the header for the contract. */
 #include "gstrtcsignaller.h"
 
-G_DEFINE_QUARK(gst - rtc - signaller - error - quark, gst_rtc_signaller_error)
+G_DEFINE_QUARK (gst - rtc - signaller - error - quark, gst_rtc_signaller_error)
 
-G_DEFINE_INTERFACE(GstRtcSignaller, gst_rtc_signaller, G_TYPE_OBJECT)
+G_DEFINE_INTERFACE (GstRtcSignaller, gst_rtc_signaller, G_TYPE_OBJECT)
 
-static void gst_rtc_signaller_default_init(GstRtcSignallerInterface *iface)
+static void gst_rtc_signaller_default_init (GstRtcSignallerInterface *iface)
 {
   /**
    * GstRtcSignaller::session-requested:
@@ -17,71 +17,71 @@ static void gst_rtc_signaller_default_init(GstRtcSignallerInterface *iface)
    * A peer wants a session. The element answers with
    * gst_rtc_signaller_send_answer() or gst_rtc_signaller_reject_session().
    */
-  g_signal_new("session-requested", G_TYPE_FROM_INTERFACE(iface), G_SIGNAL_RUN_LAST, 0, nullptr,
-               nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
-               GST_TYPE_WEBRTC_SESSION_DESCRIPTION);
+  g_signal_new ("session-requested", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, nullptr,
+                nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
+                GST_TYPE_WEBRTC_SESSION_DESCRIPTION);
   /**
    * GstRtcSignaller::ice-candidate:
    * A remote ICE candidate for @session_id's m-line @mline.
    */
-  g_signal_new("ice-candidate", G_TYPE_FROM_INTERFACE(iface), G_SIGNAL_RUN_LAST, 0, nullptr,
-               nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_STRING);
+  g_signal_new ("ice-candidate", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, nullptr,
+                nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_STRING);
   /**
    * GstRtcSignaller::session-ended:
    * The peer ended @session_id (e.g. WHEP DELETE).
    */
-  g_signal_new("session-ended", G_TYPE_FROM_INTERFACE(iface), G_SIGNAL_RUN_LAST, 0, nullptr,
-               nullptr, nullptr, G_TYPE_NONE, 1, G_TYPE_STRING);
+  g_signal_new ("session-ended", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, nullptr,
+                nullptr, nullptr, G_TYPE_NONE, 1, G_TYPE_STRING);
   /**
    * GstRtcSignaller::error:
    * The signaller failed in a way the element should report.
    */
-  g_signal_new("error", G_TYPE_FROM_INTERFACE(iface), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr,
-               nullptr, G_TYPE_NONE, 1, G_TYPE_STRING);
+  g_signal_new ("error", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr,
+                nullptr, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-gboolean gst_rtc_signaller_start(GstRtcSignaller *self, GError **error)
+gboolean gst_rtc_signaller_start (GstRtcSignaller *self, GError **error)
 {
-  g_return_val_if_fail(GST_IS_RTC_SIGNALLER(self), FALSE);
-  auto iface = GST_RTC_SIGNALLER_GET_IFACE(self);
-  return iface->start ? iface->start(self, error) : TRUE;
+  g_return_val_if_fail (GST_IS_RTC_SIGNALLER (self), FALSE);
+  auto iface = GST_RTC_SIGNALLER_GET_IFACE (self);
+  return iface->start ? iface->start (self, error) : TRUE;
 }
 
-void gst_rtc_signaller_stop(GstRtcSignaller *self)
+void gst_rtc_signaller_stop (GstRtcSignaller *self)
 {
-  g_return_if_fail(GST_IS_RTC_SIGNALLER(self));
-  auto iface = GST_RTC_SIGNALLER_GET_IFACE(self);
+  g_return_if_fail (GST_IS_RTC_SIGNALLER (self));
+  auto iface = GST_RTC_SIGNALLER_GET_IFACE (self);
   if (iface->stop)
-    iface->stop(self);
+    iface->stop (self);
 }
 
-void gst_rtc_signaller_send_answer(GstRtcSignaller *self, const gchar *session_id,
-                                   GstWebRTCSessionDescription *answer)
+void gst_rtc_signaller_send_answer (GstRtcSignaller *self, const gchar *session_id,
+                                    GstWebRTCSessionDescription *answer)
 {
-  g_return_if_fail(GST_IS_RTC_SIGNALLER(self));
-  GST_RTC_SIGNALLER_GET_IFACE(self)->send_answer(self, session_id, answer);
+  g_return_if_fail (GST_IS_RTC_SIGNALLER (self));
+  GST_RTC_SIGNALLER_GET_IFACE (self)->send_answer (self, session_id, answer);
 }
 
-void gst_rtc_signaller_reject_session(GstRtcSignaller *self, const gchar *session_id,
-                                      const GError *error)
+void gst_rtc_signaller_reject_session (GstRtcSignaller *self, const gchar *session_id,
+                                       const GError *error)
 {
-  g_return_if_fail(GST_IS_RTC_SIGNALLER(self));
-  GST_RTC_SIGNALLER_GET_IFACE(self)->reject_session(self, session_id, error);
+  g_return_if_fail (GST_IS_RTC_SIGNALLER (self));
+  GST_RTC_SIGNALLER_GET_IFACE (self)->reject_session (self, session_id, error);
 }
 
-void gst_rtc_signaller_send_ice_candidate(GstRtcSignaller *self, const gchar *session_id,
-                                          guint mline, const gchar *candidate)
+void gst_rtc_signaller_send_ice_candidate (GstRtcSignaller *self, const gchar *session_id,
+                                           guint mline, const gchar *candidate)
 {
-  g_return_if_fail(GST_IS_RTC_SIGNALLER(self));
-  auto iface = GST_RTC_SIGNALLER_GET_IFACE(self);
+  g_return_if_fail (GST_IS_RTC_SIGNALLER (self));
+  auto iface = GST_RTC_SIGNALLER_GET_IFACE (self);
   if (iface->send_ice_candidate)
-    iface->send_ice_candidate(self, session_id, mline, candidate);
+    iface->send_ice_candidate (self, session_id, mline, candidate);
 }
 
-void gst_rtc_signaller_end_session(GstRtcSignaller *self, const gchar *session_id)
+void gst_rtc_signaller_end_session (GstRtcSignaller *self, const gchar *session_id)
 {
-  g_return_if_fail(GST_IS_RTC_SIGNALLER(self));
-  auto iface = GST_RTC_SIGNALLER_GET_IFACE(self);
+  g_return_if_fail (GST_IS_RTC_SIGNALLER (self));
+  auto iface = GST_RTC_SIGNALLER_GET_IFACE (self);
   if (iface->end_session)
-    iface->end_session(self, session_id);
+    iface->end_session (self, session_id);
 }

@@ -21,8 +21,8 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_RTC_SIGNALLER (gst_rtc_signaller_get_type())
-G_DECLARE_INTERFACE(GstRtcSignaller, gst_rtc_signaller, GST, RTC_SIGNALLER, GObject)
+#define GST_TYPE_RTC_SIGNALLER (gst_rtc_signaller_get_type ())
+G_DECLARE_INTERFACE (GstRtcSignaller, gst_rtc_signaller, GST, RTC_SIGNALLER, GObject)
 
 /**
  * GstRtcSignallerError:
@@ -40,30 +40,30 @@ typedef enum {
   GST_RTC_SIGNALLER_ERROR_INTERNAL,
 } GstRtcSignallerError;
 
-#define GST_RTC_SIGNALLER_ERROR (gst_rtc_signaller_error_quark())
-GQuark gst_rtc_signaller_error_quark(void);
+#define GST_RTC_SIGNALLER_ERROR (gst_rtc_signaller_error_quark ())
+GQuark gst_rtc_signaller_error_quark (void);
 
 struct _GstRtcSignallerInterface {
   GTypeInterface parent_iface;
 
-  gboolean (*start)(GstRtcSignaller *self, GError **error);
-  void (*stop)(GstRtcSignaller *self);
-  void (*send_answer)(GstRtcSignaller *self, const gchar *session_id,
-                      GstWebRTCSessionDescription *answer);
-  void (*reject_session)(GstRtcSignaller *self, const gchar *session_id, const GError *error);
-  void (*send_ice_candidate)(GstRtcSignaller *self, const gchar *session_id, guint mline,
-                             const gchar *candidate);
-  void (*end_session)(GstRtcSignaller *self, const gchar *session_id);
+  gboolean (*start) (GstRtcSignaller *self, GError **error);
+  void (*stop) (GstRtcSignaller *self);
+  void (*send_answer) (GstRtcSignaller *self, const gchar *session_id,
+                       GstWebRTCSessionDescription *answer);
+  void (*reject_session) (GstRtcSignaller *self, const gchar *session_id, const GError *error);
+  void (*send_ice_candidate) (GstRtcSignaller *self, const gchar *session_id, guint mline,
+                              const gchar *candidate);
+  void (*end_session) (GstRtcSignaller *self, const gchar *session_id);
 };
 
-gboolean gst_rtc_signaller_start(GstRtcSignaller *self, GError **error);
-void gst_rtc_signaller_stop(GstRtcSignaller *self);
-void gst_rtc_signaller_send_answer(GstRtcSignaller *self, const gchar *session_id,
-                                   GstWebRTCSessionDescription *answer);
-void gst_rtc_signaller_reject_session(GstRtcSignaller *self, const gchar *session_id,
-                                      const GError *error);
-void gst_rtc_signaller_send_ice_candidate(GstRtcSignaller *self, const gchar *session_id,
-                                          guint mline, const gchar *candidate);
-void gst_rtc_signaller_end_session(GstRtcSignaller *self, const gchar *session_id);
+gboolean gst_rtc_signaller_start (GstRtcSignaller *self, GError **error);
+void gst_rtc_signaller_stop (GstRtcSignaller *self);
+void gst_rtc_signaller_send_answer (GstRtcSignaller *self, const gchar *session_id,
+                                    GstWebRTCSessionDescription *answer);
+void gst_rtc_signaller_reject_session (GstRtcSignaller *self, const gchar *session_id,
+                                       const GError *error);
+void gst_rtc_signaller_send_ice_candidate (GstRtcSignaller *self, const gchar *session_id,
+                                           guint mline, const gchar *candidate);
+void gst_rtc_signaller_end_session (GstRtcSignaller *self, const gchar *session_id);
 
 G_END_DECLS

@@ -5,27 +5,27 @@
 #include <cstring>
 #include <map>
 
-GST_DEBUG_CATEGORY_STATIC(rtc_codecs_debug);
+GST_DEBUG_CATEGORY_STATIC (rtc_codecs_debug);
 #define GST_CAT_DEFAULT rtc_codecs_debug
 
 namespace rtc
 {
 
-static void ensure_debug()
+static void ensure_debug ()
 {
   static gsize done = 0;
-  if (g_once_init_enter(&done)) {
-    GST_DEBUG_CATEGORY_INIT(rtc_codecs_debug, "rtccodecs", 0, "RTC codec selection");
-    g_once_init_leave(&done, 1);
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_codecs_debug, "rtccodecs", 0, "RTC codec selection");
+    g_once_init_leave (&done, 1);
   }
 }
 
-const char *media_kind_name(MediaKind kind)
+const char *media_kind_name (MediaKind kind)
 {
   return kind == MediaKind::VIDEO ? "video" : "audio";
 }
 
-const std::vector<Codec> &all_codecs()
+const std::vector<Codec> &all_codecs ()
 {
   static const std::vector<Codec> codecs = {
       {"VP8", MediaKind::VIDEO, "video/x-vp8", nullptr, nullptr, "rtpvp8pay", 90000},
@@ -37,48 +37,48 @@ const std::vector<Codec> &all_codecs()
   return codecs;
 }
 
-const Codec *codec_by_name(const std::string &name)
+const Codec *codec_by_name (const std::string &name)
 {
-  for (auto &c : all_codecs()) {
-    if (g_ascii_strcasecmp(c.name, name.c_str()) == 0)
+  for (auto &c : all_codecs ()) {
+    if (g_ascii_strcasecmp (c.name, name.c_str ()) == 0)
       return &c;
   }
   return nullptr;
 }
 
-const Codec *codec_for_caps(const GstCaps *caps)
+const Codec *codec_for_caps (const GstCaps *caps)
 {
-  if (!caps || gst_caps_is_empty(caps) || gst_caps_is_any(caps))
+  if (!caps || gst_caps_is_empty (caps) || gst_caps_is_any (caps))
     return nullptr;
-  const gchar *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
-  for (auto &c : all_codecs()) {
-    if (g_str_equal(name, c.encoded_caps))
+  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  for (auto &c : all_codecs ()) {
+    if (g_str_equal (name, c.encoded_caps))
       return &c;
   }
   return nullptr;
 }
 
-bool parse_codec_preferences(const std::string &text, std::vector<const Codec *> &out,
-                             std::string &error)
+bool parse_codec_preferences (const std::string &text, std::vector<const Codec *> &out,
+                              std::string &error)
 {
-  out.clear();
-  g_auto(GStrv) parts = g_strsplit(text.c_str(), ",", -1);
+  out.clear ();
+  g_auto (GStrv) parts = g_strsplit (text.c_str (), ",", -1);
   for (guint i = 0; parts[i]; i++) {
-    std::string name = g_strstrip(parts[i]);
-    if (name.empty())
+    std::string name = g_strstrip (parts[i]);
+    if (name.empty ())
       continue;
-    const Codec *codec = codec_by_name(name);
+    const Codec *codec = codec_by_name (name);
     if (!codec) {
       error = "unknown codec '" + name + "' (known: VP8, VP9, H264, OPUS)";
       return false;
     }
-    if (std::find(out.begin(), out.end(), codec) != out.end()) {
+    if (std::find (out.begin (), out.end (), codec) != out.end ()) {
       error = "codec '" + name + "' is listed twice";
       return false;
     }
-    out.push_back(codec);
+    out.push_back (codec);
   }
-  if (out.empty()) {
+  if (out.empty ()) {
     error = "no codec listed";
     return false;
   }
@@ -98,7 +98,7 @@ struct EncoderEntry {
   std::vector<std::pair<const char *, const char *>> realtime;
 };
 
-const std::vector<EncoderEntry> &encoder_table()
+const std::vector<EncoderEntry> &encoder_table ()
 {
   static const std::vector<EncoderEntry> table = {
       /* hardware */
@@ -169,36 +169,36 @@ const std::vector<EncoderEntry> &encoder_table()
   return table;
 }
 
-const EncoderEntry *entry_for(GstElement *encoder)
+const EncoderEntry *entry_for (GstElement *encoder)
 {
-  GstElementFactory *factory = gst_element_get_factory(encoder);
+  GstElementFactory *factory = gst_element_get_factory (encoder);
   if (!factory)
     return nullptr;
-  const gchar *name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(factory));
-  for (auto &e : encoder_table()) {
-    if (g_str_equal(e.factory, name))
+  const gchar *name = gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory));
+  for (auto &e : encoder_table ()) {
+    if (g_str_equal (e.factory, name))
       return &e;
   }
   return nullptr;
 }
 
-void set_if_exists(GstElement *element, const char *property, const char *value)
+void set_if_exists (GstElement *element, const char *property, const char *value)
 {
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), property))
-    gst_util_set_object_arg(G_OBJECT(element), property, value);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), property))
+    gst_util_set_object_arg (G_OBJECT (element), property, value);
   else
-    GST_DEBUG_OBJECT(element, "no property %s", property);
+    GST_DEBUG_OBJECT (element, "no property %s", property);
 }
 
-bool factory_produces(GstElementFactory *factory, const Codec &codec)
+bool factory_produces (GstElementFactory *factory, const Codec &codec)
 {
-  CapsPtr wanted(gst_caps_from_string(codec.encoded_caps));
-  for (const GList *l = gst_element_factory_get_static_pad_templates(factory); l; l = l->next) {
-    auto tmpl = static_cast<GstStaticPadTemplate *>(l->data);
+  CapsPtr wanted (gst_caps_from_string (codec.encoded_caps));
+  for (const GList *l = gst_element_factory_get_static_pad_templates (factory); l; l = l->next) {
+    auto tmpl = static_cast<GstStaticPadTemplate *> (l->data);
     if (tmpl->direction != GST_PAD_SRC)
       continue;
-    CapsPtr caps(gst_static_pad_template_get_caps(tmpl));
-    if (gst_caps_can_intersect(caps.get(), wanted.get()))
+    CapsPtr caps (gst_static_pad_template_get_caps (tmpl));
+    if (gst_caps_can_intersect (caps.get (), wanted.get ()))
       return true;
   }
   return false;
@@ -206,9 +206,9 @@ bool factory_produces(GstElementFactory *factory, const Codec &codec)
 
 } // namespace
 
-std::string find_encoder(const Codec &codec)
+std::string find_encoder (const Codec &codec)
 {
-  ensure_debug();
+  ensure_debug ();
   struct Candidate {
     std::string name;
     bool hardware;
@@ -216,67 +216,67 @@ std::string find_encoder(const Codec &codec)
     size_t order;
   };
   std::vector<Candidate> found;
-  for (size_t i = 0; i < encoder_table().size(); i++) {
-    auto &entry = encoder_table()[i];
-    ObjectPtr<GstElementFactory> factory(gst_element_factory_find(entry.factory));
-    if (!factory || !factory_produces(factory.get(), codec))
+  for (size_t i = 0; i < encoder_table ().size (); i++) {
+    auto &entry = encoder_table ()[i];
+    ObjectPtr<GstElementFactory> factory (gst_element_factory_find (entry.factory));
+    if (!factory || !factory_produces (factory.get (), codec))
       continue;
     const gchar *klass =
-        gst_element_factory_get_metadata(factory.get(), GST_ELEMENT_METADATA_KLASS);
-    found.push_back({entry.factory, klass && strstr(klass, "Hardware") != nullptr,
-                     gst_plugin_feature_get_rank(GST_PLUGIN_FEATURE(factory.get())), i});
+        gst_element_factory_get_metadata (factory.get (), GST_ELEMENT_METADATA_KLASS);
+    found.push_back ({entry.factory, klass && strstr (klass, "Hardware") != nullptr,
+                      gst_plugin_feature_get_rank (GST_PLUGIN_FEATURE (factory.get ())), i});
   }
-  std::stable_sort(found.begin(), found.end(), [](const Candidate &a, const Candidate &b) {
+  std::stable_sort (found.begin (), found.end (), [] (const Candidate &a, const Candidate &b) {
     if (a.hardware != b.hardware)
       return a.hardware;
     if (a.rank != b.rank)
       return a.rank > b.rank;
     return a.order < b.order;
   });
-  if (found.empty()) {
-    GST_INFO("no encoder installed for %s", codec.name);
+  if (found.empty ()) {
+    GST_INFO ("no encoder installed for %s", codec.name);
     return {};
   }
-  GST_INFO("encoder for %s: %s%s", codec.name, found[0].name.c_str(),
-           found[0].hardware ? " (hardware)" : "");
+  GST_INFO ("encoder for %s: %s%s", codec.name, found[0].name.c_str (),
+            found[0].hardware ? " (hardware)" : "");
   return found[0].name;
 }
 
-void configure_encoder(GstElement *encoder, guint bitrate_bps, guint keyframe_interval_frames)
+void configure_encoder (GstElement *encoder, guint bitrate_bps, guint keyframe_interval_frames)
 {
-  auto entry = entry_for(encoder);
+  auto entry = entry_for (encoder);
   if (!entry)
     return;
   for (auto &kv : entry->realtime)
-    set_if_exists(encoder, kv.first, kv.second);
+    set_if_exists (encoder, kv.first, kv.second);
   if (entry->keyframe_property && keyframe_interval_frames > 0) {
-    std::string v = std::to_string(keyframe_interval_frames);
-    set_if_exists(encoder, entry->keyframe_property, v.c_str());
+    std::string v = std::to_string (keyframe_interval_frames);
+    set_if_exists (encoder, entry->keyframe_property, v.c_str ());
   }
-  set_encoder_bitrate(encoder, bitrate_bps);
+  set_encoder_bitrate (encoder, bitrate_bps);
 }
 
-bool set_encoder_bitrate(GstElement *encoder, guint bitrate_bps)
+bool set_encoder_bitrate (GstElement *encoder, guint bitrate_bps)
 {
-  auto entry = entry_for(encoder);
+  auto entry = entry_for (encoder);
   if (!entry || bitrate_bps == 0)
     return false;
-  std::string v = std::to_string(std::max<guint>(1, bitrate_bps / entry->bitrate_divisor));
-  set_if_exists(encoder, entry->bitrate_property, v.c_str());
+  std::string v = std::to_string (std::max<guint> (1, bitrate_bps / entry->bitrate_divisor));
+  set_if_exists (encoder, entry->bitrate_property, v.c_str ());
   return true;
 }
 
 /* ---- offers ------------------------------------------------------------ */
 
-int h264_profile_score(const std::string &stream_profile, const std::string &profile_level_id)
+int h264_profile_score (const std::string &stream_profile, const std::string &profile_level_id)
 {
-  if (profile_level_id.size() != 6)
-    return stream_profile.empty() || stream_profile == "constrained-baseline" ? 1 : 0;
-  guint64 v = g_ascii_strtoull(profile_level_id.c_str(), nullptr, 16);
+  if (profile_level_id.size () != 6)
+    return stream_profile.empty () || stream_profile == "constrained-baseline" ? 1 : 0;
+  guint64 v = g_ascii_strtoull (profile_level_id.c_str (), nullptr, 16);
   guint idc = (v >> 16) & 0xff;
   guint constraints = (v >> 8) & 0xff;
   bool offered_cb = (idc == 0x42 && (constraints & 0x40)) || (idc == 0x4d && (constraints & 0x80));
-  const std::string &p = stream_profile.empty() ? "constrained-baseline" : stream_profile;
+  const std::string &p = stream_profile.empty () ? "constrained-baseline" : stream_profile;
   if (p == "constrained-baseline") {
     if (offered_cb)
       return 4;
@@ -294,109 +294,109 @@ int h264_profile_score(const std::string &stream_profile, const std::string &pro
     return idc == 0x64 ? 4 : 0;
   static const std::map<std::string, guint> others = {
       {"high-10", 0x6e}, {"high-4:2:2", 0x7a}, {"high-4:4:4", 0xf4}};
-  auto it = others.find(p);
-  return it != others.end() && it->second == idc ? 4 : 0;
+  auto it = others.find (p);
+  return it != others.end () && it->second == idc ? 4 : 0;
 }
 
 namespace
 {
 
 /* Score of payload type @pt of @media for @codec; 0 = unusable. */
-int score_format(const GstStructure *s, const Codec &codec, const InputFormat &input)
+int score_format (const GstStructure *s, const Codec &codec, const InputFormat &input)
 {
-  const gchar *encoding = gst_structure_get_string(s, "encoding-name");
-  if (!encoding || g_ascii_strcasecmp(encoding, codec.name) != 0)
+  const gchar *encoding = gst_structure_get_string (s, "encoding-name");
+  if (!encoding || g_ascii_strcasecmp (encoding, codec.name) != 0)
     return 0;
   gint clock_rate = 0;
-  if (gst_structure_get_int(s, "clock-rate", &clock_rate) && clock_rate != codec.clock_rate)
+  if (gst_structure_get_int (s, "clock-rate", &clock_rate) && clock_rate != codec.clock_rate)
     return 0;
-  if (g_str_equal(codec.name, "H264")) {
-    const gchar *mode = gst_structure_get_string(s, "packetization-mode");
-    if (!mode || !g_str_equal(mode, "1"))
+  if (g_str_equal (codec.name, "H264")) {
+    const gchar *mode = gst_structure_get_string (s, "packetization-mode");
+    if (!mode || !g_str_equal (mode, "1"))
       return 0; /* our payloader fragments (FU-A): mode 1 only */
-    const gchar *plid = gst_structure_get_string(s, "profile-level-id");
-    return h264_profile_score(input.raw ? std::string() : input.h264_profile, plid ? plid : "");
+    const gchar *plid = gst_structure_get_string (s, "profile-level-id");
+    return h264_profile_score (input.raw ? std::string () : input.h264_profile, plid ? plid : "");
   }
   return 1;
 }
 
 } // namespace
 
-bool choose_media(const GstSDPMessage *offer, guint mline, const InputFormat &input,
-                  const std::vector<const Codec *> &preferences,
-                  const std::vector<const Codec *> &encodable, MediaChoice &choice,
-                  std::string &error)
+bool choose_media (const GstSDPMessage *offer, guint mline, const InputFormat &input,
+                   const std::vector<const Codec *> &preferences,
+                   const std::vector<const Codec *> &encodable, MediaChoice &choice,
+                   std::string &error)
 {
-  ensure_debug();
-  const GstSDPMedia *media = gst_sdp_message_get_media(offer, mline);
+  ensure_debug ();
+  const GstSDPMedia *media = gst_sdp_message_get_media (offer, mline);
   if (!media) {
-    error = "no m-line " + std::to_string(mline);
+    error = "no m-line " + std::to_string (mline);
     return false;
   }
-  const gchar *kind = gst_sdp_media_get_media(media);
-  if (!kind || !g_str_equal(kind, media_kind_name(input.kind))) {
-    error =
-        std::string("m-line ") + std::to_string(mline) + " is not " + media_kind_name(input.kind);
+  const gchar *kind = gst_sdp_media_get_media (media);
+  if (!kind || !g_str_equal (kind, media_kind_name (input.kind))) {
+    error = std::string ("m-line ") + std::to_string (mline) + " is not " +
+            media_kind_name (input.kind);
     return false;
   }
   std::string offered;
   for (const Codec *codec : preferences) {
     if (codec->kind != input.kind)
       continue;
-    if (input.raw ? std::find(encodable.begin(), encodable.end(), codec) == encodable.end()
+    if (input.raw ? std::find (encodable.begin (), encodable.end (), codec) == encodable.end ()
                   : codec != input.codec)
       continue;
     int best_score = 0;
     gint best_pt = -1;
     CapsPtr best_caps;
-    for (guint i = 0; i < gst_sdp_media_formats_len(media); i++) {
-      gint pt = atoi(gst_sdp_media_get_format(media, i));
-      CapsPtr caps(gst_sdp_media_get_caps_from_media(media, pt));
-      if (!caps || gst_caps_is_empty(caps.get()))
+    for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+      gint pt = atoi (gst_sdp_media_get_format (media, i));
+      CapsPtr caps (gst_sdp_media_get_caps_from_media (media, pt));
+      if (!caps || gst_caps_is_empty (caps.get ()))
         continue;
-      int score = score_format(gst_caps_get_structure(caps.get(), 0), *codec, input);
+      int score = score_format (gst_caps_get_structure (caps.get (), 0), *codec, input);
       if (score > best_score) {
         best_score = score;
         best_pt = pt;
-        best_caps = std::move(caps);
+        best_caps = std::move (caps);
       }
     }
     if (best_pt < 0)
       continue;
-    GstStructure *s = gst_caps_get_structure(best_caps.get(), 0);
-    gst_structure_set_name(s, "application/x-rtp");
-    gst_structure_set(s, "media", G_TYPE_STRING, media_kind_name(input.kind), "encoding-name",
-                      G_TYPE_STRING, codec->name, "payload", G_TYPE_INT, best_pt, "clock-rate",
-                      G_TYPE_INT, codec->clock_rate, nullptr);
+    GstStructure *s = gst_caps_get_structure (best_caps.get (), 0);
+    gst_structure_set_name (s, "application/x-rtp");
+    gst_structure_set (s, "media", G_TYPE_STRING, media_kind_name (input.kind), "encoding-name",
+                       G_TYPE_STRING, codec->name, "payload", G_TYPE_INT, best_pt, "clock-rate",
+                       G_TYPE_INT, codec->clock_rate, nullptr);
     choice.mline = mline;
     choice.codec = codec;
     choice.pt = best_pt;
-    choice.caps = std::move(best_caps);
-    GST_DEBUG("m-line %u: %s pt %d", mline, codec->name, best_pt);
+    choice.caps = std::move (best_caps);
+    GST_DEBUG ("m-line %u: %s pt %d", mline, codec->name, best_pt);
     return true;
   }
   /* Say what the peer offered, so the error is actionable. */
-  for (guint i = 0; i < gst_sdp_media_formats_len(media); i++) {
-    gint pt = atoi(gst_sdp_media_get_format(media, i));
-    CapsPtr caps(gst_sdp_media_get_caps_from_media(media, pt));
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    gint pt = atoi (gst_sdp_media_get_format (media, i));
+    CapsPtr caps (gst_sdp_media_get_caps_from_media (media, pt));
     const gchar *enc =
-        caps ? gst_structure_get_string(gst_caps_get_structure(caps.get(), 0), "encoding-name")
+        caps ? gst_structure_get_string (gst_caps_get_structure (caps.get (), 0), "encoding-name")
              : nullptr;
-    if (enc && offered.find(enc) == std::string::npos)
-      offered += (offered.empty() ? "" : ", ") + std::string(enc);
+    if (enc && offered.find (enc) == std::string::npos)
+      offered += (offered.empty () ? "" : ", ") + std::string (enc);
   }
   std::string can;
   if (input.raw) {
     for (const Codec *c : preferences)
       if (c->kind == input.kind &&
-          std::find(encodable.begin(), encodable.end(), c) != encodable.end())
-        can += (can.empty() ? "" : ", ") + std::string(c->name);
+          std::find (encodable.begin (), encodable.end (), c) != encodable.end ())
+        can += (can.empty () ? "" : ", ") + std::string (c->name);
   } else {
     can = input.codec->name;
-    if (!input.h264_profile.empty())
+    if (!input.h264_profile.empty ())
       can += " (" + input.h264_profile + " profile)";
   }
-  error = std::string("no common ") + media_kind_name(input.kind) + " codec: offer has [" +
+  error = std::string ("no common ") + media_kind_name (input.kind) + " codec: offer has [" +
           offered + "], this stream can send [" + can + "]";
   return false;
 }

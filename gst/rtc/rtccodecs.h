@@ -18,7 +18,7 @@ namespace rtc
 
 enum class MediaKind { VIDEO, AUDIO };
 
-const char *media_kind_name(MediaKind kind); /* "video" / "audio" */
+const char *media_kind_name (MediaKind kind); /* "video" / "audio" */
 
 struct Codec {
   const char *name; /* SDP encoding name, upper case: "VP8" */
@@ -30,31 +30,31 @@ struct Codec {
   gint clock_rate;
 };
 
-const std::vector<Codec> &all_codecs();
+const std::vector<Codec> &all_codecs ();
 /* Case-insensitive; nullptr when unknown. */
-const Codec *codec_by_name(const std::string &name);
+const Codec *codec_by_name (const std::string &name);
 /* The codec of encoded caps; nullptr for raw or unknown caps. */
-const Codec *codec_for_caps(const GstCaps *caps);
+const Codec *codec_for_caps (const GstCaps *caps);
 
 /* Default for the "codec-preferences" property. */
 constexpr const char *DEFAULT_CODEC_PREFERENCES = "VP8,H264,VP9,OPUS";
 
 /* Parses "VP8, h264" into codecs in order. Returns false and sets @error for
  * an unknown or repeated name. */
-bool parse_codec_preferences(const std::string &text, std::vector<const Codec *> &out,
-                             std::string &error);
+bool parse_codec_preferences (const std::string &text, std::vector<const Codec *> &out,
+                              std::string &error);
 
 /* The encoder factory to use for @codec: hardware encoders (klass contains
  * "Hardware") first, then by rank. Empty when none is installed. */
-std::string find_encoder(const Codec &codec);
+std::string find_encoder (const Codec &codec);
 
 /* Applies the real-time settings (no B-frames, zero lag, bounded keyframe
  * interval, CBR) of the encoder table to @encoder. Unknown encoders are left
  * at their defaults except for the bitrate when a known property exists. */
-void configure_encoder(GstElement *encoder, guint bitrate_bps, guint keyframe_interval_frames);
+void configure_encoder (GstElement *encoder, guint bitrate_bps, guint keyframe_interval_frames);
 /* Sets the bitrate through the encoder table (property and unit). Returns
  * false when the encoder is unknown to the table. Safe while PLAYING. */
-bool set_encoder_bitrate(GstElement *encoder, guint bitrate_bps);
+bool set_encoder_bitrate (GstElement *encoder, guint bitrate_bps);
 
 /* What one input of an element carries. */
 struct InputFormat {
@@ -78,14 +78,14 @@ struct MediaChoice {
  * payload type that suits it best (H.264: packetization-mode=1 and a
  * compatible profile). @available_encoders says which codecs can be encoded.
  * Returns false with @error set when nothing fits. */
-bool choose_media(const GstSDPMessage *offer, guint mline, const InputFormat &input,
-                  const std::vector<const Codec *> &preferences,
-                  const std::vector<const Codec *> &encodable, MediaChoice &choice,
-                  std::string &error);
+bool choose_media (const GstSDPMessage *offer, guint mline, const InputFormat &input,
+                   const std::vector<const Codec *> &preferences,
+                   const std::vector<const Codec *> &encodable, MediaChoice &choice,
+                   std::string &error);
 
 /* Is an offered H.264 profile-level-id usable for a stream of caps profile
  * @stream_profile (empty = constrained-baseline, what our encoders make)?
  * Returns a score: 0 = unusable, higher = better match. */
-int h264_profile_score(const std::string &stream_profile, const std::string &profile_level_id);
+int h264_profile_score (const std::string &stream_profile, const std::string &profile_level_id);
 
 } // namespace rtc

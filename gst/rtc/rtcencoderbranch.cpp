@@ -3,167 +3,169 @@
 
 #include <gst/video/video.h>
 
-GST_DEBUG_CATEGORY_STATIC(rtc_encoder_branch_debug);
+GST_DEBUG_CATEGORY_STATIC (rtc_encoder_branch_debug);
 #define GST_CAT_DEFAULT rtc_encoder_branch_debug
 
 namespace rtc
 {
 
-static GstElement *make(const char *factory, std::string &error)
+static GstElement *make (const char *factory, std::string &error)
 {
-  GstElement *e = gst_element_factory_make(factory, nullptr);
-  if (!e && error.empty())
-    error = std::string("element '") + factory + "' is missing";
+  GstElement *e = gst_element_factory_make (factory, nullptr);
+  if (!e && error.empty ())
+    error = std::string ("element '") + factory + "' is missing";
   return e;
 }
 
-std::unique_ptr<EncoderBranch> EncoderBranch::create(GstBin *bin, GstElement *input_tee,
-                                                     const Codec &codec, const InputFormat &input,
-                                                     const Config &config, std::string &error)
+std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *input_tee,
+                                                      const Codec &codec, const InputFormat &input,
+                                                      const Config &config, std::string &error)
 {
   static gsize debug_done = 0;
-  if (g_once_init_enter(&debug_done)) {
-    GST_DEBUG_CATEGORY_INIT(rtc_encoder_branch_debug, "rtcencoderbranch", 0,
-                            "Shared encoding branch");
-    g_once_init_leave(&debug_done, 1);
+  if (g_once_init_enter (&debug_done)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_encoder_branch_debug, "rtcencoderbranch", 0,
+                             "Shared encoding branch");
+    g_once_init_leave (&debug_done, 1);
   }
 
-  std::unique_ptr<EncoderBranch> self(new EncoderBranch());
+  std::unique_ptr<EncoderBranch> self (new EncoderBranch ());
   self->codec_ = &codec;
   self->bin_ = bin;
   self->input_tee_ = input_tee;
   self->min_interval_ = config.min_keyframe_interval;
 
   std::vector<GstElement *> chain;
-  GstElement *queue = make("queue", error);
-  chain.push_back(queue);
+  GstElement *queue = make ("queue", error);
+  chain.push_back (queue);
   if (queue && input.raw) {
     /* Raw frames: never let a slow encoder stall the input; drop old frames. */
-    g_object_set(queue, "leaky", 2, "max-size-buffers", 3, "max-size-bytes", 0, "max-size-time",
-                 (guint64)0, nullptr);
+    g_object_set (queue, "leaky", 2, "max-size-buffers", 3, "max-size-bytes", 0, "max-size-time",
+                  (guint64)0, nullptr);
   } else if (queue) {
-    g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                 (guint64)GST_SECOND, nullptr);
+    g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                  (guint64)GST_SECOND, nullptr);
   }
   if (input.raw) {
     bool video = codec.kind == MediaKind::VIDEO;
-    chain.push_back(make(video ? "videoconvert" : "audioconvert", error));
+    chain.push_back (make (video ? "videoconvert" : "audioconvert", error));
     if (!video)
-      chain.push_back(make("audioresample", error));
-    GstElement *rawfilter = make("capsfilter", error);
+      chain.push_back (make ("audioresample", error));
+    GstElement *rawfilter = make ("capsfilter", error);
     if (rawfilter) {
-      CapsPtr caps(
-          gst_caps_from_string(video ? "video/x-raw,format=I420" : "audio/x-raw,rate=48000"));
-      g_object_set(rawfilter, "caps", caps.get(), nullptr);
+      CapsPtr caps (
+          gst_caps_from_string (video ? "video/x-raw,format=I420" : "audio/x-raw,rate=48000"));
+      g_object_set (rawfilter, "caps", caps.get (), nullptr);
     }
-    chain.push_back(rawfilter);
-    self->encoder_ = config.encoder_factory.empty()
+    chain.push_back (rawfilter);
+    self->encoder_ = config.encoder_factory.empty ()
                          ? nullptr
-                         : gst_element_factory_make(config.encoder_factory.c_str(), nullptr);
-    if (!self->encoder_ && error.empty())
-      error = std::string("no encoder for ") + codec.name;
+                         : gst_element_factory_make (config.encoder_factory.c_str (), nullptr);
+    if (!self->encoder_ && error.empty ())
+      error = std::string ("no encoder for ") + codec.name;
     if (self->encoder_)
-      configure_encoder(self->encoder_, config.bitrate_bps, config.keyframe_interval_frames);
-    chain.push_back(self->encoder_);
+      configure_encoder (self->encoder_, config.bitrate_bps, config.keyframe_interval_frames);
+    chain.push_back (self->encoder_);
   }
   if (codec.parser) {
-    GstElement *parser = make(codec.parser, error);
-    if (parser && g_object_class_find_property(G_OBJECT_GET_CLASS(parser), "config-interval"))
-      g_object_set(parser, "config-interval", -1, nullptr); /* SPS/PPS with every IDR */
-    chain.push_back(parser);
+    GstElement *parser = make (codec.parser, error);
+    if (parser && g_object_class_find_property (G_OBJECT_GET_CLASS (parser), "config-interval"))
+      g_object_set (parser, "config-interval", -1, nullptr); /* SPS/PPS with every IDR */
+    chain.push_back (parser);
   }
-  self->out_filter_ = make("capsfilter", error);
+  self->out_filter_ = make ("capsfilter", error);
   if (self->out_filter_) {
-    CapsPtr caps(gst_caps_from_string(codec.parsed_caps ? codec.parsed_caps : codec.encoded_caps));
-    if (input.raw && g_str_equal(codec.name, "H264"))
-      gst_caps_set_simple(caps.get(), "profile", G_TYPE_STRING, "constrained-baseline", nullptr);
-    g_object_set(self->out_filter_, "caps", caps.get(), nullptr);
+    CapsPtr caps (
+        gst_caps_from_string (codec.parsed_caps ? codec.parsed_caps : codec.encoded_caps));
+    if (input.raw && g_str_equal (codec.name, "H264"))
+      gst_caps_set_simple (caps.get (), "profile", G_TYPE_STRING, "constrained-baseline", nullptr);
+    g_object_set (self->out_filter_, "caps", caps.get (), nullptr);
   }
-  chain.push_back(self->out_filter_);
-  self->tee_ = make("tee", error);
+  chain.push_back (self->out_filter_);
+  self->tee_ = make ("tee", error);
   if (self->tee_)
-    g_object_set(self->tee_, "allow-not-linked", TRUE, nullptr);
-  chain.push_back(self->tee_);
+    g_object_set (self->tee_, "allow-not-linked", TRUE, nullptr);
+  chain.push_back (self->tee_);
 
   for (GstElement *e : chain) {
     if (!e) {
       for (GstElement *o : chain)
         if (o)
-          gst_object_unref(gst_object_ref_sink(o));
+          gst_object_unref (gst_object_ref_sink (o));
       return nullptr;
     }
   }
   for (GstElement *e : chain) {
-    gst_bin_add(bin, e);
-    self->elements_.push_back(e);
+    gst_bin_add (bin, e);
+    self->elements_.push_back (e);
   }
-  for (size_t i = 0; i + 1 < chain.size(); i++) {
-    if (!gst_element_link(chain[i], chain[i + 1])) {
-      error = std::string("could not link ") + GST_ELEMENT_NAME(chain[i]) + " to " +
-              GST_ELEMENT_NAME(chain[i + 1]);
+  for (size_t i = 0; i + 1 < chain.size (); i++) {
+    if (!gst_element_link (chain[i], chain[i + 1])) {
+      error = std::string ("could not link ") + GST_ELEMENT_NAME (chain[i]) + " to " +
+              GST_ELEMENT_NAME (chain[i + 1]);
       return nullptr; /* the destructor removes what was added */
     }
   }
 
-  ObjectPtr<GstPad> tee_sink(gst_element_get_static_pad(self->tee_, "sink"));
-  gst_pad_add_probe(tee_sink.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, upstream_probe, self.get(),
-                    nullptr);
-  gst_pad_add_probe(tee_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, buffer_probe, self.get(), nullptr);
+  ObjectPtr<GstPad> tee_sink (gst_element_get_static_pad (self->tee_, "sink"));
+  gst_pad_add_probe (tee_sink.get (), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, upstream_probe,
+                     self.get (), nullptr);
+  gst_pad_add_probe (tee_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, buffer_probe, self.get (),
+                     nullptr);
 
   /* Start downstream first so that nothing flows into a stopped element. */
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-    gst_element_sync_state_with_parent(*it);
+  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
+    gst_element_sync_state_with_parent (*it);
 
-  self->input_pad_ = gst_element_request_pad_simple(input_tee, "src_%u");
-  ObjectPtr<GstPad> queue_sink(gst_element_get_static_pad(queue, "sink"));
-  if (gst_pad_link(self->input_pad_, queue_sink.get()) != GST_PAD_LINK_OK) {
+  self->input_pad_ = gst_element_request_pad_simple (input_tee, "src_%u");
+  ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (queue, "sink"));
+  if (gst_pad_link (self->input_pad_, queue_sink.get ()) != GST_PAD_LINK_OK) {
     error = "could not link the input to the encoder branch";
     return nullptr;
   }
-  GST_INFO_OBJECT(bin, "created %s branch (%s)", codec.name,
-                  self->encoder_ ? GST_OBJECT_NAME(self->encoder_) : "passthrough");
+  GST_INFO_OBJECT (bin, "created %s branch (%s)", codec.name,
+                   self->encoder_ ? GST_OBJECT_NAME (self->encoder_) : "passthrough");
   return self;
 }
 
-EncoderBranch::~EncoderBranch()
+EncoderBranch::~EncoderBranch ()
 {
   if (input_pad_) {
     /* Releasing the tee pad waits for a push in progress on it; the branch
      * starts with a queue, so that wait is short. */
-    gst_element_release_request_pad(input_tee_, input_pad_);
-    gst_object_unref(input_pad_);
+    gst_element_release_request_pad (input_tee_, input_pad_);
+    gst_object_unref (input_pad_);
   }
   for (GstElement *e : elements_)
-    gst_element_set_locked_state(e, TRUE);
+    gst_element_set_locked_state (e, TRUE);
   for (GstElement *e : elements_) {
-    gst_element_set_state(e, GST_STATE_NULL);
-    gst_bin_remove(bin_, e);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_bin_remove (bin_, e);
   }
 }
 
-GstPad *EncoderBranch::request_output()
+GstPad *EncoderBranch::request_output ()
 {
-  return gst_element_request_pad_simple(tee_, "src_%u");
+  return gst_element_request_pad_simple (tee_, "src_%u");
 }
 
-void EncoderBranch::release_output(GstPad *pad)
+void EncoderBranch::release_output (GstPad *pad)
 {
-  gst_element_release_request_pad(tee_, pad);
-  gst_object_unref(pad);
+  gst_element_release_request_pad (tee_, pad);
+  gst_object_unref (pad);
 }
 
-void EncoderBranch::set_bitrate(guint bitrate_bps)
+void EncoderBranch::set_bitrate (guint bitrate_bps)
 {
   if (encoder_)
-    set_encoder_bitrate(encoder_, bitrate_bps);
+    set_encoder_bitrate (encoder_, bitrate_bps);
 }
 
-bool EncoderBranch::keyframe_allowed_now()
+bool EncoderBranch::keyframe_allowed_now ()
 {
-  gint64 now = g_get_monotonic_time();
-  gint64 last = last_request_us_.load();
-  if (now - last >= (gint64)GST_TIME_AS_USECONDS(min_interval_) &&
-      last_request_us_.compare_exchange_strong(last, now)) {
+  gint64 now = g_get_monotonic_time ();
+  gint64 last = last_request_us_.load ();
+  if (now - last >= (gint64)GST_TIME_AS_USECONDS (min_interval_) &&
+      last_request_us_.compare_exchange_strong (last, now)) {
     pending_request_ = false;
     return true;
   }
@@ -171,41 +173,41 @@ bool EncoderBranch::keyframe_allowed_now()
   return false;
 }
 
-void EncoderBranch::send_keyframe_request()
+void EncoderBranch::send_keyframe_request ()
 {
   /* Sent into the capsfilter's src pad, i.e. upstream of our own probe. */
-  ObjectPtr<GstPad> src(gst_element_get_static_pad(out_filter_, "src"));
-  GstEvent *event = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0);
-  gst_pad_send_event(src.get(), event);
+  ObjectPtr<GstPad> src (gst_element_get_static_pad (out_filter_, "src"));
+  GstEvent *event = gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0);
+  gst_pad_send_event (src.get (), event);
 }
 
-void EncoderBranch::request_keyframe()
+void EncoderBranch::request_keyframe ()
 {
-  if (keyframe_allowed_now()) {
-    GST_DEBUG("%s: keyframe requested", codec_->name);
-    send_keyframe_request();
+  if (keyframe_allowed_now ()) {
+    GST_DEBUG ("%s: keyframe requested", codec_->name);
+    send_keyframe_request ();
   }
 }
 
-GstPadProbeReturn EncoderBranch::upstream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+GstPadProbeReturn EncoderBranch::upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  auto self = static_cast<EncoderBranch *>(data);
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (!gst_video_event_is_force_key_unit(event))
+  auto self = static_cast<EncoderBranch *> (data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
-  if (self->keyframe_allowed_now()) {
-    GST_DEBUG("%s: forwarding keyframe request from a viewer", self->codec_->name);
+  if (self->keyframe_allowed_now ()) {
+    GST_DEBUG ("%s: forwarding keyframe request from a viewer", self->codec_->name);
     return GST_PAD_PROBE_OK;
   }
-  GST_LOG("%s: keyframe request merged (rate limit)", self->codec_->name);
+  GST_LOG ("%s: keyframe request merged (rate limit)", self->codec_->name);
   return GST_PAD_PROBE_DROP;
 }
 
-GstPadProbeReturn EncoderBranch::buffer_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+GstPadProbeReturn EncoderBranch::buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  auto self = static_cast<EncoderBranch *>(data);
-  if (self->pending_request_.load() && self->keyframe_allowed_now())
-    self->send_keyframe_request();
+  auto self = static_cast<EncoderBranch *> (data);
+  if (self->pending_request_.load () && self->keyframe_allowed_now ())
+    self->send_keyframe_request ();
   return GST_PAD_PROBE_OK;
 }
 

@@ -40,32 +40,32 @@ public:
 
   /* Builds the branch inside @bin, fed by a new request pad of @input_tee.
    * Returns nullptr and sets @error when an element is missing. */
-  static std::unique_ptr<EncoderBranch> create(GstBin *bin, GstElement *input_tee,
-                                               const Codec &codec, const InputFormat &input,
-                                               const Config &config, std::string &error);
-  ~EncoderBranch();
-  EncoderBranch(const EncoderBranch &) = delete;
-  EncoderBranch &operator=(const EncoderBranch &) = delete;
+  static std::unique_ptr<EncoderBranch> create (GstBin *bin, GstElement *input_tee,
+                                                const Codec &codec, const InputFormat &input,
+                                                const Config &config, std::string &error);
+  ~EncoderBranch ();
+  EncoderBranch (const EncoderBranch &) = delete;
+  EncoderBranch &operator= (const EncoderBranch &) = delete;
 
-  const Codec &codec() const { return *codec_; }
+  const Codec &codec () const { return *codec_; }
   /* The encoder element, or nullptr for encoded input. */
-  GstElement *encoder() const { return encoder_; }
+  GstElement *encoder () const { return encoder_; }
   /* A new src pad of the output tee for one viewer (caller releases it
    * with release_output()). */
-  GstPad *request_output();
-  void release_output(GstPad *pad);
+  GstPad *request_output ();
+  void release_output (GstPad *pad);
   /* Asks the encoder (or upstream, for encoded input) for a keyframe. Any thread. */
-  void request_keyframe();
-  void set_bitrate(guint bitrate_bps);
+  void request_keyframe ();
+  void set_bitrate (guint bitrate_bps);
 
   int viewers = 0; /* viewers using this branch; control thread only */
 
 private:
-  EncoderBranch() = default;
-  static GstPadProbeReturn upstream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
-  static GstPadProbeReturn buffer_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
-  bool keyframe_allowed_now();
-  void send_keyframe_request();
+  EncoderBranch () = default;
+  static GstPadProbeReturn upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  bool keyframe_allowed_now ();
+  void send_keyframe_request ();
 
   const Codec *codec_ = nullptr;
   GstBin *bin_ = nullptr;           /* not owned: the element */

@@ -8,21 +8,21 @@ namespace rtc
 {
 
 struct GstObjectUnref {
-  void operator()(gpointer p) const
+  void operator() (gpointer p) const
   {
     if (p)
-      gst_object_unref(p);
+      gst_object_unref (p);
   }
 };
 struct GstCapsUnref {
-  void operator()(GstCaps *p) const
+  void operator() (GstCaps *p) const
   {
     if (p)
-      gst_caps_unref(p);
+      gst_caps_unref (p);
   }
 };
 struct GFreeDeleter {
-  void operator()(gpointer p) const { g_free(p); }
+  void operator() (gpointer p) const { g_free (p); }
 };
 
 /* Owns one reference to a GstObject (element, pad, ...). */
@@ -31,9 +31,9 @@ using CapsPtr = std::unique_ptr<GstCaps, GstCapsUnref>;
 using CharPtr = std::unique_ptr<gchar, GFreeDeleter>;
 
 /* Takes a new reference (for pointers we borrow). */
-template <typename T> ObjectPtr<T> ref_object(T *obj)
+template <typename T> ObjectPtr<T> ref_object (T *obj)
 {
-  return ObjectPtr<T>(obj ? static_cast<T *>(gst_object_ref(obj)) : nullptr);
+  return ObjectPtr<T> (obj ? static_cast<T *> (gst_object_ref (obj)) : nullptr);
 }
 
 } // namespace rtc

@@ -7,111 +7,113 @@
 namespace rtc
 {
 
-static const gchar *media_or_session_attr(const GstSDPMessage *sdp, const GstSDPMedia *media,
-                                          const gchar *key)
+static const gchar *media_or_session_attr (const GstSDPMessage *sdp, const GstSDPMedia *media,
+                                           const gchar *key)
 {
-  const gchar *v = media ? gst_sdp_media_get_attribute_val(media, key) : nullptr;
-  return v ? v : gst_sdp_message_get_attribute_val(sdp, key);
+  const gchar *v = media ? gst_sdp_media_get_attribute_val (media, key) : nullptr;
+  return v ? v : gst_sdp_message_get_attribute_val (sdp, key);
 }
 
-std::string sdp_ice_ufrag(const GstSDPMessage *sdp, guint mline)
+std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline)
 {
-  const GstSDPMedia *media = gst_sdp_message_get_media(sdp, mline);
-  const gchar *v = media_or_session_attr(sdp, media, "ice-ufrag");
+  const GstSDPMedia *media = gst_sdp_message_get_media (sdp, mline);
+  const gchar *v = media_or_session_attr (sdp, media, "ice-ufrag");
   return v ? v : "";
 }
 
-bool parse_trickle_sdpfrag(const std::string &body, const GstSDPMessage *remote, std::string &ufrag,
-                           std::vector<RemoteCandidate> &out, std::string &error)
+bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote,
+                            std::string &ufrag, std::vector<RemoteCandidate> &out,
+                            std::string &error)
 {
   /* An sdpfrag is SDP without the session header lines; give it one so that
    * GstSDP parses it. */
   std::string text = "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" + body;
   GstSDPMessage *frag = nullptr;
-  gst_sdp_message_new(&frag);
-  if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8 *>(text.data()), text.size(),
-                                   frag) != GST_SDP_OK) {
-    gst_sdp_message_free(frag);
+  gst_sdp_message_new (&frag);
+  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (text.data ()), text.size (),
+                                    frag) != GST_SDP_OK) {
+    gst_sdp_message_free (frag);
     error = "body is not a trickle-ice-sdpfrag";
     return false;
   }
-  const gchar *session_ufrag = gst_sdp_message_get_attribute_val(frag, "ice-ufrag");
+  const gchar *session_ufrag = gst_sdp_message_get_attribute_val (frag, "ice-ufrag");
   ufrag = session_ufrag ? session_ufrag : "";
   bool ok = true;
-  for (guint i = 0; i < gst_sdp_message_medias_len(frag) && ok; i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media(frag, i);
-    const gchar *mid = gst_sdp_media_get_attribute_val(m, "mid");
-    const gchar *m_ufrag = gst_sdp_media_get_attribute_val(m, "ice-ufrag");
-    if (m_ufrag && ufrag.empty())
+  for (guint i = 0; i < gst_sdp_message_medias_len (frag) && ok; i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (frag, i);
+    const gchar *mid = gst_sdp_media_get_attribute_val (m, "mid");
+    const gchar *m_ufrag = gst_sdp_media_get_attribute_val (m, "ice-ufrag");
+    if (m_ufrag && ufrag.empty ())
       ufrag = m_ufrag;
     gint mline = -1;
-    for (guint j = 0; mid && j < gst_sdp_message_medias_len(remote); j++) {
+    for (guint j = 0; mid && j < gst_sdp_message_medias_len (remote); j++) {
       const gchar *rmid =
-          gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(remote, j), "mid");
-      if (rmid && g_str_equal(rmid, mid))
+          gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (remote, j), "mid");
+      if (rmid && g_str_equal (rmid, mid))
         mline = j;
     }
     if (mline < 0) {
-      error = std::string("unknown mid '") + (mid ? mid : "(none)") + "'";
+      error = std::string ("unknown mid '") + (mid ? mid : "(none)") + "'";
       ok = false;
       break;
     }
-    for (guint a = 0; a < gst_sdp_media_attributes_len(m); a++) {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute(m, a);
-      if (g_str_equal(attr->key, "candidate") && attr->value)
-        out.push_back({static_cast<guint>(mline), std::string("candidate:") + attr->value});
+    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
+      if (g_str_equal (attr->key, "candidate") && attr->value)
+        out.push_back ({static_cast<guint> (mline), std::string ("candidate:") + attr->value});
     }
   }
-  gst_sdp_message_free(frag);
+  gst_sdp_message_free (frag);
   return ok;
 }
 
-void sdp_add_candidates(GstSDPMessage *sdp,
-                        const std::vector<std::pair<guint, std::string>> &candidates, bool complete)
+void sdp_add_candidates (GstSDPMessage *sdp,
+                         const std::vector<std::pair<guint, std::string>> &candidates,
+                         bool complete)
 {
   bool bundled = false;
-  for (guint i = 0; i < gst_sdp_message_attributes_len(sdp); i++) {
-    const GstSDPAttribute *attr = gst_sdp_message_get_attribute(sdp, i);
-    if (g_str_equal(attr->key, "group") && attr->value && g_str_has_prefix(attr->value, "BUNDLE"))
+  for (guint i = 0; i < gst_sdp_message_attributes_len (sdp); i++) {
+    const GstSDPAttribute *attr = gst_sdp_message_get_attribute (sdp, i);
+    if (g_str_equal (attr->key, "group") && attr->value && g_str_has_prefix (attr->value, "BUNDLE"))
       bundled = true;
   }
-  for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
-    GstSDPMedia *media = const_cast<GstSDPMedia *>(gst_sdp_message_get_media(sdp, i));
-    if (gst_sdp_media_get_port(media) == 0)
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *media = const_cast<GstSDPMedia *> (gst_sdp_message_get_media (sdp, i));
+    if (gst_sdp_media_get_port (media) == 0)
       continue;
     std::set<std::string> seen;
     for (auto &c : candidates) {
       if (!bundled && c.first != i)
         continue;
-      const char *value = c.second.c_str();
-      if (g_str_has_prefix(value, "a="))
+      const char *value = c.second.c_str ();
+      if (g_str_has_prefix (value, "a="))
         value += 2;
-      if (g_str_has_prefix(value, "candidate:"))
-        value += strlen("candidate:");
-      if (seen.insert(value).second)
-        gst_sdp_media_add_attribute(media, "candidate", value);
+      if (g_str_has_prefix (value, "candidate:"))
+        value += strlen ("candidate:");
+      if (seen.insert (value).second)
+        gst_sdp_media_add_attribute (media, "candidate", value);
     }
     if (complete)
-      gst_sdp_media_add_attribute(media, "end-of-candidates", nullptr);
+      gst_sdp_media_add_attribute (media, "end-of-candidates", nullptr);
   }
 }
 
-bool sdp_validate_offer(const GstSDPMessage *sdp, std::string &error)
+bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error)
 {
-  guint n = gst_sdp_message_medias_len(sdp);
+  guint n = gst_sdp_message_medias_len (sdp);
   if (n == 0) {
     error = "the offer has no m-line";
     return false;
   }
   for (guint i = 0; i < n; i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media(sdp, i);
-    if (!media_or_session_attr(sdp, media, "ice-ufrag") ||
-        !media_or_session_attr(sdp, media, "ice-pwd")) {
-      error = "m-line " + std::to_string(i) + " has no ice-ufrag/ice-pwd";
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+    if (!media_or_session_attr (sdp, media, "ice-ufrag") ||
+        !media_or_session_attr (sdp, media, "ice-pwd")) {
+      error = "m-line " + std::to_string (i) + " has no ice-ufrag/ice-pwd";
       return false;
     }
-    if (!media_or_session_attr(sdp, media, "fingerprint")) {
-      error = "m-line " + std::to_string(i) + " has no DTLS fingerprint";
+    if (!media_or_session_attr (sdp, media, "fingerprint")) {
+      error = "m-line " + std::to_string (i) + " has no DTLS fingerprint";
       return false;
     }
   }

@@ -20,21 +20,22 @@ struct RemoteCandidate {
  * ice-ufrag (empty when absent). Returns false with @error for a fragment
  * that does not parse or names an unknown mid. An a=end-of-candidates line
  * is accepted and ignored. */
-bool parse_trickle_sdpfrag(const std::string &body, const GstSDPMessage *remote, std::string &ufrag,
-                           std::vector<RemoteCandidate> &out, std::string &error);
+bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote,
+                            std::string &ufrag, std::vector<RemoteCandidate> &out,
+                            std::string &error);
 
 /* The ice-ufrag of m-line @mline (or of the session), empty when none. */
-std::string sdp_ice_ufrag(const GstSDPMessage *sdp, guint mline);
+std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline);
 
 /* Adds @candidates (m-line, "candidate:..." string) to @sdp and marks
  * end-of-candidates on every m-line when @complete. With BUNDLE all
  * candidates go to every bundled m-line, as browsers expect. */
-void sdp_add_candidates(GstSDPMessage *sdp,
-                        const std::vector<std::pair<guint, std::string>> &candidates,
-                        bool complete);
+void sdp_add_candidates (GstSDPMessage *sdp,
+                         const std::vector<std::pair<guint, std::string>> &candidates,
+                         bool complete);
 
 /* Cheap checks that a text is an SDP offer we can try: parses, has at least
  * one m-line, ice-ufrag and fingerprint present. Returns false with @error. */
-bool sdp_validate_offer(const GstSDPMessage *sdp, std::string &error);
+bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error);
 
 } // namespace rtc

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-GST_DEBUG_CATEGORY_STATIC(rtc_viewer_session_debug);
+GST_DEBUG_CATEGORY_STATIC (rtc_viewer_session_debug);
 #define GST_CAT_DEFAULT rtc_viewer_session_debug
 
 namespace rtc
@@ -26,47 +26,47 @@ namespace
 
 using HandlePtr = std::shared_ptr<SessionHandle>;
 
-gpointer handle_ref(const HandlePtr &h)
+gpointer handle_ref (const HandlePtr &h)
 {
-  return new HandlePtr(h);
+  return new HandlePtr (h);
 }
-void handle_unref(gpointer p)
+void handle_unref (gpointer p)
 {
-  delete static_cast<HandlePtr *>(p);
+  delete static_cast<HandlePtr *> (p);
 }
-void handle_unref_closure(gpointer p, GClosure *)
+void handle_unref_closure (gpointer p, GClosure *)
 {
-  handle_unref(p);
+  handle_unref (p);
 }
 
 struct Locked {
   std::unique_lock<std::mutex> guard;
   ViewerSession *session;
 };
-Locked lock_handle(gpointer p)
+Locked lock_handle (gpointer p)
 {
-  SessionHandle *h = static_cast<HandlePtr *>(p)->get();
-  Locked l{std::unique_lock<std::mutex>(h->lock), h->session};
+  SessionHandle *h = static_cast<HandlePtr *> (p)->get ();
+  Locked l{std::unique_lock<std::mutex> (h->lock), h->session};
   return l;
 }
 
-GstPromise *promise_for(ViewerSession *s, GstPromiseChangeFunc func)
+GstPromise *promise_for (ViewerSession *s, GstPromiseChangeFunc func)
 {
-  return gst_promise_new_with_change_func(func, handle_ref(s->handle()), handle_unref);
+  return gst_promise_new_with_change_func (func, handle_ref (s->handle ()), handle_unref);
 }
 
-std::string promise_error(GstPromise *promise)
+std::string promise_error (GstPromise *promise)
 {
-  const GstStructure *reply = gst_promise_get_reply(promise);
-  if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED)
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
     return "interrupted";
   if (!reply)
     return {};
   GError *error = nullptr;
-  if (gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr) && error) {
+  if (gst_structure_get (reply, "error", G_TYPE_ERROR, &error, nullptr) && error) {
     std::string msg = error->message;
-    g_error_free(error);
-    return msg.empty() ? "failed" : msg;
+    g_error_free (error);
+    return msg.empty () ? "failed" : msg;
   }
   return {};
 }
@@ -75,452 +75,457 @@ std::string promise_error(GstPromise *promise)
 
 /* libnice maps ports on the LAN's router by UPnP unless told not to: a
  * surprise for a server, and each agent would start GUPnP threads. */
-void disable_upnp(GstElement *webrtcbin)
+void disable_upnp (GstElement *webrtcbin)
 {
   GObject *ice = nullptr;
-  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  g_object_get (webrtcbin, "ice-agent", &ice, nullptr);
   if (!ice)
     return;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent")) {
     GObject *agent = nullptr;
-    g_object_get(ice, "agent", &agent, nullptr);
+    g_object_get (ice, "agent", &agent, nullptr);
     if (agent) {
-      if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
-        g_object_set(agent, "upnp", FALSE, nullptr);
-      g_object_unref(agent);
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+        g_object_set (agent, "upnp", FALSE, nullptr);
+      g_object_unref (agent);
     }
   }
-  g_object_unref(ice);
+  g_object_unref (ice);
 }
 
-ViewerSession::ViewerSession(std::string id, std::string peer_address, GstBin *bin, Notify notify)
-    : id_(std::move(id)), peer_address_(std::move(peer_address)), bin_(bin),
-      notify_(std::move(notify)), created_us_(g_get_monotonic_time())
+ViewerSession::ViewerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify)
+    : id_ (std::move (id)), peer_address_ (std::move (peer_address)), bin_ (bin),
+      notify_ (std::move (notify)), created_us_ (g_get_monotonic_time ())
 {
   static gsize debug_done = 0;
-  if (g_once_init_enter(&debug_done)) {
-    GST_DEBUG_CATEGORY_INIT(rtc_viewer_session_debug, "rtcviewersession", 0,
-                            "One viewer's webrtcbin");
-    g_once_init_leave(&debug_done, 1);
+  if (g_once_init_enter (&debug_done)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_viewer_session_debug, "rtcviewersession", 0,
+                             "One viewer's webrtcbin");
+    g_once_init_leave (&debug_done, 1);
   }
-  handle_ = std::make_shared<SessionHandle>();
+  handle_ = std::make_shared<SessionHandle> ();
   handle_->session = this;
   /* Short: webrtcbin names its threads "<name>:pc" and Linux keeps 15 chars. */
-  std::string name = "v" + id_.substr(0, 8);
-  webrtcbin_ = gst_element_factory_make("webrtcbin", name.c_str());
+  std::string name = "v" + id_.substr (0, 8);
+  webrtcbin_ = gst_element_factory_make ("webrtcbin", name.c_str ());
   if (webrtcbin_) {
-    gst_object_ref_sink(webrtcbin_);
-    disable_upnp(webrtcbin_);
+    gst_object_ref_sink (webrtcbin_);
+    disable_upnp (webrtcbin_);
   }
 }
 
-ViewerSession::~ViewerSession()
+ViewerSession::~ViewerSession ()
 {
   {
-    std::lock_guard<std::mutex> g(handle_->lock);
+    std::lock_guard<std::mutex> g (handle_->lock);
     handle_->session = nullptr;
   }
   if (gather_timer_) {
-    g_source_destroy(gather_timer_);
-    g_source_unref(gather_timer_);
+    g_source_destroy (gather_timer_);
+    g_source_unref (gather_timer_);
   }
-  unlink_media();
+  unlink_media ();
   if (webrtcbin_) {
-    g_signal_handlers_disconnect_matched(webrtcbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                         (gpointer)on_ice_candidate, nullptr);
+    g_signal_handlers_disconnect_matched (webrtcbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                          (gpointer)on_ice_candidate, nullptr);
     if (rtpbin_) {
-      g_signal_handlers_disconnect_matched(rtpbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                           (gpointer)on_ssrc_active, nullptr);
-      g_signal_handlers_disconnect_matched(rtpbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                           (gpointer)on_bye_ssrc, nullptr);
-      gst_object_unref(rtpbin_);
+      g_signal_handlers_disconnect_matched (rtpbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer)on_ssrc_active, nullptr);
+      g_signal_handlers_disconnect_matched (rtpbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer)on_bye_ssrc, nullptr);
+      gst_object_unref (rtpbin_);
     }
-    gst_element_set_locked_state(webrtcbin_, TRUE);
-    gst_element_set_state(webrtcbin_, GST_STATE_NULL);
-    if (GST_OBJECT_PARENT(webrtcbin_) == GST_OBJECT(bin_))
-      gst_bin_remove(bin_, webrtcbin_);
-    gst_object_unref(webrtcbin_);
+    gst_element_set_locked_state (webrtcbin_, TRUE);
+    gst_element_set_state (webrtcbin_, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (webrtcbin_) == GST_OBJECT (bin_))
+      gst_bin_remove (bin_, webrtcbin_);
+    gst_object_unref (webrtcbin_);
   }
   if (answer_)
-    gst_webrtc_session_description_free(answer_);
+    gst_webrtc_session_description_free (answer_);
   if (remote_sdp_)
-    gst_sdp_message_free(remote_sdp_);
-  GST_DEBUG("session %s destroyed", id_.c_str());
+    gst_sdp_message_free (remote_sdp_);
+  GST_DEBUG ("session %s destroyed", id_.c_str ());
 }
 
-bool ViewerSession::start(const Config &config, GstWebRTCSessionDescription *offer,
-                          std::vector<MediaChoice> &choices, std::string &error)
+bool ViewerSession::start (const Config &config, GstWebRTCSessionDescription *offer,
+                           std::vector<MediaChoice> &choices, std::string &error)
 {
   if (!webrtcbin_) {
     error = "webrtcbin is missing (install gstreamer1.0-plugins-bad and gstreamer1.0-nice)";
     return false;
   }
-  g_object_set(webrtcbin_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
-  if (!config.stun_server.empty())
-    g_object_set(webrtcbin_, "stun-server", config.stun_server.c_str(), nullptr);
+  g_object_set (webrtcbin_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  if (!config.stun_server.empty ())
+    g_object_set (webrtcbin_, "stun-server", config.stun_server.c_str (), nullptr);
   for (auto &turn : config.turn_servers) {
     gboolean ok = FALSE;
-    g_signal_emit_by_name(webrtcbin_, "add-turn-server", turn.c_str(), &ok);
+    g_signal_emit_by_name (webrtcbin_, "add-turn-server", turn.c_str (), &ok);
     if (!ok)
-      GST_WARNING("session %s: TURN server %s rejected", id_.c_str(), turn.c_str());
+      GST_WARNING ("session %s: TURN server %s rejected", id_.c_str (), turn.c_str ());
   }
   const HandlePtr &handle = handle_;
-  g_signal_connect_data(webrtcbin_, "on-ice-candidate", G_CALLBACK(on_ice_candidate),
-                        handle_ref(handle), handle_unref_closure, GConnectFlags(0));
-  g_signal_connect_data(webrtcbin_, "notify::ice-gathering-state", G_CALLBACK(on_gathering_state),
-                        handle_ref(handle), handle_unref_closure, GConnectFlags(0));
-  g_signal_connect_data(webrtcbin_, "notify::connection-state", G_CALLBACK(on_connection_state),
-                        handle_ref(handle), handle_unref_closure, GConnectFlags(0));
-  g_signal_connect_data(webrtcbin_, "notify::ice-connection-state", G_CALLBACK(on_connection_state),
-                        handle_ref(handle), handle_unref_closure, GConnectFlags(0));
+  g_signal_connect_data (webrtcbin_, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
+                         handle_ref (handle), handle_unref_closure, GConnectFlags (0));
+  g_signal_connect_data (webrtcbin_, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state),
+                         handle_ref (handle), handle_unref_closure, GConnectFlags (0));
+  g_signal_connect_data (webrtcbin_, "notify::connection-state", G_CALLBACK (on_connection_state),
+                         handle_ref (handle), handle_unref_closure, GConnectFlags (0));
+  g_signal_connect_data (webrtcbin_, "notify::ice-connection-state",
+                         G_CALLBACK (on_connection_state), handle_ref (handle),
+                         handle_unref_closure, GConnectFlags (0));
 
-  gst_sdp_message_copy(offer->sdp, &remote_sdp_);
+  gst_sdp_message_copy (offer->sdp, &remote_sdp_);
   for (auto &choice : choices) {
     GstWebRTCRTPTransceiver *trans = nullptr;
-    g_signal_emit_by_name(webrtcbin_, "add-transceiver",
-                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, choice.caps.get(), &trans);
+    g_signal_emit_by_name (webrtcbin_, "add-transceiver",
+                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, choice.caps.get (),
+                           &trans);
     if (!trans) {
       error = "webrtcbin refused a transceiver";
       return false;
     }
-    gst_object_unref(trans);
-    choices_.push_back({choice.mline, choice.codec->name});
+    gst_object_unref (trans);
+    choices_.push_back ({choice.mline, choice.codec->name});
   }
 
-  gst_bin_add(bin_, webrtcbin_);
-  rtpbin_ = gst_bin_get_by_name(GST_BIN(webrtcbin_), "rtpbin");
+  gst_bin_add (bin_, webrtcbin_);
+  rtpbin_ = gst_bin_get_by_name (GST_BIN (webrtcbin_), "rtpbin");
   if (rtpbin_) {
-    g_signal_connect_data(rtpbin_, "on-ssrc-active", G_CALLBACK(on_ssrc_active), handle_ref(handle),
-                          handle_unref_closure, GConnectFlags(0));
-    g_signal_connect_data(rtpbin_, "on-bye-ssrc", G_CALLBACK(on_bye_ssrc), handle_ref(handle),
-                          handle_unref_closure, GConnectFlags(0));
+    g_signal_connect_data (rtpbin_, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
+                           handle_ref (handle), handle_unref_closure, GConnectFlags (0));
+    g_signal_connect_data (rtpbin_, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), handle_ref (handle),
+                           handle_unref_closure, GConnectFlags (0));
   }
-  if (!gst_element_sync_state_with_parent(webrtcbin_)) {
+  if (!gst_element_sync_state_with_parent (webrtcbin_)) {
     error = "webrtcbin could not start";
     return false;
   }
   {
-    std::lock_guard<std::mutex> g(lock_);
+    std::lock_guard<std::mutex> g (lock_);
     if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE) {
-      gather_timer_ = g_timeout_source_new(GST_TIME_AS_MSECONDS(config.gather_timeout));
-      g_source_set_callback(gather_timer_, on_gather_timeout, handle_ref(handle), handle_unref);
-      g_source_attach(gather_timer_, config.control_context);
+      gather_timer_ = g_timeout_source_new (GST_TIME_AS_MSECONDS (config.gather_timeout));
+      g_source_set_callback (gather_timer_, on_gather_timeout, handle_ref (handle), handle_unref);
+      g_source_attach (gather_timer_, config.control_context);
     }
   }
-  g_signal_emit_by_name(webrtcbin_, "set-remote-description", offer,
-                        promise_for(this, on_remote_set));
+  g_signal_emit_by_name (webrtcbin_, "set-remote-description", offer,
+                         promise_for (this, on_remote_set));
   return true;
 }
 
-void ViewerSession::fail(const std::string &reason)
+void ViewerSession::fail (const std::string &reason)
 {
   {
-    std::lock_guard<std::mutex> g(lock_);
+    std::lock_guard<std::mutex> g (lock_);
     if (failed_)
       return;
     failed_ = true;
   }
-  GST_INFO("session %s failed: %s", id_.c_str(), reason.c_str());
-  notify_(id_, Event::FAILED, reason);
+  GST_INFO ("session %s failed: %s", id_.c_str (), reason.c_str ());
+  notify_ (id_, Event::FAILED, reason);
 }
 
-void ViewerSession::on_remote_set(GstPromise *promise, gpointer data)
+void ViewerSession::on_remote_set (GstPromise *promise, gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
-  std::string err = promise_error(promise);
-  if (!err.empty()) {
-    l.session->fail("the offer was refused: " + err);
+  std::string err = promise_error (promise);
+  if (!err.empty ()) {
+    l.session->fail ("the offer was refused: " + err);
     return;
   }
-  g_signal_emit_by_name(l.session->webrtcbin_, "create-answer", nullptr,
-                        promise_for(l.session, on_answer_created));
+  g_signal_emit_by_name (l.session->webrtcbin_, "create-answer", nullptr,
+                         promise_for (l.session, on_answer_created));
 }
 
-void ViewerSession::on_answer_created(GstPromise *promise, gpointer data)
+void ViewerSession::on_answer_created (GstPromise *promise, gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
   auto self = l.session;
-  std::string err = promise_error(promise);
+  std::string err = promise_error (promise);
   GstWebRTCSessionDescription *answer = nullptr;
-  const GstStructure *reply = gst_promise_get_reply(promise);
-  if (err.empty() && reply)
-    gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (err.empty () && reply)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
   if (!answer) {
-    self->fail("could not create an answer" + (err.empty() ? "" : ": " + err));
+    self->fail ("could not create an answer" + (err.empty () ? "" : ": " + err));
     return;
   }
   {
-    std::lock_guard<std::mutex> g(self->lock_);
-    self->answer_ = gst_webrtc_session_description_copy(answer);
+    std::lock_guard<std::mutex> g (self->lock_);
+    self->answer_ = gst_webrtc_session_description_copy (answer);
   }
-  g_signal_emit_by_name(self->webrtcbin_, "set-local-description", answer,
-                        promise_for(self, on_local_set));
-  gst_webrtc_session_description_free(answer);
+  g_signal_emit_by_name (self->webrtcbin_, "set-local-description", answer,
+                         promise_for (self, on_local_set));
+  gst_webrtc_session_description_free (answer);
 }
 
-void ViewerSession::on_local_set(GstPromise *promise, gpointer data)
+void ViewerSession::on_local_set (GstPromise *promise, gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
-  std::string err = promise_error(promise);
-  if (!err.empty()) {
-    l.session->fail("could not apply the answer: " + err);
+  std::string err = promise_error (promise);
+  if (!err.empty ()) {
+    l.session->fail ("could not apply the answer: " + err);
     return;
   }
   GstWebRTCICEGatheringState state;
-  g_object_get(l.session->webrtcbin_, "ice-gathering-state", &state, nullptr);
+  g_object_get (l.session->webrtcbin_, "ice-gathering-state", &state, nullptr);
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-    l.session->finish_answer();
+    l.session->finish_answer ();
 }
 
-void ViewerSession::on_ice_candidate(GstElement *webrtcbin, guint mline, gchar *candidate,
-                                     gpointer data)
+void ViewerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
+                                      gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
   auto self = l.session;
   bool trickle;
   {
-    std::lock_guard<std::mutex> g(self->lock_);
+    std::lock_guard<std::mutex> g (self->lock_);
     trickle = self->answer_sent_;
     if (!trickle)
-      self->local_candidates_.push_back({mline, candidate});
+      self->local_candidates_.push_back ({mline, candidate});
   }
   if (trickle)
-    self->notify_(self->id_, Event::LOCAL_CANDIDATE, std::to_string(mline) + " " + candidate);
+    self->notify_ (self->id_, Event::LOCAL_CANDIDATE, std::to_string (mline) + " " + candidate);
 }
 
-void ViewerSession::on_gathering_state(GObject *webrtcbin, GParamSpec *, gpointer data)
+void ViewerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
   GstWebRTCICEGatheringState state;
-  g_object_get(webrtcbin, "ice-gathering-state", &state, nullptr);
+  g_object_get (webrtcbin, "ice-gathering-state", &state, nullptr);
   if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
     return;
   bool local_set;
   {
-    std::lock_guard<std::mutex> g(l.session->lock_);
+    std::lock_guard<std::mutex> g (l.session->lock_);
     local_set = l.session->answer_ != nullptr;
   }
   GstWebRTCSignalingState signaling;
-  g_object_get(webrtcbin, "signaling-state", &signaling, nullptr);
+  g_object_get (webrtcbin, "signaling-state", &signaling, nullptr);
   if (local_set && signaling == GST_WEBRTC_SIGNALING_STATE_STABLE)
-    l.session->finish_answer();
+    l.session->finish_answer ();
 }
 
-gboolean ViewerSession::on_gather_timeout(gpointer data)
+gboolean ViewerSession::on_gather_timeout (gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (l.session) {
     bool have_answer, sent;
     {
-      std::lock_guard<std::mutex> g(l.session->lock_);
+      std::lock_guard<std::mutex> g (l.session->lock_);
       have_answer = l.session->answer_ != nullptr;
       sent = l.session->answer_sent_;
-      g_source_unref(l.session->gather_timer_);
+      g_source_unref (l.session->gather_timer_);
       l.session->gather_timer_ = nullptr;
     }
     if (sent) {
       /* Gathering finished in time. */
     } else if (have_answer) {
-      GST_INFO("session %s: ICE gathering timeout, answering with what we have",
-               l.session->id_.c_str());
-      l.session->finish_answer();
+      GST_INFO ("session %s: ICE gathering timeout, answering with what we have",
+                l.session->id_.c_str ());
+      l.session->finish_answer ();
     } else {
-      l.session->fail("negotiation timed out");
+      l.session->fail ("negotiation timed out");
     }
   }
   return G_SOURCE_REMOVE;
 }
 
-void ViewerSession::finish_answer()
+void ViewerSession::finish_answer ()
 {
   {
-    std::lock_guard<std::mutex> g(lock_);
+    std::lock_guard<std::mutex> g (lock_);
     if (answer_sent_ || failed_ || !answer_)
       return;
     answer_sent_ = true;
     GstWebRTCICEGatheringState state;
-    g_object_get(webrtcbin_, "ice-gathering-state", &state, nullptr);
-    sdp_add_candidates(answer_->sdp, local_candidates_,
-                       state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE);
-    local_candidates_.clear();
+    g_object_get (webrtcbin_, "ice-gathering-state", &state, nullptr);
+    sdp_add_candidates (answer_->sdp, local_candidates_,
+                        state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE);
+    local_candidates_.clear ();
   }
-  notify_(id_, Event::ANSWER_READY, {});
+  notify_ (id_, Event::ANSWER_READY, {});
 }
 
-GstWebRTCSessionDescription *ViewerSession::take_answer()
+GstWebRTCSessionDescription *ViewerSession::take_answer ()
 {
-  std::lock_guard<std::mutex> g(lock_);
+  std::lock_guard<std::mutex> g (lock_);
   GstWebRTCSessionDescription *a = answer_sent_ ? answer_ : nullptr;
   if (a)
     answer_ = nullptr;
   return a;
 }
 
-void ViewerSession::on_connection_state(GObject *webrtcbin, GParamSpec *pspec, gpointer data)
+void ViewerSession::on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
   auto self = l.session;
-  if (g_str_equal(pspec->name, "ice-connection-state")) {
+  if (g_str_equal (pspec->name, "ice-connection-state")) {
     GstWebRTCICEConnectionState ice;
-    g_object_get(webrtcbin, "ice-connection-state", &ice, nullptr);
+    g_object_get (webrtcbin, "ice-connection-state", &ice, nullptr);
     if (ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-      self->fail("ICE failed");
+      self->fail ("ICE failed");
     return;
   }
   GstWebRTCPeerConnectionState state;
-  g_object_get(webrtcbin, "connection-state", &state, nullptr);
-  GST_DEBUG("session %s: connection state %d", self->id_.c_str(), state);
+  g_object_get (webrtcbin, "connection-state", &state, nullptr);
+  GST_DEBUG ("session %s: connection state %d", self->id_.c_str (), state);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && !self->connected_) {
     self->connected_ = true;
-    self->last_activity_us_ = g_get_monotonic_time();
-    self->notify_(self->id_, Event::CONNECTED, {});
+    self->last_activity_us_ = g_get_monotonic_time ();
+    self->notify_ (self->id_, Event::CONNECTED, {});
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
-    self->fail("connection failed (ICE or DTLS)");
+    self->fail ("connection failed (ICE or DTLS)");
   }
 }
 
-void ViewerSession::on_ssrc_active(GstElement *, guint, guint, gpointer data)
+void ViewerSession::on_ssrc_active (GstElement *, guint, guint, gpointer data)
 {
-  auto l = lock_handle(data);
-  if (l.session)
-    l.session->last_activity_us_ = g_get_monotonic_time();
+  auto l = lock_handle (data);
+  if (l.session) {
+    GST_LOG ("session %s: RTCP from the viewer", l.session->id_.c_str ());
+    l.session->last_activity_us_ = g_get_monotonic_time ();
+  }
 }
 
-void ViewerSession::on_bye_ssrc(GstElement *, guint, guint ssrc, gpointer data)
+void ViewerSession::on_bye_ssrc (GstElement *, guint, guint ssrc, gpointer data)
 {
-  auto l = lock_handle(data);
+  auto l = lock_handle (data);
   if (!l.session)
     return;
-  GST_INFO("session %s: RTCP BYE from %u", l.session->id_.c_str(), ssrc);
-  l.session->notify_(l.session->id_, Event::CLOSED, "the viewer said goodbye (RTCP BYE)");
+  GST_INFO ("session %s: RTCP BYE from %u", l.session->id_.c_str (), ssrc);
+  l.session->notify_ (l.session->id_, Event::CLOSED, "the viewer said goodbye (RTCP BYE)");
 }
 
-void ViewerSession::add_remote_candidate(guint mline, const std::string &candidate)
+void ViewerSession::add_remote_candidate (guint mline, const std::string &candidate)
 {
-  g_signal_emit_by_name(webrtcbin_, "add-ice-candidate", mline, candidate.c_str());
+  g_signal_emit_by_name (webrtcbin_, "add-ice-candidate", mline, candidate.c_str ());
 }
 
-GstPadProbeReturn ViewerSession::keyframe_gate(GstPad *pad, GstPadProbeInfo *info, gpointer)
+GstPadProbeReturn ViewerSession::keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer)
 {
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
     return GST_PAD_PROBE_DROP;
-  GST_DEBUG_OBJECT(pad, "first keyframe, opening the gate");
+  GST_DEBUG_OBJECT (pad, "first keyframe, opening the gate");
   return GST_PAD_PROBE_REMOVE;
 }
 
-static GstPad *webrtc_sink_for_mline(GstElement *webrtcbin, guint mline)
+static GstPad *webrtc_sink_for_mline (GstElement *webrtcbin, guint mline)
 {
   GstPad *found = nullptr;
-  GstIterator *it = gst_element_iterate_sink_pads(webrtcbin);
+  GstIterator *it = gst_element_iterate_sink_pads (webrtcbin);
   GValue v = G_VALUE_INIT;
-  while (!found && gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
-    GstPad *pad = GST_PAD(g_value_get_object(&v));
+  while (!found && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstPad *pad = GST_PAD (g_value_get_object (&v));
     GstWebRTCRTPTransceiver *trans = nullptr;
-    g_object_get(pad, "transceiver", &trans, nullptr);
+    g_object_get (pad, "transceiver", &trans, nullptr);
     if (trans) {
       guint m;
-      g_object_get(trans, "mlineindex", &m, nullptr);
-      if (m == mline && !gst_pad_is_linked(pad))
-        found = GST_PAD(gst_object_ref(pad));
-      gst_object_unref(trans);
+      g_object_get (trans, "mlineindex", &m, nullptr);
+      if (m == mline && !gst_pad_is_linked (pad))
+        found = GST_PAD (gst_object_ref (pad));
+      gst_object_unref (trans);
     }
-    g_value_reset(&v);
+    g_value_reset (&v);
   }
-  g_value_unset(&v);
-  gst_iterator_free(it);
+  g_value_unset (&v);
+  gst_iterator_free (it);
   return found;
 }
 
-bool ViewerSession::link_media(guint mline, gint pt, EncoderBranch *branch, std::string &error)
+bool ViewerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error)
 {
-  ObjectPtr<GstPad> sink(webrtc_sink_for_mline(webrtcbin_, mline));
+  ObjectPtr<GstPad> sink (webrtc_sink_for_mline (webrtcbin_, mline));
   if (!sink) {
-    error = "webrtcbin has no sink pad for m-line " + std::to_string(mline);
+    error = "webrtcbin has no sink pad for m-line " + std::to_string (mline);
     return false;
   }
-  const Codec &codec = branch->codec();
-  GstElement *queue = gst_element_factory_make("queue", nullptr);
-  GstElement *pay = gst_element_factory_make(codec.payloader, nullptr);
+  const Codec &codec = branch->codec ();
+  GstElement *queue = gst_element_factory_make ("queue", nullptr);
+  GstElement *pay = gst_element_factory_make (codec.payloader, nullptr);
   if (!queue || !pay) {
-    error = std::string("element '") + (queue ? codec.payloader : "queue") + "' is missing";
+    error = std::string ("element '") + (queue ? codec.payloader : "queue") + "' is missing";
     if (queue)
-      gst_object_unref(gst_object_ref_sink(queue));
+      gst_object_unref (gst_object_ref_sink (queue));
     if (pay)
-      gst_object_unref(gst_object_ref_sink(pay));
+      gst_object_unref (gst_object_ref_sink (pay));
     return false;
   }
   /* A viewer that cannot keep up loses old packets, never stalls the others. */
-  g_object_set(queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-               (guint64)(200 * GST_MSECOND), nullptr);
-  g_object_set(pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
-  GObjectClass *klass = G_OBJECT_GET_CLASS(pay);
-  if (g_object_class_find_property(klass, "config-interval"))
-    g_object_set(pay, "config-interval", -1, nullptr);
-  if (g_object_class_find_property(klass, "aggregate-mode"))
-    gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
-  if (g_object_class_find_property(klass, "picture-id-mode"))
-    gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
+  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                (guint64)(200 * GST_MSECOND), nullptr);
+  g_object_set (pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
+  GObjectClass *klass = G_OBJECT_GET_CLASS (pay);
+  if (g_object_class_find_property (klass, "config-interval"))
+    g_object_set (pay, "config-interval", -1, nullptr);
+  if (g_object_class_find_property (klass, "aggregate-mode"))
+    gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
+  if (g_object_class_find_property (klass, "picture-id-mode"))
+    gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
 
-  gst_bin_add_many(bin_, queue, pay, nullptr);
-  ObjectPtr<GstPad> pay_src(gst_element_get_static_pad(pay, "src"));
-  if (!gst_element_link(queue, pay) || gst_pad_link(pay_src.get(), sink.get()) != GST_PAD_LINK_OK) {
+  gst_bin_add_many (bin_, queue, pay, nullptr);
+  ObjectPtr<GstPad> pay_src (gst_element_get_static_pad (pay, "src"));
+  if (!gst_element_link (queue, pay) ||
+      gst_pad_link (pay_src.get (), sink.get ()) != GST_PAD_LINK_OK) {
     error = "could not link the media path to webrtcbin";
-    gst_bin_remove_many(bin_, queue, pay, nullptr);
+    gst_bin_remove_many (bin_, queue, pay, nullptr);
     return false;
   }
   if (codec.kind == MediaKind::VIDEO) {
-    ObjectPtr<GstPad> pay_sink(gst_element_get_static_pad(pay, "sink"));
-    gst_pad_add_probe(pay_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr, nullptr);
+    ObjectPtr<GstPad> pay_sink (gst_element_get_static_pad (pay, "sink"));
+    gst_pad_add_probe (pay_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr, nullptr);
   }
-  gst_element_sync_state_with_parent(pay);
-  gst_element_sync_state_with_parent(queue);
-  GstPad *tee_pad = branch->request_output();
-  ObjectPtr<GstPad> queue_sink(gst_element_get_static_pad(queue, "sink"));
-  if (gst_pad_link(tee_pad, queue_sink.get()) != GST_PAD_LINK_OK) {
+  gst_element_sync_state_with_parent (pay);
+  gst_element_sync_state_with_parent (queue);
+  GstPad *tee_pad = branch->request_output ();
+  ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (queue, "sink"));
+  if (gst_pad_link (tee_pad, queue_sink.get ()) != GST_PAD_LINK_OK) {
     error = "could not link the shared encoder to the viewer";
-    branch->release_output(tee_pad);
-    gst_element_set_state(queue, GST_STATE_NULL);
-    gst_element_set_state(pay, GST_STATE_NULL);
-    gst_bin_remove_many(bin_, queue, pay, nullptr);
+    branch->release_output (tee_pad);
+    gst_element_set_state (queue, GST_STATE_NULL);
+    gst_element_set_state (pay, GST_STATE_NULL);
+    gst_bin_remove_many (bin_, queue, pay, nullptr);
     return false;
   }
-  links_.push_back({mline, branch, tee_pad, queue, pay});
+  links_.push_back ({mline, branch, tee_pad, queue, pay});
   if (codec.kind == MediaKind::VIDEO)
-    branch->request_keyframe();
+    branch->request_keyframe ();
   return true;
 }
 
-void ViewerSession::unlink_media()
+void ViewerSession::unlink_media ()
 {
   for (auto &link : links_) {
-    link.branch->release_output(link.tee_pad);
-    gst_element_set_locked_state(link.queue, TRUE);
-    gst_element_set_locked_state(link.payloader, TRUE);
-    gst_element_set_state(link.queue, GST_STATE_NULL);
-    gst_element_set_state(link.payloader, GST_STATE_NULL);
-    gst_bin_remove_many(bin_, link.queue, link.payloader, nullptr);
+    link.branch->release_output (link.tee_pad);
+    gst_element_set_locked_state (link.queue, TRUE);
+    gst_element_set_locked_state (link.payloader, TRUE);
+    gst_element_set_state (link.queue, GST_STATE_NULL);
+    gst_element_set_state (link.payloader, GST_STATE_NULL);
+    gst_bin_remove_many (bin_, link.queue, link.payloader, nullptr);
   }
-  links_.clear();
+  links_.clear ();
 }
 
-std::vector<std::string> ViewerSession::codec_names() const
+std::vector<std::string> ViewerSession::codec_names () const
 {
   std::vector<std::string> out;
   for (auto &c : choices_)
-    out.push_back(c.second);
+    out.push_back (c.second);
   return out;
 }
 

@@ -40,7 +40,7 @@ namespace rtc
 struct SessionHandle;
 
 /* Turns off libnice's UPnP port mapping on @webrtcbin's ICE agent. */
-void disable_upnp(GstElement *webrtcbin);
+void disable_upnp (GstElement *webrtcbin);
 
 class ViewerSession
 {
@@ -52,7 +52,8 @@ public:
     CLOSED,          /* the peer said goodbye (RTCP BYE) */
     LOCAL_CANDIDATE, /* detail is "<mline> <candidate>" gathered after the answer */
   };
-  using Notify = std::function<void(const std::string &id, Event event, const std::string &detail)>;
+  using Notify =
+      std::function<void (const std::string &id, Event event, const std::string &detail)>;
 
   struct Config {
     std::string stun_server;               /* stun://host:port or empty */
@@ -61,36 +62,36 @@ public:
     GMainContext *control_context = nullptr; /* for the gathering timer */
   };
 
-  ViewerSession(std::string id, std::string peer_address, GstBin *bin, Notify notify);
-  ~ViewerSession();
-  ViewerSession(const ViewerSession &) = delete;
-  ViewerSession &operator=(const ViewerSession &) = delete;
+  ViewerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify);
+  ~ViewerSession ();
+  ViewerSession (const ViewerSession &) = delete;
+  ViewerSession &operator= (const ViewerSession &) = delete;
 
-  const std::string &id() const { return id_; }
-  const std::string &peer_address() const { return peer_address_; }
-  GstElement *webrtcbin() const { return webrtcbin_; }
+  const std::string &id () const { return id_; }
+  const std::string &peer_address () const { return peer_address_; }
+  GstElement *webrtcbin () const { return webrtcbin_; }
 
   /* Adds the webrtcbin to the bin and starts negotiation. */
-  bool start(const Config &config, GstWebRTCSessionDescription *offer,
-             std::vector<MediaChoice> &choices, std::string &error);
+  bool start (const Config &config, GstWebRTCSessionDescription *offer,
+              std::vector<MediaChoice> &choices, std::string &error);
   /* The answer with gathered candidates (transfer full), once ANSWER_READY. */
-  GstWebRTCSessionDescription *take_answer();
-  void add_remote_candidate(guint mline, const std::string &candidate);
+  GstWebRTCSessionDescription *take_answer ();
+  void add_remote_candidate (guint mline, const std::string &candidate);
   /* The peer's offer. */
-  const GstSDPMessage *remote_sdp() const { return remote_sdp_; }
+  const GstSDPMessage *remote_sdp () const { return remote_sdp_; }
 
   /* Links m-line @mline to @branch (control thread, after CONNECTED). */
-  bool link_media(guint mline, gint pt, EncoderBranch *branch, std::string &error);
+  bool link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error);
   /* Unlinks every media path (control thread). */
-  void unlink_media();
+  void unlink_media ();
 
-  bool connected() const { return connected_; }
-  gint64 created_us() const { return created_us_; }
+  bool connected () const { return connected_; }
+  gint64 created_us () const { return created_us_; }
   /* Last time RTCP came from the peer (or the connection time). */
-  gint64 last_activity_us() const { return last_activity_us_; }
-  std::vector<std::string> codec_names() const;
+  gint64 last_activity_us () const { return last_activity_us_; }
+  std::vector<std::string> codec_names () const;
   /* Liveness token handed to webrtcbin callbacks (see the .cpp). */
-  const std::shared_ptr<SessionHandle> &handle() const { return handle_; }
+  const std::shared_ptr<SessionHandle> &handle () const { return handle_; }
 
 private:
   struct MediaLink {
@@ -101,18 +102,19 @@ private:
     GstElement *payloader;
   };
 
-  static void on_remote_set(GstPromise *promise, gpointer data);
-  static void on_answer_created(GstPromise *promise, gpointer data);
-  static void on_local_set(GstPromise *promise, gpointer data);
-  static void on_ice_candidate(GstElement *webrtcbin, guint mline, gchar *candidate, gpointer data);
-  static void on_gathering_state(GObject *webrtcbin, GParamSpec *pspec, gpointer data);
-  static void on_connection_state(GObject *webrtcbin, GParamSpec *pspec, gpointer data);
-  static void on_ssrc_active(GstElement *rtpbin, guint session, guint ssrc, gpointer data);
-  static void on_bye_ssrc(GstElement *rtpbin, guint session, guint ssrc, gpointer data);
-  static gboolean on_gather_timeout(gpointer data);
-  static GstPadProbeReturn keyframe_gate(GstPad *pad, GstPadProbeInfo *info, gpointer data);
-  void finish_answer();
-  void fail(const std::string &reason);
+  static void on_remote_set (GstPromise *promise, gpointer data);
+  static void on_answer_created (GstPromise *promise, gpointer data);
+  static void on_local_set (GstPromise *promise, gpointer data);
+  static void on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
+                                gpointer data);
+  static void on_gathering_state (GObject *webrtcbin, GParamSpec *pspec, gpointer data);
+  static void on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer data);
+  static void on_ssrc_active (GstElement *rtpbin, guint session, guint ssrc, gpointer data);
+  static void on_bye_ssrc (GstElement *rtpbin, guint session, guint ssrc, gpointer data);
+  static gboolean on_gather_timeout (gpointer data);
+  static GstPadProbeReturn keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  void finish_answer ();
+  void fail (const std::string &reason);
 
   std::shared_ptr<SessionHandle> handle_; /* see the .cpp */
   const std::string id_;

@@ -7,238 +7,242 @@
 
 using namespace rtc;
 
-static GstSDPMessage *load_offer(const char *name)
+static GstSDPMessage *load_offer (const char *name)
 {
-  std::string path = std::string(FIXTURES_DIR) + "/offers/" + name;
+  std::string path = std::string (FIXTURES_DIR) + "/offers/" + name;
   gchar *text = nullptr;
-  fail_unless(g_file_get_contents(path.c_str(), &text, nullptr, nullptr), "missing %s",
-              path.c_str());
+  fail_unless (g_file_get_contents (path.c_str (), &text, nullptr, nullptr), "missing %s",
+               path.c_str ());
   GstSDPMessage *sdp = nullptr;
-  gst_sdp_message_new_from_text(text, &sdp);
-  g_free(text);
+  gst_sdp_message_new_from_text (text, &sdp);
+  g_free (text);
   return sdp;
 }
 
-static guint first_mline(const GstSDPMessage *sdp, const char *kind)
+static guint first_mline (const GstSDPMessage *sdp, const char *kind)
 {
-  for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++)
-    if (g_str_equal(gst_sdp_media_get_media(gst_sdp_message_get_media(sdp, i)), kind))
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    if (g_str_equal (gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)), kind))
       return i;
-  fail("no %s m-line", kind);
+  fail ("no %s m-line", kind);
   return 0;
 }
 
-static std::string fmtp_of(const GstSDPMessage *sdp, guint mline, gint pt)
+static std::string fmtp_of (const GstSDPMessage *sdp, guint mline, gint pt)
 {
-  const GstSDPMedia *m = gst_sdp_message_get_media(sdp, mline);
-  std::string prefix = std::to_string(pt) + " ";
-  for (guint i = 0; i < gst_sdp_media_attributes_len(m); i++) {
-    const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
-    if (g_str_equal(a->key, "fmtp") && a->value && g_str_has_prefix(a->value, prefix.c_str()))
+  const GstSDPMedia *m = gst_sdp_message_get_media (sdp, mline);
+  std::string prefix = std::to_string (pt) + " ";
+  for (guint i = 0; i < gst_sdp_media_attributes_len (m); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, i);
+    if (g_str_equal (a->key, "fmtp") && a->value && g_str_has_prefix (a->value, prefix.c_str ()))
       return a->value;
   }
   return "";
 }
 
-static std::string rtpmap_of(const GstSDPMessage *sdp, guint mline, gint pt)
+static std::string rtpmap_of (const GstSDPMessage *sdp, guint mline, gint pt)
 {
-  const GstSDPMedia *m = gst_sdp_message_get_media(sdp, mline);
-  std::string prefix = std::to_string(pt) + " ";
-  for (guint i = 0; i < gst_sdp_media_attributes_len(m); i++) {
-    const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
-    if (g_str_equal(a->key, "rtpmap") && a->value && g_str_has_prefix(a->value, prefix.c_str()))
-      return a->value + prefix.size();
+  const GstSDPMedia *m = gst_sdp_message_get_media (sdp, mline);
+  std::string prefix = std::to_string (pt) + " ";
+  for (guint i = 0; i < gst_sdp_media_attributes_len (m); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, i);
+    if (g_str_equal (a->key, "rtpmap") && a->value && g_str_has_prefix (a->value, prefix.c_str ()))
+      return a->value + prefix.size ();
   }
   return "";
 }
 
-GST_START_TEST(test_parse_preferences)
+GST_START_TEST (test_parse_preferences)
 {
   std::vector<const Codec *> out;
   std::string error;
-  fail_unless(parse_codec_preferences("VP8,H264,VP9,OPUS", out, error));
-  fail_unless_equals_int(out.size(), 4);
-  fail_unless_equals_string(out[0]->name, "VP8");
-  fail_unless_equals_string(out[1]->name, "H264");
-  fail_unless(parse_codec_preferences(" h264 , opus ", out, error));
-  fail_unless_equals_int(out.size(), 2);
-  fail_unless_equals_string(out[0]->name, "H264");
-  fail_if(parse_codec_preferences("VP8,H265", out, error));
-  fail_unless(error.find("H265") != std::string::npos, "error: %s", error.c_str());
-  fail_if(parse_codec_preferences("VP8,vp8", out, error));
-  fail_unless(error.find("twice") != std::string::npos);
-  fail_if(parse_codec_preferences("", out, error));
+  fail_unless (parse_codec_preferences ("VP8,H264,VP9,OPUS", out, error));
+  fail_unless_equals_int (out.size (), 4);
+  fail_unless_equals_string (out[0]->name, "VP8");
+  fail_unless_equals_string (out[1]->name, "H264");
+  fail_unless (parse_codec_preferences (" h264 , opus ", out, error));
+  fail_unless_equals_int (out.size (), 2);
+  fail_unless_equals_string (out[0]->name, "H264");
+  fail_if (parse_codec_preferences ("VP8,H265", out, error));
+  fail_unless (error.find ("H265") != std::string::npos, "error: %s", error.c_str ());
+  fail_if (parse_codec_preferences ("VP8,vp8", out, error));
+  fail_unless (error.find ("twice") != std::string::npos);
+  fail_if (parse_codec_preferences ("", out, error));
 }
 GST_END_TEST;
 
-GST_START_TEST(test_codec_for_caps)
+GST_START_TEST (test_codec_for_caps)
 {
-  CapsPtr h264(gst_caps_from_string("video/x-h264,stream-format=avc"));
-  CapsPtr raw(gst_caps_from_string("video/x-raw"));
-  fail_unless_equals_string(codec_for_caps(h264.get())->name, "H264");
-  fail_unless(codec_for_caps(raw.get()) == nullptr);
-  fail_unless_equals_string(codec_by_name("opus")->name, "OPUS");
+  CapsPtr h264 (gst_caps_from_string ("video/x-h264,stream-format=avc"));
+  CapsPtr raw (gst_caps_from_string ("video/x-raw"));
+  fail_unless_equals_string (codec_for_caps (h264.get ())->name, "H264");
+  fail_unless (codec_for_caps (raw.get ()) == nullptr);
+  fail_unless_equals_string (codec_by_name ("opus")->name, "OPUS");
 }
 GST_END_TEST;
 
-GST_START_TEST(test_h264_profiles)
+GST_START_TEST (test_h264_profiles)
 {
   /* Our encoders make constrained baseline: best on 42e01f, fine on high. */
-  fail_unless(h264_profile_score("", "42e01f") > h264_profile_score("", "42001f"));
-  fail_unless(h264_profile_score("", "42001f") > h264_profile_score("", "640c1f"));
-  fail_unless(h264_profile_score("", "640c1f") > 0);
+  fail_unless (h264_profile_score ("", "42e01f") > h264_profile_score ("", "42001f"));
+  fail_unless (h264_profile_score ("", "42001f") > h264_profile_score ("", "640c1f"));
+  fail_unless (h264_profile_score ("", "640c1f") > 0);
   /* A high-profile stream needs a high-profile payload type. */
-  fail_unless_equals_int(h264_profile_score("high", "42e01f"), 0);
-  fail_unless(h264_profile_score("high", "640c1f") > 0);
-  fail_unless(h264_profile_score("main", "4d001f") > h264_profile_score("main", "640c1f"));
+  fail_unless_equals_int (h264_profile_score ("high", "42e01f"), 0);
+  fail_unless (h264_profile_score ("high", "640c1f") > 0);
+  fail_unless (h264_profile_score ("main", "4d001f") > h264_profile_score ("main", "640c1f"));
 }
 GST_END_TEST;
 
-GST_START_TEST(test_encoders_found)
+GST_START_TEST (test_encoders_found)
 {
   /* Debian's plugin packages ship software encoders for every codec. */
   for (const char *name : {"VP8", "VP9", "H264", "OPUS"}) {
-    std::string enc = find_encoder(*codec_by_name(name));
-    fail_if(enc.empty(), "no encoder for %s", name);
+    std::string enc = find_encoder (*codec_by_name (name));
+    fail_if (enc.empty (), "no encoder for %s", name);
   }
 }
 GST_END_TEST;
 
-static std::vector<const Codec *> prefs(const char *text)
+static std::vector<const Codec *> prefs (const char *text)
 {
   std::vector<const Codec *> out;
   std::string error;
-  fail_unless(parse_codec_preferences(text, out, error), "%s", error.c_str());
+  fail_unless (parse_codec_preferences (text, out, error), "%s", error.c_str ());
   return out;
 }
 
-static std::vector<const Codec *> all_encodable()
+static std::vector<const Codec *> all_encodable ()
 {
-  return prefs("VP8,VP9,H264,OPUS");
+  return prefs ("VP8,VP9,H264,OPUS");
 }
 
-GST_START_TEST(test_chromium_offer)
+GST_START_TEST (test_chromium_offer)
 {
-  GstSDPMessage *sdp = load_offer("chromium.sdp");
+  GstSDPMessage *sdp = load_offer ("chromium.sdp");
   InputFormat raw_video;
   MediaChoice choice;
   std::string error;
-  guint v = first_mline(sdp, "video");
-  fail_unless(choose_media(sdp, v, raw_video, prefs("VP8,H264"), all_encodable(), choice, error),
-              "%s", error.c_str());
-  fail_unless_equals_string(choice.codec->name, "VP8");
-  fail_unless_equals_string(rtpmap_of(sdp, v, choice.pt).c_str(), "VP8/90000");
+  guint v = first_mline (sdp, "video");
+  fail_unless (
+      choose_media (sdp, v, raw_video, prefs ("VP8,H264"), all_encodable (), choice, error), "%s",
+      error.c_str ());
+  fail_unless_equals_string (choice.codec->name, "VP8");
+  fail_unless_equals_string (rtpmap_of (sdp, v, choice.pt).c_str (), "VP8/90000");
   /* H.264 first: a packetization-mode=1 constrained-baseline payload type. */
-  fail_unless(choose_media(sdp, v, raw_video, prefs("H264,VP8"), all_encodable(), choice, error));
-  fail_unless_equals_string(choice.codec->name, "H264");
-  std::string fmtp = fmtp_of(sdp, v, choice.pt);
-  fail_unless(fmtp.find("packetization-mode=1") != std::string::npos, "%s", fmtp.c_str());
-  fail_unless(fmtp.find("profile-level-id=42e0") != std::string::npos, "%s", fmtp.c_str());
+  fail_unless (
+      choose_media (sdp, v, raw_video, prefs ("H264,VP8"), all_encodable (), choice, error));
+  fail_unless_equals_string (choice.codec->name, "H264");
+  std::string fmtp = fmtp_of (sdp, v, choice.pt);
+  fail_unless (fmtp.find ("packetization-mode=1") != std::string::npos, "%s", fmtp.c_str ());
+  fail_unless (fmtp.find ("profile-level-id=42e0") != std::string::npos, "%s", fmtp.c_str ());
   /* The transceiver caps keep the offer's feedback so the answer has it. */
-  GstStructure *s = gst_caps_get_structure(choice.caps.get(), 0);
+  GstStructure *s = gst_caps_get_structure (choice.caps.get (), 0);
   gboolean pli = FALSE;
-  fail_unless(gst_structure_get_boolean(s, "rtcp-fb-nack-pli", &pli) && pli);
+  fail_unless (gst_structure_get_boolean (s, "rtcp-fb-nack-pli", &pli) && pli);
 
   InputFormat audio;
   audio.kind = MediaKind::AUDIO;
-  guint a = first_mline(sdp, "audio");
-  fail_unless(choose_media(sdp, a, audio, prefs("OPUS"), all_encodable(), choice, error));
-  fail_unless_equals_string(choice.codec->name, "OPUS");
-  fail_unless(g_str_has_prefix(rtpmap_of(sdp, a, choice.pt).c_str(), "opus/48000"));
-  gst_sdp_message_free(sdp);
+  guint a = first_mline (sdp, "audio");
+  fail_unless (choose_media (sdp, a, audio, prefs ("OPUS"), all_encodable (), choice, error));
+  fail_unless_equals_string (choice.codec->name, "OPUS");
+  fail_unless (g_str_has_prefix (rtpmap_of (sdp, a, choice.pt).c_str (), "opus/48000"));
+  gst_sdp_message_free (sdp);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_firefox_offer)
+GST_START_TEST (test_firefox_offer)
 {
-  GstSDPMessage *sdp = load_offer("firefox.sdp");
+  GstSDPMessage *sdp = load_offer ("firefox.sdp");
   InputFormat raw_video;
   MediaChoice choice;
   std::string error;
-  guint v = first_mline(sdp, "video");
-  fail_unless(choose_media(sdp, v, raw_video, prefs("VP8,H264"), all_encodable(), choice, error),
-              "%s", error.c_str());
-  fail_unless_equals_string(choice.codec->name, "VP8");
-  fail_unless_equals_string(rtpmap_of(sdp, v, choice.pt).c_str(), "VP8/90000");
+  guint v = first_mline (sdp, "video");
+  fail_unless (
+      choose_media (sdp, v, raw_video, prefs ("VP8,H264"), all_encodable (), choice, error), "%s",
+      error.c_str ());
+  fail_unless_equals_string (choice.codec->name, "VP8");
+  fail_unless_equals_string (rtpmap_of (sdp, v, choice.pt).c_str (), "VP8/90000");
   InputFormat vp9;
   vp9.raw = false;
-  vp9.codec = codec_by_name("VP9");
-  fail_unless(choose_media(sdp, v, vp9, prefs("VP8,VP9"), all_encodable(), choice, error), "%s",
-              error.c_str());
-  fail_unless_equals_string(choice.codec->name, "VP9");
-  gst_sdp_message_free(sdp);
+  vp9.codec = codec_by_name ("VP9");
+  fail_unless (choose_media (sdp, v, vp9, prefs ("VP8,VP9"), all_encodable (), choice, error), "%s",
+               error.c_str ());
+  fail_unless_equals_string (choice.codec->name, "VP9");
+  gst_sdp_message_free (sdp);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_safari_h264_only_offer)
+GST_START_TEST (test_safari_h264_only_offer)
 {
-  GstSDPMessage *sdp = load_offer("safari-h264.sdp");
+  GstSDPMessage *sdp = load_offer ("safari-h264.sdp");
   InputFormat raw_video;
   MediaChoice choice;
   std::string error;
-  guint v = first_mline(sdp, "video");
+  guint v = first_mline (sdp, "video");
   /* VP8 is preferred but not offered: H.264 it is, mode 1. */
-  fail_unless(choose_media(sdp, v, raw_video, prefs("VP8,H264"), all_encodable(), choice, error),
-              "%s", error.c_str());
-  fail_unless_equals_string(choice.codec->name, "H264");
-  std::string fmtp = fmtp_of(sdp, v, choice.pt);
-  fail_unless(fmtp.find("packetization-mode=1") != std::string::npos, "%s", fmtp.c_str());
+  fail_unless (
+      choose_media (sdp, v, raw_video, prefs ("VP8,H264"), all_encodable (), choice, error), "%s",
+      error.c_str ());
+  fail_unless_equals_string (choice.codec->name, "H264");
+  std::string fmtp = fmtp_of (sdp, v, choice.pt);
+  fail_unless (fmtp.find ("packetization-mode=1") != std::string::npos, "%s", fmtp.c_str ());
   /* Only VP8 allowed: a clear error naming both sides. */
-  fail_if(choose_media(sdp, v, raw_video, prefs("VP8"), all_encodable(), choice, error));
-  fail_unless(error.find("H264") != std::string::npos, "%s", error.c_str());
-  fail_unless(error.find("VP8") != std::string::npos, "%s", error.c_str());
+  fail_if (choose_media (sdp, v, raw_video, prefs ("VP8"), all_encodable (), choice, error));
+  fail_unless (error.find ("H264") != std::string::npos, "%s", error.c_str ());
+  fail_unless (error.find ("VP8") != std::string::npos, "%s", error.c_str ());
   /* Encoded high-profile input goes to the high-profile payload type if offered. */
   InputFormat high;
   high.raw = false;
-  high.codec = codec_by_name("H264");
+  high.codec = codec_by_name ("H264");
   high.h264_profile = "high";
-  if (choose_media(sdp, v, high, prefs("H264"), all_encodable(), choice, error)) {
-    fmtp = fmtp_of(sdp, v, choice.pt);
-    fail_unless(fmtp.find("profile-level-id=64") != std::string::npos, "%s", fmtp.c_str());
+  if (choose_media (sdp, v, high, prefs ("H264"), all_encodable (), choice, error)) {
+    fmtp = fmtp_of (sdp, v, choice.pt);
+    fail_unless (fmtp.find ("profile-level-id=64") != std::string::npos, "%s", fmtp.c_str ());
   } else {
-    fail_unless(error.find("high") != std::string::npos, "%s", error.c_str());
+    fail_unless (error.find ("high") != std::string::npos, "%s", error.c_str ());
   }
-  gst_sdp_message_free(sdp);
+  gst_sdp_message_free (sdp);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_sdpfrag)
+GST_START_TEST (test_sdpfrag)
 {
-  GstSDPMessage *sdp = load_offer("chromium.sdp");
-  const char *mid0 = gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(sdp, 0), "mid");
-  std::string frag = std::string("a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
-                                 "m=audio 9 RTP/AVP 0\r\na=mid:") +
+  GstSDPMessage *sdp = load_offer ("chromium.sdp");
+  const char *mid0 = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, 0), "mid");
+  std::string frag = std::string ("a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+                                  "m=audio 9 RTP/AVP 0\r\na=mid:") +
                      mid0 +
                      "\r\na=candidate:1 1 udp 2113937151 10.213.0.1 5000 typ host\r\n"
                      "a=end-of-candidates\r\n";
   std::string ufrag, error;
   std::vector<RemoteCandidate> out;
-  fail_unless(parse_trickle_sdpfrag(frag, sdp, ufrag, out, error), "%s", error.c_str());
-  fail_unless_equals_string(ufrag.c_str(), "abcd");
-  fail_unless_equals_int(out.size(), 1);
-  fail_unless_equals_int(out[0].mline, 0);
-  fail_unless(g_str_has_prefix(out[0].candidate.c_str(), "candidate:1 1 udp"));
-  out.clear();
-  fail_if(parse_trickle_sdpfrag("m=audio 9 RTP/AVP 0\r\na=mid:nope\r\na=candidate:x\r\n", sdp,
-                                ufrag, out, error));
-  gst_sdp_message_free(sdp);
+  fail_unless (parse_trickle_sdpfrag (frag, sdp, ufrag, out, error), "%s", error.c_str ());
+  fail_unless_equals_string (ufrag.c_str (), "abcd");
+  fail_unless_equals_int (out.size (), 1);
+  fail_unless_equals_int (out[0].mline, 0);
+  fail_unless (g_str_has_prefix (out[0].candidate.c_str (), "candidate:1 1 udp"));
+  out.clear ();
+  fail_if (parse_trickle_sdpfrag ("m=audio 9 RTP/AVP 0\r\na=mid:nope\r\na=candidate:x\r\n", sdp,
+                                  ufrag, out, error));
+  gst_sdp_message_free (sdp);
 }
 GST_END_TEST;
 
-static Suite *rtccodecs_suite(void)
+static Suite *rtccodecs_suite (void)
 {
-  Suite *s = suite_create("rtccodecs");
-  TCase *tc = tcase_create("general");
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_parse_preferences);
-  tcase_add_test(tc, test_codec_for_caps);
-  tcase_add_test(tc, test_h264_profiles);
-  tcase_add_test(tc, test_encoders_found);
-  tcase_add_test(tc, test_chromium_offer);
-  tcase_add_test(tc, test_firefox_offer);
-  tcase_add_test(tc, test_safari_h264_only_offer);
-  tcase_add_test(tc, test_sdpfrag);
+  Suite *s = suite_create ("rtccodecs");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_parse_preferences);
+  tcase_add_test (tc, test_codec_for_caps);
+  tcase_add_test (tc, test_h264_profiles);
+  tcase_add_test (tc, test_encoders_found);
+  tcase_add_test (tc, test_chromium_offer);
+  tcase_add_test (tc, test_firefox_offer);
+  tcase_add_test (tc, test_safari_h264_only_offer);
+  tcase_add_test (tc, test_sdpfrag);
   return s;
 }
 
-GST_CHECK_MAIN(rtccodecs);
+GST_CHECK_MAIN (rtccodecs);

@@ -8,357 +8,359 @@
 #include "rtctesthttp.h"
 #include "rtctestutil.h"
 
-GST_START_TEST(test_registration_and_templates)
+GST_START_TEST (test_registration_and_templates)
 {
-  GstElementFactory *f = gst_element_factory_find("webrtcpublish");
-  fail_unless(f != nullptr);
-  fail_unless_equals_string(gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS),
-                            "Sink/Network/WebRTC");
+  GstElementFactory *f = gst_element_factory_find ("webrtcpublish");
+  fail_unless (f != nullptr);
+  fail_unless_equals_string (gst_element_factory_get_metadata (f, GST_ELEMENT_METADATA_KLASS),
+                             "Sink/Network/WebRTC");
   bool video = false, audio = false;
-  for (const GList *l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
-    auto t = static_cast<GstStaticPadTemplate *>(l->data);
-    fail_unless(t->direction == GST_PAD_SINK && t->presence == GST_PAD_REQUEST);
-    GstCaps *caps = gst_static_pad_template_get_caps(t);
-    gchar *s = gst_caps_to_string(caps);
-    if (g_str_equal(t->name_template, "video_%u")) {
+  for (const GList *l = gst_element_factory_get_static_pad_templates (f); l; l = l->next) {
+    auto t = static_cast<GstStaticPadTemplate *> (l->data);
+    fail_unless (t->direction == GST_PAD_SINK && t->presence == GST_PAD_REQUEST);
+    GstCaps *caps = gst_static_pad_template_get_caps (t);
+    gchar *s = gst_caps_to_string (caps);
+    if (g_str_equal (t->name_template, "video_%u")) {
       video = true;
       for (const char *c : {"video/x-raw", "video/x-h264", "video/x-vp8", "video/x-vp9"})
-        fail_unless(strstr(s, c), "%s missing from %s", c, s);
-    } else if (g_str_equal(t->name_template, "audio_%u")) {
+        fail_unless (strstr (s, c), "%s missing from %s", c, s);
+    } else if (g_str_equal (t->name_template, "audio_%u")) {
       audio = true;
-      fail_unless(strstr(s, "audio/x-raw") && strstr(s, "audio/x-opus"), "%s", s);
+      fail_unless (strstr (s, "audio/x-raw") && strstr (s, "audio/x-opus"), "%s", s);
     }
-    g_free(s);
-    gst_caps_unref(caps);
+    g_free (s);
+    gst_caps_unref (caps);
   }
-  fail_unless(video && audio);
-  gst_object_unref(f);
+  fail_unless (video && audio);
+  gst_object_unref (f);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_property_defaults)
+GST_START_TEST (test_property_defaults)
 {
-  GstElement *e = gst_element_factory_make("webrtcpublish", nullptr);
+  GstElement *e = gst_element_factory_make ("webrtcpublish", nullptr);
   gboolean server;
   gchar *address, *name, *prefs, *stun, *origins;
   guint port, max_viewers, bitrate, n;
-  g_object_get(e, "enable-server", &server, "address", &address, "port", &port, "stream-name",
-               &name, "codec-preferences", &prefs, "stun-server", &stun, "max-viewers",
-               &max_viewers, "video-bitrate", &bitrate, "n-viewers", &n, "allowed-origins",
-               &origins, nullptr);
-  fail_unless(server);
-  fail_unless_equals_string(address, "127.0.0.1");
-  fail_unless_equals_int(port, 8080);
-  fail_unless_equals_string(name, "live");
-  fail_unless_equals_string(prefs, "VP8,H264,VP9,OPUS");
-  fail_unless(stun == nullptr);
-  fail_unless_equals_int(max_viewers, 0);
-  fail_unless_equals_int(bitrate, 2000000);
-  fail_unless_equals_int(n, 0);
-  fail_unless_equals_string(origins, "*");
+  g_object_get (e, "enable-server", &server, "address", &address, "port", &port, "stream-name",
+                &name, "codec-preferences", &prefs, "stun-server", &stun, "max-viewers",
+                &max_viewers, "video-bitrate", &bitrate, "n-viewers", &n, "allowed-origins",
+                &origins, nullptr);
+  fail_unless (server);
+  fail_unless_equals_string (address, "127.0.0.1");
+  fail_unless_equals_int (port, 8080);
+  fail_unless_equals_string (name, "live");
+  fail_unless_equals_string (prefs, "VP8,H264,VP9,OPUS");
+  fail_unless (stun == nullptr);
+  fail_unless_equals_int (max_viewers, 0);
+  fail_unless_equals_int (bitrate, 2000000);
+  fail_unless_equals_int (n, 0);
+  fail_unless_equals_string (origins, "*");
   GObject *signaller = nullptr;
-  g_object_get(e, "signaller", &signaller, nullptr);
-  fail_unless(signaller != nullptr);
-  g_object_unref(signaller);
-  g_free(address);
-  g_free(name);
-  g_free(prefs);
-  g_free(origins);
-  gst_object_unref(e);
+  g_object_get (e, "signaller", &signaller, nullptr);
+  fail_unless (signaller != nullptr);
+  g_object_unref (signaller);
+  g_free (address);
+  g_free (name);
+  g_free (prefs);
+  g_free (origins);
+  gst_object_unref (e);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_request_pads)
+GST_START_TEST (test_request_pads)
 {
-  GstElement *e = gst_element_factory_make("webrtcpublish", nullptr);
-  GstPad *v0 = gst_element_request_pad_simple(e, "video_%u");
-  GstPad *a0 = gst_element_request_pad_simple(e, "audio_%u");
-  GstPad *v1 = gst_element_request_pad_simple(e, "video_%u");
-  fail_unless_equals_string(GST_PAD_NAME(v0), "video_0");
-  fail_unless_equals_string(GST_PAD_NAME(a0), "audio_0");
-  fail_unless_equals_string(GST_PAD_NAME(v1), "video_1");
-  gst_element_release_request_pad(e, v1);
-  gst_object_unref(v1);
-  gst_object_unref(v0);
-  gst_object_unref(a0);
-  gst_object_unref(e);
+  GstElement *e = gst_element_factory_make ("webrtcpublish", nullptr);
+  GstPad *v0 = gst_element_request_pad_simple (e, "video_%u");
+  GstPad *a0 = gst_element_request_pad_simple (e, "audio_%u");
+  GstPad *v1 = gst_element_request_pad_simple (e, "video_%u");
+  fail_unless_equals_string (GST_PAD_NAME (v0), "video_0");
+  fail_unless_equals_string (GST_PAD_NAME (a0), "audio_0");
+  fail_unless_equals_string (GST_PAD_NAME (v1), "video_1");
+  gst_element_release_request_pad (e, v1);
+  gst_object_unref (v1);
+  gst_object_unref (v0);
+  gst_object_unref (a0);
+  gst_object_unref (e);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_launch_without_pad_names)
+GST_START_TEST (test_launch_without_pad_names)
 {
   /* gst-launch picks the pads by caps. */
-  TestPublisher p("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
-                  "audiotestsrc is-live=true ! pub.");
-  fail_unless(p.port > 0);
-  GstPad *v = gst_element_get_static_pad(p.pub, "video_0");
-  GstPad *a = gst_element_get_static_pad(p.pub, "audio_0");
-  fail_unless(v && gst_pad_is_linked(v));
-  fail_unless(a && gst_pad_is_linked(a));
-  gst_object_unref(v);
-  gst_object_unref(a);
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                   "audiotestsrc is-live=true ! pub.");
+  fail_unless (p.port > 0);
+  GstPad *v = gst_element_get_static_pad (p.pub, "video_0");
+  GstPad *a = gst_element_get_static_pad (p.pub, "audio_0");
+  fail_unless (v && gst_pad_is_linked (v));
+  fail_unless (a && gst_pad_is_linked (a));
+  gst_object_unref (v);
+  gst_object_unref (a);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_port_zero_announced)
+GST_START_TEST (test_port_zero_announced)
 {
-  GstElement *pipeline = gst_parse_launch(
+  GstElement *pipeline = gst_parse_launch (
       "videotestsrc is-live=true ! webrtcpublish name=pub port=0 stream-name=cam1", nullptr);
-  GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, GST_MESSAGE_ELEMENT);
-  fail_unless(m != nullptr);
-  const GstStructure *s = gst_message_get_structure(m);
-  fail_unless_equals_string(gst_structure_get_name(s), "webrtcpublish-listening");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  fail_unless (m != nullptr);
+  const GstStructure *s = gst_message_get_structure (m);
+  fail_unless_equals_string (gst_structure_get_name (s), "webrtcpublish-listening");
   guint port = 0;
-  fail_unless(gst_structure_get_uint(s, "port", &port) && port > 0);
-  GstElement *pub = gst_bin_get_by_name(GST_BIN(pipeline), "pub");
+  fail_unless (gst_structure_get_uint (s, "port", &port) && port > 0);
+  GstElement *pub = gst_bin_get_by_name (GST_BIN (pipeline), "pub");
   guint prop_port = 0;
   gchar *url = nullptr;
-  g_object_get(pub, "port", &prop_port, "url", &url, nullptr);
-  fail_unless_equals_int(prop_port, port);
-  std::string expected = "http://127.0.0.1:" + std::to_string(port) + "/view/cam1";
-  fail_unless_equals_string(url, expected.c_str());
-  fail_unless_equals_string(gst_structure_get_string(s, "url"), expected.c_str());
+  g_object_get (pub, "port", &prop_port, "url", &url, nullptr);
+  fail_unless_equals_int (prop_port, port);
+  std::string expected = "http://127.0.0.1:" + std::to_string (port) + "/view/cam1";
+  fail_unless_equals_string (url, expected.c_str ());
+  fail_unless_equals_string (gst_structure_get_string (s, "url"), expected.c_str ());
   /* The page and the stream list are served. */
-  HttpReply page = http_request("GET", expected);
-  fail_unless_equals_int(page.status, 200);
-  fail_unless(page.body.find("<html") != std::string::npos ||
-              page.body.find("<!DOCTYPE") != std::string::npos);
+  HttpReply page = http_request ("GET", expected);
+  fail_unless_equals_int (page.status, 200);
+  fail_unless (page.body.find ("<html") != std::string::npos ||
+               page.body.find ("<!DOCTYPE") != std::string::npos);
   HttpReply list =
-      http_request("GET", "http://127.0.0.1:" + std::to_string(port) + "/streams.json");
-  fail_unless_equals_int(list.status, 200);
-  fail_unless(list.body.find("\"cam1\"") != std::string::npos, "%s", list.body.c_str());
-  g_free(url);
-  gst_message_unref(m);
-  gst_object_unref(pub);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(pipeline);
+      http_request ("GET", "http://127.0.0.1:" + std::to_string (port) + "/streams.json");
+  fail_unless_equals_int (list.status, 200);
+  fail_unless (list.body.find ("\"cam1\"") != std::string::npos, "%s", list.body.c_str ());
+  g_free (url);
+  gst_message_unref (m);
+  gst_object_unref (pub);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_shared_server_two_streams)
+GST_START_TEST (test_shared_server_two_streams)
 {
-  TestPublisher a("videotestsrc is-live=true ! webrtcpublish name=pub port=0 stream-name=one");
-  fail_unless(a.port > 0);
+  TestPublisher a ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 stream-name=one");
+  fail_unless (a.port > 0);
   std::string launch =
-      "videotestsrc is-live=true ! webrtcpublish name=pub port=" + std::to_string(a.port) +
+      "videotestsrc is-live=true ! webrtcpublish name=pub port=" + std::to_string (a.port) +
       " stream-name=two";
-  TestPublisher b(launch);
-  fail_unless_equals_int(b.port, a.port);
-  HttpReply list = http_request("GET", a.base() + "/streams.json");
-  fail_unless(list.body.find("\"one\"") != std::string::npos, "%s", list.body.c_str());
-  fail_unless(list.body.find("\"two\"") != std::string::npos, "%s", list.body.c_str());
+  TestPublisher b (launch);
+  fail_unless_equals_int (b.port, a.port);
+  HttpReply list = http_request ("GET", a.base () + "/streams.json");
+  fail_unless (list.body.find ("\"one\"") != std::string::npos, "%s", list.body.c_str ());
+  fail_unless (list.body.find ("\"two\"") != std::string::npos, "%s", list.body.c_str ());
   /* The same name twice on one server is a clear error. */
   std::string dup =
-      "videotestsrc is-live=true ! webrtcpublish name=pub port=" + std::to_string(a.port) +
+      "videotestsrc is-live=true ! webrtcpublish name=pub port=" + std::to_string (a.port) +
       " stream-name=one";
-  GstElement *pipeline = gst_parse_launch(dup.c_str(), nullptr);
-  GstBus *bus = gst_element_get_bus(pipeline);
-  fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_PLAYING),
-                         GST_STATE_CHANGE_FAILURE);
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
-  fail_unless(m != nullptr);
+  GstElement *pipeline = gst_parse_launch (dup.c_str (), nullptr);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+                          GST_STATE_CHANGE_FAILURE);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (m != nullptr);
   GError *err = nullptr;
-  gst_message_parse_error(m, &err, nullptr);
-  fail_unless(strstr(err->message, "already used"), "%s", err->message);
-  g_error_free(err);
-  gst_message_unref(m);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(pipeline);
+  gst_message_parse_error (m, &err, nullptr);
+  fail_unless (strstr (err->message, "already used"), "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
   /* Stopping one stream leaves the other served. */
-  gst_element_set_state(a.pipeline, GST_STATE_NULL);
-  list = http_request("GET", b.base() + "/streams.json");
-  fail_unless(list.body.find("\"one\"") == std::string::npos, "%s", list.body.c_str());
-  fail_unless(list.body.find("\"two\"") != std::string::npos, "%s", list.body.c_str());
+  gst_element_set_state (a.pipeline, GST_STATE_NULL);
+  list = http_request ("GET", b.base () + "/streams.json");
+  fail_unless (list.body.find ("\"one\"") == std::string::npos, "%s", list.body.c_str ());
+  fail_unless (list.body.find ("\"two\"") != std::string::npos, "%s", list.body.c_str ());
 }
 GST_END_TEST;
 
-GST_START_TEST(test_bad_codec_preferences)
+GST_START_TEST (test_bad_codec_preferences)
 {
-  GstElement *pipeline = gst_parse_launch(
+  GstElement *pipeline = gst_parse_launch (
       "videotestsrc ! webrtcpublish name=pub port=0 codec-preferences=VP8,H266", nullptr);
-  GstBus *bus = gst_element_get_bus(pipeline);
-  fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_PLAYING),
-                         GST_STATE_CHANGE_FAILURE);
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
-  fail_unless(m != nullptr);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+                          GST_STATE_CHANGE_FAILURE);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (m != nullptr);
   GError *err = nullptr;
-  gst_message_parse_error(m, &err, nullptr);
-  fail_unless(strstr(err->message, "H266"), "%s", err->message);
-  g_error_free(err);
-  gst_message_unref(m);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(pipeline);
+  gst_message_parse_error (m, &err, nullptr);
+  fail_unless (strstr (err->message, "H266"), "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
 }
 GST_END_TEST;
 
 /* Raw and encoded input are accepted and flow to EOS. */
-static void check_input_runs_to_eos(const char *launch)
+static void check_input_runs_to_eos (const char *launch)
 {
-  GstElement *pipeline = gst_parse_launch(launch, nullptr);
-  fail_unless(pipeline != nullptr, "%s", launch);
-  GstBus *bus = gst_element_get_bus(pipeline);
-  fail_if(gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
-                                             (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(m != nullptr, "no EOS for %s", launch);
-  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+  GstElement *pipeline = gst_parse_launch (launch, nullptr);
+  fail_unless (pipeline != nullptr, "%s", launch);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  GstMessage *m = gst_bus_timed_pop_filtered (
+      bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (m != nullptr, "no EOS for %s", launch);
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
     GError *err = nullptr;
-    gst_message_parse_error(m, &err, nullptr);
-    fail("%s: %s", launch, err->message);
+    gst_message_parse_error (m, &err, nullptr);
+    fail ("%s: %s", launch, err->message);
   }
-  gst_message_unref(m);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(pipeline);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
 }
 
-GST_START_TEST(test_raw_and_encoded_input)
+GST_START_TEST (test_raw_and_encoded_input)
 {
-  check_input_runs_to_eos("videotestsrc num-buffers=30 ! webrtcpublish port=0 name=p "
-                          "audiotestsrc num-buffers=30 ! p.");
-  check_input_runs_to_eos("videotestsrc num-buffers=30 ! x264enc ! webrtcpublish port=0");
-  check_input_runs_to_eos("videotestsrc num-buffers=30 ! vp8enc ! webrtcpublish port=0");
-  check_input_runs_to_eos("videotestsrc num-buffers=30 ! vp9enc deadline=1 ! webrtcpublish port=0");
-  check_input_runs_to_eos("audiotestsrc num-buffers=30 ! opusenc ! webrtcpublish port=0");
+  check_input_runs_to_eos ("videotestsrc num-buffers=30 ! webrtcpublish port=0 name=p "
+                           "audiotestsrc num-buffers=30 ! p.");
+  check_input_runs_to_eos ("videotestsrc num-buffers=30 ! x264enc ! webrtcpublish port=0");
+  check_input_runs_to_eos ("videotestsrc num-buffers=30 ! vp8enc ! webrtcpublish port=0");
+  check_input_runs_to_eos (
+      "videotestsrc num-buffers=30 ! vp9enc deadline=1 ! webrtcpublish port=0");
+  check_input_runs_to_eos ("audiotestsrc num-buffers=30 ! opusenc ! webrtcpublish port=0");
 }
 GST_END_TEST;
 
-GST_START_TEST(test_harness_raw_video)
+GST_START_TEST (test_harness_raw_video)
 {
-  GstHarness *h = gst_harness_new_with_padnames("webrtcpublish", "video_0", nullptr);
-  gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=64,height=48,framerate=30/1");
-  g_object_set(h->element, "port", 0, nullptr);
-  gst_harness_play(h);
+  GstHarness *h = gst_harness_new_with_padnames ("webrtcpublish", "video_0", nullptr);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=64,height=48,framerate=30/1");
+  g_object_set (h->element, "port", 0, nullptr);
+  gst_harness_play (h);
   for (int i = 0; i < 5; i++) {
-    GstBuffer *buf = gst_harness_create_buffer(h, 64 * 48 * 3 / 2);
-    GST_BUFFER_PTS(buf) = i * GST_SECOND / 30;
-    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    GstBuffer *buf = gst_harness_create_buffer (h, 64 * 48 * 3 / 2);
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
   }
-  gst_harness_teardown(h);
+  gst_harness_teardown (h);
 }
 GST_END_TEST;
 
 /* POSTs a real browser's offer and checks the answer. */
-static GstSDPMessage *answer_for(TestPublisher &p, const char *fixture, guint &status,
-                                 std::string &body)
+static GstSDPMessage *answer_for (TestPublisher &p, const char *fixture, guint &status,
+                                  std::string &body)
 {
-  std::string offer = read_fixture(std::string("offers/") + fixture);
-  fail_if(offer.empty(), "fixture %s missing", fixture);
-  HttpReply r = http_request("POST", p.whep(), "application/sdp", offer);
+  std::string offer = read_fixture (std::string ("offers/") + fixture);
+  fail_if (offer.empty (), "fixture %s missing", fixture);
+  HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer);
   status = r.status;
   body = r.body;
   if (r.status != 201)
     return nullptr;
-  fail_unless(g_str_has_prefix(r.header("location").c_str(), "/whep/live/"));
-  fail_unless(r.header("content-type").find("application/sdp") == 0);
+  fail_unless (g_str_has_prefix (r.header ("location").c_str (), "/whep/live/"));
+  fail_unless (r.header ("content-type").find ("application/sdp") == 0);
   GstSDPMessage *sdp = nullptr;
-  gst_sdp_message_new_from_text(r.body.c_str(), &sdp);
+  gst_sdp_message_new_from_text (r.body.c_str (), &sdp);
   return sdp;
 }
 
-static std::string media_attr(const GstSDPMedia *m, const char *key)
+static std::string media_attr (const GstSDPMedia *m, const char *key)
 {
-  const char *v = gst_sdp_media_get_attribute_val(m, key);
+  const char *v = gst_sdp_media_get_attribute_val (m, key);
   return v ? v : "";
 }
 
-static void check_answer_common(GstSDPMessage *offer_unused, GstSDPMessage *answer)
+static void check_answer_common (GstSDPMessage *offer_unused, GstSDPMessage *answer)
 {
-  fail_unless(gst_sdp_message_medias_len(answer) >= 2);
-  for (guint i = 0; i < gst_sdp_message_medias_len(answer); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media(answer, i);
-    if (gst_sdp_media_get_port(m) == 0)
+  fail_unless (gst_sdp_message_medias_len (answer) >= 2);
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (answer, i);
+    if (gst_sdp_media_get_port (m) == 0)
       continue;
-    fail_unless(gst_sdp_media_get_attribute_val(m, "sendonly") != nullptr ||
-                    gst_sdp_media_get_attribute_val(m, "inactive") != nullptr,
-                "m-line %u is neither sendonly nor inactive", i);
-    fail_unless(!media_attr(m, "fingerprint").empty());
-    fail_unless(!media_attr(m, "ice-ufrag").empty());
-    fail_unless(gst_sdp_media_get_attribute_val(m, "candidate") != nullptr,
-                "answer has no candidate on m-line %u", i);
+    fail_unless (gst_sdp_media_get_attribute_val (m, "sendonly") != nullptr ||
+                     gst_sdp_media_get_attribute_val (m, "inactive") != nullptr,
+                 "m-line %u is neither sendonly nor inactive", i);
+    fail_unless (!media_attr (m, "fingerprint").empty ());
+    fail_unless (!media_attr (m, "ice-ufrag").empty ());
+    fail_unless (gst_sdp_media_get_attribute_val (m, "candidate") != nullptr,
+                 "answer has no candidate on m-line %u", i);
   }
 }
 
-static std::string answered_rtpmap(GstSDPMessage *answer, const char *kind)
+static std::string answered_rtpmap (GstSDPMessage *answer, const char *kind)
 {
-  for (guint i = 0; i < gst_sdp_message_medias_len(answer); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media(answer, i);
-    if (g_str_equal(gst_sdp_media_get_media(m), kind) &&
-        gst_sdp_media_get_attribute_val(m, "sendonly"))
-      return media_attr(m, "rtpmap");
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (answer, i);
+    if (g_str_equal (gst_sdp_media_get_media (m), kind) &&
+        gst_sdp_media_get_attribute_val (m, "sendonly"))
+      return media_attr (m, "rtpmap");
   }
   return "";
 }
 
-GST_START_TEST(test_answers_to_real_offers)
+GST_START_TEST (test_answers_to_real_offers)
 {
-  TestPublisher p("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
-                  "audiotestsrc is-live=true ! pub.");
-  fail_unless(p.port > 0);
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                   "audiotestsrc is-live=true ! pub.");
+  fail_unless (p.port > 0);
   guint status;
   std::string body;
   for (const char *fixture : {"chromium.sdp", "firefox.sdp"}) {
-    GstSDPMessage *a = answer_for(p, fixture, status, body);
-    fail_unless_equals_int(status, 201);
-    fail_unless(a, "%s: %s", fixture, body.c_str());
-    check_answer_common(nullptr, a);
-    fail_unless(answered_rtpmap(a, "video").find("VP8/90000") != std::string::npos, "%s", fixture);
-    fail_unless(answered_rtpmap(a, "audio").find("OPUS/48000") != std::string::npos ||
-                    answered_rtpmap(a, "audio").find("opus/48000") != std::string::npos,
-                "%s: %s", fixture, answered_rtpmap(a, "audio").c_str());
-    gst_sdp_message_free(a);
+    GstSDPMessage *a = answer_for (p, fixture, status, body);
+    fail_unless_equals_int (status, 201);
+    fail_unless (a, "%s: %s", fixture, body.c_str ());
+    check_answer_common (nullptr, a);
+    fail_unless (answered_rtpmap (a, "video").find ("VP8/90000") != std::string::npos, "%s",
+                 fixture);
+    fail_unless (answered_rtpmap (a, "audio").find ("OPUS/48000") != std::string::npos ||
+                     answered_rtpmap (a, "audio").find ("opus/48000") != std::string::npos,
+                 "%s: %s", fixture, answered_rtpmap (a, "audio").c_str ());
+    gst_sdp_message_free (a);
   }
-  GstSDPMessage *a = answer_for(p, "safari-h264.sdp", status, body);
-  fail_unless_equals_int(status, 201);
-  check_answer_common(nullptr, a);
-  std::string rtpmap = answered_rtpmap(a, "video");
-  fail_unless(rtpmap.find("H264/90000") != std::string::npos, "%s", rtpmap.c_str());
-  gchar *text = gst_sdp_message_as_text(a);
-  fail_unless(strstr(text, "packetization-mode=1"), "%s", text);
-  g_free(text);
-  gst_sdp_message_free(a);
+  GstSDPMessage *a = answer_for (p, "safari-h264.sdp", status, body);
+  fail_unless_equals_int (status, 201);
+  check_answer_common (nullptr, a);
+  std::string rtpmap = answered_rtpmap (a, "video");
+  fail_unless (rtpmap.find ("H264/90000") != std::string::npos, "%s", rtpmap.c_str ());
+  gchar *text = gst_sdp_message_as_text (a);
+  fail_unless (strstr (text, "packetization-mode=1"), "%s", text);
+  g_free (text);
+  gst_sdp_message_free (a);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_no_common_codec_is_422)
+GST_START_TEST (test_no_common_codec_is_422)
 {
-  TestPublisher p("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
-                  "codec-preferences=VP8,OPUS");
-  fail_unless(p.port > 0);
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                   "codec-preferences=VP8,OPUS");
+  fail_unless (p.port > 0);
   guint status;
   std::string body;
-  GstSDPMessage *a = answer_for(p, "safari-h264.sdp", status, body);
-  fail_unless(a == nullptr);
-  fail_unless_equals_int(status, 422);
-  fail_unless(body.find("no common video codec") != std::string::npos, "%s", body.c_str());
-  fail_unless(body.find("H264") != std::string::npos, "%s", body.c_str());
-  fail_unless_equals_int(p.viewers(), 0);
+  GstSDPMessage *a = answer_for (p, "safari-h264.sdp", status, body);
+  fail_unless (a == nullptr);
+  fail_unless_equals_int (status, 422);
+  fail_unless (body.find ("no common video codec") != std::string::npos, "%s", body.c_str ());
+  fail_unless (body.find ("H264") != std::string::npos, "%s", body.c_str ());
+  fail_unless_equals_int (p.viewers (), 0);
 }
 GST_END_TEST;
 
-static Suite *webrtcpublish_suite(void)
+static Suite *webrtcpublish_suite (void)
 {
-  Suite *s = suite_create("webrtcpublish");
-  TCase *tc = tcase_create("general");
-  tcase_set_timeout(tc, 120);
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_registration_and_templates);
-  tcase_add_test(tc, test_property_defaults);
-  tcase_add_test(tc, test_request_pads);
-  tcase_add_test(tc, test_launch_without_pad_names);
-  tcase_add_test(tc, test_port_zero_announced);
-  tcase_add_test(tc, test_shared_server_two_streams);
-  tcase_add_test(tc, test_bad_codec_preferences);
-  tcase_add_test(tc, test_raw_and_encoded_input);
-  tcase_add_test(tc, test_harness_raw_video);
-  tcase_add_test(tc, test_answers_to_real_offers);
-  tcase_add_test(tc, test_no_common_codec_is_422);
+  Suite *s = suite_create ("webrtcpublish");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_registration_and_templates);
+  tcase_add_test (tc, test_property_defaults);
+  tcase_add_test (tc, test_request_pads);
+  tcase_add_test (tc, test_launch_without_pad_names);
+  tcase_add_test (tc, test_port_zero_announced);
+  tcase_add_test (tc, test_shared_server_two_streams);
+  tcase_add_test (tc, test_bad_codec_preferences);
+  tcase_add_test (tc, test_raw_and_encoded_input);
+  tcase_add_test (tc, test_harness_raw_video);
+  tcase_add_test (tc, test_answers_to_real_offers);
+  tcase_add_test (tc, test_no_common_codec_is_422);
   return s;
 }
 
-GST_CHECK_MAIN(webrtcpublish);
+GST_CHECK_MAIN (webrtcpublish);

@@ -10,132 +10,132 @@
 #define AV_LAUNCH_WITH(props)                                                                      \
   "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! "                 \
   "webrtcpublish name=pub port=0 " props " audiotestsrc is-live=true ! pub."
-#define AV_LAUNCH AV_LAUNCH_WITH("")
+#define AV_LAUNCH AV_LAUNCH_WITH ("")
 
-GST_START_TEST(test_one_viewer_video_and_audio)
+GST_START_TEST (test_one_viewer_video_and_audio)
 {
-  TestPublisher p(AV_LAUNCH);
-  fail_unless(p.port > 0);
-  RtcTestViewer v(p.whep());
-  v.start();
-  fail_unless_equals_int(v.wait_answer(), 201);
-  fail_unless(v.wait_video_frames(60), "only %u video frames", v.video_frames());
-  fail_unless_equals_int(v.width(), 320);
-  fail_unless_equals_int(v.height(), 240);
-  fail_unless(v.wait_audio_buffers(10), "only %u audio buffers", v.audio_buffers());
-  fail_unless_equals_string(v.video_codec().c_str(), "VP8");
-  fail_unless_equals_int(p.viewers(), 1);
-  GstMessage *added = p.find(GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-added");
-  fail_unless(added != nullptr);
-  const GstStructure *s = gst_message_get_structure(added);
-  std::string id = gst_structure_get_string(s, "id");
-  fail_unless(v.location().find(id) != std::string::npos);
-  fail_unless_equals_string(gst_structure_get_string(s, "remote-address"), "127.0.0.1");
-  fail_unless_equals_string(gst_structure_get_string(s, "codecs"), "VP8,OPUS");
-  v.stop(true);
-  fail_unless_equals_int(v.delete_status(), 200);
-  fail_unless(wait_until([&] { return p.viewers() == 0; }, 10000));
+  TestPublisher p (AV_LAUNCH);
+  fail_unless (p.port > 0);
+  RtcTestViewer v (p.whep ());
+  v.start ();
+  fail_unless_equals_int (v.wait_answer (), 201);
+  fail_unless (v.wait_video_frames (60), "only %u video frames", v.video_frames ());
+  fail_unless_equals_int (v.width (), 320);
+  fail_unless_equals_int (v.height (), 240);
+  fail_unless (v.wait_audio_buffers (10), "only %u audio buffers", v.audio_buffers ());
+  fail_unless_equals_string (v.video_codec ().c_str (), "VP8");
+  fail_unless_equals_int (p.viewers (), 1);
+  GstMessage *added = p.find (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-added");
+  fail_unless (added != nullptr);
+  const GstStructure *s = gst_message_get_structure (added);
+  std::string id = gst_structure_get_string (s, "id");
+  fail_unless (v.location ().find (id) != std::string::npos);
+  fail_unless_equals_string (gst_structure_get_string (s, "remote-address"), "127.0.0.1");
+  fail_unless_equals_string (gst_structure_get_string (s, "codecs"), "VP8,OPUS");
+  v.stop (true);
+  fail_unless_equals_int (v.delete_status (), 200);
+  fail_unless (wait_until ([&] { return p.viewers () == 0; }, 10000));
   GstMessage *removed = nullptr;
-  wait_until(
+  wait_until (
       [&] {
-        return (removed = p.find(GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed")) != nullptr;
+        return (removed = p.find (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed")) != nullptr;
       },
       5000);
-  fail_unless(removed != nullptr);
-  fail_unless_equals_string(gst_structure_get_string(gst_message_get_structure(removed), "id"),
-                            id.c_str());
+  fail_unless (removed != nullptr);
+  fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (removed), "id"),
+                             id.c_str ());
   /* Nobody watches: nothing is encoded any more. */
-  fail_unless_equals_int(count_children(p.pub, "Encoder"), 0);
+  fail_unless_equals_int (count_children (p.pub, "Encoder"), 0);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_viewers_share_encoders)
+GST_START_TEST (test_viewers_share_encoders)
 {
-  TestPublisher p(AV_LAUNCH_WITH("codec-preferences=VP8,H264,OPUS"));
-  fail_unless(p.port > 0);
+  TestPublisher p (AV_LAUNCH_WITH ("codec-preferences=VP8,H264,OPUS"));
+  fail_unless (p.port > 0);
   RtcTestViewer::Options vp8_or_h264, vp8_only, h264_only;
   vp8_only.video_codecs = {"VP8"};
   h264_only.video_codecs = {"H264"};
-  RtcTestViewer a(p.whep(), vp8_or_h264), b(p.whep(), vp8_only), c(p.whep(), h264_only);
-  a.start();
-  b.start();
-  c.start();
+  RtcTestViewer a (p.whep (), vp8_or_h264), b (p.whep (), vp8_only), c (p.whep (), h264_only);
+  a.start ();
+  b.start ();
+  c.start ();
   for (RtcTestViewer *v : {&a, &b, &c}) {
-    fail_unless_equals_int(v->wait_answer(), 201);
-    fail_unless(v->wait_video_frames(30), "only %u frames", v->video_frames());
-    fail_unless(v->wait_audio_buffers(10));
+    fail_unless_equals_int (v->wait_answer (), 201);
+    fail_unless (v->wait_video_frames (30), "only %u frames", v->video_frames ());
+    fail_unless (v->wait_audio_buffers (10));
   }
-  fail_unless_equals_string(a.video_codec().c_str(), "VP8");
-  fail_unless_equals_string(b.video_codec().c_str(), "VP8");
-  fail_unless_equals_string(c.video_codec().c_str(), "H264");
+  fail_unless_equals_string (a.video_codec ().c_str (), "VP8");
+  fail_unless_equals_string (b.video_codec ().c_str (), "VP8");
+  fail_unless_equals_string (c.video_codec ().c_str (), "H264");
   /* One encoder per codec, whatever the number of viewers. */
-  fail_unless_equals_int(count_children(p.pub, "Encoder/Video"), 2);
-  fail_unless_equals_int(count_children(p.pub, "Encoder/Audio"), 1);
-  fail_unless_equals_int(p.viewers(), 3);
+  fail_unless_equals_int (count_children (p.pub, "Encoder/Video"), 2);
+  fail_unless_equals_int (count_children (p.pub, "Encoder/Audio"), 1);
+  fail_unless_equals_int (p.viewers (), 3);
 
   /* The H.264 viewer leaves: the others keep playing, H.264 encoding stops. */
-  c.stop(true);
-  fail_unless(wait_until([&] { return p.viewers() == 2; }, 10000));
-  guint fa = a.video_frames(), fb = b.video_frames();
-  fail_unless(a.wait_video_frames(fa + 30));
-  fail_unless(b.wait_video_frames(fb + 30));
-  fail_unless_equals_int(count_children(p.pub, "Encoder/Video"), 1);
+  c.stop (true);
+  fail_unless (wait_until ([&] { return p.viewers () == 2; }, 10000));
+  guint fa = a.video_frames (), fb = b.video_frames ();
+  fail_unless (a.wait_video_frames (fa + 30));
+  fail_unless (b.wait_video_frames (fb + 30));
+  fail_unless_equals_int (count_children (p.pub, "Encoder/Video"), 1);
 
   /* Then one VP8 viewer leaves: the other still plays. */
-  b.stop(true);
-  fail_unless(wait_until([&] { return p.viewers() == 1; }, 10000));
-  fa = a.video_frames();
-  fail_unless(a.wait_video_frames(fa + 30));
-  a.stop(true);
+  b.stop (true);
+  fail_unless (wait_until ([&] { return p.viewers () == 1; }, 10000));
+  fa = a.video_frames ();
+  fail_unless (a.wait_video_frames (fa + 30));
+  a.stop (true);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_join_leave_cycles_do_not_grow)
+GST_START_TEST (test_join_leave_cycles_do_not_grow)
 {
-  TestPublisher p(AV_LAUNCH);
-  fail_unless(p.port > 0);
+  TestPublisher p (AV_LAUNCH);
+  fail_unless (p.port > 0);
   /* A viewer that stays all along must not notice the churn. */
-  RtcTestViewer steady(p.whep());
-  steady.start();
-  fail_unless(steady.wait_video_frames(10));
-  auto cycle = [&]() {
-    RtcTestViewer v(p.whep());
-    v.start();
-    fail_unless_equals_int(v.wait_answer(), 201);
-    fail_unless(v.wait_video_frames(1), "a cycling viewer got no frame");
-    v.stop(true);
-    fail_unless(wait_until([&] { return p.viewers() == 1; }, 10000));
+  RtcTestViewer steady (p.whep ());
+  steady.start ();
+  fail_unless (steady.wait_video_frames (10));
+  auto cycle = [&] () {
+    RtcTestViewer v (p.whep ());
+    v.start ();
+    fail_unless_equals_int (v.wait_answer (), 201);
+    fail_unless (v.wait_video_frames (1), "a cycling viewer got no frame");
+    v.stop (true);
+    fail_unless (wait_until ([&] { return p.viewers () == 1; }, 10000));
   };
   for (int i = 0; i < 5; i++)
-    cycle();
-  long threads0 = thread_count(), rss0 = rss_kb();
-  std::string names0 = thread_names();
+    cycle ();
+  long threads0 = thread_count (), rss0 = rss_kb ();
+  std::string names0 = thread_names ();
   for (int i = 0; i < 50; i++)
-    cycle();
+    cycle ();
   /* Let late teardown finish. */
-  wait_until([&] { return thread_count() <= threads0; }, 5000);
-  long threads1 = thread_count(), rss1 = rss_kb();
-  g_print("join/leave x50: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld kB)\n", threads0, threads1,
-          rss0, rss1, rss1 - rss0);
-  fail_unless(threads1 <= threads0 + 2, "threads grew from %ld to %ld\nbefore: %s\nafter: %s",
-              threads0, threads1, names0.c_str(), thread_names().c_str());
-  fail_unless(rss1 - rss0 < 40 * 1024, "RSS grew by %ld kB over 50 cycles", rss1 - rss0);
-  guint before = steady.video_frames();
-  fail_unless(steady.wait_video_frames(before + 30));
-  steady.stop(true);
+  wait_until ([&] { return thread_count () <= threads0; }, 5000);
+  long threads1 = thread_count (), rss1 = rss_kb ();
+  g_print ("join/leave x50: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld kB)\n", threads0, threads1,
+           rss0, rss1, rss1 - rss0);
+  fail_unless (threads1 <= threads0 + 2, "threads grew from %ld to %ld\nbefore: %s\nafter: %s",
+               threads0, threads1, names0.c_str (), thread_names ().c_str ());
+  fail_unless (rss1 - rss0 < 40 * 1024, "RSS grew by %ld kB over 50 cycles", rss1 - rss0);
+  guint before = steady.video_frames ();
+  fail_unless (steady.wait_video_frames (before + 30));
+  steady.stop (true);
 }
 GST_END_TEST;
 
-static Suite *webrtcpublish_e2e_suite(void)
+static Suite *webrtcpublish_e2e_suite (void)
 {
-  Suite *s = suite_create("webrtcpublish_e2e");
-  TCase *tc = tcase_create("e2e");
-  tcase_set_timeout(tc, 300);
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_one_viewer_video_and_audio);
-  tcase_add_test(tc, test_viewers_share_encoders);
-  tcase_add_test(tc, test_join_leave_cycles_do_not_grow);
+  Suite *s = suite_create ("webrtcpublish_e2e");
+  TCase *tc = tcase_create ("e2e");
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_one_viewer_video_and_audio);
+  tcase_add_test (tc, test_viewers_share_encoders);
+  tcase_add_test (tc, test_join_leave_cycles_do_not_grow);
   return s;
 }
 
-GST_CHECK_MAIN(webrtcpublish_e2e);
+GST_CHECK_MAIN (webrtcpublish_e2e);

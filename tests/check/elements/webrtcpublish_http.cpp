@@ -8,209 +8,210 @@
 
 #define LAUNCH                                                                                     \
   "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! "                 \
-  "webrtcpublish name=pub port=0 viewer-timeout=3000 audiotestsrc is-live=true ! pub."
+  "webrtcpublish name=pub port=0 handshake-timeout=3000 audiotestsrc is-live=true ! pub."
 
 /* Every test keeps one real viewer playing and checks it at the end. */
 struct Fixture {
   TestPublisher p{LAUNCH};
-  RtcTestViewer viewer{p.whep()};
-  Fixture()
+  RtcTestViewer viewer{p.whep ()};
+  Fixture ()
   {
-    fail_unless(p.port > 0);
-    viewer.start();
-    fail_unless(viewer.wait_video_frames(10), "the playing viewer got no frames");
+    fail_unless (p.port > 0);
+    viewer.start ();
+    fail_unless (viewer.wait_video_frames (10), "the playing viewer got no frames");
   }
-  void check_viewer_still_playing()
+  void check_viewer_still_playing ()
   {
-    guint before = viewer.video_frames();
-    fail_unless(viewer.wait_video_frames(before + 30), "the playing viewer stalled at %u",
-                viewer.video_frames());
-    viewer.stop(true);
+    guint before = viewer.video_frames ();
+    fail_unless (viewer.wait_video_frames (before + 30), "the playing viewer stalled at %u",
+                 viewer.video_frames ());
+    viewer.stop (true);
   }
 };
 
-GST_START_TEST(test_bad_requests)
+GST_START_TEST (test_bad_requests)
 {
   Fixture f;
-  std::string offer = read_fixture("offers/chromium.sdp");
+  std::string offer = read_fixture ("offers/chromium.sdp");
   HttpReply r;
 
-  r = http_request("POST", f.p.whep(), "application/sdp", "v=0\r\nthis is not sdp\r\n");
-  fail_unless_equals_int(r.status, 400);
-  fail_unless(r.body.find("malformed") != std::string::npos, "%s", r.body.c_str());
+  r = http_request ("POST", f.p.whep (), "application/sdp", "v=0\r\nthis is not sdp\r\n");
+  fail_unless_equals_int (r.status, 400);
+  fail_unless (r.body.find ("malformed") != std::string::npos, "%s", r.body.c_str ());
 
-  r = http_request("POST", f.p.whep(), "application/sdp", "");
-  fail_unless_equals_int(r.status, 400);
+  r = http_request ("POST", f.p.whep (), "application/sdp", "");
+  fail_unless_equals_int (r.status, 400);
 
-  r = http_request("POST", f.p.whep(), "text/plain", offer);
-  fail_unless_equals_int(r.status, 415);
-  fail_unless(r.header("accept-post") == "application/sdp", "%s: %s", "accept-post",
-              r.header("accept-post").c_str());
+  r = http_request ("POST", f.p.whep (), "text/plain", offer);
+  fail_unless_equals_int (r.status, 415);
+  fail_unless (r.header ("accept-post") == "application/sdp", "%s: %s", "accept-post",
+               r.header ("accept-post").c_str ());
 
-  std::string big(10 * 1024 * 1024, 'x');
-  r = http_request("POST", f.p.whep(), "application/sdp", big);
-  fail_unless_equals_int(r.status, 413);
+  std::string big (10 * 1024 * 1024, 'x');
+  r = http_request ("POST", f.p.whep (), "application/sdp", big);
+  fail_unless_equals_int (r.status, 413);
 
-  r = http_request("POST", f.p.whep("nosuchstream"), "application/sdp", offer);
-  fail_unless_equals_int(r.status, 404);
+  r = http_request ("POST", f.p.whep ("nosuchstream"), "application/sdp", offer);
+  fail_unless_equals_int (r.status, 404);
 
-  r = http_request("DELETE", f.p.whep() + "/00000000-0000-0000-0000-000000000000");
-  fail_unless_equals_int(r.status, 404);
+  r = http_request ("DELETE", f.p.whep () + "/00000000-0000-0000-0000-000000000000");
+  fail_unless_equals_int (r.status, 404);
 
-  r = http_request("PATCH", f.p.whep() + "/unknown", "application/trickle-ice-sdpfrag",
-                   "a=ice-ufrag:x\r\n");
-  fail_unless_equals_int(r.status, 404);
+  r = http_request ("PATCH", f.p.whep () + "/unknown", "application/trickle-ice-sdpfrag",
+                    "a=ice-ufrag:x\r\n");
+  fail_unless_equals_int (r.status, 404);
 
-  r = http_request("GET", f.p.whep());
-  fail_unless_equals_int(r.status, 405);
-  fail_unless(r.header("allow").find("POST") != std::string::npos);
+  r = http_request ("GET", f.p.whep ());
+  fail_unless_equals_int (r.status, 405);
+  fail_unless (r.header ("allow").find ("POST") != std::string::npos);
 
-  r = http_request("PUT", f.p.whep(), "application/sdp", offer);
-  fail_unless_equals_int(r.status, 405);
+  r = http_request ("PUT", f.p.whep (), "application/sdp", offer);
+  fail_unless_equals_int (r.status, 405);
 
-  r = http_request("OPTIONS", f.p.whep());
-  fail_unless_equals_int(r.status, 204);
-  fail_unless(r.header("accept-post") == "application/sdp", "%s: %s", "accept-post",
-              r.header("accept-post").c_str());
-  fail_unless(r.header("access-control-allow-origin") == "*", "%s: %s",
-              "access-control-allow-origin", r.header("access-control-allow-origin").c_str());
+  r = http_request ("OPTIONS", f.p.whep ());
+  fail_unless_equals_int (r.status, 204);
+  fail_unless (r.header ("accept-post") == "application/sdp", "%s: %s", "accept-post",
+               r.header ("accept-post").c_str ());
+  fail_unless (r.header ("access-control-allow-origin") == "*", "%s: %s",
+               "access-control-allow-origin", r.header ("access-control-allow-origin").c_str ());
 
   /* A session: PATCH with the wrong type, a bad fragment, an ICE restart. */
-  r = http_request("POST", f.p.whep(), "application/sdp", offer);
-  fail_unless_equals_int(r.status, 201);
-  std::string session = f.p.base() + r.header("location");
-  HttpReply pr = http_request("PATCH", session, "application/sdp", "x");
-  fail_unless_equals_int(pr.status, 415);
-  pr = http_request("PATCH", session, "application/trickle-ice-sdpfrag",
-                    "m=audio 9 RTP/AVP 0\r\na=mid:nosuchmid\r\na=candidate:1 1 udp 1 10.213.0.9 9 "
-                    "typ host\r\n");
-  fail_unless_equals_int(pr.status, 400);
-  pr = http_request("PATCH", session, "application/trickle-ice-sdpfrag",
-                    "a=ice-ufrag:newufrag\r\na=ice-pwd:newpassword0123456789\r\n");
-  fail_unless_equals_int(pr.status, 422);
-  pr = http_request("DELETE", session);
-  fail_unless_equals_int(pr.status, 200);
-  pr = http_request("DELETE", session);
-  fail_unless_equals_int(pr.status, 404);
+  r = http_request ("POST", f.p.whep (), "application/sdp", offer);
+  fail_unless_equals_int (r.status, 201);
+  std::string session = f.p.base () + r.header ("location");
+  HttpReply pr = http_request ("PATCH", session, "application/sdp", "x");
+  fail_unless_equals_int (pr.status, 415);
+  pr = http_request ("PATCH", session, "application/trickle-ice-sdpfrag",
+                     "m=audio 9 RTP/AVP 0\r\na=mid:nosuchmid\r\na=candidate:1 1 udp 1 10.213.0.9 9 "
+                     "typ host\r\n");
+  fail_unless_equals_int (pr.status, 400);
+  pr = http_request ("PATCH", session, "application/trickle-ice-sdpfrag",
+                     "a=ice-ufrag:newufrag\r\na=ice-pwd:newpassword0123456789\r\n");
+  fail_unless_equals_int (pr.status, 422);
+  pr = http_request ("DELETE", session);
+  fail_unless_equals_int (pr.status, 200);
+  pr = http_request ("DELETE", session);
+  fail_unless_equals_int (pr.status, 404);
 
-  fail_unless(wait_until([&] { return f.p.viewers() == 1; }, 10000));
-  f.check_viewer_still_playing();
+  fail_unless (wait_until ([&] { return f.p.viewers () == 1; }, 10000));
+  f.check_viewer_still_playing ();
 }
 GST_END_TEST;
 
-GST_START_TEST(test_vanishing_client)
+GST_START_TEST (test_vanishing_client)
 {
   Fixture f;
   /* POSTs a valid offer and never connects. */
-  std::string offer = read_fixture("offers/chromium.sdp");
-  HttpReply r = http_request("POST", f.p.whep(), "application/sdp", offer);
-  fail_unless_equals_int(r.status, 201);
-  fail_unless_equals_int(f.p.viewers(), 2);
-  /* viewer-timeout=3000: the half-open session is removed with a warning. */
-  fail_unless(wait_until([&] { return f.p.viewers() == 1; }, 15000));
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  HttpReply r = http_request ("POST", f.p.whep (), "application/sdp", offer);
+  fail_unless_equals_int (r.status, 201);
+  fail_unless_equals_int (f.p.viewers (), 2);
+  /* handshake-timeout=3000: the half-open session is removed with a warning. */
+  fail_unless (wait_until ([&] { return f.p.viewers () == 1; }, 15000));
   GstMessage *m = nullptr;
-  wait_until([&] { return (m = f.p.find(GST_MESSAGE_WARNING)) != nullptr; }, 5000);
-  fail_unless(m != nullptr, "no warning for the vanished viewer");
+  wait_until ([&] { return (m = f.p.find (GST_MESSAGE_WARNING)) != nullptr; }, 5000);
+  fail_unless (m != nullptr, "no warning for the vanished viewer");
   const GstStructure *details = nullptr;
-  gst_message_parse_warning_details(m, &details);
-  fail_unless(details && gst_structure_has_field(details, "viewer-id"));
+  gst_message_parse_warning_details (m, &details);
+  fail_unless (details && gst_structure_has_field (details, "viewer-id"));
   /* Its session URL is gone. */
-  r = http_request("DELETE", f.p.base() + r.header("location"));
-  fail_unless_equals_int(r.status, 404);
-  f.check_viewer_still_playing();
+  r = http_request ("DELETE", f.p.base () + r.header ("location"));
+  fail_unless_equals_int (r.status, 404);
+  f.check_viewer_still_playing ();
 }
 GST_END_TEST;
 
-GST_START_TEST(test_quick_post_delete_pairs)
+GST_START_TEST (test_quick_post_delete_pairs)
 {
   Fixture f;
-  std::string offer = read_fixture("offers/chromium.sdp");
-  long threads0 = thread_count();
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  long threads0 = thread_count ();
   for (int i = 0; i < 200; i++) {
-    HttpReply r = http_request("POST", f.p.whep(), "application/sdp", offer);
-    fail_unless_equals_int(r.status, 201);
-    HttpReply d = http_request("DELETE", f.p.base() + r.header("location"));
-    fail_unless_equals_int(d.status, 200);
+    HttpReply r = http_request ("POST", f.p.whep (), "application/sdp", offer);
+    fail_unless_equals_int (r.status, 201);
+    HttpReply d = http_request ("DELETE", f.p.base () + r.header ("location"));
+    fail_unless_equals_int (d.status, 200);
   }
-  fail_unless(wait_until([&] { return f.p.viewers() == 1; }, 20000));
-  wait_until([&] { return thread_count() <= threads0 + 2; }, 10000);
-  long threads1 = thread_count();
-  g_print("200 POST/DELETE pairs: threads %ld -> %ld\n", threads0, threads1);
-  fail_unless(threads1 <= threads0 + 2, "threads grew from %ld to %ld", threads0, threads1);
-  f.check_viewer_still_playing();
+  fail_unless (wait_until ([&] { return f.p.viewers () == 1; }, 20000));
+  wait_until ([&] { return thread_count () <= threads0 + 2; }, 10000);
+  long threads1 = thread_count ();
+  g_print ("200 POST/DELETE pairs: threads %ld -> %ld\n", threads0, threads1);
+  fail_unless (threads1 <= threads0 + 2, "threads grew from %ld to %ld", threads0, threads1);
+  f.check_viewer_still_playing ();
 }
 GST_END_TEST;
 
-GST_START_TEST(test_max_viewers_and_auth)
+GST_START_TEST (test_max_viewers_and_auth)
 {
-  TestPublisher p("videotestsrc is-live=true ! webrtcpublish name=pub port=0 max-viewers=1 "
-                  "auth-token=s3cret");
-  fail_unless(p.port > 0);
-  std::string offer = read_fixture("offers/chromium.sdp");
-  HttpReply r = http_request("POST", p.whep(), "application/sdp", offer);
-  fail_unless_equals_int(r.status, 401);
-  fail_unless(r.header("www-authenticate") == "Bearer", "%s: %s", "www-authenticate",
-              r.header("www-authenticate").c_str());
-  r = http_request("POST", p.whep(), "application/sdp", offer, {{"Authorization", "Bearer wrong"}});
-  fail_unless_equals_int(r.status, 401);
-  r = http_request("POST", p.whep(), "application/sdp", offer,
-                   {{"Authorization", "Bearer s3cret"}});
-  fail_unless_equals_int(r.status, 201);
-  HttpReply full = http_request("POST", p.whep(), "application/sdp", offer,
-                                {{"Authorization", "Bearer s3cret"}});
-  fail_unless_equals_int(full.status, 503);
-  fail_unless(!full.header("retry-after").empty());
-  fail_unless(full.body.find("max-viewers") != std::string::npos, "%s", full.body.c_str());
-  HttpReply d = http_request("DELETE", p.base() + r.header("location"));
-  fail_unless_equals_int(d.status, 401);
-  d = http_request("DELETE", p.base() + r.header("location"), "", "",
-                   {{"Authorization", "Bearer s3cret"}});
-  fail_unless_equals_int(d.status, 200);
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 max-viewers=1 "
+                   "auth-token=s3cret");
+  fail_unless (p.port > 0);
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer);
+  fail_unless_equals_int (r.status, 401);
+  fail_unless (r.header ("www-authenticate") == "Bearer", "%s: %s", "www-authenticate",
+               r.header ("www-authenticate").c_str ());
+  r = http_request ("POST", p.whep (), "application/sdp", offer,
+                    {{"Authorization", "Bearer wrong"}});
+  fail_unless_equals_int (r.status, 401);
+  r = http_request ("POST", p.whep (), "application/sdp", offer,
+                    {{"Authorization", "Bearer s3cret"}});
+  fail_unless_equals_int (r.status, 201);
+  HttpReply full = http_request ("POST", p.whep (), "application/sdp", offer,
+                                 {{"Authorization", "Bearer s3cret"}});
+  fail_unless_equals_int (full.status, 503);
+  fail_unless (!full.header ("retry-after").empty ());
+  fail_unless (full.body.find ("max-viewers") != std::string::npos, "%s", full.body.c_str ());
+  HttpReply d = http_request ("DELETE", p.base () + r.header ("location"));
+  fail_unless_equals_int (d.status, 401);
+  d = http_request ("DELETE", p.base () + r.header ("location"), "", "",
+                    {{"Authorization", "Bearer s3cret"}});
+  fail_unless_equals_int (d.status, 200);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_origin_allow_list)
+GST_START_TEST (test_origin_allow_list)
 {
-  TestPublisher p("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
-                  "allowed-origins=https://good.example");
-  fail_unless(p.port > 0);
-  std::string offer = read_fixture("offers/chromium.sdp");
-  HttpReply r = http_request("POST", p.whep(), "application/sdp", offer,
-                             {{"Origin", "https://evil.example"}});
-  fail_unless_equals_int(r.status, 403);
-  r = http_request("POST", p.whep(), "application/sdp", offer,
-                   {{"Origin", "https://good.example"}});
-  fail_unless_equals_int(r.status, 201);
-  fail_unless(r.header("access-control-allow-origin") == "https://good.example", "%s: %s",
-              "access-control-allow-origin", r.header("access-control-allow-origin").c_str());
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                   "allowed-origins=https://good.example");
+  fail_unless (p.port > 0);
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer,
+                              {{"Origin", "https://evil.example"}});
+  fail_unless_equals_int (r.status, 403);
+  r = http_request ("POST", p.whep (), "application/sdp", offer,
+                    {{"Origin", "https://good.example"}});
+  fail_unless_equals_int (r.status, 201);
+  fail_unless (r.header ("access-control-allow-origin") == "https://good.example", "%s: %s",
+               "access-control-allow-origin", r.header ("access-control-allow-origin").c_str ());
 }
 GST_END_TEST;
 
-GST_START_TEST(test_not_started_is_503)
+GST_START_TEST (test_not_started_is_503)
 {
   /* A source that never produces: no caps yet, so viewers are told to retry. */
-  TestPublisher p("appsrc is-live=true ! webrtcpublish name=pub port=0");
-  fail_unless(p.port > 0);
-  std::string offer = read_fixture("offers/chromium.sdp");
-  HttpReply r = http_request("POST", p.whep(), "application/sdp", offer);
-  fail_unless_equals_int(r.status, 503);
-  fail_unless(!r.header("retry-after").empty());
+  TestPublisher p ("appsrc is-live=true ! webrtcpublish name=pub port=0");
+  fail_unless (p.port > 0);
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer);
+  fail_unless_equals_int (r.status, 503);
+  fail_unless (!r.header ("retry-after").empty ());
 }
 GST_END_TEST;
 
-static Suite *webrtcpublish_http_suite(void)
+static Suite *webrtcpublish_http_suite (void)
 {
-  Suite *s = suite_create("webrtcpublish_http");
-  TCase *tc = tcase_create("http");
-  tcase_set_timeout(tc, 240);
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_bad_requests);
-  tcase_add_test(tc, test_vanishing_client);
-  tcase_add_test(tc, test_quick_post_delete_pairs);
-  tcase_add_test(tc, test_max_viewers_and_auth);
-  tcase_add_test(tc, test_origin_allow_list);
-  tcase_add_test(tc, test_not_started_is_503);
+  Suite *s = suite_create ("webrtcpublish_http");
+  TCase *tc = tcase_create ("http");
+  tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_bad_requests);
+  tcase_add_test (tc, test_vanishing_client);
+  tcase_add_test (tc, test_quick_post_delete_pairs);
+  tcase_add_test (tc, test_max_viewers_and_auth);
+  tcase_add_test (tc, test_origin_allow_list);
+  tcase_add_test (tc, test_not_started_is_503);
   return s;
 }
 
-GST_CHECK_MAIN(webrtcpublish_http);
+GST_CHECK_MAIN (webrtcpublish_http);

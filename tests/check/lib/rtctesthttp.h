@@ -9,58 +9,58 @@ struct HttpReply {
   guint status = 0;
   std::string body;
   std::map<std::string, std::string> headers; /* lower-case names */
-  std::string header(const std::string &name) const
+  std::string header (const std::string &name) const
   {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
+    auto it = headers.find (name);
+    return it == headers.end () ? "" : it->second;
   }
 };
 
-inline HttpReply http_request(const std::string &method, const std::string &url,
-                              const std::string &content_type = "", const std::string &body = "",
-                              const std::map<std::string, std::string> &extra = {})
+inline HttpReply http_request (const std::string &method, const std::string &url,
+                               const std::string &content_type = "", const std::string &body = "",
+                               const std::map<std::string, std::string> &extra = {})
 {
   HttpReply r;
-  SoupSession *session = soup_session_new_with_options("timeout", 30, nullptr);
-  SoupMessage *msg = soup_message_new(method.c_str(), url.c_str());
-  if (!content_type.empty() || !body.empty()) {
-    GBytes *b = g_bytes_new(body.data(), body.size());
-    soup_message_set_request_body_from_bytes(
-        msg, content_type.empty() ? nullptr : content_type.c_str(), b);
-    g_bytes_unref(b);
+  SoupSession *session = soup_session_new_with_options ("timeout", 30, nullptr);
+  SoupMessage *msg = soup_message_new (method.c_str (), url.c_str ());
+  if (!content_type.empty () || !body.empty ()) {
+    GBytes *b = g_bytes_new (body.data (), body.size ());
+    soup_message_set_request_body_from_bytes (
+        msg, content_type.empty () ? nullptr : content_type.c_str (), b);
+    g_bytes_unref (b);
   }
   for (auto &kv : extra)
-    soup_message_headers_replace(soup_message_get_request_headers(msg), kv.first.c_str(),
-                                 kv.second.c_str());
-  GBytes *resp = soup_session_send_and_read(session, msg, nullptr, nullptr);
-  r.status = soup_message_get_status(msg);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), kv.first.c_str (),
+                                  kv.second.c_str ());
+  GBytes *resp = soup_session_send_and_read (session, msg, nullptr, nullptr);
+  r.status = soup_message_get_status (msg);
   if (resp) {
     gsize len;
-    const char *d = static_cast<const char *>(g_bytes_get_data(resp, &len));
-    r.body.assign(d ? d : "", len);
-    g_bytes_unref(resp);
+    const char *d = static_cast<const char *> (g_bytes_get_data (resp, &len));
+    r.body.assign (d ? d : "", len);
+    g_bytes_unref (resp);
   }
   SoupMessageHeadersIter it;
   const char *name, *value;
-  soup_message_headers_iter_init(&it, soup_message_get_response_headers(msg));
-  while (soup_message_headers_iter_next(&it, &name, &value)) {
-    gchar *lower = g_ascii_strdown(name, -1);
+  soup_message_headers_iter_init (&it, soup_message_get_response_headers (msg));
+  while (soup_message_headers_iter_next (&it, &name, &value)) {
+    gchar *lower = g_ascii_strdown (name, -1);
     r.headers[lower] = value;
-    g_free(lower);
+    g_free (lower);
   }
-  g_object_unref(msg);
-  g_object_unref(session);
+  g_object_unref (msg);
+  g_object_unref (session);
   return r;
 }
 
-inline std::string read_fixture(const std::string &relative)
+inline std::string read_fixture (const std::string &relative)
 {
   gchar *text = nullptr;
   gsize len = 0;
-  std::string path = std::string(FIXTURES_DIR) + "/" + relative;
-  if (!g_file_get_contents(path.c_str(), &text, &len, nullptr))
+  std::string path = std::string (FIXTURES_DIR) + "/" + relative;
+  if (!g_file_get_contents (path.c_str (), &text, &len, nullptr))
     return "";
-  std::string s(text, len);
-  g_free(text);
+  std::string s (text, len);
+  g_free (text);
   return s;
 }

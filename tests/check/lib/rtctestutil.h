@@ -18,23 +18,23 @@ struct TestPublisher {
   std::vector<GstMessage *> kept;
   guint watch = 0;
 
-  static gboolean on_message(GstBus *, GstMessage *m, gpointer data)
+  static gboolean on_message (GstBus *, GstMessage *m, gpointer data)
   {
-    auto self = static_cast<TestPublisher *>(data);
-    if (GST_MESSAGE_TYPE(m) & (GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))
-      self->kept.push_back(gst_message_ref(m));
+    auto self = static_cast<TestPublisher *> (data);
+    if (GST_MESSAGE_TYPE (m) & (GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))
+      self->kept.push_back (gst_message_ref (m));
     return G_SOURCE_CONTINUE;
   }
   /* The first kept message of @type, after draining the bus (not owned). */
-  GstMessage *find(GstMessageType type, const char *structure_name = nullptr)
+  GstMessage *find (GstMessageType type, const char *structure_name = nullptr)
   {
-    while (g_main_context_iteration(nullptr, FALSE))
+    while (g_main_context_iteration (nullptr, FALSE))
       ;
     for (GstMessage *m : kept) {
-      if (GST_MESSAGE_TYPE(m) != type)
+      if (GST_MESSAGE_TYPE (m) != type)
         continue;
-      const GstStructure *s = gst_message_get_structure(m);
-      if (!structure_name || (s && gst_structure_has_name(s, structure_name)))
+      const GstStructure *s = gst_message_get_structure (m);
+      if (!structure_name || (s && gst_structure_has_name (s, structure_name)))
         return m;
     }
     return nullptr;
@@ -42,131 +42,131 @@ struct TestPublisher {
 
   /* @launch must contain an element named "pub"; e.g.
    * "videotestsrc is-live=true ! webrtcpublish name=pub port=0". */
-  explicit TestPublisher(const std::string &launch)
+  explicit TestPublisher (const std::string &launch)
   {
     GError *err = nullptr;
-    pipeline = gst_parse_launch(launch.c_str(), &err);
+    pipeline = gst_parse_launch (launch.c_str (), &err);
     if (err) {
-      g_printerr("parse error: %s\n", err->message);
-      g_error_free(err);
+      g_printerr ("parse error: %s\n", err->message);
+      g_error_free (err);
     }
     if (!pipeline)
       return;
-    pub = gst_bin_get_by_name(GST_BIN(pipeline), "pub");
-    GstBus *bus = gst_element_get_bus(pipeline);
-    watch = gst_bus_add_watch(bus, on_message, this);
-    gst_object_unref(bus);
-    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    pub = gst_bin_get_by_name (GST_BIN (pipeline), "pub");
+    GstBus *bus = gst_element_get_bus (pipeline);
+    watch = gst_bus_add_watch (bus, on_message, this);
+    gst_object_unref (bus);
+    if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
       return;
-    gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND);
-    g_object_get(pub, "port", &port, nullptr);
+    gst_element_get_state (pipeline, nullptr, nullptr, 10 * GST_SECOND);
+    g_object_get (pub, "port", &port, nullptr);
   }
-  ~TestPublisher()
+  ~TestPublisher ()
   {
     if (watch)
-      g_source_remove(watch);
+      g_source_remove (watch);
     for (GstMessage *m : kept)
-      gst_message_unref(m);
+      gst_message_unref (m);
     if (pipeline) {
-      gst_element_set_state(pipeline, GST_STATE_NULL);
-      gst_object_unref(pipeline);
+      gst_element_set_state (pipeline, GST_STATE_NULL);
+      gst_object_unref (pipeline);
     }
     if (pub)
-      gst_object_unref(pub);
+      gst_object_unref (pub);
   }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
-  std::string whep(const std::string &name = "live") const { return base() + "/whep/" + name; }
-  guint viewers() const
+  std::string base () const { return "http://127.0.0.1:" + std::to_string (port); }
+  std::string whep (const std::string &name = "live") const { return base () + "/whep/" + name; }
+  guint viewers () const
   {
     guint n = 0;
-    g_object_get(pub, "n-viewers", &n, nullptr);
+    g_object_get (pub, "n-viewers", &n, nullptr);
     return n;
   }
 };
 
 /* Polls @pred every 20 ms up to @timeout_ms, iterating the default context. */
-inline bool wait_until(const std::function<bool()> &pred, guint timeout_ms)
+inline bool wait_until (const std::function<bool ()> &pred, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-  while (g_get_monotonic_time() < end) {
-    if (pred())
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  while (g_get_monotonic_time () < end) {
+    if (pred ())
       return true;
-    while (g_main_context_iteration(nullptr, FALSE))
+    while (g_main_context_iteration (nullptr, FALSE))
       ;
-    g_usleep(20000);
+    g_usleep (20000);
   }
-  return pred();
+  return pred ();
 }
 
 /* Number of direct children of @bin made by a factory whose klass contains
  * @klass_part and (when given) whose name is @factory. */
-inline guint count_children(GstElement *bin, const char *klass_part, const char *factory = nullptr)
+inline guint count_children (GstElement *bin, const char *klass_part, const char *factory = nullptr)
 {
   guint n = 0;
-  GstIterator *it = gst_bin_iterate_elements(GST_BIN(bin));
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (bin));
   GValue v = G_VALUE_INIT;
-  while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
-    GstElement *e = GST_ELEMENT(g_value_get_object(&v));
-    GstElementFactory *f = gst_element_get_factory(e);
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = GST_ELEMENT (g_value_get_object (&v));
+    GstElementFactory *f = gst_element_get_factory (e);
     if (f) {
-      const char *klass = gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS);
-      const char *name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f));
-      if (klass && strstr(klass, klass_part) && (!factory || g_str_equal(name, factory)))
+      const char *klass = gst_element_factory_get_metadata (f, GST_ELEMENT_METADATA_KLASS);
+      const char *name = gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f));
+      if (klass && strstr (klass, klass_part) && (!factory || g_str_equal (name, factory)))
         n++;
     }
-    g_value_reset(&v);
+    g_value_reset (&v);
   }
-  g_value_unset(&v);
-  gst_iterator_free(it);
+  g_value_unset (&v);
+  gst_iterator_free (it);
   return n;
 }
 
 /* Threads and resident memory of this process, from /proc. */
-inline long proc_status_value(const char *key)
+inline long proc_status_value (const char *key)
 {
   gchar *text = nullptr;
   long value = -1;
-  if (g_file_get_contents("/proc/self/status", &text, nullptr, nullptr)) {
-    const char *p = strstr(text, key);
+  if (g_file_get_contents ("/proc/self/status", &text, nullptr, nullptr)) {
+    const char *p = strstr (text, key);
     if (p)
-      value = strtol(p + strlen(key), nullptr, 10);
-    g_free(text);
+      value = strtol (p + strlen (key), nullptr, 10);
+    g_free (text);
   }
   return value;
 }
 /* Live threads, after asking GLib to end idle pool threads (GStreamer's task
  * pool parks finished streaming threads there for up to 15 s). */
-inline long thread_count()
+inline long thread_count ()
 {
-  while (g_main_context_iteration(nullptr, FALSE))
+  while (g_main_context_iteration (nullptr, FALSE))
     ;
-  g_thread_pool_stop_unused_threads();
-  g_usleep(100000);
-  return proc_status_value("Threads:");
+  g_thread_pool_stop_unused_threads ();
+  g_usleep (100000);
+  return proc_status_value ("Threads:");
 }
-inline long rss_kb()
+inline long rss_kb ()
 {
-  return proc_status_value("VmRSS:");
+  return proc_status_value ("VmRSS:");
 }
 
 /* "name×count, ..." of this process's threads, for diagnostics. */
-inline std::string thread_names()
+inline std::string thread_names ()
 {
   std::map<std::string, int> counts;
-  GDir *dir = g_dir_open("/proc/self/task", 0, nullptr);
+  GDir *dir = g_dir_open ("/proc/self/task", 0, nullptr);
   if (!dir)
     return "";
-  while (const gchar *tid = g_dir_read_name(dir)) {
-    gchar *path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+  while (const gchar *tid = g_dir_read_name (dir)) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
     gchar *comm = nullptr;
-    if (g_file_get_contents(path, &comm, nullptr, nullptr))
-      counts[g_strstrip(comm)]++;
-    g_free(comm);
-    g_free(path);
+    if (g_file_get_contents (path, &comm, nullptr, nullptr))
+      counts[g_strstrip (comm)]++;
+    g_free (comm);
+    g_free (path);
   }
-  g_dir_close(dir);
+  g_dir_close (dir);
   std::string out;
   for (auto &kv : counts)
-    out += (out.empty() ? "" : ", ") + kv.first + "x" + std::to_string(kv.second);
+    out += (out.empty () ? "" : ", ") + kv.first + "x" + std::to_string (kv.second);
   return out;
 }

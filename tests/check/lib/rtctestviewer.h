@@ -30,47 +30,47 @@ public:
     bool decode = true;
   };
 
-  RtcTestViewer(std::string whep_url, Options options);
-  RtcTestViewer(std::string whep_url) : RtcTestViewer(std::move(whep_url), Options()) {}
-  ~RtcTestViewer();
+  RtcTestViewer (std::string whep_url, Options options);
+  RtcTestViewer (std::string whep_url) : RtcTestViewer (std::move (whep_url), Options ()) {}
+  ~RtcTestViewer ();
 
   /* Starts negotiating in the background. */
-  void start();
+  void start ();
   /* Waits until the POST was answered; returns its HTTP status (0 = no answer). */
-  int wait_answer(guint timeout_ms = 20000);
+  int wait_answer (guint timeout_ms = 20000);
   /* Waits until @n video frames were decoded. */
-  bool wait_video_frames(guint n, guint timeout_ms = 30000);
-  bool wait_audio_buffers(guint n, guint timeout_ms = 30000);
+  bool wait_video_frames (guint n, guint timeout_ms = 30000);
+  bool wait_audio_buffers (guint n, guint timeout_ms = 30000);
   /* DELETEs the session (when @send_delete) and stops the pipeline. */
-  void stop(bool send_delete = true);
+  void stop (bool send_delete = true);
 
-  guint video_frames() const { return video_frames_; }
-  guint audio_buffers() const { return audio_buffers_; }
-  int width() const { return width_; }
-  int height() const { return height_; }
-  int http_status() const { return http_status_; }
-  std::string answer_sdp();
-  std::string error_body();
-  std::string location();
-  std::string video_codec(); /* encoding-name of the received video */
-  int delete_status() const { return delete_status_; }
+  guint video_frames () const { return video_frames_; }
+  guint audio_buffers () const { return audio_buffers_; }
+  int width () const { return width_; }
+  int height () const { return height_; }
+  int http_status () const { return http_status_; }
+  std::string answer_sdp ();
+  std::string error_body ();
+  std::string location ();
+  std::string video_codec (); /* encoding-name of the received video */
+  int delete_status () const { return delete_status_; }
 
   /* Microseconds since start() for each step, -1 when not reached. */
   gint64 t_answer = -1, t_ice_connected = -1, t_dtls_connected = -1, t_first_rtp = -1,
          t_first_frame = -1;
 
 private:
-  void run();
-  std::string http(const char *method, const std::string &url, const char *content_type,
-                   const std::string &body, int &status, std::string *location = nullptr);
-  static void on_ice_candidate(GstElement *, guint mline, gchar *candidate, gpointer data);
-  static void on_pad_added(GstElement *, GstPad *pad, gpointer data);
-  static void on_decoded_pad(GstElement *, GstPad *pad, gpointer data);
-  static void on_state(GObject *, GParamSpec *pspec, gpointer data);
-  static GstPadProbeReturn rtp_probe(GstPad *, GstPadProbeInfo *, gpointer data);
-  static GstPadProbeReturn video_probe(GstPad *, GstPadProbeInfo *, gpointer data);
-  static GstPadProbeReturn audio_probe(GstPad *, GstPadProbeInfo *, gpointer data);
-  gint64 since_start() const { return g_get_monotonic_time() - start_us_; }
+  void run ();
+  std::string http (const char *method, const std::string &url, const char *content_type,
+                    const std::string &body, int &status, std::string *location = nullptr);
+  static void on_ice_candidate (GstElement *, guint mline, gchar *candidate, gpointer data);
+  static void on_pad_added (GstElement *, GstPad *pad, gpointer data);
+  static void on_decoded_pad (GstElement *, GstPad *pad, gpointer data);
+  static void on_state (GObject *, GParamSpec *pspec, gpointer data);
+  static GstPadProbeReturn rtp_probe (GstPad *, GstPadProbeInfo *, gpointer data);
+  static GstPadProbeReturn video_probe (GstPad *, GstPadProbeInfo *, gpointer data);
+  static GstPadProbeReturn audio_probe (GstPad *, GstPadProbeInfo *, gpointer data);
+  gint64 since_start () const { return g_get_monotonic_time () - start_us_; }
 
   std::string url_;
   Options options_;
