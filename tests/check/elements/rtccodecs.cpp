@@ -128,7 +128,8 @@ GST_START_TEST (test_chromium_offer)
       choose_media (sdp, v, raw_video, prefs ("VP8,H264"), all_encodable (), choice, error), "%s",
       error.c_str ());
   fail_unless_equals_string (choice.codec->name, "VP8");
-  fail_unless_equals_string (rtpmap_of (sdp, v, choice.pt).c_str (), "VP8/90000");
+  fail_unless (rtpmap_of (sdp, v, choice.pt) == "VP8/90000", "got %s",
+               rtpmap_of (sdp, v, choice.pt).c_str ());
   /* H.264 first: a packetization-mode=1 constrained-baseline payload type. */
   fail_unless (
       choose_media (sdp, v, raw_video, prefs ("H264,VP8"), all_encodable (), choice, error));
@@ -162,7 +163,8 @@ GST_START_TEST (test_firefox_offer)
       choose_media (sdp, v, raw_video, prefs ("VP8,H264"), all_encodable (), choice, error), "%s",
       error.c_str ());
   fail_unless_equals_string (choice.codec->name, "VP8");
-  fail_unless_equals_string (rtpmap_of (sdp, v, choice.pt).c_str (), "VP8/90000");
+  fail_unless (rtpmap_of (sdp, v, choice.pt) == "VP8/90000", "got %s",
+               rtpmap_of (sdp, v, choice.pt).c_str ());
   InputFormat vp9;
   vp9.raw = false;
   vp9.codec = codec_by_name ("VP9");

@@ -23,7 +23,7 @@ GST_START_TEST (test_one_viewer_video_and_audio)
   fail_unless_equals_int (v.width (), 320);
   fail_unless_equals_int (v.height (), 240);
   fail_unless (v.wait_audio_buffers (10), "only %u audio buffers", v.audio_buffers ());
-  fail_unless_equals_string (v.video_codec ().c_str (), "VP8");
+  fail_unless (v.video_codec () == "VP8", "got %s", v.video_codec ().c_str ());
   fail_unless_equals_int (p.viewers (), 1);
   GstMessage *added = p.find (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-added");
   fail_unless (added != nullptr);
@@ -65,9 +65,9 @@ GST_START_TEST (test_viewers_share_encoders)
     fail_unless (v->wait_video_frames (30), "only %u frames", v->video_frames ());
     fail_unless (v->wait_audio_buffers (10));
   }
-  fail_unless_equals_string (a.video_codec ().c_str (), "VP8");
-  fail_unless_equals_string (b.video_codec ().c_str (), "VP8");
-  fail_unless_equals_string (c.video_codec ().c_str (), "H264");
+  fail_unless (a.video_codec () == "VP8", "got %s", a.video_codec ().c_str ());
+  fail_unless (b.video_codec () == "VP8", "got %s", b.video_codec ().c_str ());
+  fail_unless (c.video_codec () == "H264", "got %s", c.video_codec ().c_str ());
   /* One encoder per codec, whatever the number of viewers. */
   fail_unless_equals_int (count_children (p.pub, "Encoder/Video"), 2);
   fail_unless_equals_int (count_children (p.pub, "Encoder/Audio"), 1);
@@ -106,20 +106,28 @@ GST_START_TEST (test_join_leave_cycles_do_not_grow)
     v.stop (true);
     fail_unless (wait_until ([&] { return p.viewers () == 1; }, 10000));
   };
-  for (int i = 0; i < 5; i++)
+  /* Warm up: the heap and GStreamer's caches grow over the first cycles. */
+  for (int i = 0; i < 20; i++)
     cycle ();
   long threads0 = thread_count (), rss0 = rss_kb ();
   std::string names0 = thread_names ();
-  for (int i = 0; i < 50; i++)
+  const char *n_env = g_getenv ("RTC_JOIN_LEAVE_CYCLES");
+  int n = n_env ? atoi (n_env) : 50;
+  for (int i = 0; i < n; i++) {
     cycle ();
+    if ((i + 1) % 25 == 0)
+      g_print ("after %d cycles: RSS %ld kB, threads %ld\n", i + 1, rss_kb (), thread_count ());
+  }
   /* Let late teardown finish. */
   wait_until ([&] { return thread_count () <= threads0; }, 5000);
   long threads1 = thread_count (), rss1 = rss_kb ();
-  g_print ("join/leave x50: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld kB)\n", threads0, threads1,
-           rss0, rss1, rss1 - rss0);
+  g_print ("join/leave x%d: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld kB)\n", n, threads0,
+           threads1, rss0, rss1, rss1 - rss0);
   fail_unless (threads1 <= threads0 + 2, "threads grew from %ld to %ld\nbefore: %s\nafter: %s",
                threads0, threads1, names0.c_str (), thread_names ().c_str ());
-  fail_unless (rss1 - rss0 < 40 * 1024, "RSS grew by %ld kB over 50 cycles", rss1 - rss0);
+  /* Under AddressSanitizer freed memory sits in its quarantine: RSS says nothing. */
+  if (!g_getenv ("RTC_SANITIZED"))
+    fail_unless (rss1 - rss0 < 12 * 1024, "RSS grew by %ld kB over %d cycles", rss1 - rss0, n);
   guint before = steady.video_frames ();
   fail_unless (steady.wait_video_frames (before + 30));
   steady.stop (true);
