@@ -100,8 +100,7 @@ static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
 static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE (
     "audio_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (AUDIO_CAPS));
 
-namespace
-{
+namespace {
 
 struct Input {
   GstRtcPublish *owner = nullptr;
@@ -199,8 +198,7 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
 
 /* ---- control thread --------------------------------------------------- */
 
-namespace
-{
+namespace {
 
 struct Task {
   GstRtcPublish *self;

@@ -31,8 +31,7 @@ enum {
   PROP_URL,
 };
 
-namespace
-{
+namespace {
 
 struct WhepSession {
   SoupServerMessage *pending = nullptr; /* paused POST waiting for the answer */
@@ -79,8 +78,7 @@ G_DEFINE_TYPE_WITH_CODE (GstRtcWhepSignaller, gst_rtc_whep_signaller, GST_TYPE_O
                          G_IMPLEMENT_INTERFACE (GST_TYPE_RTC_SIGNALLER,
                                                 gst_rtc_whep_signaller_iface_init));
 
-namespace
-{
+namespace {
 
 std::string media_type (SoupServerMessage *msg)
 {
@@ -89,8 +87,7 @@ std::string media_type (SoupServerMessage *msg)
   return ct ? ct : "";
 }
 
-class Endpoint : public rtc::HttpEndpoint
-{
+class Endpoint : public rtc::HttpEndpoint {
 public:
   explicit Endpoint (GstRtcWhepSignaller *self) : self_ (self) {}
 

@@ -9,11 +9,9 @@
 GST_DEBUG_CATEGORY_STATIC (rtc_http_server_debug);
 #define GST_CAT_DEFAULT rtc_http_server_debug
 
-namespace rtc
-{
+namespace rtc {
 
-namespace
-{
+namespace {
 
 std::mutex registry_lock;
 std::map<std::string, std::weak_ptr<HttpServer>> &registry ()
@@ -85,8 +83,7 @@ bool HttpServer::valid_stream_name (const std::string &name)
 
 HttpServer::HttpServer (std::string address, guint port)
     : address_ (std::move (address)), port_ (port)
-{
-}
+{}
 
 std::shared_ptr<HttpServer> HttpServer::acquire (const std::string &address, guint port,
                                                  std::string &error)

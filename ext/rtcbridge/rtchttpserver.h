@@ -25,11 +25,9 @@
 #include <mutex>
 #include <string>
 
-namespace rtc
-{
+namespace rtc {
 
-class HttpEndpoint
-{
+class HttpEndpoint {
 public:
   virtual ~HttpEndpoint () = default;
   /* A request for /<prefix>/<name><rest>; @rest is "" or "/..." . @body is
@@ -40,8 +38,7 @@ public:
   virtual void describe (JsonBuilder *builder) = 0;
 };
 
-class HttpServer
-{
+class HttpServer {
 public:
   static constexpr gsize DEFAULT_MAX_BODY_SIZE = 64 * 1024;
 

@@ -1,6 +1,8 @@
 /* Codec table, encoder table and offer matching. See rtccodecs.h. */
 #include "rtccodecs.h"
 
+#include <gst/pbutils/codec-utils.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -8,8 +10,7 @@
 GST_DEBUG_CATEGORY_STATIC (rtc_codecs_debug);
 #define GST_CAT_DEFAULT rtc_codecs_debug
 
-namespace rtc
-{
+namespace rtc {
 
 static void ensure_debug ()
 {
@@ -87,8 +88,7 @@ bool parse_codec_preferences (const std::string &text, std::vector<const Codec *
 
 /* ---- encoders ---------------------------------------------------------- */
 
-namespace
-{
+namespace {
 
 struct EncoderEntry {
   const char *factory;
@@ -268,38 +268,32 @@ bool set_encoder_bitrate (GstElement *encoder, guint bitrate_bps)
 
 /* ---- offers ------------------------------------------------------------ */
 
-int h264_profile_score (const std::string &stream_profile, const std::string &profile_level_id)
+std::string h264_offered_profile (const GstStructure *s)
 {
-  if (profile_level_id.size () != 6)
-    return stream_profile.empty () || stream_profile == "constrained-baseline" ? 1 : 0;
-  guint64 v = g_ascii_strtoull (profile_level_id.c_str (), nullptr, 16);
-  guint idc = (v >> 16) & 0xff;
-  guint constraints = (v >> 8) & 0xff;
-  bool offered_cb = (idc == 0x42 && (constraints & 0x40)) || (idc == 0x4d && (constraints & 0x80));
-  const std::string &p = stream_profile.empty () ? "constrained-baseline" : stream_profile;
-  if (p == "constrained-baseline") {
-    if (offered_cb)
-      return 4;
-    if (idc == 0x42)
-      return 3;
-    if (idc == 0x4d || idc == 0x64)
-      return 2;
-    return 0;
-  }
-  if (p == "baseline")
-    return idc == 0x42 && !offered_cb ? 4 : (offered_cb ? 2 : 0);
-  if (p == "main")
-    return idc == 0x4d ? 4 : (idc == 0x64 ? 2 : 0);
-  if (p == "high" || p == "constrained-high" || p == "progressive-high")
-    return idc == 0x64 ? 4 : 0;
-  static const std::map<std::string, guint> others = {
-      {"high-10", 0x6e}, {"high-4:2:2", 0x7a}, {"high-4:4:4", 0xf4}};
-  auto it = others.find (p);
-  return it != others.end () && it->second == idc ? 4 : 0;
+  /* GstSDP turns profile-level-id into a "profile" field; a hand-made caps
+   * may still carry the hex form. */
+  const gchar *profile = gst_structure_get_string (s, "profile");
+  if (profile)
+    return profile;
+  const gchar *plid = gst_structure_get_string (s, "profile-level-id");
+  if (!plid || strlen (plid) != 6)
+    return "constrained-baseline"; /* RFC 6184 default 42000a, decoded as CB */
+  guint64 v = g_ascii_strtoull (plid, nullptr, 16);
+  guint8 sps[3] = {guint8 (v >> 16), guint8 (v >> 8), guint8 (v)};
+  const gchar *name = gst_codec_utils_h264_get_profile (sps, sizeof (sps));
+  return name ? name : "";
 }
 
-namespace
+bool h264_profile_matches (const std::string &stream_profile, const std::string &offered)
 {
+  /* rtph264pay links only when the profile names agree, so the match is
+   * exact; our encoders make constrained-baseline, which every browser
+   * offers. */
+  const std::string &p = stream_profile.empty () ? "constrained-baseline" : stream_profile;
+  return p == offered;
+}
+
+namespace {
 
 /* Score of payload type @pt of @media for @codec; 0 = unusable. */
 int score_format (const GstStructure *s, const Codec &codec, const InputFormat &input)
@@ -314,8 +308,10 @@ int score_format (const GstStructure *s, const Codec &codec, const InputFormat &
     const gchar *mode = gst_structure_get_string (s, "packetization-mode");
     if (!mode || !g_str_equal (mode, "1"))
       return 0; /* our payloader fragments (FU-A): mode 1 only */
-    const gchar *plid = gst_structure_get_string (s, "profile-level-id");
-    return h264_profile_score (input.raw ? std::string () : input.h264_profile, plid ? plid : "");
+    return h264_profile_matches (input.raw ? std::string () : input.h264_profile,
+                                 h264_offered_profile (s))
+               ? 1
+               : 0;
   }
   return 1;
 }
@@ -372,7 +368,8 @@ bool choose_media (const GstSDPMessage *offer, guint mline, const InputFormat &i
     choice.codec = codec;
     choice.pt = best_pt;
     choice.caps = std::move (best_caps);
-    GST_DEBUG ("m-line %u: %s pt %d", mline, codec->name, best_pt);
+    GST_DEBUG ("m-line %u: %s pt %d: %" GST_PTR_FORMAT, mline, codec->name, best_pt,
+               choice.caps.get ());
     return true;
   }
   /* Say what the peer offered, so the error is actionable. */

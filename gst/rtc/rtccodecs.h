@@ -13,8 +13,7 @@
 
 #include "rtcptr.h"
 
-namespace rtc
-{
+namespace rtc {
 
 enum class MediaKind { VIDEO, AUDIO };
 
@@ -83,9 +82,11 @@ bool choose_media (const GstSDPMessage *offer, guint mline, const InputFormat &i
                    const std::vector<const Codec *> &encodable, MediaChoice &choice,
                    std::string &error);
 
-/* Is an offered H.264 profile-level-id usable for a stream of caps profile
- * @stream_profile (empty = constrained-baseline, what our encoders make)?
- * Returns a score: 0 = unusable, higher = better match. */
-int h264_profile_score (const std::string &stream_profile, const std::string &profile_level_id);
+/* The H.264 profile name ("constrained-baseline", "high", ...) an offered
+ * payload type's caps ask for. */
+std::string h264_offered_profile (const GstStructure *caps_structure);
+/* Can a stream of caps profile @stream_profile (empty = constrained-baseline,
+ * what our encoders make) be sent on a payload type offering @offered? */
+bool h264_profile_matches (const std::string &stream_profile, const std::string &offered);
 
 } // namespace rtc

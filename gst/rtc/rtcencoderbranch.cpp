@@ -6,8 +6,7 @@
 GST_DEBUG_CATEGORY_STATIC (rtc_encoder_branch_debug);
 #define GST_CAT_DEFAULT rtc_encoder_branch_debug
 
-namespace rtc
-{
+namespace rtc {
 
 static GstElement *make (const char *factory, std::string &error)
 {

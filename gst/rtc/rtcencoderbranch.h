@@ -25,11 +25,9 @@
 
 #include "rtccodecs.h"
 
-namespace rtc
-{
+namespace rtc {
 
-class EncoderBranch
-{
+class EncoderBranch {
 public:
   struct Config {
     std::string encoder_factory; /* for raw input */

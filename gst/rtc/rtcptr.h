@@ -4,8 +4,7 @@
 #include <gst/gst.h>
 #include <memory>
 
-namespace rtc
-{
+namespace rtc {
 
 struct GstObjectUnref {
   void operator() (gpointer p) const

@@ -4,8 +4,7 @@
 #include <cstring>
 #include <set>
 
-namespace rtc
-{
+namespace rtc {
 
 static const gchar *media_or_session_attr (const GstSDPMessage *sdp, const GstSDPMedia *media,
                                            const gchar *key)

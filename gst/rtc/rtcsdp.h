@@ -7,8 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace rtc
-{
+namespace rtc {
 
 struct RemoteCandidate {
   guint mline;

@@ -8,8 +8,7 @@
 GST_DEBUG_CATEGORY_STATIC (rtc_viewer_session_debug);
 #define GST_CAT_DEFAULT rtc_viewer_session_debug
 
-namespace rtc
-{
+namespace rtc {
 
 /* webrtcbin may call us back after the session is gone (a promise answered
  * during teardown, a signal emission already running on another thread).
@@ -21,8 +20,7 @@ struct SessionHandle {
   ViewerSession *session;
 };
 
-namespace
-{
+namespace {
 
 using HandlePtr = std::shared_ptr<SessionHandle>;
 

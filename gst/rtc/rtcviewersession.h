@@ -34,16 +34,14 @@
 #include "rtccodecs.h"
 #include "rtcencoderbranch.h"
 
-namespace rtc
-{
+namespace rtc {
 
 struct SessionHandle;
 
 /* Turns off libnice's UPnP port mapping on @webrtcbin's ICE agent. */
 void disable_upnp (GstElement *webrtcbin);
 
-class ViewerSession
-{
+class ViewerSession {
 public:
   enum class Event {
     ANSWER_READY,    /* take_answer() has the answer */

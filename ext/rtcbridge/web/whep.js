@@ -1,0 +1,90 @@
+// A small WHEP client (draft-ietf-wish-whep) for the viewer page.
+// POSTs the offer at once (no waiting for ICE gathering), then trickles the
+// browser's candidates to the session URL by PATCH.
+'use strict';
+
+class WhepClient {
+  constructor(url, options = {}) {
+    this.url = new URL(url, location.href).href;
+    this.token = options.token || null;
+    this.location = null;
+    this.pending = [];
+    this.flushTimer = null;
+  }
+
+  headers(contentType) {
+    const h = {};
+    if (contentType) h['Content-Type'] = contentType;
+    if (this.token) h.Authorization = 'Bearer ' + this.token;
+    return h;
+  }
+
+  async connect(pc) {
+    this.pc = pc;
+    pc.addEventListener('icecandidate', (e) => {
+      if (e.candidate && e.candidate.candidate) this.pending.push(e.candidate);
+      this.scheduleFlush(e.candidate ? 20 : 0);
+    });
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const resp = await fetch(this.url, {
+      method: 'POST', headers: this.headers('application/sdp'), body: pc.localDescription.sdp,
+    });
+    if (resp.status !== 201) {
+      const err = new Error((await resp.text()).trim() || resp.statusText);
+      err.status = resp.status;
+      err.retryAfter = Number(resp.headers.get('Retry-After')) || 0;
+      throw err;
+    }
+    const loc = resp.headers.get('Location');
+    this.location = loc ? new URL(loc, this.url).href : null;
+    const answer = await resp.text();
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.scheduleFlush(0);
+  }
+
+  scheduleFlush(delayMs) {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => { this.flushTimer = null; this.flush(); }, delayMs);
+  }
+
+  // One PATCH per burst of candidates (RFC 8840 sdpfrag).
+  async flush() {
+    if (!this.location || this.pending.length === 0) return;
+    const batch = this.pending.splice(0);
+    const sdp = this.pc.localDescription.sdp;
+    const ufrag = (sdp.match(/a=ice-ufrag:(\S+)/) || [])[1];
+    const pwd = (sdp.match(/a=ice-pwd:(\S+)/) || [])[1];
+    let frag = `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\n`;
+    const byMid = new Map();
+    for (const c of batch) {
+      const mid = c.sdpMid != null ? c.sdpMid : String(c.sdpMLineIndex);
+      if (!byMid.has(mid)) byMid.set(mid, []);
+      byMid.get(mid).push(c.candidate);
+    }
+    for (const [mid, lines] of byMid) {
+      frag += `m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:${mid}\r\n`;
+      for (const l of lines) frag += `a=${l}\r\n`;
+    }
+    try {
+      await fetch(this.location, {
+        method: 'PATCH', headers: this.headers('application/trickle-ice-sdpfrag'), body: frag,
+      });
+    } catch (e) {
+      console.warn('WHEP PATCH failed', e);
+    }
+  }
+
+  async disconnect(keepalive = false) {
+    const loc = this.location;
+    this.location = null;
+    if (!loc) return;
+    try {
+      await fetch(loc, { method: 'DELETE', headers: this.headers(), keepalive });
+    } catch (e) {
+      console.warn('WHEP DELETE failed', e);
+    }
+  }
+}
+
+window.WhepClient = WhepClient;

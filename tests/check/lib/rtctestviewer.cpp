@@ -7,8 +7,7 @@
 #include <libsoup/soup.h>
 #include <chrono>
 
-namespace
-{
+namespace {
 
 GstStructure *wait_promise (GstElement *webrtcbin, const char *signal, gpointer arg)
 {
@@ -44,8 +43,7 @@ GstCaps *codec_caps (const std::string &codec)
 
 RtcTestViewer::RtcTestViewer (std::string whep_url, Options options)
     : url_ (std::move (whep_url)), options_ (std::move (options))
-{
-}
+{}
 
 RtcTestViewer::~RtcTestViewer ()
 {

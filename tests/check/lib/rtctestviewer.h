@@ -18,8 +18,7 @@
 #include <thread>
 #include <vector>
 
-class RtcTestViewer
-{
+class RtcTestViewer {
 public:
   struct Options {
     bool video = true;
