@@ -419,6 +419,10 @@ void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession
   case ViewerSession::Event::FAILED:
     remove_viewer (self, id, detail, true, viewer.answered);
     break;
+  case ViewerSession::Event::REFUSED:
+    reject (self, id, GST_RTC_SIGNALLER_ERROR_BAD_REQUEST, detail);
+    remove_viewer (self, id, detail, false, false);
+    break;
   case ViewerSession::Event::CLOSED:
     remove_viewer (self, id, detail, true, false);
     break;

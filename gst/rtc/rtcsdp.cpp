@@ -97,6 +97,39 @@ void sdp_add_candidates (GstSDPMessage *sdp,
   }
 }
 
+bool sdp_bundle_consistent (const GstSDPMessage *sdp)
+{
+  for (guint i = 0; i < gst_sdp_message_attributes_len (sdp); i++) {
+    const GstSDPAttribute *attr = gst_sdp_message_get_attribute (sdp, i);
+    if (!g_str_equal (attr->key, "group") || !attr->value ||
+        !g_str_has_prefix (attr->value, "BUNDLE"))
+      continue;
+    g_auto (GStrv) mids = g_strsplit (attr->value + strlen ("BUNDLE"), " ", -1);
+    std::string ufrag;
+    for (guint m = 0; m < gst_sdp_message_medias_len (sdp); m++) {
+      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, m);
+      const gchar *mid = gst_sdp_media_get_attribute_val (media, "mid");
+      if (!mid || !g_strv_contains ((const gchar *const *)mids, mid))
+        continue;
+      std::string u = sdp_ice_ufrag (sdp, m);
+      if (ufrag.empty ())
+        ufrag = u;
+      else if (u != ufrag)
+        return false;
+    }
+  }
+  return true;
+}
+
+void sdp_remove_bundle (GstSDPMessage *sdp)
+{
+  for (guint i = gst_sdp_message_attributes_len (sdp); i > 0; i--) {
+    const GstSDPAttribute *attr = gst_sdp_message_get_attribute (sdp, i - 1);
+    if (g_str_equal (attr->key, "group") && attr->value && g_str_has_prefix (attr->value, "BUNDLE"))
+      gst_sdp_message_remove_attribute (sdp, i - 1);
+  }
+}
+
 bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error)
 {
   guint n = gst_sdp_message_medias_len (sdp);

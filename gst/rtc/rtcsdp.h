@@ -33,6 +33,13 @@ void sdp_add_candidates (GstSDPMessage *sdp,
                          const std::vector<std::pair<guint, std::string>> &candidates,
                          bool complete);
 
+/* Whether every m-line of each BUNDLE group shares one ice-ufrag, as
+ * RFC 8843 requires (aiortc, for one, offers BUNDLE with per-m-line
+ * credentials, which webrtcbin refuses). */
+bool sdp_bundle_consistent (const GstSDPMessage *sdp);
+/* Removes the BUNDLE groups from @sdp. */
+void sdp_remove_bundle (GstSDPMessage *sdp);
+
 /* Cheap checks that a text is an SDP offer we can try: parses, has at least
  * one m-line, ice-ufrag and fingerprint present. Returns false with @error. */
 bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error);

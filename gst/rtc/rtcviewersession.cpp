@@ -207,12 +207,28 @@ bool ViewerSession::start (const Config &config, GstWebRTCSessionDescription *of
       g_source_attach (gather_timer_, config.control_context);
     }
   }
+  if (!sdp_bundle_consistent (offer->sdp)) {
+    /* Answer unbundled rather than refuse the peer. */
+    GST_INFO ("session %s: BUNDLE offered with different ICE credentials, answering without "
+              "BUNDLE",
+              id_.c_str ());
+    GstSDPMessage *copy = nullptr;
+    gst_sdp_message_copy (offer->sdp, &copy);
+    sdp_remove_bundle (copy);
+    GstWebRTCSessionDescription *unbundled =
+        gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
+    g_object_set (webrtcbin_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_NONE, nullptr);
+    g_signal_emit_by_name (webrtcbin_, "set-remote-description", unbundled,
+                           promise_for (this, on_remote_set));
+    gst_webrtc_session_description_free (unbundled);
+    return true;
+  }
   g_signal_emit_by_name (webrtcbin_, "set-remote-description", offer,
                          promise_for (this, on_remote_set));
   return true;
 }
 
-void ViewerSession::fail (const std::string &reason)
+void ViewerSession::fail (const std::string &reason, Event event)
 {
   {
     std::lock_guard<std::mutex> g (lock_);
@@ -221,7 +237,7 @@ void ViewerSession::fail (const std::string &reason)
     failed_ = true;
   }
   GST_INFO ("session %s failed: %s", id_.c_str (), reason.c_str ());
-  notify_ (id_, Event::FAILED, reason);
+  notify_ (id_, event, reason);
 }
 
 void ViewerSession::on_remote_set (GstPromise *promise, gpointer data)
@@ -231,7 +247,7 @@ void ViewerSession::on_remote_set (GstPromise *promise, gpointer data)
     return;
   std::string err = promise_error (promise);
   if (!err.empty ()) {
-    l.session->fail ("the offer was refused: " + err);
+    l.session->fail ("webrtcbin refused the offer: " + err, Event::REFUSED);
     return;
   }
   g_signal_emit_by_name (l.session->webrtcbin_, "create-answer", nullptr,

@@ -46,6 +46,7 @@ public:
   enum class Event {
     ANSWER_READY,    /* take_answer() has the answer */
     FAILED,          /* negotiation or connection failed; detail says why */
+    REFUSED,         /* webrtcbin refused the offer (a bad offer); detail says why */
     CONNECTED,       /* ICE + DTLS connected: link the media */
     CLOSED,          /* the peer said goodbye (RTCP BYE) */
     LOCAL_CANDIDATE, /* detail is "<mline> <candidate>" gathered after the answer */
@@ -112,7 +113,7 @@ private:
   static gboolean on_gather_timeout (gpointer data);
   static GstPadProbeReturn keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data);
   void finish_answer ();
-  void fail (const std::string &reason);
+  void fail (const std::string &reason, Event event = Event::FAILED);
 
   std::shared_ptr<SessionHandle> handle_; /* see the .cpp */
   const std::string id_;
