@@ -90,7 +90,8 @@ GST_START_TEST (test_h264_profiles)
   fail_unless (offered ("x,profile-level-id=(string)42e01f") == "constrained-baseline");
   fail_unless (offered ("x,profile-level-id=(string)42001f") == "baseline");
   fail_unless (offered ("x,profile-level-id=(string)4d001f") == "main");
-  fail_unless (offered ("x,profile-level-id=(string)640c1f") == "high");
+  fail_unless (offered ("x,profile-level-id=(string)640c1f") == "constrained-high");
+  fail_unless (offered ("x,profile-level-id=(string)64001f") == "high");
   fail_unless (offered ("x,profile=(string)high") == "high");
   fail_unless (offered ("x") == "constrained-baseline");
   /* Our encoders make constrained baseline; rtph264pay links on exact names. */
@@ -238,6 +239,27 @@ GST_START_TEST (test_sdpfrag)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_bundle_consistency)
+{
+  GstSDPMessage *sdp = load_offer ("chromium.sdp");
+  fail_unless (sdp_bundle_consistent (sdp));
+  /* Give the second m-line its own credentials, as aiortc does. */
+  GstSDPMedia *m = const_cast<GstSDPMedia *> (gst_sdp_message_get_media (sdp, 1));
+  for (guint i = 0; i < gst_sdp_media_attributes_len (m); i++) {
+    if (g_str_equal (gst_sdp_media_get_attribute (m, i)->key, "ice-ufrag")) {
+      GstSDPAttribute attr;
+      gst_sdp_attribute_set (&attr, "ice-ufrag", "other");
+      gst_sdp_media_replace_attribute (m, i, &attr);
+    }
+  }
+  fail_if (sdp_bundle_consistent (sdp));
+  sdp_remove_bundle (sdp);
+  fail_unless (gst_sdp_message_get_attribute_val (sdp, "group") == nullptr);
+  fail_unless (sdp_bundle_consistent (sdp));
+  gst_sdp_message_free (sdp);
+}
+GST_END_TEST;
+
 static Suite *rtccodecs_suite (void)
 {
   Suite *s = suite_create ("rtccodecs");
@@ -251,6 +273,7 @@ static Suite *rtccodecs_suite (void)
   tcase_add_test (tc, test_firefox_offer);
   tcase_add_test (tc, test_safari_h264_only_offer);
   tcase_add_test (tc, test_sdpfrag);
+  tcase_add_test (tc, test_bundle_consistency);
   return s;
 }
 
