@@ -29,7 +29,7 @@ if bash scripts/build.sh build; then
 import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    print(t["name"], t["result"])
+    print(t["name"].split(" / ")[-1].replace(" ", "_"), t["result"])
 PY
 )
   [ $st -eq 0 ] || echo "meson test exited $st"

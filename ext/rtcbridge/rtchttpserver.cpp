@@ -364,6 +364,8 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
   }
   if (p == "/")
     self->serve_static (msg, "index.html");
+  else if (p == "/favicon.ico")
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
   else if (p == "/streams.json")
     self->serve_streams (msg);
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)

@@ -43,8 +43,17 @@ async function playAndCheck(codecPrefs, expectCodec) {
     const page = await browser.context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
     await page.goto(`${base}/view/live`);
-    await page.waitForFunction(() => window.rtcViewer && window.rtcViewer.stats
-      && window.rtcViewer.stats.framesDecoded > 60, null, { timeout: 60000, polling: 250 });
+    try {
+      await page.waitForFunction(() => window.rtcViewer && window.rtcViewer.stats
+        && window.rtcViewer.stats.framesDecoded > 60, null, { timeout: 60000, polling: 250 });
+    } catch (e) {
+      const state = await page.evaluate(() => JSON.stringify({
+        state: window.rtcViewer.state, error: window.rtcViewer.error, stats: window.rtcViewer.stats,
+      })).catch(() => 'page gone');
+      console.log('viewer page state:', state);
+      console.log('publisher output:', pub.output().slice(-3000));
+      throw e;
+    }
     const s = await page.evaluate(() => window.rtcViewer.stats);
     console.log(`${codecPrefs}:`, JSON.stringify(s));
     assert.equal(s.width, WIDTH);

@@ -27,9 +27,23 @@ class WhepClient {
     });
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    const resp = await fetch(this.url, {
-      method: 'POST', headers: this.headers('application/sdp'), body: pc.localDescription.sdp,
-    });
+    // A server that never answers must not leave the page waiting forever.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 15000);
+    let resp;
+    try {
+      resp = await fetch(this.url, {
+        method: 'POST', headers: this.headers('application/sdp'), body: pc.localDescription.sdp,
+        signal: abort.signal,
+      });
+    } catch (e) {
+      console.error('WHEP POST failed:', e.name === 'AbortError' ? 'no answer in 15 s' : e.message);
+      const err = new Error('the server did not answer');
+      err.status = 0;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     if (resp.status !== 201) {
       const err = new Error((await resp.text()).trim() || resp.statusText);
       err.status = resp.status;

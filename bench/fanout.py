@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Publisher CPU, memory and threads as viewers grow 1 -> 2 -> 4 -> 8 -> 16,
+with shared encoding. The publisher is its own gst-launch-1.0 process (one
+VP8 640x360 30 fps stream at 1.5 Mb/s, no audio); the viewers live in another
+process (bench-viewers: webrtcbin receivers that do not decode). For each
+step the publisher's /proc/PID/stat CPU time is sampled over --seconds.
+Run inside tests/netns-run.sh (bench/run.sh does)."""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "peers"))
+from publisher import Publisher  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def status(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure(pid, seconds):
+    c0, t0 = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    c1, t1 = cpu_seconds(pid), time.monotonic()
+    return (c1 - c0) / (t1 - t0) * 1000.0, status(pid, "VmRSS") / 1024.0, status(pid, "Threads")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--viewers-bin", required=True)
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--steps", default="1,2,4,8,16")
+    args = ap.parse_args()
+    pub = Publisher(["videotestsrc", "is-live=true", "pattern=ball", "!",
+                     "video/x-raw,width=640,height=360,framerate=30/1", "!",
+                     "webrtcpublish", "name=pub", "port=0", "video-bitrate=1500000",
+                     "codec-preferences=VP8"])
+    url = "http://127.0.0.1:%d/whep/live" % pub.port
+    rows = []
+    try:
+        time.sleep(2)
+        rows.append((0,) + measure(pub.proc.pid, args.seconds))
+        for n in [int(x) for x in args.steps.split(",")]:
+            viewers = subprocess.Popen([args.viewers_bin, url, str(n)],
+                                       stdout=subprocess.PIPE, text=True)
+            line = viewers.stdout.readline().strip()
+            if line != "receiving %d of %d" % (n, n):
+                print("  %d viewers: %s" % (n, line or "viewers process failed"))
+            time.sleep(2)
+            rows.append((n,) + measure(pub.proc.pid, args.seconds))
+            viewers.terminate()
+            viewers.wait(30)
+            time.sleep(2)
+    finally:
+        pub.stop()
+    print("publisher fan-out: VP8 640x360@30 at 1.5 Mb/s, one shared encoder, %g s per step"
+          % args.seconds)
+    print("  %8s %14s %9s %8s %16s %16s %16s" % ("viewers", "CPU ms/s", "RSS MB", "threads",
+                                               "dCPU/viewer", "dRSS MB/viewer",
+                                               "dthreads/viewer"))
+    base = rows[1] if len(rows) > 1 else rows[0]
+    for n, cpu, rss, threads in rows:
+        if n > base[0]:
+            extra = n - base[0]
+            per = "%16.2f %16.2f %16.2f" % ((cpu - base[1]) / extra, (rss - base[2]) / extra,
+                                            (threads - base[3]) / extra)
+        else:
+            per = "%16s %16s %16s" % ("-", "-", "-")
+        print("  %8d %14.1f %9.1f %8d %s" % (n, cpu, rss, threads, per))
+    print("  (per-viewer columns are relative to 1 viewer; CPU ms/s = milliseconds of CPU per "
+          "second of wall time, all threads)")
+
+
+if __name__ == "__main__":
+    main()

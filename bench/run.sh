@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and prints their figures (never pass/fail on speed).
+#   bash bench/run.sh [ttff|chromium|fanout]...   (default: all)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+bash scripts/build.sh build >/dev/null
+[ -d tests/browser/node_modules ] || (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+export GST_PLUGIN_PATH="$here/build/ext/rtcbridge"
+export GST_REGISTRY="$here/build/bench-registry.dat"
+export GST_DEBUG="${GST_DEBUG:-*:1}"
+what=${*:-ttff chromium fanout}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
+$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+echo "software: $(gst-launch-1.0 --version | sed -n 2p), $(chromium --version 2>/dev/null | head -1)"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+for w in $what; do
+  case "$w" in
+    ttff) bash tests/netns-run.sh build/bench/bench-ttff --sessions 30 --codec VP8 ;;
+    chromium) bash tests/netns-run.sh node bench/ttff_chromium.mjs 20 ;;
+    fanout) bash tests/netns-run.sh /usr/bin/python3 bench/fanout.py --viewers-bin build/bench/bench-viewers ;;
+    *) echo "unknown benchmark $w" >&2; exit 2 ;;
+  esac
+  echo
+done
