@@ -9,6 +9,7 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "peers"))
@@ -31,11 +32,32 @@ def status(pid, key):
     return 0
 
 
-def measure(pid, seconds):
+class PacketCounter:
+    """Reads bench-viewers' "packets TOTAL MONOTONIC_US" lines."""
+
+    def __init__(self, proc):
+        self.last = (0, 0)
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc):
+        for line in proc.stdout:
+            parts = line.split()
+            if parts and parts[0] == "packets":
+                self.last = (int(parts[1]), int(parts[2]))
+
+
+def measure(pid, seconds, counter=None, n=0):
     c0, t0 = cpu_seconds(pid), time.monotonic()
+    p0 = counter.last if counter else None
     time.sleep(seconds)
     c1, t1 = cpu_seconds(pid), time.monotonic()
-    return (c1 - c0) / (t1 - t0) * 1000.0, status(pid, "VmRSS") / 1024.0, status(pid, "Threads")
+    rate = 0.0
+    if counter and n:
+        p1 = counter.last
+        if p1[1] > p0[1]:
+            rate = (p1[0] - p0[0]) / ((p1[1] - p0[1]) / 1e6) / n
+    return ((c1 - c0) / (t1 - t0) * 1000.0, status(pid, "VmRSS") / 1024.0,
+            status(pid, "Threads"), rate)
 
 
 def main():
@@ -59,8 +81,9 @@ def main():
             line = viewers.stdout.readline().strip()
             if line != "receiving %d of %d" % (n, n):
                 print("  %d viewers: %s" % (n, line or "viewers process failed"))
+            counter = PacketCounter(viewers)
             time.sleep(2)
-            rows.append((n,) + measure(pub.proc.pid, args.seconds))
+            rows.append((n,) + measure(pub.proc.pid, args.seconds, counter, n))
             viewers.terminate()
             viewers.wait(30)
             time.sleep(2)
@@ -68,18 +91,18 @@ def main():
         pub.stop()
     print("publisher fan-out: VP8 640x360@30 at 1.5 Mb/s, one shared encoder, %g s per step"
           % args.seconds)
-    print("  %8s %14s %9s %8s %16s %16s %16s" % ("viewers", "CPU ms/s", "RSS MB", "threads",
-                                               "dCPU/viewer", "dRSS MB/viewer",
-                                               "dthreads/viewer"))
+    print("  %8s %10s %7s %8s %13s %12s %15s %15s" % (
+        "viewers", "CPU ms/s", "RSS MB", "threads", "pkts/s/viewer", "dCPU/viewer",
+        "dRSS MB/viewer", "dthreads/viewer"))
     base = rows[1] if len(rows) > 1 else rows[0]
-    for n, cpu, rss, threads in rows:
+    for n, cpu, rss, threads, rate in rows:
         if n > base[0]:
             extra = n - base[0]
-            per = "%16.2f %16.2f %16.2f" % ((cpu - base[1]) / extra, (rss - base[2]) / extra,
-                                            (threads - base[3]) / extra)
+            per = "%12.2f %15.2f %15.2f" % ((cpu - base[1]) / extra, (rss - base[2]) / extra,
+                                           (threads - base[3]) / extra)
         else:
-            per = "%16s %16s %16s" % ("-", "-", "-")
-        print("  %8d %14.1f %9.1f %8d %s" % (n, cpu, rss, threads, per))
+            per = "%12s %15s %15s" % ("-", "-", "-")
+        print("  %8d %10.1f %7.1f %8d %13.0f %s" % (n, cpu, rss, threads, rate, per))
     print("  (per-viewer columns are relative to 1 viewer; CPU ms/s = milliseconds of CPU per "
           "second of wall time, all threads)")
 

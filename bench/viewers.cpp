@@ -42,6 +42,20 @@ int main (int argc, char **argv)
   printf ("receiving %d of %d\n", ok, n);
   fflush (stdout);
   GMainLoop *loop = g_main_loop_new (nullptr, FALSE);
+  /* Every second: RTP packets received so far, summed over the viewers. */
+  g_timeout_add (
+      1000,
+      [] (gpointer data) -> gboolean {
+        auto list = static_cast<std::vector<std::unique_ptr<RtcTestViewer>> *> (data);
+        guint64 total = 0;
+        for (auto &v : *list)
+          total += v->video_frames ();
+        printf ("packets %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT "\n", total,
+                g_get_monotonic_time ());
+        fflush (stdout);
+        return G_SOURCE_CONTINUE;
+      },
+      &viewers);
   g_unix_signal_add (SIGTERM, on_signal, loop);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_main_loop_run (loop);

@@ -372,6 +372,26 @@ EncoderBranch *branch_for (GstRtcPublish *self, Input *input, const Codec *codec
   return raw;
 }
 
+/* Control thread: makes (or shares) the encoder branch of each of the
+ * viewer's media and counts the viewer on it. False when the viewer was
+ * removed because a branch could not be made. */
+bool reserve_branches (GstRtcPublish *self, const std::string &id, Viewer &viewer)
+{
+  for (auto &use : viewer.media) {
+    if (use.branch)
+      continue;
+    std::string error;
+    use.branch = branch_for (self, use.input, use.codec, error);
+    if (!use.branch) {
+      remove_viewer (self, id, "could not encode " + std::string (use.codec->name) + ": " + error,
+                     true, true);
+      return false;
+    }
+    use.branch->viewers++;
+  }
+  return true;
+}
+
 void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession::Event event,
                        const std::string &detail)
 {
@@ -396,23 +416,22 @@ void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession
                   "webrtcpublish-viewer-added", "id", G_TYPE_STRING, id.c_str (), "remote-address",
                   G_TYPE_STRING, viewer.session->peer_address ().c_str (), "codecs", G_TYPE_STRING,
                   codecs.c_str (), "viewers", G_TYPE_UINT, priv->n_viewers.load (), nullptr));
+    /* Start the encoders now, so they are warm when ICE and DTLS are done. */
+    if (!reserve_branches (self, id, viewer))
+      return;
     break;
   }
   case ViewerSession::Event::CONNECTED: {
     GST_INFO_OBJECT (self, "viewer %s connected", id.c_str ());
+    if (!reserve_branches (self, id, viewer))
+      return;
     for (auto &use : viewer.media) {
       std::string error;
-      EncoderBranch *branch = branch_for (self, use.input, use.codec, error);
-      if (branch && viewer.session->link_media (use.mline, use.pt, branch, error)) {
-        use.branch = branch;
-        branch->viewers++;
-        continue;
+      if (!viewer.session->link_media (use.mline, use.pt, use.branch, error)) {
+        remove_viewer (self, id, "could not send " + std::string (use.codec->name) + ": " + error,
+                       true, true);
+        return;
       }
-      if (branch && branch->viewers == 0)
-        use.input->branches.erase (use.codec);
-      remove_viewer (self, id, "could not send " + std::string (use.codec->name) + ": " + error,
-                     true, true);
-      return;
     }
     break;
   }

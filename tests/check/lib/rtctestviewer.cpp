@@ -55,7 +55,7 @@ void RtcTestViewer::start ()
   start_us_ = g_get_monotonic_time ();
   pipeline_ = gst_pipeline_new (nullptr);
   webrtcbin_ = gst_element_factory_make ("webrtcbin", nullptr);
-  g_object_set (webrtcbin_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50,
+  g_object_set (webrtcbin_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 0,
                 nullptr);
   gst_bin_add (GST_BIN (pipeline_), webrtcbin_);
   rtc::disable_upnp (webrtcbin_);
