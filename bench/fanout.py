@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Publisher CPU, memory and threads as viewers grow 1 -> 2 -> 4 -> 8 -> 16,
 with shared encoding. The publisher is its own gst-launch-1.0 process (one
-VP8 640x360 30 fps stream at 1.5 Mb/s, no audio); the viewers live in another
+VP8 640x360 30 fps noise stream at 2 Mb/s (as the reference), no audio); the viewers live in another
 process (bench-viewers: webrtcbin receivers that do not decode). For each
 step the publisher's /proc/PID/stat CPU time is sampled over --seconds.
 Run inside tests/netns-run.sh (bench/run.sh does)."""
@@ -66,9 +66,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--steps", default="1,2,4,8,16")
     args = ap.parse_args()
-    pub = Publisher(["videotestsrc", "is-live=true", "pattern=ball", "!",
+    pub = Publisher(["videotestsrc", "is-live=true", "pattern=snow", "!",
                      "video/x-raw,width=640,height=360,framerate=30/1", "!",
-                     "webrtcpublish", "name=pub", "port=0", "video-bitrate=1500000",
+                     "webrtcpublish", "name=pub", "port=0", "video-bitrate=2000000",
                      "codec-preferences=VP8"])
     url = "http://127.0.0.1:%d/whep/live" % pub.port
     rows = []
@@ -89,7 +89,7 @@ def main():
             time.sleep(2)
     finally:
         pub.stop()
-    print("publisher fan-out: VP8 640x360@30 at 1.5 Mb/s, one shared encoder, %g s per step"
+    print("publisher fan-out: VP8 640x360@30 (snow) at 2 Mb/s, one shared encoder, %g s per step"
           % args.seconds)
     print("  %8s %10s %7s %8s %13s %12s %15s %15s" % (
         "viewers", "CPU ms/s", "RSS MB", "threads", "pkts/s/viewer", "dCPU/viewer",

@@ -4,6 +4,7 @@
  *   GST_PLUGIN_PATH=build/ext/rtcbridge build/examples/publish [port]
  */
 #include <gst/gst.h>
+#include <glib-unix.h>
 #include <stdlib.h>
 
 static void on_viewer_created (GstElement *pub, const gchar *id, GstElement *webrtcbin,
@@ -53,6 +54,12 @@ static gboolean on_message (GstBus *bus, GstMessage *msg, gpointer loop)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean on_signal (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
 int main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
@@ -71,6 +78,9 @@ int main (int argc, char **argv)
   g_signal_connect (pub, "viewer-created", G_CALLBACK (on_viewer_created), NULL);
 
   GMainLoop *loop = g_main_loop_new (NULL, FALSE);
+  /* Ctrl+C and SIGTERM stop cleanly: viewers are told and the port is freed. */
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
   GstBus *bus = gst_element_get_bus (pipeline);
   gst_bus_add_watch (bus, on_message, loop);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {

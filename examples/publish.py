@@ -31,6 +31,8 @@ def on_message(bus, msg):
 
 
 pipeline.get_bus().add_watch(GLib.PRIORITY_DEFAULT, on_message)
+for sig in (2, 15):  # SIGINT, SIGTERM: stop cleanly
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
 pipeline.set_state(Gst.State.PLAYING)
 try:
     loop.run()

@@ -22,7 +22,10 @@ check() { # name command...
   else
     echo "FAIL: $name"; cat "$log"; fail=1
   fi
-  kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null
+  kill -INT $pid 2>/dev/null
+  for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  if kill -0 $pid 2>/dev/null; then echo "FAIL: $name did not stop on SIGINT"; kill -9 $pid; fail=1; fi
+  wait $pid 2>/dev/null
   rm -f "$log"
 }
 check publish.c "$bin" 0

@@ -134,6 +134,68 @@ GST_START_TEST (test_join_leave_cycles_do_not_grow)
 }
 GST_END_TEST;
 
+static void count_viewer_created (GstElement *, const gchar *id, GstElement *webrtcbin,
+                                  gpointer data)
+{
+  if (id && *id && webrtcbin &&
+      g_str_equal (GST_OBJECT_NAME (gst_element_get_factory (webrtcbin)), "webrtcbin"))
+    g_atomic_int_inc (static_cast<gint *> (data));
+}
+
+GST_START_TEST (test_encoded_input_not_reencoded)
+{
+  /* Already-encoded H.264 (constrained baseline) is parsed and re-payloaded. */
+  TestPublisher p ("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+                   "x264enc tune=zerolatency key-int-max=30 ! "
+                   "video/x-h264,profile=constrained-baseline ! webrtcpublish name=pub port=0");
+  fail_unless (p.port > 0);
+  gint created = 0;
+  g_signal_connect (p.pub, "viewer-created", G_CALLBACK (count_viewer_created), &created);
+  RtcTestViewer::Options o;
+  o.audio = false;
+  RtcTestViewer v (p.whep (), o);
+  v.start ();
+  fail_unless_equals_int (v.wait_answer (), 201);
+  fail_unless (v.wait_video_frames (30), "only %u frames", v.video_frames ());
+  fail_unless (v.video_codec () == "H264", "got %s", v.video_codec ().c_str ());
+  fail_unless_equals_int (v.width (), 320);
+  /* No encoder inside the element: the stream was passed through. */
+  fail_unless_equals_int (count_children (p.pub, "Encoder"), 0);
+  fail_unless_equals_int (g_atomic_int_get (&created), 1);
+  v.stop (true);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_eos_ends_viewers)
+{
+  TestPublisher p (
+      "videotestsrc is-live=true num-buffers=150 ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! webrtcpublish name=pub port=0");
+  fail_unless (p.port > 0);
+  RtcTestViewer::Options o;
+  o.audio = false;
+  RtcTestViewer v (p.whep (), o);
+  v.start ();
+  fail_unless (v.wait_video_frames (10));
+  /* Input EOS: the viewer's session ends cleanly and the pipeline gets EOS. */
+  fail_unless (wait_until ([&] { return p.viewers () == 0; }, 20000));
+  GstMessage *removed = nullptr;
+  wait_until (
+      [&] {
+        return (removed = p.find (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed")) != nullptr;
+      },
+      5000);
+  fail_unless (removed != nullptr);
+  fail_unless (g_str_equal (
+      gst_structure_get_string (gst_message_get_structure (removed), "reason"), "end of stream"));
+  fail_unless (wait_until ([&] { return p.find (GST_MESSAGE_EOS) != nullptr; }, 10000),
+               "the pipeline got no EOS");
+  /* The session URL is gone. */
+  v.stop (true);
+  fail_unless_equals_int (v.delete_status (), 404);
+}
+GST_END_TEST;
+
 static Suite *webrtcpublish_e2e_suite (void)
 {
   Suite *s = suite_create ("webrtcpublish_e2e");
@@ -143,6 +205,8 @@ static Suite *webrtcpublish_e2e_suite (void)
   tcase_add_test (tc, test_one_viewer_video_and_audio);
   tcase_add_test (tc, test_viewers_share_encoders);
   tcase_add_test (tc, test_join_leave_cycles_do_not_grow);
+  tcase_add_test (tc, test_encoded_input_not_reencoded);
+  tcase_add_test (tc, test_eos_ends_viewers);
   return s;
 }
 

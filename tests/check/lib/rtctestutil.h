@@ -21,7 +21,8 @@ struct TestPublisher {
   static gboolean on_message (GstBus *, GstMessage *m, gpointer data)
   {
     auto self = static_cast<TestPublisher *> (data);
-    if (GST_MESSAGE_TYPE (m) & (GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))
+    if (GST_MESSAGE_TYPE (m) &
+        (GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS))
       self->kept.push_back (gst_message_ref (m));
     return G_SOURCE_CONTINUE;
   }
