@@ -4,11 +4,9 @@
 // chromium-h264 restricts the video codecs with setCodecPreferences to
 // H.264 640c1f then 42e01f, packetization-mode=1: the list Safari 12 offered.
 import { createServer } from 'node:http';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { launchChromium } from './chromium.mjs';
+import { launchFirefox } from './firefox.mjs';
 
 const [kind, out] = process.argv.slice(2);
 const page = (h264Only) => `<!DOCTYPE html><script>
@@ -56,18 +54,8 @@ async function start(port) {
     await p.goto(url);
     stop = b.close;
   } else {
-    const profile = mkdtempSync(join(tmpdir(), 'rtc-firefox-'));
-    writeFileSync(join(profile, 'user.js'), [
-      'media.navigator.permission.disabled', 'media.navigator.streams.fake',
-    ].map((k) => `user_pref("${k}", true);`).concat([
-      'app.update.enabled', 'browser.shell.checkDefaultBrowser', 'datareporting.policy.dataSubmissionEnabled',
-      'toolkit.telemetry.enabled', 'network.captive-portal-service.enabled', 'extensions.update.enabled',
-      'media.gmp-manager.updateEnabled', 'network.connectivity-service.enabled',
-      'browser.safebrowsing.malware.enabled', 'browser.safebrowsing.phishing.enabled',
-      'media.peerconnection.ice.obfuscate_host_addresses',
-    ].map((k) => `user_pref("${k}", false);`)).join('\n'));
-    const ff = spawn('firefox-esr', ['--headless', '--profile', profile, '--no-remote', url], { stdio: 'ignore' });
-    stop = async () => { ff.kill('SIGKILL'); rmSync(profile, { recursive: true, force: true }); };
+    const ff = launchFirefox(url);
+    stop = ff.close;
   }
 }
 

@@ -138,6 +138,25 @@ GST_START_TEST (test_port_zero_announced)
 }
 GST_END_TEST;
 
+/* Starting @launch fails with an error message that contains @what. */
+static void expect_start_error (const std::string &launch, const char *what)
+{
+  GstElement *pipeline = gst_parse_launch (launch.c_str (), nullptr);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+                          GST_STATE_CHANGE_FAILURE);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (m != nullptr, "no error message for %s", launch.c_str ());
+  GError *err = nullptr;
+  gst_message_parse_error (m, &err, nullptr);
+  fail_unless (strstr (err->message, what), "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
 GST_START_TEST (test_shared_server_two_streams)
 {
   TestPublisher a ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 stream-name=one");
@@ -154,20 +173,7 @@ GST_START_TEST (test_shared_server_two_streams)
   std::string dup =
       "videotestsrc is-live=true ! webrtcpublish name=pub port=" + std::to_string (a.port) +
       " stream-name=one";
-  GstElement *pipeline = gst_parse_launch (dup.c_str (), nullptr);
-  GstBus *bus = gst_element_get_bus (pipeline);
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessage *m = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
-  fail_unless (m != nullptr);
-  GError *err = nullptr;
-  gst_message_parse_error (m, &err, nullptr);
-  fail_unless (strstr (err->message, "already used"), "%s", err->message);
-  g_error_free (err);
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
+  expect_start_error (dup, "already used");
   /* Stopping one stream leaves the other served. */
   gst_element_set_state (a.pipeline, GST_STATE_NULL);
   list = http_request ("GET", b.base () + "/streams.json");
@@ -178,21 +184,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_codec_preferences)
 {
-  GstElement *pipeline = gst_parse_launch (
-      "videotestsrc ! webrtcpublish name=pub port=0 codec-preferences=VP8,H266", nullptr);
-  GstBus *bus = gst_element_get_bus (pipeline);
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessage *m = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
-  fail_unless (m != nullptr);
-  GError *err = nullptr;
-  gst_message_parse_error (m, &err, nullptr);
-  fail_unless (strstr (err->message, "H266"), "%s", err->message);
-  g_error_free (err);
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
+  expect_start_error ("videotestsrc ! webrtcpublish name=pub port=0 codec-preferences=VP8,H266",
+                      "H266");
 }
 GST_END_TEST;
 

@@ -35,12 +35,7 @@ GST_START_TEST (test_one_viewer_video_and_audio)
   v.stop (true);
   fail_unless_equals_int (v.delete_status (), 200);
   fail_unless (wait_until ([&] { return p.viewers () == 0; }, 10000));
-  GstMessage *removed = nullptr;
-  wait_until (
-      [&] {
-        return (removed = p.find (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed")) != nullptr;
-      },
-      5000);
+  GstMessage *removed = p.wait_message (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed");
   fail_unless (removed != nullptr);
   fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (removed), "id"),
                              id.c_str ());
@@ -179,12 +174,7 @@ GST_START_TEST (test_eos_ends_viewers)
   fail_unless (v.wait_video_frames (10));
   /* Input EOS: the viewer's session ends cleanly and the pipeline gets EOS. */
   fail_unless (wait_until ([&] { return p.viewers () == 0; }, 20000));
-  GstMessage *removed = nullptr;
-  wait_until (
-      [&] {
-        return (removed = p.find (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed")) != nullptr;
-      },
-      5000);
+  GstMessage *removed = p.wait_message (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed");
   fail_unless (removed != nullptr);
   fail_unless (g_str_equal (
       gst_structure_get_string (gst_message_get_structure (removed), "reason"), "end of stream"));

@@ -108,8 +108,7 @@ GST_START_TEST (test_vanishing_client)
   fail_unless_equals_int (f.p.viewers (), 2);
   /* handshake-timeout=3000: the half-open session is removed with a warning. */
   fail_unless (wait_until ([&] { return f.p.viewers () == 1; }, 15000));
-  GstMessage *m = nullptr;
-  wait_until ([&] { return (m = f.p.find (GST_MESSAGE_WARNING)) != nullptr; }, 5000);
+  GstMessage *m = f.p.wait_message (GST_MESSAGE_WARNING);
   fail_unless (m != nullptr, "no warning for the vanished viewer");
   const GstStructure *details = nullptr;
   gst_message_parse_warning_details (m, &details);

@@ -41,6 +41,10 @@ struct TestPublisher {
     return nullptr;
   }
 
+  /* Waits up to @timeout_ms for a kept message (see find()). */
+  GstMessage *wait_message (GstMessageType type, const char *structure_name = nullptr,
+                            guint timeout_ms = 5000);
+
   /* @launch must contain an element named "pub"; e.g.
    * "videotestsrc is-live=true ! webrtcpublish name=pub port=0". */
   explicit TestPublisher (const std::string &launch)
@@ -97,6 +101,14 @@ inline bool wait_until (const std::function<bool ()> &pred, guint timeout_ms)
     g_usleep (20000);
   }
   return pred ();
+}
+
+inline GstMessage *TestPublisher::wait_message (GstMessageType type, const char *structure_name,
+                                                guint timeout_ms)
+{
+  GstMessage *m = nullptr;
+  wait_until ([&] { return (m = find (type, structure_name)) != nullptr; }, timeout_ms);
+  return m;
 }
 
 /* Number of direct children of @bin made by a factory whose klass contains

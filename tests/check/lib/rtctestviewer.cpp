@@ -275,25 +275,10 @@ void RtcTestViewer::stop (bool send_delete)
   webrtcbin_ = nullptr;
 }
 
-std::string RtcTestViewer::answer_sdp ()
+std::string RtcTestViewer::locked_copy (const std::string &field)
 {
   std::lock_guard<std::mutex> g (lock_);
-  return answer_sdp_;
-}
-std::string RtcTestViewer::error_body ()
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return error_body_;
-}
-std::string RtcTestViewer::location ()
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return location_;
-}
-std::string RtcTestViewer::video_codec ()
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return video_codec_;
+  return field;
 }
 
 void RtcTestViewer::on_ice_candidate (GstElement *, guint mline, gchar *candidate, gpointer data)

@@ -48,10 +48,11 @@ public:
   int width () const { return width_; }
   int height () const { return height_; }
   int http_status () const { return http_status_; }
-  std::string answer_sdp ();
-  std::string error_body ();
-  std::string location ();
-  std::string video_codec (); /* encoding-name of the received video */
+  std::string answer_sdp () { return locked_copy (answer_sdp_); }
+  std::string error_body () { return locked_copy (error_body_); }
+  std::string location () { return locked_copy (location_); }
+  /* encoding-name of the received video */
+  std::string video_codec () { return locked_copy (video_codec_); }
   int delete_status () const { return delete_status_; }
 
   /* Microseconds since start() for each step, -1 when not reached. */
@@ -60,6 +61,7 @@ public:
 
 private:
   void run ();
+  std::string locked_copy (const std::string &field);
   std::string http (const char *method, const std::string &url, const char *content_type,
                     const std::string &body, int &status, std::string *location = nullptr);
   static void on_ice_candidate (GstElement *, guint mline, gchar *candidate, gpointer data);
