@@ -80,6 +80,8 @@ enum {
   PROP_HANDSHAKE_TIMEOUT,
   PROP_AUTH_TOKEN,
   PROP_ALLOWED_ORIGINS,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
   PROP_SIGNALLER,
   PROP_N_VIEWERS,
   PROP_URL,
@@ -164,6 +166,8 @@ struct GstRtcPublishPrivate {
   guint handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT;
   std::string auth_token;
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
+  std::string tls_certificate_file;
+  std::string tls_key_file;
   GstRtcSignaller *signaller = nullptr; /* owned */
   bool signaller_is_default = true;
 
@@ -845,7 +849,7 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
 static bool gst_rtc_publish_start (GstRtcPublish *self)
 {
   auto priv = self->priv;
-  std::string prefs_text, error, address, name, token, origins, media;
+  std::string prefs_text, error, address, name, token, origins, media, cert, key;
   guint port;
   bool enable_server;
   {
@@ -856,6 +860,8 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
     name = priv->stream_name;
     token = priv->auth_token;
     origins = priv->allowed_origins;
+    cert = priv->tls_certificate_file;
+    key = priv->tls_key_file;
     enable_server = priv->enable_server;
     media = media_list (priv);
   }
@@ -888,7 +894,9 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
     if (priv->signaller_is_default) {
       g_object_set (signaller, "address", address.c_str (), "port", port, "stream-name",
                     name.c_str (), "auth-token", token.empty () ? nullptr : token.c_str (),
-                    "allowed-origins", origins.c_str (), "media", media.c_str (), nullptr);
+                    "allowed-origins", origins.c_str (), "media", media.c_str (),
+                    "tls-certificate-file", cert.empty () ? nullptr : cert.c_str (), "tls-key-file",
+                    key.empty () ? nullptr : key.c_str (), nullptr);
     }
     priv->signaller_handlers = {
         g_signal_connect (signaller, "session-requested",
@@ -1062,6 +1070,12 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
     case PROP_ALLOWED_ORIGINS:
       priv->allowed_origins = str (DEFAULT_ALLOWED_ORIGINS);
       break;
+    case PROP_TLS_CERTIFICATE_FILE:
+      priv->tls_certificate_file = str ("");
+      break;
+    case PROP_TLS_KEY_FILE:
+      priv->tls_key_file = str ("");
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
@@ -1157,6 +1171,12 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
     break;
   case PROP_ALLOWED_ORIGINS:
     g_value_set_string (value, priv->allowed_origins.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (value, opt (priv->tls_certificate_file));
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, opt (priv->tls_key_file));
     break;
   case PROP_SIGNALLER:
     g_value_set_object (value, priv->signaller);
@@ -1284,6 +1304,17 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
       g_param_spec_string ("allowed-origins", "Allowed origins",
                            "Comma-separated browser origins allowed to use the WHEP endpoint, or *",
                            DEFAULT_ALLOWED_ORIGINS, rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
+                           "PEM certificate (chain) for the embedded server: HTTPS instead of "
+                           "HTTP (NULL = plain HTTP)",
+                           nullptr, rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS key file",
+                           "PEM private key of tls-certificate-file (NULL = in that file)", nullptr,
+                           rw_ready));
   g_object_class_install_property (
       gobject_class, PROP_SIGNALLER,
       g_param_spec_object ("signaller", "Signaller",

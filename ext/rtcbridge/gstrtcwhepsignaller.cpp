@@ -29,6 +29,8 @@ enum {
   PROP_ALLOWED_ORIGINS,
   PROP_MEDIA,
   PROP_URL,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
 };
 
 namespace {
@@ -60,6 +62,7 @@ struct GstRtcWhepSignallerPrivate {
   std::string auth_token;
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
   std::string media;
+  rtc::HttpServer::Tls tls;
 
   std::shared_ptr<rtc::HttpServer> server; /* while started */
   std::unique_ptr<Endpoint> endpoint;
@@ -386,16 +389,18 @@ static gboolean whep_start (GstRtcSignaller *signaller, GError **error)
   auto priv = self->priv;
   std::string address, name;
   guint port;
+  rtc::HttpServer::Tls tls;
   {
     std::lock_guard<std::mutex> g (priv->lock);
     if (priv->server)
       return TRUE;
+    tls = priv->tls;
     address = priv->address;
     port = priv->port;
     name = priv->stream_name;
   }
   std::string err;
-  auto server = rtc::HttpServer::acquire (address, port, err);
+  auto server = rtc::HttpServer::acquire (address, port, tls, err);
   if (!server) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE, "%s", err.c_str ());
     return FALSE;
@@ -556,6 +561,14 @@ static void gst_rtc_whep_signaller_set_property (GObject *object, guint prop_id,
     s = g_value_get_string (value);
     priv->media = s ? s : "";
     break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    s = g_value_get_string (value);
+    priv->tls.certificate_file = s ? s : "";
+    break;
+  case PROP_TLS_KEY_FILE:
+    s = g_value_get_string (value);
+    priv->tls.key_file = s ? s : "";
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -586,6 +599,13 @@ static void gst_rtc_whep_signaller_get_property (GObject *object, guint prop_id,
     break;
   case PROP_MEDIA:
     g_value_set_string (value, priv->media.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (
+        value, priv->tls.certificate_file.empty () ? nullptr : priv->tls.certificate_file.c_str ());
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, priv->tls.key_file.empty () ? nullptr : priv->tls.key_file.c_str ());
     break;
   case PROP_URL:
     g_value_set_string (
@@ -645,6 +665,15 @@ static void gst_rtc_whep_signaller_class_init (GstRtcWhepSignallerClass *klass)
       gobject_class, PROP_URL,
       g_param_spec_string ("url", "URL", "The viewer page URL once started", nullptr,
                            GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
+                           "PEM certificate (chain) for HTTPS; NULL = plain HTTP", nullptr, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS key file",
+                           "PEM private key for HTTPS (NULL = in the certificate file)", nullptr,
+                           rw));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_whep_signaller_debug, "rtcwhepsignaller", 0,
                            "WHEP server signaller");
 }

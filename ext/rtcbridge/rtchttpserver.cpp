@@ -81,29 +81,39 @@ bool HttpServer::valid_stream_name (const std::string &name)
   return name != "." && name != "..";
 }
 
-HttpServer::HttpServer (std::string address, guint port)
-    : address_ (std::move (address)), port_ (port)
+HttpServer::HttpServer (std::string address, guint port, Tls tls)
+    : address_ (std::move (address)), port_ (port), tls_ (std::move (tls))
 {}
 
 std::shared_ptr<HttpServer> HttpServer::acquire (const std::string &address, guint port,
-                                                 std::string &error)
+                                                 const Tls &tls, std::string &error)
 {
   static gsize debug_done = 0;
   if (g_once_init_enter (&debug_done)) {
     GST_DEBUG_CATEGORY_INIT (rtc_http_server_debug, "rtchttpserver", 0, "Embedded HTTP server");
     g_once_init_leave (&debug_done, 1);
   }
+  /* Declared before the lock: a server that failed to start is destroyed
+   * after the lock is released (its destructor takes the lock). */
+  std::shared_ptr<HttpServer> failed;
   std::lock_guard<std::mutex> g (registry_lock);
   if (port != 0) {
     auto it = registry ().find (server_key (address, port));
     if (it != registry ().end ()) {
-      if (auto existing = it->second.lock ())
-        return existing;
+      if (auto existing = it->second.lock ()) {
+        if (existing->tls_ == tls)
+          return existing;
+        error = "a server already runs on " + address + ":" + std::to_string (port) +
+                " with other TLS settings";
+        return nullptr;
+      }
     }
   }
-  std::shared_ptr<HttpServer> server (new HttpServer (address, port));
-  if (!server->start (error))
+  std::shared_ptr<HttpServer> server (new HttpServer (address, port, tls));
+  if (!server->start (error)) {
+    failed = std::move (server);
     return nullptr;
+  }
   server->key_ = server_key (address, server->port_);
   registry ()[server->key_] = server;
   return server;
@@ -140,7 +150,22 @@ bool HttpServer::start (std::string &error)
     GInetAddress *inet = g_inet_address_new_from_string (self->address_.c_str ());
     GSocketAddress *addr = g_inet_socket_address_new (inet, self->port_);
     GError *gerr = nullptr;
-    if (!soup_server_listen (self->server_, addr, (SoupServerListenOptions)0, &gerr)) {
+    SoupServerListenOptions options = (SoupServerListenOptions)0;
+    if (self->tls_.enabled ()) {
+      const std::string &key =
+          self->tls_.key_file.empty () ? self->tls_.certificate_file : self->tls_.key_file;
+      GTlsCertificate *cert = g_tls_certificate_new_from_files (
+          self->tls_.certificate_file.c_str (), key.c_str (), &gerr);
+      if (cert) {
+        g_object_set (self->server_, "tls-certificate", cert, nullptr);
+        g_object_unref (cert);
+        options = SOUP_SERVER_LISTEN_HTTPS;
+      }
+    }
+    if (gerr) {
+      err = "could not load the TLS certificate: " + std::string (gerr->message);
+      g_clear_error (&gerr);
+    } else if (!soup_server_listen (self->server_, addr, options, &gerr)) {
       err = "could not listen on " + self->address_ + ":" + std::to_string (self->port_) + ": " +
             gerr->message;
       g_error_free (gerr);
@@ -219,8 +244,8 @@ HttpServer::~HttpServer ()
 std::string HttpServer::base_url () const
 {
   bool v6 = address_.find (':') != std::string::npos;
-  return std::string ("http://") + (v6 ? "[" : "") + address_ + (v6 ? "]" : "") + ":" +
-         std::to_string (port_);
+  return std::string (tls_.enabled () ? "https://" : "http://") + (v6 ? "[" : "") + address_ +
+         (v6 ? "]" : "") + ":" + std::to_string (port_);
 }
 
 void HttpServer::invoke (std::function<void ()> fn)

@@ -40,13 +40,25 @@ public:
 
 class HttpServer {
 public:
+  /* HTTPS when a certificate is given (PEM files; the key may be in the
+   * certificate file). */
+  struct Tls {
+    std::string certificate_file;
+    std::string key_file;
+    bool enabled () const { return !certificate_file.empty (); }
+    bool operator== (const Tls &o) const
+    {
+      return certificate_file == o.certificate_file && key_file == o.key_file;
+    }
+  };
+
   static constexpr gsize DEFAULT_MAX_BODY_SIZE = 64 * 1024;
 
   /* The server for @address:@port, started if needed. @port 0 always makes a
    * new server on a free port. Returns nullptr with @error on failure (e.g.
    * the port is in use). */
   static std::shared_ptr<HttpServer> acquire (const std::string &address, guint port,
-                                              std::string &error);
+                                              const Tls &tls, std::string &error);
   ~HttpServer ();
   HttpServer (const HttpServer &) = delete;
   HttpServer &operator= (const HttpServer &) = delete;
@@ -72,7 +84,7 @@ public:
   static bool valid_stream_name (const std::string &name);
 
 private:
-  HttpServer (std::string address, guint port);
+  HttpServer (std::string address, guint port, Tls tls);
   bool start (std::string &error);
   static gpointer thread_main (gpointer data);
   static void early_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
@@ -85,6 +97,7 @@ private:
   std::string address_;
   guint port_;
   std::string key_;
+  Tls tls_;
   GMainContext *context_ = nullptr;
   GMainLoop *loop_ = nullptr;
   GThread *thread_ = nullptr;

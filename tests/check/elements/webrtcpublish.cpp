@@ -4,6 +4,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/sdp/sdp.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "rtctesthttp.h"
 #include "rtctestutil.h"
@@ -336,6 +338,67 @@ GST_START_TEST (test_no_common_codec_is_422)
 }
 GST_END_TEST;
 
+static gboolean accept_any_certificate (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags,
+                                        gpointer)
+{
+  return TRUE; /* the test's own self-signed certificate */
+}
+
+GST_START_TEST (test_tls)
+{
+  gchar *dir = g_dir_make_tmp ("rtc-tls-XXXXXX", nullptr);
+  std::string cert = std::string (dir) + "/cert.pem", key = std::string (dir) + "/key.pem";
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                    "-keyout " +
+                    key + " -out " + cert + " 2>/dev/null";
+  fail_unless_equals_int (system (cmd.c_str ()), 0);
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                   "tls-certificate-file=" +
+                   cert + " tls-key-file=" + key);
+  fail_unless (p.port > 0);
+  gchar *url = nullptr;
+  g_object_get (p.pub, "url", &url, nullptr);
+  fail_unless (g_str_has_prefix (url, "https://"), "%s", url);
+  g_free (url);
+  std::string https = "https://127.0.0.1:" + std::to_string (p.port) + "/streams.json";
+  SoupSession *session = soup_session_new_with_options ("timeout", 20, nullptr);
+  SoupMessage *msg = soup_message_new ("GET", https.c_str ());
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), nullptr);
+  GBytes *body = soup_session_send_and_read (session, msg, nullptr, nullptr);
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  fail_unless (body && g_bytes_get_size (body) > 0);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  g_object_unref (session);
+  /* A missing certificate is a clear start error. */
+  expect_start_error ("videotestsrc ! webrtcpublish port=0 tls-certificate-file=/nonexistent.pem",
+                      "TLS certificate");
+  unlink (cert.c_str ());
+  unlink (key.c_str ());
+  g_rmdir (dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_port_in_use)
+{
+  /* Another program holds the port: a clear error, no hang. */
+  GSocket *sock =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+  GInetAddress *lo = g_inet_address_new_from_string ("127.0.0.1");
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  fail_unless (g_socket_bind (sock, addr, FALSE, nullptr) && g_socket_listen (sock, nullptr));
+  GSocketAddress *bound = g_socket_get_local_address (sock, nullptr);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  expect_start_error ("videotestsrc ! webrtcpublish port=" + std::to_string (port),
+                      "could not listen");
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (sock);
+}
+GST_END_TEST;
+
 static Suite *webrtcpublish_suite (void)
 {
   Suite *s = suite_create ("webrtcpublish");
@@ -353,6 +416,8 @@ static Suite *webrtcpublish_suite (void)
   tcase_add_test (tc, test_harness_raw_video);
   tcase_add_test (tc, test_answers_to_real_offers);
   tcase_add_test (tc, test_no_common_codec_is_422);
+  tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_port_in_use);
   return s;
 }
 
