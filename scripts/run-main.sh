@@ -20,5 +20,5 @@ echo "(the viewer page for this stream: http://127.0.0.1:${port}/view/live). Ctr
 echo
 exec gst-launch-1.0 -e \
   videotestsrc is-live=true pattern=ball ! video/x-raw,width=1280,height=720,framerate=30/1 ! \
-  clockoverlay ! webrtcpublish name=pub "$@" \
+  webrtcpublish name=pub "$@" \
   audiotestsrc is-live=true wave=ticks ! pub.
