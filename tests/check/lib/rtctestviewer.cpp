@@ -59,27 +59,23 @@ void RtcTestViewer::start ()
                 nullptr);
   gst_bin_add (GST_BIN (pipeline_), webrtcbin_);
   rtc::disable_upnp (webrtcbin_);
+  auto add_recvonly = [this] (GstCaps *caps) {
+    GstWebRTCRTPTransceiver *t = nullptr;
+    g_signal_emit_by_name (webrtcbin_, "add-transceiver",
+                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
+    gst_caps_unref (caps);
+    if (t)
+      gst_object_unref (t);
+  };
   if (options_.video) {
     GstCaps *caps = gst_caps_new_empty ();
     for (auto &c : options_.video_codecs)
       gst_caps_append (caps, codec_caps (c));
-    GstWebRTCRTPTransceiver *t = nullptr;
-    g_signal_emit_by_name (webrtcbin_, "add-transceiver",
-                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
-    gst_caps_unref (caps);
-    if (t)
-      gst_object_unref (t);
+    add_recvonly (caps);
   }
-  if (options_.audio) {
-    GstCaps *caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
-                                          "payload=111,clock-rate=48000,encoding-params=(string)2");
-    GstWebRTCRTPTransceiver *t = nullptr;
-    g_signal_emit_by_name (webrtcbin_, "add-transceiver",
-                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
-    gst_caps_unref (caps);
-    if (t)
-      gst_object_unref (t);
-  }
+  if (options_.audio)
+    add_recvonly (gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
+                                        "payload=111,clock-rate=48000,encoding-params=(string)2"));
   g_signal_connect (webrtcbin_, "on-ice-candidate", G_CALLBACK (on_ice_candidate), this);
   g_signal_connect (webrtcbin_, "pad-added", G_CALLBACK (on_pad_added), this);
   g_signal_connect (webrtcbin_, "notify::ice-connection-state", G_CALLBACK (on_state), this);
