@@ -179,10 +179,6 @@ void RtcTestViewer::run ()
   {
     std::lock_guard<std::mutex> g (lock_);
     location_ = loc;
-    if (status == 201)
-      answer_sdp_ = body;
-    else
-      error_body_ = body;
   }
   http_status_ = status;
   t_answer = since_start ();

@@ -48,8 +48,6 @@ public:
   int width () const { return width_; }
   int height () const { return height_; }
   int http_status () const { return http_status_; }
-  std::string answer_sdp () { return locked_copy (answer_sdp_); }
-  std::string error_body () { return locked_copy (error_body_); }
   std::string location () { return locked_copy (location_); }
   /* encoding-name of the received video */
   std::string video_codec () { return locked_copy (video_codec_); }
@@ -87,7 +85,7 @@ private:
   std::mutex lock_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
   bool gathering_done_ = false;
-  std::string answer_sdp_, error_body_, location_, video_codec_;
+  std::string location_, video_codec_;
   std::string ufrag_, pwd_;
   std::vector<std::string> mids_;
 };
