@@ -36,9 +36,10 @@
 #include "gstrtcsignaller.h"
 #include "gstrtcwhepsignaller.h"
 #include "rtccodecs.h"
+#include "rtccontrolthread.h"
 #include "rtcencoderbranch.h"
 #include "rtcsdp.h"
-#include "rtcviewersession.h"
+#include "rtcpeersession.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_publish_debug);
 #define GST_CAT_DEFAULT gst_rtc_publish_debug
@@ -47,7 +48,7 @@ using rtc::Codec;
 using rtc::EncoderBranch;
 using rtc::InputFormat;
 using rtc::MediaKind;
-using rtc::ViewerSession;
+using rtc::PeerSession;
 
 #define DEFAULT_ENABLE_SERVER TRUE
 #define DEFAULT_ADDRESS "127.0.0.1"
@@ -140,7 +141,7 @@ struct MediaUse {
 };
 
 struct Viewer {
-  std::unique_ptr<ViewerSession> session;
+  std::unique_ptr<PeerSession> session;
   std::vector<MediaUse> media;
   bool answered = false;
 };
@@ -175,9 +176,7 @@ struct GstRtcPublishPrivate {
   guint next_pad[2] = {0, 0};
 
   /* while started */
-  GMainContext *ctx = nullptr;
-  GMainLoop *loop = nullptr;
-  GThread *thread = nullptr;
+  rtc::ControlThread control;
   bool signaller_started = false;
   std::vector<gulong> signaller_handlers;
   std::vector<const Codec *> preferences;
@@ -186,7 +185,6 @@ struct GstRtcPublishPrivate {
 
   /* control thread only */
   std::map<std::string, Viewer> viewers;
-  GSource *tick = nullptr;
 };
 
 struct _GstRtcPublish {
@@ -204,74 +202,17 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
 
 namespace {
 
-struct Task {
-  GstRtcPublish *self;
-  std::function<void (GstRtcPublish *)> fn;
-};
-
-gboolean run_task (gpointer data)
-{
-  auto task = static_cast<Task *> (data);
-  task->fn (task->self);
-  return G_SOURCE_REMOVE;
-}
-
-void free_task (gpointer data)
-{
-  delete static_cast<Task *> (data);
-}
-
 /* Runs @fn on the control thread, later. Dropped when the element is not
  * started. Any thread. */
 void post (GstRtcPublish *self, std::function<void (GstRtcPublish *)> fn)
 {
-  auto priv = self->priv;
-  std::lock_guard<std::mutex> g (priv->lock);
-  if (!priv->ctx)
-    return;
-  g_main_context_invoke_full (priv->ctx, G_PRIORITY_DEFAULT, run_task,
-                              new Task{self, std::move (fn)}, free_task);
+  self->priv->control.post ([self, fn] () { fn (self); });
 }
 
 /* Runs @fn on the control thread and waits (application thread only). */
 void post_sync (GstRtcPublish *self, std::function<void (GstRtcPublish *)> fn)
 {
-  std::mutex m;
-  std::condition_variable c;
-  bool done = false;
-  GMainContext *ctx;
-  {
-    std::lock_guard<std::mutex> g (self->priv->lock);
-    ctx = self->priv->ctx ? g_main_context_ref (self->priv->ctx) : nullptr;
-  }
-  if (!ctx || g_main_context_is_owner (ctx)) {
-    fn (self);
-    if (ctx)
-      g_main_context_unref (ctx);
-    return;
-  }
-  g_main_context_invoke_full (ctx, G_PRIORITY_DEFAULT, run_task,
-                              new Task{self,
-                                       [&] (GstRtcPublish *s) {
-                                         fn (s);
-                                         std::lock_guard<std::mutex> g (m);
-                                         done = true;
-                                         c.notify_one ();
-                                       }},
-                              free_task);
-  std::unique_lock<std::mutex> l (m);
-  c.wait (l, [&] { return done; });
-  g_main_context_unref (ctx);
-}
-
-gpointer control_thread (gpointer data)
-{
-  auto self = GST_RTC_PUBLISH (data);
-  GMainContext *ctx = self->priv->ctx;
-  g_main_context_push_thread_default (ctx);
-  g_main_loop_run (self->priv->loop);
-  g_main_context_pop_thread_default (ctx);
-  return nullptr;
+  self->priv->control.post_sync ([self, fn] () { fn (self); });
 }
 
 void post_element_message (GstRtcPublish *self, GstStructure *s)
@@ -396,7 +337,7 @@ bool reserve_branches (GstRtcPublish *self, const std::string &id, Viewer &viewe
   return true;
 }
 
-void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession::Event event,
+void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::Event event,
                        const std::string &detail)
 {
   auto priv = self->priv;
@@ -405,8 +346,8 @@ void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession
     return;
   Viewer &viewer = it->second;
   switch (event) {
-  case ViewerSession::Event::ANSWER_READY: {
-    GstWebRTCSessionDescription *answer = viewer.session->take_answer ();
+  case PeerSession::Event::LOCAL_READY: {
+    GstWebRTCSessionDescription *answer = viewer.session->take_local_description ();
     if (!answer)
       return;
     gst_rtc_signaller_send_answer (priv->signaller, id.c_str (), answer);
@@ -425,7 +366,7 @@ void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession
       return;
     break;
   }
-  case ViewerSession::Event::CONNECTED: {
+  case PeerSession::Event::CONNECTED: {
     GST_INFO_OBJECT (self, "viewer %s connected", id.c_str ());
     if (!reserve_branches (self, id, viewer))
       return;
@@ -439,17 +380,19 @@ void on_session_event (GstRtcPublish *self, const std::string &id, ViewerSession
     }
     break;
   }
-  case ViewerSession::Event::FAILED:
+  case PeerSession::Event::FAILED:
     remove_viewer (self, id, detail, true, viewer.answered);
     break;
-  case ViewerSession::Event::REFUSED:
+  case PeerSession::Event::REFUSED:
     reject (self, id, GST_RTC_SIGNALLER_ERROR_BAD_REQUEST, detail);
     remove_viewer (self, id, detail, false, false);
     break;
-  case ViewerSession::Event::CLOSED:
+  case PeerSession::Event::CLOSED:
     remove_viewer (self, id, detail, true, false);
     break;
-  case ViewerSession::Event::LOCAL_CANDIDATE: {
+  case PeerSession::Event::REMOTE_SET:
+    break;
+  case PeerSession::Event::LOCAL_CANDIDATE: {
     auto space = detail.find (' ');
     guint mline = (guint)g_ascii_strtoull (detail.c_str (), nullptr, 10);
     gst_rtc_signaller_send_ice_candidate (priv->signaller, id.c_str (), mline,
@@ -467,7 +410,7 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
   std::string error;
   guint max_viewers;
   std::vector<std::pair<Input *, InputFormat>> inputs;
-  ViewerSession::Config config;
+  PeerSession::Config config;
   std::vector<const Codec *> encodable;
   {
     std::lock_guard<std::mutex> g (priv->lock);
@@ -487,7 +430,7 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
       if (*g_strstrip (turns[i]))
         config.turn_servers.push_back (turns[i]);
     config.gather_timeout = priv->gathering_timeout_ms * GST_MSECOND;
-    config.control_context = priv->ctx;
+    config.control_context = priv->control.context ();
     for (auto &kv : priv->encoders)
       encodable.push_back (kv.first);
   }
@@ -541,9 +484,9 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
     return;
   }
 
-  auto session = std::make_unique<ViewerSession> (
+  auto session = std::make_unique<PeerSession> (
       id, peer, GST_BIN (self),
-      [self] (const std::string &sid, ViewerSession::Event ev, const std::string &detail) {
+      [self] (const std::string &sid, PeerSession::Event ev, const std::string &detail) {
         post (self,
               [sid, ev, detail] (GstRtcPublish *s) { on_session_event (s, sid, ev, detail); });
       });
@@ -561,9 +504,8 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
 
 /* Control thread, every second: handshakes that never finish, viewers that
  * went silent (closed tab, lost network: no RTCP). */
-gboolean on_tick (gpointer data)
+bool on_tick (GstRtcPublish *self)
 {
-  auto self = GST_RTC_PUBLISH (data);
   auto priv = self->priv;
   gint64 timeout_us, handshake_us;
   {
@@ -583,7 +525,7 @@ gboolean on_tick (gpointer data)
   }
   for (auto &e : expired)
     remove_viewer (self, e.first, e.second, true, true);
-  return G_SOURCE_CONTINUE;
+  return true;
 }
 
 } // namespace
@@ -834,7 +776,7 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
       bool started;
       {
         std::lock_guard<std::mutex> g (priv->lock);
-        started = priv->ctx != nullptr;
+        started = priv->control.running ();
       }
       if (!started)
         gst_element_post_message (GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
@@ -881,13 +823,9 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
     std::lock_guard<std::mutex> g (priv->lock);
     priv->preferences = prefs;
     priv->encoders = encoders;
-    priv->ctx = g_main_context_new ();
-    priv->loop = g_main_loop_new (priv->ctx, FALSE);
-    priv->tick = g_timeout_source_new_seconds (1);
-    g_source_set_callback (priv->tick, on_tick, self, nullptr);
-    g_source_attach (priv->tick, priv->ctx);
   }
-  priv->thread = g_thread_new ("rtcpublish-ctl", control_thread, self);
+  priv->control.start ("rtcpublish-ctl");
+  priv->control.every (1000, [self] () { return on_tick (self); });
 
   GstRtcSignaller *signaller = priv->signaller;
   if (!priv->signaller_is_default || enable_server) {
@@ -942,7 +880,7 @@ static void gst_rtc_publish_stop (GstRtcPublish *self)
     gst_rtc_signaller_stop (priv->signaller);
     priv->signaller_started = false;
   }
-  if (!priv->thread)
+  if (!priv->control.running ())
     return;
   post_sync (self, [] (GstRtcPublish *s) {
     auto p = s->priv;
@@ -953,18 +891,8 @@ static void gst_rtc_publish_stop (GstRtcPublish *self)
       remove_viewer (s, id, "the stream stopped", false, false);
     for (auto &in : p->inputs)
       in->branches.clear ();
-    g_source_destroy (p->tick);
-    g_source_unref (p->tick);
-    p->tick = nullptr;
   });
-  g_main_loop_quit (priv->loop);
-  g_thread_join (priv->thread);
-  priv->thread = nullptr;
-  std::lock_guard<std::mutex> g (priv->lock);
-  g_main_loop_unref (priv->loop);
-  priv->loop = nullptr;
-  g_main_context_unref (priv->ctx);
-  priv->ctx = nullptr;
+  priv->control.stop ();
 }
 
 static GstStateChangeReturn gst_rtc_publish_change_state (GstElement *element,

@@ -3,7 +3,7 @@
  *
  * Objects: the element (a GstBin) owns one input branch per request pad
  * (capsfilter ! tee ! fakesink), one RtcEncoderBranch per input and codec in
- * use ("encode once"), and one RtcViewerSession per viewer (its webrtcbin and
+ * use ("encode once"), and one RtcPeerSession per viewer (its webrtcbin and
  * per-viewer payloaders). A GstRtcSignaller (by default GstRtcWhepSignaller
  * on the shared RtcHttpServer) brings viewers' offers.
  *
@@ -17,7 +17,7 @@
  *    "session-requested"/"ice-candidate"/"session-ended"; our handlers only
  *    post to the control thread;
  *  - webrtcbin's threads: promise callbacks and notifications, handled
- *    inside RtcViewerSession, reported to the control thread;
+ *    inside RtcPeerSession, reported to the control thread;
  *  - streaming threads: never block on the network; probes only.
  *
  * Lock order: GstRtcPublishPrivate::lock, then a session's lock. No lock is

@@ -29,11 +29,13 @@ const char *media_kind_name (MediaKind kind)
 const std::vector<Codec> &all_codecs ()
 {
   static const std::vector<Codec> codecs = {
-      {"VP8", MediaKind::VIDEO, "video/x-vp8", nullptr, nullptr, "rtpvp8pay", 90000},
-      {"VP9", MediaKind::VIDEO, "video/x-vp9", "vp9parse", nullptr, "rtpvp9pay", 90000},
+      {"VP8", MediaKind::VIDEO, "video/x-vp8", nullptr, nullptr, "rtpvp8pay", "rtpvp8depay", 90000},
+      {"VP9", MediaKind::VIDEO, "video/x-vp9", "vp9parse", nullptr, "rtpvp9pay", "rtpvp9depay",
+       90000},
       {"H264", MediaKind::VIDEO, "video/x-h264", "h264parse",
-       "video/x-h264,stream-format=byte-stream,alignment=au", "rtph264pay", 90000},
-      {"OPUS", MediaKind::AUDIO, "audio/x-opus", "opusparse", nullptr, "rtpopuspay", 48000},
+       "video/x-h264,stream-format=byte-stream,alignment=au", "rtph264pay", "rtph264depay", 90000},
+      {"OPUS", MediaKind::AUDIO, "audio/x-opus", "opusparse", nullptr, "rtpopuspay", "rtpopusdepay",
+       48000},
   };
   return codecs;
 }
@@ -240,6 +242,57 @@ std::string find_encoder (const Codec &codec)
   GST_INFO ("encoder for %s: %s%s", codec.name, found[0].name.c_str (),
             found[0].hardware ? " (hardware)" : "");
   return found[0].name;
+}
+
+std::string find_decoder (const Codec &codec)
+{
+  ensure_debug ();
+  GList *all = gst_element_factory_list_get_elements (
+      GST_ELEMENT_FACTORY_TYPE_DECODER |
+          (codec.kind == MediaKind::VIDEO ? GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO
+                                          : GST_ELEMENT_FACTORY_TYPE_MEDIA_AUDIO),
+      GST_RANK_MARGINAL);
+  CapsPtr caps (gst_caps_from_string (codec.encoded_caps));
+  GList *usable = gst_element_factory_list_filter (all, caps.get (), GST_PAD_SINK, FALSE);
+  gst_plugin_feature_list_free (all);
+  std::string best;
+  bool best_hw = false;
+  guint best_rank = 0;
+  for (GList *l = usable; l; l = l->next) {
+    auto factory = GST_ELEMENT_FACTORY (l->data);
+    const gchar *klass = gst_element_factory_get_metadata (factory, GST_ELEMENT_METADATA_KLASS);
+    bool hw = klass && strstr (klass, "Hardware") != nullptr;
+    guint rank = gst_plugin_feature_get_rank (GST_PLUGIN_FEATURE (factory));
+    if (best.empty () || (hw && !best_hw) || (hw == best_hw && rank > best_rank)) {
+      best = GST_OBJECT_NAME (factory);
+      best_hw = hw;
+      best_rank = rank;
+    }
+  }
+  gst_plugin_feature_list_free (usable);
+  GST_INFO ("decoder for %s: %s", codec.name, best.empty () ? "(none)" : best.c_str ());
+  return best;
+}
+
+CapsPtr rtp_caps_for (const Codec &codec, gint pt)
+{
+  GstCaps *caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+                                       media_kind_name (codec.kind), "encoding-name", G_TYPE_STRING,
+                                       codec.name, "clock-rate", G_TYPE_INT, codec.clock_rate,
+                                       "payload", G_TYPE_INT, pt, nullptr);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  if (codec.kind == MediaKind::VIDEO) {
+    gst_structure_set (s, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN,
+                       TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, nullptr);
+  } else {
+    gst_structure_set (s, "encoding-params", G_TYPE_STRING, "2", "minptime", G_TYPE_STRING, "10",
+                       "useinbandfec", G_TYPE_STRING, "1", nullptr);
+  }
+  if (g_str_equal (codec.name, "H264"))
+    gst_structure_set (s, "packetization-mode", G_TYPE_STRING, "1", "profile-level-id",
+                       G_TYPE_STRING, "42e01f", "level-asymmetry-allowed", G_TYPE_STRING, "1",
+                       nullptr);
+  return CapsPtr (caps);
 }
 
 void configure_encoder (GstElement *encoder, guint bitrate_bps, guint keyframe_interval_frames)

@@ -26,6 +26,7 @@ struct Codec {
   const char *parser;       /* parser factory, or nullptr when none is needed */
   const char *parsed_caps;  /* caps forced after the parser, or nullptr */
   const char *payloader;    /* RTP payloader factory */
+  const char *depayloader;  /* RTP depayloader factory */
   gint clock_rate;
 };
 
@@ -34,6 +35,15 @@ const std::vector<Codec> &all_codecs ();
 const Codec *codec_by_name (const std::string &name);
 /* The codec of encoded caps; nullptr for raw or unknown caps. */
 const Codec *codec_for_caps (const GstCaps *caps);
+
+/* The decoder factory for @codec: hardware decoders first, then by rank.
+ * Empty when none is installed. */
+std::string find_decoder (const Codec &codec);
+/* Caps for offering to receive (or send) @codec with payload type @pt:
+ * application/x-rtp with the codec's clock rate, keyframe requests (PLI),
+ * NACK, and for H.264 packetization-mode 1 with a constrained-baseline
+ * profile every browser can send. */
+CapsPtr rtp_caps_for (const Codec &codec, gint pt);
 
 /* Default for the "codec-preferences" property. */
 constexpr const char *DEFAULT_CODEC_PREFERENCES = "VP8,H264,VP9,OPUS";

@@ -1,6 +1,6 @@
 /* See rtctestviewer.h. */
 #include "rtctestviewer.h"
-#include "rtcviewersession.h"
+#include "rtcpeersession.h"
 
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>

@@ -1,12 +1,14 @@
-/* See rtcviewersession.h. */
-#include "rtcviewersession.h"
+/* See rtcpeersession.h. */
+#include "rtcpeersession.h"
 
 #include "rtcsdp.h"
 
+#include <gst/video/video.h>
+
 #include <memory>
 
-GST_DEBUG_CATEGORY_STATIC (rtc_viewer_session_debug);
-#define GST_CAT_DEFAULT rtc_viewer_session_debug
+GST_DEBUG_CATEGORY_STATIC (rtc_peer_session_debug);
+#define GST_CAT_DEFAULT rtc_peer_session_debug
 
 namespace rtc {
 
@@ -17,7 +19,7 @@ namespace rtc {
  * sees nullptr. */
 struct SessionHandle {
   std::mutex lock;
-  ViewerSession *session;
+  PeerSession *session;
 };
 
 namespace {
@@ -39,7 +41,7 @@ void handle_unref_closure (gpointer p, GClosure *)
 
 struct Locked {
   std::unique_lock<std::mutex> guard;
-  ViewerSession *session;
+  PeerSession *session;
 };
 Locked lock_handle (gpointer p)
 {
@@ -48,7 +50,7 @@ Locked lock_handle (gpointer p)
   return l;
 }
 
-GstPromise *promise_for (ViewerSession *s, GstPromiseChangeFunc func)
+GstPromise *promise_for (PeerSession *s, GstPromiseChangeFunc func)
 {
   return gst_promise_new_with_change_func (func, handle_ref (s->handle ()), handle_unref);
 }
@@ -91,14 +93,13 @@ void disable_upnp (GstElement *webrtcbin)
   g_object_unref (ice);
 }
 
-ViewerSession::ViewerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify)
+PeerSession::PeerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify)
     : id_ (std::move (id)), peer_address_ (std::move (peer_address)), bin_ (bin),
       notify_ (std::move (notify)), created_us_ (g_get_monotonic_time ())
 {
   static gsize debug_done = 0;
   if (g_once_init_enter (&debug_done)) {
-    GST_DEBUG_CATEGORY_INIT (rtc_viewer_session_debug, "rtcviewersession", 0,
-                             "One viewer's webrtcbin");
+    GST_DEBUG_CATEGORY_INIT (rtc_peer_session_debug, "rtcpeersession", 0, "One viewer's webrtcbin");
     g_once_init_leave (&debug_done, 1);
   }
   handle_ = std::make_shared<SessionHandle> ();
@@ -112,7 +113,7 @@ ViewerSession::ViewerSession (std::string id, std::string peer_address, GstBin *
   }
 }
 
-ViewerSession::~ViewerSession ()
+PeerSession::~PeerSession ()
 {
   {
     std::lock_guard<std::mutex> g (handle_->lock);
@@ -126,6 +127,8 @@ ViewerSession::~ViewerSession ()
   if (webrtcbin_) {
     g_signal_handlers_disconnect_matched (webrtcbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
                                           (gpointer)on_ice_candidate, nullptr);
+    g_signal_handlers_disconnect_matched (webrtcbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                          (gpointer)on_pad_added, nullptr);
     if (rtpbin_) {
       g_signal_handlers_disconnect_matched (rtpbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
                                             (gpointer)on_ssrc_active, nullptr);
@@ -139,21 +142,24 @@ ViewerSession::~ViewerSession ()
       gst_bin_remove (bin_, webrtcbin_);
     gst_object_unref (webrtcbin_);
   }
-  if (answer_)
-    gst_webrtc_session_description_free (answer_);
+  if (local_)
+    gst_webrtc_session_description_free (local_);
   if (remote_sdp_)
     gst_sdp_message_free (remote_sdp_);
   GST_DEBUG ("session %s destroyed", id_.c_str ());
 }
 
-bool ViewerSession::start (const Config &config, GstWebRTCSessionDescription *offer,
-                           std::vector<MediaChoice> &choices, std::string &error)
+/* Common set-up of both roles: ICE servers, callbacks, the webrtcbin in the
+ * bin and running, the gathering timer. */
+bool PeerSession::prepare (const Config &config, std::string &error)
 {
   if (!webrtcbin_) {
     error = "webrtcbin is missing (install gstreamer1.0-plugins-bad and gstreamer1.0-nice)";
     return false;
   }
   g_object_set (webrtcbin_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  if (config.latency_ms >= 0)
+    g_object_set (webrtcbin_, "latency", (guint)config.latency_ms, nullptr);
   if (!config.stun_server.empty ())
     g_object_set (webrtcbin_, "stun-server", config.stun_server.c_str (), nullptr);
   for (auto &turn : config.turn_servers) {
@@ -163,6 +169,7 @@ bool ViewerSession::start (const Config &config, GstWebRTCSessionDescription *of
       GST_WARNING ("session %s: TURN server %s rejected", id_.c_str (), turn.c_str ());
   }
   const HandlePtr &handle = handle_;
+  on_src_pad_ = config.on_src_pad;
   g_signal_connect_data (webrtcbin_, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
                          handle_ref (handle), handle_unref_closure, GConnectFlags (0));
   g_signal_connect_data (webrtcbin_, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state),
@@ -172,41 +179,41 @@ bool ViewerSession::start (const Config &config, GstWebRTCSessionDescription *of
   g_signal_connect_data (webrtcbin_, "notify::ice-connection-state",
                          G_CALLBACK (on_connection_state), handle_ref (handle),
                          handle_unref_closure, GConnectFlags (0));
+  if (on_src_pad_)
+    g_signal_connect_data (webrtcbin_, "pad-added", G_CALLBACK (on_pad_added), handle_ref (handle),
+                           handle_unref_closure, GConnectFlags (0));
+  return true;
+}
 
-  gst_sdp_message_copy (offer->sdp, &remote_sdp_);
-  for (auto &choice : choices) {
+/* Adds one transceiver per m-line, the webrtcbin to the bin, and starts it. */
+static bool add_transceivers (GstElement *webrtcbin, GstWebRTCRTPTransceiverDirection direction,
+                              const std::vector<GstCaps *> &caps, std::string &error)
+{
+  for (GstCaps *c : caps) {
     GstWebRTCRTPTransceiver *trans = nullptr;
-    g_signal_emit_by_name (webrtcbin_, "add-transceiver",
-                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, choice.caps.get (),
-                           &trans);
+    g_signal_emit_by_name (webrtcbin, "add-transceiver", direction, c, &trans);
     if (!trans) {
       error = "webrtcbin refused a transceiver";
       return false;
     }
     gst_object_unref (trans);
+  }
+  return true;
+}
+
+bool PeerSession::start (const Config &config, GstWebRTCSessionDescription *offer,
+                         std::vector<MediaChoice> &choices, std::string &error)
+{
+  if (!prepare (config, error))
+    return false;
+  gst_sdp_message_copy (offer->sdp, &remote_sdp_);
+  std::vector<GstCaps *> caps;
+  for (auto &choice : choices) {
+    caps.push_back (choice.caps.get ());
     choices_.push_back ({choice.mline, choice.codec->name});
   }
-
-  gst_bin_add (bin_, webrtcbin_);
-  rtpbin_ = gst_bin_get_by_name (GST_BIN (webrtcbin_), "rtpbin");
-  if (rtpbin_) {
-    g_signal_connect_data (rtpbin_, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
-                           handle_ref (handle), handle_unref_closure, GConnectFlags (0));
-    g_signal_connect_data (rtpbin_, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), handle_ref (handle),
-                           handle_unref_closure, GConnectFlags (0));
-  }
-  if (!gst_element_sync_state_with_parent (webrtcbin_)) {
-    error = "webrtcbin could not start";
+  if (!add_transceivers (webrtcbin_, config.direction, caps, error) || !add_to_bin (config, error))
     return false;
-  }
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE) {
-      gather_timer_ = g_timeout_source_new (GST_TIME_AS_MSECONDS (config.gather_timeout));
-      g_source_set_callback (gather_timer_, on_gather_timeout, handle_ref (handle), handle_unref);
-      g_source_attach (gather_timer_, config.control_context);
-    }
-  }
   if (!sdp_bundle_consistent (offer->sdp)) {
     /* Answer unbundled rather than refuse the peer. */
     GST_INFO ("session %s: BUNDLE offered with different ICE credentials, answering without "
@@ -228,7 +235,64 @@ bool ViewerSession::start (const Config &config, GstWebRTCSessionDescription *of
   return true;
 }
 
-void ViewerSession::fail (const std::string &reason, Event event)
+bool PeerSession::start_offer (const Config &config, const std::vector<GstCaps *> &mlines,
+                               std::string &error)
+{
+  offerer_ = true;
+  if (!prepare (config, error) || !add_transceivers (webrtcbin_, config.direction, mlines, error) ||
+      !add_to_bin (config, error))
+    return false;
+  g_signal_emit_by_name (webrtcbin_, "create-offer", nullptr,
+                         promise_for (this, on_description_created));
+  return true;
+}
+
+bool PeerSession::add_to_bin (const Config &config, std::string &error)
+{
+  gst_bin_add (bin_, webrtcbin_);
+  rtpbin_ = gst_bin_get_by_name (GST_BIN (webrtcbin_), "rtpbin");
+  if (rtpbin_) {
+    g_signal_connect_data (rtpbin_, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
+                           handle_ref (handle_), handle_unref_closure, GConnectFlags (0));
+    g_signal_connect_data (rtpbin_, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), handle_ref (handle_),
+                           handle_unref_closure, GConnectFlags (0));
+  }
+  if (!gst_element_sync_state_with_parent (webrtcbin_)) {
+    error = "webrtcbin could not start";
+    return false;
+  }
+  std::lock_guard<std::mutex> g (lock_);
+  if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE) {
+    gather_timer_ = g_timeout_source_new (GST_TIME_AS_MSECONDS (config.gather_timeout));
+    g_source_set_callback (gather_timer_, on_gather_timeout, handle_ref (handle_), handle_unref);
+    g_source_attach (gather_timer_, config.control_context);
+  }
+  return true;
+}
+
+void PeerSession::set_remote_answer (GstWebRTCSessionDescription *answer)
+{
+  if (remote_sdp_)
+    gst_sdp_message_free (remote_sdp_);
+  gst_sdp_message_copy (answer->sdp, &remote_sdp_);
+  g_signal_emit_by_name (webrtcbin_, "set-remote-description", answer,
+                         promise_for (this, on_remote_answer_set));
+}
+
+void PeerSession::on_remote_answer_set (GstPromise *promise, gpointer data)
+{
+  auto l = lock_handle (data);
+  if (!l.session)
+    return;
+  std::string err = promise_error (promise);
+  if (!err.empty ()) {
+    l.session->fail ("webrtcbin refused the answer: " + err, Event::REFUSED);
+    return;
+  }
+  l.session->notify_ (l.session->id_, Event::REMOTE_SET, {});
+}
+
+void PeerSession::fail (const std::string &reason, Event event)
 {
   {
     std::lock_guard<std::mutex> g (lock_);
@@ -240,7 +304,7 @@ void ViewerSession::fail (const std::string &reason, Event event)
   notify_ (id_, event, reason);
 }
 
-void ViewerSession::on_remote_set (GstPromise *promise, gpointer data)
+void PeerSession::on_remote_set (GstPromise *promise, gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
@@ -251,51 +315,56 @@ void ViewerSession::on_remote_set (GstPromise *promise, gpointer data)
     return;
   }
   g_signal_emit_by_name (l.session->webrtcbin_, "create-answer", nullptr,
-                         promise_for (l.session, on_answer_created));
+                         promise_for (l.session, on_description_created));
 }
 
-void ViewerSession::on_answer_created (GstPromise *promise, gpointer data)
+void PeerSession::on_description_created (GstPromise *promise, gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
     return;
   auto self = l.session;
+  const char *what = self->offerer_ ? "offer" : "answer";
   std::string err = promise_error (promise);
-  GstWebRTCSessionDescription *answer = nullptr;
+  GstWebRTCSessionDescription *desc = nullptr;
   const GstStructure *reply = gst_promise_get_reply (promise);
   if (err.empty () && reply)
-    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
-  if (!answer) {
-    self->fail ("could not create an answer" + (err.empty () ? "" : ": " + err));
+    gst_structure_get (reply, what, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
+  if (!desc) {
+    self->fail (std::string ("could not create an ") + what + (err.empty () ? "" : ": " + err));
     return;
   }
   {
     std::lock_guard<std::mutex> g (self->lock_);
-    self->answer_ = gst_webrtc_session_description_copy (answer);
+    self->local_ = gst_webrtc_session_description_copy (desc);
   }
-  g_signal_emit_by_name (self->webrtcbin_, "set-local-description", answer,
+  g_signal_emit_by_name (self->webrtcbin_, "set-local-description", desc,
                          promise_for (self, on_local_set));
-  gst_webrtc_session_description_free (answer);
+  gst_webrtc_session_description_free (desc);
 }
 
-void ViewerSession::on_local_set (GstPromise *promise, gpointer data)
+void PeerSession::on_local_set (GstPromise *promise, gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
     return;
   std::string err = promise_error (promise);
   if (!err.empty ()) {
-    l.session->fail ("could not apply the answer: " + err);
+    l.session->fail ("could not apply our description: " + err);
     return;
+  }
+  {
+    std::lock_guard<std::mutex> g (l.session->lock_);
+    l.session->local_applied_ = true;
   }
   GstWebRTCICEGatheringState state;
   g_object_get (l.session->webrtcbin_, "ice-gathering-state", &state, nullptr);
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-    l.session->finish_answer ();
+    l.session->finish_local ();
 }
 
-void ViewerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
-                                      gpointer data)
+void PeerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
+                                    gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
@@ -304,7 +373,7 @@ void ViewerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar 
   bool trickle;
   {
     std::lock_guard<std::mutex> g (self->lock_);
-    trickle = self->answer_sent_;
+    trickle = self->local_sent_;
     if (!trickle)
       self->local_candidates_.push_back ({mline, candidate});
   }
@@ -312,7 +381,7 @@ void ViewerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar 
     self->notify_ (self->id_, Event::LOCAL_CANDIDATE, std::to_string (mline) + " " + candidate);
 }
 
-void ViewerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer data)
+void PeerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
@@ -324,23 +393,21 @@ void ViewerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpoint
   bool local_set;
   {
     std::lock_guard<std::mutex> g (l.session->lock_);
-    local_set = l.session->answer_ != nullptr;
+    local_set = l.session->local_applied_;
   }
-  GstWebRTCSignalingState signaling;
-  g_object_get (webrtcbin, "signaling-state", &signaling, nullptr);
-  if (local_set && signaling == GST_WEBRTC_SIGNALING_STATE_STABLE)
-    l.session->finish_answer ();
+  if (local_set)
+    l.session->finish_local ();
 }
 
-gboolean ViewerSession::on_gather_timeout (gpointer data)
+gboolean PeerSession::on_gather_timeout (gpointer data)
 {
   auto l = lock_handle (data);
   if (l.session) {
     bool have_answer, sent;
     {
       std::lock_guard<std::mutex> g (l.session->lock_);
-      have_answer = l.session->answer_ != nullptr;
-      sent = l.session->answer_sent_;
+      have_answer = l.session->local_applied_;
+      sent = l.session->local_sent_;
       g_source_unref (l.session->gather_timer_);
       l.session->gather_timer_ = nullptr;
     }
@@ -349,7 +416,7 @@ gboolean ViewerSession::on_gather_timeout (gpointer data)
     } else if (have_answer) {
       GST_INFO ("session %s: ICE gathering timeout, answering with what we have",
                 l.session->id_.c_str ());
-      l.session->finish_answer ();
+      l.session->finish_local ();
     } else {
       l.session->fail ("negotiation timed out");
     }
@@ -357,32 +424,32 @@ gboolean ViewerSession::on_gather_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void ViewerSession::finish_answer ()
+void PeerSession::finish_local ()
 {
   {
     std::lock_guard<std::mutex> g (lock_);
-    if (answer_sent_ || failed_ || !answer_)
+    if (local_sent_ || failed_ || !local_)
       return;
-    answer_sent_ = true;
+    local_sent_ = true;
     GstWebRTCICEGatheringState state;
     g_object_get (webrtcbin_, "ice-gathering-state", &state, nullptr);
-    sdp_add_candidates (answer_->sdp, local_candidates_,
+    sdp_add_candidates (local_->sdp, local_candidates_,
                         state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE);
     local_candidates_.clear ();
   }
-  notify_ (id_, Event::ANSWER_READY, {});
+  notify_ (id_, Event::LOCAL_READY, {});
 }
 
-GstWebRTCSessionDescription *ViewerSession::take_answer ()
+GstWebRTCSessionDescription *PeerSession::take_local_description ()
 {
   std::lock_guard<std::mutex> g (lock_);
-  GstWebRTCSessionDescription *a = answer_sent_ ? answer_ : nullptr;
+  GstWebRTCSessionDescription *a = local_sent_ ? local_ : nullptr;
   if (a)
-    answer_ = nullptr;
+    local_ = nullptr;
   return a;
 }
 
-void ViewerSession::on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer data)
+void PeerSession::on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
@@ -407,7 +474,7 @@ void ViewerSession::on_connection_state (GObject *webrtcbin, GParamSpec *pspec, 
   }
 }
 
-void ViewerSession::on_ssrc_active (GstElement *, guint, guint, gpointer data)
+void PeerSession::on_ssrc_active (GstElement *, guint, guint, gpointer data)
 {
   auto l = lock_handle (data);
   if (l.session) {
@@ -416,7 +483,7 @@ void ViewerSession::on_ssrc_active (GstElement *, guint, guint, gpointer data)
   }
 }
 
-void ViewerSession::on_bye_ssrc (GstElement *, guint, guint ssrc, gpointer data)
+void PeerSession::on_bye_ssrc (GstElement *, guint, guint ssrc, gpointer data)
 {
   auto l = lock_handle (data);
   if (!l.session)
@@ -425,12 +492,55 @@ void ViewerSession::on_bye_ssrc (GstElement *, guint, guint ssrc, gpointer data)
   l.session->notify_ (l.session->id_, Event::CLOSED, "the viewer said goodbye (RTCP BYE)");
 }
 
-void ViewerSession::add_remote_candidate (guint mline, const std::string &candidate)
+GstPadProbeReturn PeerSession::on_rtp_in (GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  /* Media from a sender is the best sign of life; cheap enough per buffer. */
+  auto h = static_cast<HandlePtr *> (data)->get ();
+  std::lock_guard<std::mutex> g (h->lock);
+  if (h->session)
+    h->session->last_activity_us_ = g_get_monotonic_time ();
+  return GST_PAD_PROBE_OK;
+}
+
+void PeerSession::on_pad_added (GstElement *, GstPad *pad, gpointer data)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  auto l = lock_handle (data);
+  if (!l.session)
+    return;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_in, handle_ref (l.session->handle_),
+                     handle_unref);
+  l.session->on_src_pad_ (pad);
+}
+
+void PeerSession::request_keyframe ()
+{
+  GstIterator *it = gst_element_iterate_src_pads (webrtcbin_);
+  GValue v = G_VALUE_INIT;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstPad *pad = GST_PAD (g_value_get_object (&v));
+    CapsPtr caps (gst_pad_get_current_caps (pad));
+    const gchar *media =
+        caps ? gst_structure_get_string (gst_caps_get_structure (caps.get (), 0), "media")
+             : nullptr;
+    if (media && g_str_equal (media, "video")) {
+      GST_DEBUG ("session %s: asking for a keyframe on %s", id_.c_str (), GST_PAD_NAME (pad));
+      gst_pad_send_event (
+          pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, FALSE, 0));
+    }
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+void PeerSession::add_remote_candidate (guint mline, const std::string &candidate)
 {
   g_signal_emit_by_name (webrtcbin_, "add-ice-candidate", mline, candidate.c_str ());
 }
 
-GstPadProbeReturn ViewerSession::keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer)
+GstPadProbeReturn PeerSession::keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
@@ -462,7 +572,7 @@ static GstPad *webrtc_sink_for_mline (GstElement *webrtcbin, guint mline)
   return found;
 }
 
-bool ViewerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error)
+bool PeerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error)
 {
   ObjectPtr<GstPad> sink (webrtc_sink_for_mline (webrtcbin_, mline));
   if (!sink) {
@@ -522,7 +632,7 @@ bool ViewerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std
   return true;
 }
 
-void ViewerSession::unlink_media ()
+void PeerSession::unlink_media ()
 {
   for (auto &link : links_) {
     link.branch->release_output (link.tee_pad);
@@ -535,7 +645,7 @@ void ViewerSession::unlink_media ()
   links_.clear ();
 }
 
-std::vector<std::string> ViewerSession::codec_names () const
+std::vector<std::string> PeerSession::codec_names () const
 {
   std::vector<std::string> out;
   for (auto &c : choices_)

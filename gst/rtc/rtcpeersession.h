@@ -1,20 +1,26 @@
-/* RtcViewerSession: one remote peer receiving our media. Owns that peer's
- * webrtcbin and the per-viewer tail of each media path:
+/* RtcPeerSession: one remote peer and its webrtcbin, in either role and
+ * either direction:
  *
- *   encoder branch tee ─▶ queue (leaky) ─▶ payloader (peer's PT) ─▶ webrtcbin.sink_N
+ *  - answerer (start()): the peer offered (a WHEP viewer, a WHIP publisher);
+ *  - offerer (start_offer()): we offer (WHIP client, WHEP client) and the
+ *    peer's answer comes through set_remote_answer();
+ *  - sending (Config::direction SENDONLY): the element links a shared
+ *    encoder branch to each m-line once connected:
+ *      encoder branch tee -> queue (leaky) -> payloader (peer's PT) -> webrtcbin.sink_N
+ *  - receiving (RECVONLY): webrtcbin's src pads are handed to
+ *    Config::on_src_pad as media arrives.
  *
- * Life: start() adds one send-only transceiver per chosen m-line, sets the
- * offer, creates and sets the answer; when ICE gathering completes (or the
- * gathering timeout fires) the answer with its candidates is ready
- * (Event::ANSWER_READY). The media paths are linked by the element once the
- * peer is connected (Event::CONNECTED), with a keyframe request so that the
- * first frame does not wait for the GOP.
+ * Life: the transceivers are added, the description is created and set;
+ * when ICE gathering completes (or the gathering timeout fires) our offer or
+ * answer with its candidates is ready (Event::LOCAL_READY). Candidates found
+ * later are reported one by one (Event::LOCAL_CANDIDATE).
  *
  * Threading:
  *  - webrtcbin's callbacks (promises, on-ice-candidate, notify::*) run on
  *    webrtcbin's own thread; they only touch this object's state under
  *    `lock_` and report through Notify, which must not block (the element
- *    posts to its control thread).
+ *    posts to its control thread). Config::on_src_pad runs on a streaming
+ *    thread.
  *  - Everything else (constructor, start, link_media, destructor, timers)
  *    runs on the element's control thread.
  *  - Lock order: the element's lock, then `lock_`. `lock_` is never held
@@ -41,13 +47,14 @@ struct SessionHandle;
 /* Turns off libnice's UPnP port mapping on @webrtcbin's ICE agent. */
 void disable_upnp (GstElement *webrtcbin);
 
-class ViewerSession {
+class PeerSession {
 public:
   enum class Event {
-    ANSWER_READY,    /* take_answer() has the answer */
+    LOCAL_READY,     /* take_local_description() has our offer or answer */
     FAILED,          /* negotiation or connection failed; detail says why */
     REFUSED,         /* webrtcbin refused the offer (a bad offer); detail says why */
     CONNECTED,       /* ICE + DTLS connected: link the media */
+    REMOTE_SET,      /* the peer's answer was applied (offerer) */
     CLOSED,          /* the peer said goodbye (RTCP BYE) */
     LOCAL_CANDIDATE, /* detail is "<mline> <candidate>" gathered after the answer */
   };
@@ -59,25 +66,39 @@ public:
     std::vector<std::string> turn_servers; /* turn(s)://user:pass@host:port */
     GstClockTime gather_timeout = GST_SECOND;
     GMainContext *control_context = nullptr; /* for the gathering timer */
+    GstWebRTCRTPTransceiverDirection direction = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    gint latency_ms = -1; /* receive jitter buffer; -1 = webrtcbin's default */
+    /* Receiving: called on a streaming thread with each new src pad of the
+     * webrtcbin (caps set). Must not block. */
+    std::function<void (GstPad *pad)> on_src_pad;
   };
 
-  ViewerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify);
-  ~ViewerSession ();
-  ViewerSession (const ViewerSession &) = delete;
-  ViewerSession &operator= (const ViewerSession &) = delete;
+  PeerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify);
+  ~PeerSession ();
+  PeerSession (const PeerSession &) = delete;
+  PeerSession &operator= (const PeerSession &) = delete;
 
   const std::string &id () const { return id_; }
   const std::string &peer_address () const { return peer_address_; }
   GstElement *webrtcbin () const { return webrtcbin_; }
 
-  /* Adds the webrtcbin to the bin and starts negotiation. */
+  /* Answerer: adds the webrtcbin to the bin and answers @offer, one
+   * transceiver per choice. */
   bool start (const Config &config, GstWebRTCSessionDescription *offer,
               std::vector<MediaChoice> &choices, std::string &error);
-  /* The answer with gathered candidates (transfer full), once ANSWER_READY. */
-  GstWebRTCSessionDescription *take_answer ();
+  /* Offerer: adds the webrtcbin to the bin and makes an offer with one
+   * m-line per entry of @mlines (the codecs offered for it, in order). */
+  bool start_offer (const Config &config, const std::vector<GstCaps *> &mlines, std::string &error);
+  /* Offerer: applies the peer's answer (REMOTE_SET, or REFUSED). */
+  void set_remote_answer (GstWebRTCSessionDescription *answer);
+  /* Our offer or answer with gathered candidates (transfer full), once
+   * LOCAL_READY. */
+  GstWebRTCSessionDescription *take_local_description ();
   void add_remote_candidate (guint mline, const std::string &candidate);
-  /* The peer's offer. */
+  /* The peer's offer or answer (nullptr before it is known). */
   const GstSDPMessage *remote_sdp () const { return remote_sdp_; }
+  /* Receiving: asks the peer for a keyframe (PLI) on every video stream. */
+  void request_keyframe ();
 
   /* Links m-line @mline to @branch (control thread, after CONNECTED). */
   bool link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error);
@@ -102,7 +123,12 @@ private:
   };
 
   static void on_remote_set (GstPromise *promise, gpointer data);
-  static void on_answer_created (GstPromise *promise, gpointer data);
+  static void on_description_created (GstPromise *promise, gpointer data);
+  static void on_remote_answer_set (GstPromise *promise, gpointer data);
+  static void on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer data);
+  static GstPadProbeReturn on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  bool prepare (const Config &config, std::string &error);
+  bool add_to_bin (const Config &config, std::string &error);
   static void on_local_set (GstPromise *promise, gpointer data);
   static void on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
                                 gpointer data);
@@ -112,7 +138,7 @@ private:
   static void on_bye_ssrc (GstElement *rtpbin, guint session, guint ssrc, gpointer data);
   static gboolean on_gather_timeout (gpointer data);
   static GstPadProbeReturn keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data);
-  void finish_answer ();
+  void finish_local ();
   void fail (const std::string &reason, Event event = Event::FAILED);
 
   std::shared_ptr<SessionHandle> handle_; /* see the .cpp */
@@ -129,11 +155,14 @@ private:
   std::atomic<bool> connected_{false};
   std::vector<MediaLink> links_;                       /* control thread only */
   std::vector<std::pair<guint, std::string>> choices_; /* mline, codec name */
+  bool offerer_ = false;
+  std::function<void (GstPad *)> on_src_pad_;
 
-  std::mutex lock_; /* guards the members below */
-  GstWebRTCSessionDescription *answer_ = nullptr;
+  std::mutex lock_;                              /* guards the members below */
+  GstWebRTCSessionDescription *local_ = nullptr; /* our offer or answer */
+  bool local_applied_ = false;
   std::vector<std::pair<guint, std::string>> local_candidates_;
-  bool answer_sent_ = false;
+  bool local_sent_ = false;
   bool failed_ = false;
 };
 
