@@ -34,11 +34,14 @@
 
 #include "gstrtcbridgeelements.h"
 #include "gstrtcsignaller.h"
-#include "gstrtcwhepsignaller.h"
+#include "gstrtchttpclientsignaller.h"
+#include "gstrtchttpsignaller.h"
 #include "rtccodecs.h"
 #include "rtccontrolthread.h"
 #include "rtcencoderbranch.h"
 #include "rtcsdp.h"
+#include "rtcsettings.h"
+#include "rtcsignallerlink.h"
 #include "rtcpeersession.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_publish_debug);
@@ -50,39 +53,19 @@ using rtc::InputFormat;
 using rtc::MediaKind;
 using rtc::PeerSession;
 
-#define DEFAULT_ENABLE_SERVER TRUE
-#define DEFAULT_ADDRESS "127.0.0.1"
-#define DEFAULT_PORT 8080
-#define DEFAULT_STREAM_NAME "live"
 #define DEFAULT_MAX_VIEWERS 0
 #define DEFAULT_VIDEO_BITRATE 2000000
 #define DEFAULT_AUDIO_BITRATE 64000
 #define DEFAULT_KEYFRAME_INTERVAL 2000
-#define DEFAULT_ICE_GATHERING_TIMEOUT 1000
 #define DEFAULT_VIEWER_TIMEOUT 30000
-#define DEFAULT_HANDSHAKE_TIMEOUT 15000
-#define DEFAULT_ALLOWED_ORIGINS "*"
 
+/* The shared properties (rtc::Settings) come first. */
 enum {
-  PROP_0,
-  PROP_ENABLE_SERVER,
-  PROP_ADDRESS,
-  PROP_PORT,
-  PROP_STREAM_NAME,
-  PROP_STUN_SERVER,
-  PROP_TURN_SERVERS,
-  PROP_CODEC_PREFERENCES,
-  PROP_MAX_VIEWERS,
+  PROP_MAX_VIEWERS = rtc::Settings::N_PROPS,
   PROP_VIDEO_BITRATE,
   PROP_AUDIO_BITRATE,
   PROP_KEYFRAME_INTERVAL,
-  PROP_ICE_GATHERING_TIMEOUT,
   PROP_VIEWER_TIMEOUT,
-  PROP_HANDSHAKE_TIMEOUT,
-  PROP_AUTH_TOKEN,
-  PROP_ALLOWED_ORIGINS,
-  PROP_TLS_CERTIFICATE_FILE,
-  PROP_TLS_KEY_FILE,
   PROP_SIGNALLER,
   PROP_N_VIEWERS,
   PROP_URL,
@@ -151,24 +134,12 @@ struct Viewer {
 struct GstRtcPublishPrivate {
   std::mutex lock; /* guards settings, inputs' format fields, ctx */
   /* settings */
-  bool enable_server = DEFAULT_ENABLE_SERVER;
-  std::string address = DEFAULT_ADDRESS;
-  guint port = DEFAULT_PORT;
-  std::string stream_name = DEFAULT_STREAM_NAME;
-  std::string stun_server;
-  std::string turn_servers;
-  std::string codec_preferences = rtc::DEFAULT_CODEC_PREFERENCES;
+  rtc::Settings settings;
   guint max_viewers = DEFAULT_MAX_VIEWERS;
   guint video_bitrate = DEFAULT_VIDEO_BITRATE;
   guint audio_bitrate = DEFAULT_AUDIO_BITRATE;
   guint keyframe_interval_ms = DEFAULT_KEYFRAME_INTERVAL;
-  guint gathering_timeout_ms = DEFAULT_ICE_GATHERING_TIMEOUT;
   guint viewer_timeout_ms = DEFAULT_VIEWER_TIMEOUT;
-  guint handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT;
-  std::string auth_token;
-  std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
-  std::string tls_certificate_file;
-  std::string tls_key_file;
   GstRtcSignaller *signaller = nullptr; /* owned */
   bool signaller_is_default = true;
 
@@ -178,7 +149,10 @@ struct GstRtcPublishPrivate {
   /* while started */
   rtc::ControlThread control;
   bool signaller_started = false;
-  std::vector<gulong> signaller_handlers;
+  bool client = false; /* WHIP client mode */
+  std::unique_ptr<rtc::SignallerLink> link;
+  std::unique_ptr<rtc::SignallerLink::Handler> handler;
+  std::string pending_offer; /* client: an offer is wanted but an input has no caps yet */
   std::vector<const Codec *> preferences;
   std::map<const Codec *, std::string> encoders; /* codec -> encoder factory */
   std::atomic<guint> n_viewers{0};
@@ -259,7 +233,7 @@ void remove_viewer (GstRtcPublish *self, const std::string &id, const std::strin
   GST_INFO_OBJECT (self, "viewer %s removed: %s (%u left)", id.c_str (), reason.c_str (),
                    priv->n_viewers.load ());
   if (tell_signaller) {
-    if (answered)
+    if (answered || priv->client)
       gst_rtc_signaller_end_session (priv->signaller, id.c_str ());
     else
       reject (self, id, GST_RTC_SIGNALLER_ERROR_INTERNAL, reason);
@@ -337,6 +311,57 @@ bool reserve_branches (GstRtcPublish *self, const std::string &id, Viewer &viewe
   return true;
 }
 
+/* Control thread: the viewer's session is agreed (answer sent, or the WHIP
+ * server's answer applied): announce it and warm up its encoders. */
+void viewer_answered (GstRtcPublish *self, const std::string &id, Viewer &viewer)
+{
+  auto priv = self->priv;
+  viewer.answered = true;
+  std::string codecs;
+  for (auto &use : viewer.media)
+    codecs += (codecs.empty () ? "" : ",") + std::string (use.codec->name);
+  post_element_message (self, gst_structure_new ("webrtcpublish-viewer-added", "id", G_TYPE_STRING,
+                                                 id.c_str (), "remote-address", G_TYPE_STRING,
+                                                 viewer.session->peer_address ().c_str (), "codecs",
+                                                 G_TYPE_STRING, codecs.c_str (), "viewers",
+                                                 G_TYPE_UINT, priv->n_viewers.load (), nullptr));
+  /* Start the encoders now, so they are warm when ICE and DTLS are done. */
+  reserve_branches (self, id, viewer);
+}
+
+/* Client: the codec and payload type the server chose for each m-line of
+ * our offer. M-lines it refused (port 0) are dropped. */
+bool take_answered_codecs (Viewer &viewer, std::string &error)
+{
+  const GstSDPMessage *answer = viewer.session->remote_sdp ();
+  std::vector<MediaUse> kept;
+  for (auto &use : viewer.media) {
+    const GstSDPMedia *media = answer ? gst_sdp_message_get_media (answer, use.mline) : nullptr;
+    if (!media || gst_sdp_media_get_port (media) == 0 || gst_sdp_media_formats_len (media) == 0)
+      continue;
+    gint pt = atoi (gst_sdp_media_get_format (media, 0));
+    rtc::CapsPtr caps (gst_sdp_media_get_caps_from_media (media, pt));
+    const gchar *enc =
+        caps ? gst_structure_get_string (gst_caps_get_structure (caps.get (), 0), "encoding-name")
+             : nullptr;
+    const Codec *codec = enc ? rtc::codec_by_name (enc) : nullptr;
+    if (!codec || codec->kind != use.input->kind) {
+      error = std::string ("the server answered with a codec we did not offer (") +
+              (enc ? enc : "?") + ")";
+      return false;
+    }
+    use.codec = codec;
+    use.pt = pt;
+    kept.push_back (use);
+  }
+  if (kept.empty ()) {
+    error = "the server accepted none of our media";
+    return false;
+  }
+  viewer.media = std::move (kept);
+  return true;
+}
+
 void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::Event event,
                        const std::string &detail)
 {
@@ -347,23 +372,26 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
   Viewer &viewer = it->second;
   switch (event) {
   case PeerSession::Event::LOCAL_READY: {
-    GstWebRTCSessionDescription *answer = viewer.session->take_local_description ();
-    if (!answer)
+    GstWebRTCSessionDescription *desc = viewer.session->take_local_description ();
+    if (!desc)
       return;
-    gst_rtc_signaller_send_answer (priv->signaller, id.c_str (), answer);
-    gst_webrtc_session_description_free (answer);
-    viewer.answered = true;
-    std::string codecs;
-    for (auto &c : viewer.session->codec_names ())
-      codecs += (codecs.empty () ? "" : ",") + c;
-    post_element_message (
-        self, gst_structure_new (
-                  "webrtcpublish-viewer-added", "id", G_TYPE_STRING, id.c_str (), "remote-address",
-                  G_TYPE_STRING, viewer.session->peer_address ().c_str (), "codecs", G_TYPE_STRING,
-                  codecs.c_str (), "viewers", G_TYPE_UINT, priv->n_viewers.load (), nullptr));
-    /* Start the encoders now, so they are warm when ICE and DTLS are done. */
-    if (!reserve_branches (self, id, viewer))
+    if (priv->client) {
+      gst_rtc_signaller_send_offer (priv->signaller, id.c_str (), desc);
+      gst_webrtc_session_description_free (desc);
       return;
+    }
+    gst_rtc_signaller_send_answer (priv->signaller, id.c_str (), desc);
+    gst_webrtc_session_description_free (desc);
+    viewer_answered (self, id, viewer);
+    break;
+  }
+  case PeerSession::Event::REMOTE_SET: {
+    std::string error;
+    if (!take_answered_codecs (viewer, error)) {
+      remove_viewer (self, id, error, true, true);
+      return;
+    }
+    viewer_answered (self, id, viewer);
     break;
   }
   case PeerSession::Event::CONNECTED: {
@@ -390,8 +418,7 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
   case PeerSession::Event::CLOSED:
     remove_viewer (self, id, detail, true, false);
     break;
-  case PeerSession::Event::REMOTE_SET:
-    break;
+
   case PeerSession::Event::LOCAL_CANDIDATE: {
     auto space = detail.find (' ');
     guint mline = (guint)g_ascii_strtoull (detail.c_str (), nullptr, 10);
@@ -402,40 +429,143 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
   }
 }
 
+/* What a new session needs to know, read under the lock. */
+struct Snapshot {
+  std::string error; /* why no session can be made now */
+  guint max_viewers = 0;
+  std::vector<std::pair<Input *, InputFormat>> inputs;
+  PeerSession::Config config;
+  std::vector<const Codec *> encodable;
+};
+
+Snapshot snapshot (GstRtcPublish *self)
+{
+  auto priv = self->priv;
+  Snapshot snap;
+  std::lock_guard<std::mutex> g (priv->lock);
+  snap.max_viewers = priv->max_viewers;
+  for (auto &in : priv->inputs) {
+    if (!in->have_format) {
+      snap.error = "the stream has not started yet (" + in->name + " has no data)";
+      break;
+    }
+    if (in->eos)
+      snap.error = "the stream has ended";
+    snap.inputs.push_back ({in.get (), in->format});
+  }
+  if (priv->inputs.empty ())
+    snap.error = "the stream has no inputs";
+  priv->settings.fill (snap.config);
+  snap.config.control_context = priv->control.context ();
+  for (auto &kv : priv->encoders)
+    snap.encodable.push_back (kv.first);
+  return snap;
+}
+
+/* Control thread: makes the session object of a new viewer (or of our WHIP
+ * session) and lets the application see its webrtcbin. */
+Viewer &add_viewer (GstRtcPublish *self, const std::string &id, const std::string &peer,
+                    std::vector<MediaUse> uses)
+{
+  auto priv = self->priv;
+  auto session = std::make_unique<PeerSession> (
+      id, peer, GST_BIN (self),
+      [self] (const std::string &sid, PeerSession::Event ev, const std::string &detail) {
+        post (self,
+              [sid, ev, detail] (GstRtcPublish *s) { on_session_event (s, sid, ev, detail); });
+      });
+  if (session->webrtcbin ())
+    g_signal_emit (self, signals[SIGNAL_VIEWER_CREATED], 0, id.c_str (), session->webrtcbin ());
+  Viewer &viewer = priv->viewers[id];
+  viewer.session = std::move (session);
+  viewer.media = std::move (uses);
+  priv->n_viewers = priv->viewers.size ();
+  return viewer;
+}
+
+/* The profile-level-id to offer for encoded H.264 of caps profile @profile. */
+const char *h264_profile_level_id (const std::string &profile)
+{
+  if (profile == "baseline")
+    return "42001f";
+  if (profile == "main")
+    return "4d001f";
+  if (profile == "high")
+    return "64001f";
+  return "42e01f";
+}
+
+/* Control thread, client mode: the WHIP client wants our offer: one
+ * send-only m-line per input, with every codec we could send for it. */
+void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::string &url)
+{
+  auto priv = self->priv;
+  Snapshot snap = snapshot (self);
+  if (!snap.error.empty ()) {
+    GST_INFO_OBJECT (self, "offer for %s waits: %s", url.c_str (), snap.error.c_str ());
+    priv->pending_offer = id;
+    return;
+  }
+  priv->pending_offer.clear ();
+  std::vector<rtc::CapsPtr> caps;
+  std::vector<MediaUse> uses;
+  gint pt = 96;
+  for (auto &in : snap.inputs) {
+    GstCaps *mcaps = gst_caps_new_empty ();
+    for (const Codec *codec : priv->preferences) {
+      if (codec->kind != in.second.kind)
+        continue;
+      bool usable = in.second.raw ? std::find (snap.encodable.begin (), snap.encodable.end (),
+                                               codec) != snap.encodable.end ()
+                                  : codec == in.second.codec;
+      if (!usable)
+        continue;
+      rtc::CapsPtr c = rtc::rtp_caps_for (*codec, pt++);
+      if (!in.second.raw && g_str_equal (codec->name, "H264"))
+        gst_caps_set_simple (c.get (), "profile-level-id", G_TYPE_STRING,
+                             h264_profile_level_id (in.second.h264_profile), nullptr);
+      gst_caps_append (mcaps, c.release ());
+    }
+    if (gst_caps_is_empty (mcaps)) {
+      gst_caps_unref (mcaps);
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+                         ("No codec to send %s with", in.first->name.c_str ()),
+                         ("check codec-preferences and the installed encoders"));
+      return;
+    }
+    uses.push_back ({(guint)caps.size (), in.first, nullptr, -1});
+    caps.emplace_back (mcaps);
+  }
+  snap.config.direction = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+  rtc::apply_signaller_ice_servers (priv->signaller, snap.config);
+  Viewer &viewer = add_viewer (self, id, url, std::move (uses));
+  std::vector<GstCaps *> mlines;
+  for (auto &c : caps)
+    mlines.push_back (c.get ());
+  std::string error;
+  if (!viewer.session->start_offer (snap.config, mlines, error))
+    remove_viewer (self, id, error, true, true);
+}
+
+/* Control thread, client mode: an input got its caps; make the offer that
+ * was waiting for them. */
+void offer_if_pending (GstRtcPublish *self)
+{
+  if (!self->priv->pending_offer.empty ())
+    on_offer_wanted (self, self->priv->pending_offer, "");
+}
+
 /* Control thread: a viewer's offer arrived. */
 void on_session_requested (GstRtcPublish *self, const std::string &id, const std::string &peer,
                            GstWebRTCSessionDescription *offer)
 {
   auto priv = self->priv;
-  std::string error;
-  guint max_viewers;
-  std::vector<std::pair<Input *, InputFormat>> inputs;
-  PeerSession::Config config;
-  std::vector<const Codec *> encodable;
-  {
-    std::lock_guard<std::mutex> g (priv->lock);
-    max_viewers = priv->max_viewers;
-    for (auto &in : priv->inputs) {
-      if (!in->have_format) {
-        error = "the stream has not started yet (" + in->name + " has no data)";
-        break;
-      }
-      if (in->eos)
-        error = "the stream has ended";
-      inputs.push_back ({in.get (), in->format});
-    }
-    config.stun_server = priv->stun_server;
-    g_auto (GStrv) turns = g_strsplit (priv->turn_servers.c_str (), ",", -1);
-    for (guint i = 0; turns[i]; i++)
-      if (*g_strstrip (turns[i]))
-        config.turn_servers.push_back (turns[i]);
-    config.gather_timeout = priv->gathering_timeout_ms * GST_MSECOND;
-    config.control_context = priv->control.context ();
-    for (auto &kv : priv->encoders)
-      encodable.push_back (kv.first);
-  }
-  if (inputs.empty ())
-    error = "the stream has no inputs";
+  Snapshot snap = snapshot (self);
+  std::string error = snap.error;
+  auto &inputs = snap.inputs;
+  auto &config = snap.config;
+  auto &encodable = snap.encodable;
+  guint max_viewers = snap.max_viewers;
   if (!error.empty ()) {
     reject (self, id, GST_RTC_SIGNALLER_ERROR_UNAVAILABLE, error);
     return;
@@ -484,18 +614,7 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
     return;
   }
 
-  auto session = std::make_unique<PeerSession> (
-      id, peer, GST_BIN (self),
-      [self] (const std::string &sid, PeerSession::Event ev, const std::string &detail) {
-        post (self,
-              [sid, ev, detail] (GstRtcPublish *s) { on_session_event (s, sid, ev, detail); });
-      });
-  if (session->webrtcbin ())
-    g_signal_emit (self, signals[SIGNAL_VIEWER_CREATED], 0, id.c_str (), session->webrtcbin ());
-  Viewer &viewer = priv->viewers[id];
-  viewer.session = std::move (session);
-  viewer.media = std::move (uses);
-  priv->n_viewers = priv->viewers.size ();
+  Viewer &viewer = add_viewer (self, id, peer, std::move (uses));
   if (!viewer.session->start (config, offer, choices, error)) {
     remove_viewer (self, id, error, false, false);
     reject (self, id, GST_RTC_SIGNALLER_ERROR_INTERNAL, error);
@@ -511,7 +630,7 @@ bool on_tick (GstRtcPublish *self)
   {
     std::lock_guard<std::mutex> g (priv->lock);
     timeout_us = (gint64)priv->viewer_timeout_ms * 1000;
-    handshake_us = (gint64)priv->handshake_timeout_ms * 1000;
+    handshake_us = (gint64)priv->settings.handshake_timeout_ms * 1000;
   }
   gint64 now = g_get_monotonic_time ();
   std::vector<std::pair<std::string, std::string>> expired;
@@ -532,44 +651,62 @@ bool on_tick (GstRtcPublish *self)
 
 /* ---- signaller -------------------------------------------------------- */
 
-static void on_signaller_session_requested (GstRtcSignaller *, const gchar *id, const gchar *peer,
-                                            GstWebRTCSessionDescription *offer, gpointer data)
-{
-  auto self = GST_RTC_PUBLISH (data);
-  std::string sid = id, speer = peer ? peer : "";
-  GstWebRTCSessionDescription *copy = gst_webrtc_session_description_copy (offer);
-  auto holder =
-      std::shared_ptr<GstWebRTCSessionDescription> (copy, gst_webrtc_session_description_free);
-  post (self, [sid, speer, holder] (GstRtcPublish *s) {
-    on_session_requested (s, sid, speer, holder.get ());
-  });
-}
+namespace {
 
-static void on_signaller_ice_candidate (GstRtcSignaller *, const gchar *id, guint mline,
-                                        const gchar *candidate, gpointer data)
-{
-  auto self = GST_RTC_PUBLISH (data);
-  std::string sid = id, cand = candidate;
-  post (self, [sid, mline, cand] (GstRtcPublish *s) {
-    auto it = s->priv->viewers.find (sid);
-    if (it != s->priv->viewers.end ())
+/* Signaller events, on the control thread. */
+class Handler : public rtc::SignallerLink::Handler {
+public:
+  explicit Handler (GstRtcPublish *self) : self_ (self) {}
+
+  void session_requested (const std::string &id, const std::string &peer,
+                          GstWebRTCSessionDescription *offer) override
+  {
+    if (offer)
+      on_session_requested (self_, id, peer, offer);
+    else
+      on_offer_wanted (self_, id, peer);
+  }
+  void session_description (const std::string &id, GstWebRTCSessionDescription *answer) override
+  {
+    auto it = self_->priv->viewers.find (id);
+    if (it != self_->priv->viewers.end ())
+      it->second.session->set_remote_answer (answer);
+  }
+  void remote_candidate (const std::string &id, guint mline, const std::string &cand) override
+  {
+    auto it = self_->priv->viewers.find (id);
+    if (it != self_->priv->viewers.end ())
       it->second.session->add_remote_candidate (mline, cand);
-  });
-}
+  }
+  void session_ended (const std::string &id) override
+  {
+    if (self_->priv->pending_offer == id)
+      self_->priv->pending_offer.clear ();
+    remove_viewer (self_, id, self_->priv->client ? "the WHIP session ended" : "the viewer left",
+                   false, false);
+  }
+  void state_changed (const std::string &state, const std::string &detail) override
+  {
+    post_element_message (self_, gst_structure_new ("webrtcpublish-client-state", "state",
+                                                    G_TYPE_STRING, state.c_str (), "detail",
+                                                    G_TYPE_STRING, detail.c_str (), nullptr));
+  }
+  void error (const std::string &message) override
+  {
+    if (self_->priv->client)
+      GST_ELEMENT_ERROR (self_, RESOURCE, OPEN_WRITE,
+                         ("WHIP publishing failed: %s", message.c_str ()),
+                         ("retrying cannot fix this; check the URL and auth-token"));
+    else
+      GST_ELEMENT_WARNING (self_, RESOURCE, FAILED, ("Signalling: %s", message.c_str ()),
+                           (nullptr));
+  }
 
-static void on_signaller_session_ended (GstRtcSignaller *, const gchar *id, gpointer data)
-{
-  auto self = GST_RTC_PUBLISH (data);
-  std::string sid = id;
-  post (self,
-        [sid] (GstRtcPublish *s) { remove_viewer (s, sid, "the viewer left", false, false); });
-}
+private:
+  GstRtcPublish *self_;
+};
 
-static void on_signaller_error (GstRtcSignaller *, const gchar *message, gpointer data)
-{
-  auto self = GST_RTC_PUBLISH (data);
-  GST_ELEMENT_WARNING (self, RESOURCE, FAILED, ("Signalling: %s", message), (nullptr));
-}
+} // namespace
 
 static std::string media_list (GstRtcPublishPrivate *priv)
 {
@@ -633,6 +770,10 @@ static GstPadProbeReturn input_event_probe (GstPad *pad, GstPadProbeInfo *info, 
       gst_query_parse_latency (q, &live, nullptr, nullptr);
     gst_query_unref (q);
     g_object_set (input->clock_sink, "sync", !live, nullptr);
+    post (self, [] (GstRtcPublish *s) {
+      if (s->priv->client)
+        offer_if_pending (s);
+    });
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START ||
              GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
     std::lock_guard<std::mutex> g (priv->lock);
@@ -770,6 +911,8 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
     if (mine && all) {
       GST_INFO_OBJECT (self, "all inputs ended");
       post (self, [] (GstRtcPublish *s) {
+        if (s->priv->client) /* DELETE the WHIP session, no retry */
+          gst_rtc_signaller_stop (s->priv->signaller);
         remove_all_viewers (s, "end of stream");
         gst_element_post_message (GST_ELEMENT (s), gst_message_new_eos (GST_OBJECT (s)));
       });
@@ -788,25 +931,38 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
 
 /* ---- start / stop ----------------------------------------------------- */
 
+/* The embedded WHEP server, or the WHIP client (owned, not floating). */
+static GstRtcSignaller *make_default_signaller (bool client)
+{
+  GObject *s = client ? G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, "protocol",
+                                                GST_RTC_HTTP_PROTOCOL_WHIP, nullptr))
+                      : G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_SIGNALLER, "protocol",
+                                                GST_RTC_HTTP_PROTOCOL_WHEP, nullptr));
+  return GST_RTC_SIGNALLER (g_object_ref_sink (s));
+}
+
 static bool gst_rtc_publish_start (GstRtcPublish *self)
 {
   auto priv = self->priv;
-  std::string prefs_text, error, address, name, token, origins, media, cert, key;
-  guint port;
-  bool enable_server;
+  rtc::Settings settings;
+  std::string media, error;
   {
     std::lock_guard<std::mutex> g (priv->lock);
-    prefs_text = priv->codec_preferences;
-    address = priv->address;
-    port = priv->port;
-    name = priv->stream_name;
-    token = priv->auth_token;
-    origins = priv->allowed_origins;
-    cert = priv->tls_certificate_file;
-    key = priv->tls_key_file;
-    enable_server = priv->enable_server;
+    settings = priv->settings;
     media = media_list (priv);
   }
+  std::string prefs_text = settings.codec_preferences;
+  bool client = settings.client_mode () && priv->signaller_is_default;
+  bool enable_server = settings.enable_server;
+  if (priv->signaller_is_default) {
+    /* The default signaller follows the mode: WHIP client or WHEP server. */
+    bool is_client = GST_IS_RTC_HTTP_CLIENT_SIGNALLER (priv->signaller);
+    if (client != is_client) {
+      gst_object_unref (priv->signaller);
+      priv->signaller = make_default_signaller (client);
+    }
+  }
+  priv->client = client;
   std::vector<const Codec *> prefs;
   if (!rtc::parse_codec_preferences (prefs_text, prefs, error)) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid codec-preferences: %s", error.c_str ()),
@@ -828,42 +984,35 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
   priv->control.every (1000, [self] () { return on_tick (self); });
 
   GstRtcSignaller *signaller = priv->signaller;
-  if (!priv->signaller_is_default || enable_server) {
-    if (priv->signaller_is_default) {
-      g_object_set (signaller, "address", address.c_str (), "port", port, "stream-name",
-                    name.c_str (), "auth-token", token.empty () ? nullptr : token.c_str (),
-                    "allowed-origins", origins.c_str (), "media", media.c_str (),
-                    "tls-certificate-file", cert.empty () ? nullptr : cert.c_str (), "tls-key-file",
-                    key.empty () ? nullptr : key.c_str (), nullptr);
-    }
-    priv->signaller_handlers = {
-        g_signal_connect (signaller, "session-requested",
-                          G_CALLBACK (on_signaller_session_requested), self),
-        g_signal_connect (signaller, "ice-candidate", G_CALLBACK (on_signaller_ice_candidate),
-                          self),
-        g_signal_connect (signaller, "session-ended", G_CALLBACK (on_signaller_session_ended),
-                          self),
-        g_signal_connect (signaller, "error", G_CALLBACK (on_signaller_error), self),
-    };
+  if (!priv->signaller_is_default || enable_server || client) {
+    if (priv->signaller_is_default)
+      settings.configure_signaller (signaller, media);
+    priv->link = std::make_unique<rtc::SignallerLink> ();
+    priv->link->connect (signaller, &priv->control, priv->handler.get ());
     GError *gerr = nullptr;
     if (!gst_rtc_signaller_start (signaller, &gerr)) {
-      GST_ELEMENT_ERROR (
-          self, RESOURCE, OPEN_READ_WRITE,
-          ("Could not start the WebRTC server: %s", gerr ? gerr->message : "?"),
-          ("address %s, port %u, stream-name %s", address.c_str (), port, name.c_str ()));
+      if (client)
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+                           ("Could not start WHIP publishing: %s", gerr ? gerr->message : "?"),
+                           ("whip-url %s", settings.remote_url.c_str ()));
+      else
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+                           ("Could not start the WebRTC server: %s", gerr ? gerr->message : "?"),
+                           ("address %s, port %u, stream-name %s", settings.address.c_str (),
+                            settings.port, settings.stream_name.c_str ()));
       g_clear_error (&gerr);
       return false;
     }
     priv->signaller_started = true;
-    if (priv->signaller_is_default) {
+    if (priv->signaller_is_default && !client) {
       guint bound = 0;
       gchar *url = nullptr;
       g_object_get (signaller, "port", &bound, "url", &url, nullptr);
       GST_INFO_OBJECT (self, "viewer page: %s", url);
       post_element_message (self,
                             gst_structure_new ("webrtcpublish-listening", "address", G_TYPE_STRING,
-                                               address.c_str (), "port", G_TYPE_UINT, bound, "url",
-                                               G_TYPE_STRING, url, nullptr));
+                                               settings.address.c_str (), "port", G_TYPE_UINT,
+                                               bound, "url", G_TYPE_STRING, url, nullptr));
       g_free (url);
     }
   }
@@ -873,13 +1022,11 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
 static void gst_rtc_publish_stop (GstRtcPublish *self)
 {
   auto priv = self->priv;
-  for (gulong id : priv->signaller_handlers)
-    g_signal_handler_disconnect (priv->signaller, id);
-  priv->signaller_handlers.clear ();
   if (priv->signaller_started) {
     gst_rtc_signaller_stop (priv->signaller);
     priv->signaller_started = false;
   }
+  priv->link.reset ();
   if (!priv->control.running ())
     return;
   post_sync (self, [] (GstRtcPublish *s) {
@@ -923,10 +1070,8 @@ static void set_signaller (GstRtcPublish *self, GstRtcSignaller *signaller)
   if (priv->signaller)
     gst_object_unref (priv->signaller);
   priv->signaller_is_default = signaller == nullptr;
-  if (!signaller)
-    signaller = GST_RTC_SIGNALLER (g_object_new (GST_TYPE_RTC_WHEP_SIGNALLER, nullptr));
-  /* Takes a floating reference, adds one to a normal reference. */
-  priv->signaller = GST_RTC_SIGNALLER (g_object_ref_sink (signaller));
+  priv->signaller = signaller ? GST_RTC_SIGNALLER (g_object_ref_sink (signaller))
+                              : make_default_signaller (false);
 }
 
 static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const GValue *value,
@@ -934,10 +1079,6 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
 {
   auto self = GST_RTC_PUBLISH (object);
   auto priv = self->priv;
-  auto str = [value] (const char *def) {
-    const gchar *s = g_value_get_string (value);
-    return std::string (s ? s : def);
-  };
   if (prop_id == PROP_SIGNALLER) {
     if (GST_STATE (self) != GST_STATE_NULL) {
       GST_WARNING_OBJECT (self, "the signaller can only be changed in the NULL state");
@@ -946,31 +1087,11 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
     set_signaller (self, GST_RTC_SIGNALLER (g_value_get_object (value)));
     return;
   }
-  std::vector<EncoderBranch *> branches;
   {
     std::lock_guard<std::mutex> g (priv->lock);
+    if (priv->settings.set (prop_id, value))
+      return;
     switch (prop_id) {
-    case PROP_ENABLE_SERVER:
-      priv->enable_server = g_value_get_boolean (value);
-      break;
-    case PROP_ADDRESS:
-      priv->address = str (DEFAULT_ADDRESS);
-      break;
-    case PROP_PORT:
-      priv->port = g_value_get_uint (value);
-      break;
-    case PROP_STREAM_NAME:
-      priv->stream_name = str (DEFAULT_STREAM_NAME);
-      break;
-    case PROP_STUN_SERVER:
-      priv->stun_server = str ("");
-      break;
-    case PROP_TURN_SERVERS:
-      priv->turn_servers = str ("");
-      break;
-    case PROP_CODEC_PREFERENCES:
-      priv->codec_preferences = str (rtc::DEFAULT_CODEC_PREFERENCES);
-      break;
     case PROP_MAX_VIEWERS:
       priv->max_viewers = g_value_get_uint (value);
       break;
@@ -983,26 +1104,8 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
     case PROP_KEYFRAME_INTERVAL:
       priv->keyframe_interval_ms = g_value_get_uint (value);
       break;
-    case PROP_ICE_GATHERING_TIMEOUT:
-      priv->gathering_timeout_ms = g_value_get_uint (value);
-      break;
     case PROP_VIEWER_TIMEOUT:
       priv->viewer_timeout_ms = g_value_get_uint (value);
-      break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      priv->handshake_timeout_ms = g_value_get_uint (value);
-      break;
-    case PROP_AUTH_TOKEN:
-      priv->auth_token = str ("");
-      break;
-    case PROP_ALLOWED_ORIGINS:
-      priv->allowed_origins = str (DEFAULT_ALLOWED_ORIGINS);
-      break;
-    case PROP_TLS_CERTIFICATE_FILE:
-      priv->tls_certificate_file = str ("");
-      break;
-    case PROP_TLS_KEY_FILE:
-      priv->tls_key_file = str ("");
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1030,49 +1133,26 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
 {
   auto self = GST_RTC_PUBLISH (object);
   auto priv = self->priv;
-  if (prop_id == PROP_PORT || prop_id == PROP_URL) {
-    bool running;
-    guint port;
+  if (prop_id == rtc::Settings::PORT || prop_id == PROP_URL) {
+    GstRtcSignaller *running = nullptr;
     {
       std::lock_guard<std::mutex> g (priv->lock);
-      running = priv->signaller_started && priv->signaller_is_default;
-      port = priv->port;
+      if (priv->signaller_started && priv->signaller_is_default && !priv->client)
+        running = GST_RTC_SIGNALLER (gst_object_ref (priv->signaller));
     }
-    if (prop_id == PROP_PORT) {
-      if (running)
-        g_object_get (priv->signaller, "port", &port, nullptr);
-      g_value_set_uint (value, port);
-    } else {
-      gchar *url = nullptr;
-      if (running)
-        g_object_get (priv->signaller, "url", &url, nullptr);
-      g_value_take_string (value, url);
+    rtc::Settings::get_live (prop_id == PROP_URL ? 0 : prop_id, value, running);
+    if (running)
+      gst_object_unref (running);
+    if (prop_id == rtc::Settings::PORT && !running) {
+      std::lock_guard<std::mutex> g (priv->lock);
+      g_value_set_uint (value, priv->settings.port);
     }
     return;
   }
   std::lock_guard<std::mutex> g (priv->lock);
-  auto opt = [] (const std::string &s) {
-    return s.empty () ? nullptr : s.c_str ();
-  };
+  if (priv->settings.get (prop_id, value))
+    return;
   switch (prop_id) {
-  case PROP_ENABLE_SERVER:
-    g_value_set_boolean (value, priv->enable_server);
-    break;
-  case PROP_ADDRESS:
-    g_value_set_string (value, priv->address.c_str ());
-    break;
-  case PROP_STREAM_NAME:
-    g_value_set_string (value, priv->stream_name.c_str ());
-    break;
-  case PROP_STUN_SERVER:
-    g_value_set_string (value, opt (priv->stun_server));
-    break;
-  case PROP_TURN_SERVERS:
-    g_value_set_string (value, opt (priv->turn_servers));
-    break;
-  case PROP_CODEC_PREFERENCES:
-    g_value_set_string (value, priv->codec_preferences.c_str ());
-    break;
   case PROP_MAX_VIEWERS:
     g_value_set_uint (value, priv->max_viewers);
     break;
@@ -1085,26 +1165,8 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
   case PROP_KEYFRAME_INTERVAL:
     g_value_set_uint (value, priv->keyframe_interval_ms);
     break;
-  case PROP_ICE_GATHERING_TIMEOUT:
-    g_value_set_uint (value, priv->gathering_timeout_ms);
-    break;
   case PROP_VIEWER_TIMEOUT:
     g_value_set_uint (value, priv->viewer_timeout_ms);
-    break;
-  case PROP_HANDSHAKE_TIMEOUT:
-    g_value_set_uint (value, priv->handshake_timeout_ms);
-    break;
-  case PROP_AUTH_TOKEN:
-    g_value_set_string (value, opt (priv->auth_token));
-    break;
-  case PROP_ALLOWED_ORIGINS:
-    g_value_set_string (value, priv->allowed_origins.c_str ());
-    break;
-  case PROP_TLS_CERTIFICATE_FILE:
-    g_value_set_string (value, opt (priv->tls_certificate_file));
-    break;
-  case PROP_TLS_KEY_FILE:
-    g_value_set_string (value, opt (priv->tls_key_file));
     break;
   case PROP_SIGNALLER:
     g_value_set_object (value, priv->signaller);
@@ -1145,45 +1207,12 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
   auto rw_ready = GParamFlags (rw | GST_PARAM_MUTABLE_READY);
   auto rw_playing = GParamFlags (rw | GST_PARAM_MUTABLE_PLAYING);
 
-  g_object_class_install_property (
-      gobject_class, PROP_ENABLE_SERVER,
-      g_param_spec_boolean ("enable-server", "Enable server",
-                            "Run the embedded HTTP server (WHEP endpoint and viewer page). "
-                            "Ignored when a custom signaller is set",
-                            DEFAULT_ENABLE_SERVER, rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_ADDRESS,
-      g_param_spec_string ("address", "Address",
-                           "IP address the embedded server binds to (0.0.0.0 or :: for all "
-                           "interfaces)",
-                           DEFAULT_ADDRESS, rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port",
-                         "TCP port of the embedded server; 0 picks a free port, which this "
-                         "property returns once the element is READY",
-                         0, 65535, DEFAULT_PORT, rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_STREAM_NAME,
-      g_param_spec_string ("stream-name", "Stream name",
-                           "Name of the stream: /whep/<name> and /view/<name> on the server",
-                           DEFAULT_STREAM_NAME, rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_STUN_SERVER,
-      g_param_spec_string ("stun-server", "STUN server",
-                           "STUN server for viewers' sessions, stun://host:port (NULL = none)",
-                           nullptr, rw_playing));
-  g_object_class_install_property (
-      gobject_class, PROP_TURN_SERVERS,
-      g_param_spec_string ("turn-servers", "TURN servers",
-                           "Comma-separated TURN servers, turn(s)://user:password@host:port "
-                           "(NULL = none)",
-                           nullptr, rw_playing));
-  g_object_class_install_property (
-      gobject_class, PROP_CODEC_PREFERENCES,
-      g_param_spec_string ("codec-preferences", "Codec preferences",
-                           "Codecs to offer viewers, most preferred first (VP8, VP9, H264, OPUS)",
-                           rtc::DEFAULT_CODEC_PREFERENCES, rw_ready));
+  rtc::Settings::install (
+      gobject_class,
+      {"viewers", "whip-url",
+       "WHIP endpoint URL to publish to (client mode: no embedded server); the stream is pushed "
+       "there, reconnecting with back-off (NULL = serve viewers over WHEP)",
+       "/whep/<name> and /view/<name>"});
   g_object_class_install_property (
       gobject_class, PROP_MAX_VIEWERS,
       g_param_spec_uint ("max-viewers", "Max viewers",
@@ -1205,44 +1234,11 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
                          "Longest time between keyframes of the encoders the element creates, ms",
                          100, 60000, DEFAULT_KEYFRAME_INTERVAL, rw_ready));
   g_object_class_install_property (
-      gobject_class, PROP_ICE_GATHERING_TIMEOUT,
-      g_param_spec_uint ("ice-gathering-timeout", "ICE gathering timeout",
-                         "Longest wait for our ICE candidates before answering a viewer, ms "
-                         "(host candidates take a few ms; STUN/TURN may take longer)",
-                         0, 30000, DEFAULT_ICE_GATHERING_TIMEOUT, rw_playing));
-  g_object_class_install_property (
       gobject_class, PROP_VIEWER_TIMEOUT,
       g_param_spec_uint ("viewer-timeout", "Viewer timeout",
                          "A connected viewer that sends no RTCP for this long is removed (closed "
                          "tab, lost network), ms. Viewers send RTCP every 1 to 7.5 s",
                          3000, 600000, DEFAULT_VIEWER_TIMEOUT, rw_playing));
-  g_object_class_install_property (
-      gobject_class, PROP_HANDSHAKE_TIMEOUT,
-      g_param_spec_uint ("handshake-timeout", "Handshake timeout",
-                         "A viewer that has not connected (ICE and DTLS) this long after its "
-                         "offer is removed, ms",
-                         1000, 600000, DEFAULT_HANDSHAKE_TIMEOUT, rw_playing));
-  g_object_class_install_property (
-      gobject_class, PROP_AUTH_TOKEN,
-      g_param_spec_string ("auth-token", "Auth token",
-                           "Bearer token viewers must present (NULL = anyone may watch)", nullptr,
-                           rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_ALLOWED_ORIGINS,
-      g_param_spec_string ("allowed-origins", "Allowed origins",
-                           "Comma-separated browser origins allowed to use the WHEP endpoint, or *",
-                           DEFAULT_ALLOWED_ORIGINS, rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_TLS_CERTIFICATE_FILE,
-      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
-                           "PEM certificate (chain) for the embedded server: HTTPS instead of "
-                           "HTTP (NULL = plain HTTP)",
-                           nullptr, rw_ready));
-  g_object_class_install_property (
-      gobject_class, PROP_TLS_KEY_FILE,
-      g_param_spec_string ("tls-key-file", "TLS key file",
-                           "PEM private key of tls-certificate-file (NULL = in that file)", nullptr,
-                           rw_ready));
   g_object_class_install_property (
       gobject_class, PROP_SIGNALLER,
       g_param_spec_object ("signaller", "Signaller",
@@ -1294,5 +1290,6 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
 static void gst_rtc_publish_init (GstRtcPublish *self)
 {
   self->priv = new GstRtcPublishPrivate ();
+  self->priv->handler = std::make_unique<Handler> (self);
   set_signaller (self, nullptr);
 }

@@ -4,7 +4,7 @@
  * Objects: the element (a GstBin) owns one input branch per request pad
  * (capsfilter ! tee ! fakesink), one RtcEncoderBranch per input and codec in
  * use ("encode once"), and one RtcPeerSession per viewer (its webrtcbin and
- * per-viewer payloaders). A GstRtcSignaller (by default GstRtcWhepSignaller
+ * per-viewer payloaders). A GstRtcSignaller (by default GstRtcHttpSignaller
  * on the shared RtcHttpServer) brings viewers' offers.
  *
  * Threads:

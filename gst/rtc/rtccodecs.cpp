@@ -359,6 +359,8 @@ int score_format (const GstStructure *s, const Codec &codec, const InputFormat &
     return 0;
   if (g_str_equal (codec.name, "H264")) {
     const gchar *mode = gst_structure_get_string (s, "packetization-mode");
+    if (input.receive) /* the depayloader takes any profile and both modes */
+      return mode && g_str_equal (mode, "1") ? 2 : 1;
     if (!mode || !g_str_equal (mode, "1"))
       return 0; /* our payloader fragments (FU-A): mode 1 only */
     return h264_profile_matches (input.raw ? std::string () : input.h264_profile,
@@ -447,7 +449,7 @@ bool choose_media (const GstSDPMessage *offer, guint mline, const InputFormat &i
       can += " (" + input.h264_profile + " profile)";
   }
   error = std::string ("no common ") + media_kind_name (input.kind) + " codec: offer has [" +
-          offered + "], this stream can send [" + can + "]";
+          offered + "], this stream can " + (input.receive ? "receive" : "send") + " [" + can + "]";
   return false;
 }
 

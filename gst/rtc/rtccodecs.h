@@ -71,6 +71,9 @@ struct InputFormat {
   bool raw = true;
   const Codec *codec = nullptr; /* when !raw */
   std::string h264_profile;     /* caps "profile" of encoded H.264, may be empty */
+  /* Receiving instead of sending: choose_media() then picks what we can
+   * take in (@encodable lists the codecs we can receive, any H.264 profile). */
+  bool receive = false;
 };
 
 /* The codec and payload type chosen for one m-line of an offer. */

@@ -1,5 +1,5 @@
-/* See gstrtcwhepsignaller.h. */
-#include "gstrtcwhepsignaller.h"
+/* See gstrtchttpsignaller.h. */
+#include "gstrtchttpsignaller.h"
 
 #include <gst/sdp/sdp.h>
 #include <map>
@@ -11,8 +11,8 @@
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_rtc_whep_signaller_debug);
-#define GST_CAT_DEFAULT gst_rtc_whep_signaller_debug
+GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_signaller_debug);
+#define GST_CAT_DEFAULT gst_rtc_http_signaller_debug
 
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 8080
@@ -31,17 +31,32 @@ enum {
   PROP_URL,
   PROP_TLS_CERTIFICATE_FILE,
   PROP_TLS_KEY_FILE,
+  PROP_PROTOCOL,
+  PROP_ICE_SERVERS,
 };
+
+GType gst_rtc_http_protocol_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+      {GST_RTC_HTTP_PROTOCOL_WHEP, "WHEP: peers receive the stream", "whep"},
+      {GST_RTC_HTTP_PROTOCOL_WHIP, "WHIP: peers publish into the pipeline", "whip"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&id))
+    g_once_init_leave (&id, g_enum_register_static ("GstRtcHttpProtocol", values));
+  return (GType)id;
+}
 
 namespace {
 
-struct WhepSession {
+struct HttpSession {
   SoupServerMessage *pending = nullptr; /* paused POST waiting for the answer */
   bool disconnected = false;            /* the POST's client went away */
   GstSDPMessage *offer = nullptr;
   std::string ufrag;
 
-  ~WhepSession ()
+  ~HttpSession ()
   {
     if (pending)
       g_object_unref (pending);
@@ -54,7 +69,7 @@ class Endpoint;
 
 } // namespace
 
-struct GstRtcWhepSignallerPrivate {
+struct GstRtcHttpSignallerPrivate {
   std::mutex lock; /* guards the settings */
   std::string address = DEFAULT_ADDRESS;
   guint port = DEFAULT_PORT;
@@ -62,24 +77,29 @@ struct GstRtcWhepSignallerPrivate {
   std::string auth_token;
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
   std::string media;
+  std::string ice_servers;
+  GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
   rtc::HttpServer::Tls tls;
+
+  std::string prefix () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "whip" : "whep"; }
+  const char *upper () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "WHIP" : "WHEP"; }
 
   std::shared_ptr<rtc::HttpServer> server; /* while started */
   std::unique_ptr<Endpoint> endpoint;
   /* server thread only: */
-  std::map<std::string, std::unique_ptr<WhepSession>> sessions;
+  std::map<std::string, std::unique_ptr<HttpSession>> sessions;
 };
 
-struct _GstRtcWhepSignaller {
+struct _GstRtcHttpSignaller {
   GstObject parent;
-  GstRtcWhepSignallerPrivate *priv;
+  GstRtcHttpSignallerPrivate *priv;
 };
 
-static void gst_rtc_whep_signaller_iface_init (GstRtcSignallerInterface *iface);
+static void gst_rtc_http_signaller_iface_init (GstRtcSignallerInterface *iface);
 
-G_DEFINE_TYPE_WITH_CODE (GstRtcWhepSignaller, gst_rtc_whep_signaller, GST_TYPE_OBJECT,
+G_DEFINE_TYPE_WITH_CODE (GstRtcHttpSignaller, gst_rtc_http_signaller, GST_TYPE_OBJECT,
                          G_IMPLEMENT_INTERFACE (GST_TYPE_RTC_SIGNALLER,
-                                                gst_rtc_whep_signaller_iface_init));
+                                                gst_rtc_http_signaller_iface_init));
 
 namespace {
 
@@ -92,7 +112,7 @@ std::string media_type (SoupServerMessage *msg)
 
 class Endpoint : public rtc::HttpEndpoint {
 public:
-  explicit Endpoint (GstRtcWhepSignaller *self) : self_ (self) {}
+  explicit Endpoint (GstRtcHttpSignaller *self) : self_ (self) {}
 
   void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
                        GBytes *body) override;
@@ -111,9 +131,14 @@ public:
       if (kinds[i][0])
         json_builder_add_string_value (b, kinds[i]);
     json_builder_end_array (b);
-    json_builder_set_member_name (b, "viewer");
-    json_builder_add_string_value (b, ("/view/" + name ()).c_str ());
-    json_builder_set_member_name (b, "viewers");
+    bool whip;
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      whip = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP;
+    }
+    json_builder_set_member_name (b, whip ? "publish" : "viewer");
+    json_builder_add_string_value (b, ((whip ? "/publish/" : "/view/") + name ()).c_str ());
+    json_builder_set_member_name (b, whip ? "publishers" : "viewers");
     json_builder_add_int_value (b, priv->sessions.size ());
   }
 
@@ -129,10 +154,10 @@ private:
   void patch (SoupServerMessage *msg, const std::string &id, GBytes *body);
   void remove (SoupServerMessage *msg, const std::string &id);
 
-  GstRtcWhepSignaller *self_;
+  GstRtcHttpSignaller *self_;
 };
 
-void add_cors (GstRtcWhepSignaller *self, SoupServerMessage *msg)
+void add_cors (GstRtcHttpSignaller *self, SoupServerMessage *msg)
 {
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
@@ -149,6 +174,47 @@ void add_cors (GstRtcWhepSignaller *self, SoupServerMessage *msg)
         soup_message_headers_append (resp, "Vary", "Origin");
   soup_message_headers_replace (resp, "Access-Control-Expose-Headers",
                                 "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After");
+}
+
+/* RFC 9725 section 4.6: one Link header per configured ICE server, from
+ * GStreamer-style URLs (stun://host:port, turn(s)://user:pass@host:port). */
+void add_ice_server_links (GstRtcHttpSignaller *self, SoupMessageHeaders *resp)
+{
+  std::string servers;
+  {
+    std::lock_guard<std::mutex> g (self->priv->lock);
+    servers = self->priv->ice_servers;
+  }
+  g_auto (GStrv) list = g_strsplit (servers.c_str (), ",", -1);
+  for (guint i = 0; list[i]; i++) {
+    std::string url = g_strstrip (list[i]);
+    if (url.empty ())
+      continue;
+    GUri *uri = g_uri_parse (url.c_str (), G_URI_FLAGS_HAS_PASSWORD, nullptr);
+    if (!uri || !g_uri_get_host (uri)) {
+      if (uri)
+        g_uri_unref (uri);
+      GST_WARNING_OBJECT (self, "ICE server %s is not a URL; no Link header for it", url.c_str ());
+      continue;
+    }
+    std::string scheme = g_uri_get_scheme (uri);
+    std::string host = g_uri_get_host (uri);
+    if (host.find (':') != std::string::npos)
+      host = "[" + host + "]";
+    gint port = g_uri_get_port (uri);
+    std::string value = "<" + scheme + ":" + host + (port > 0 ? ":" + std::to_string (port) : "") +
+                        ">; rel=\"ice-server\"";
+    const char *user = g_uri_get_user (uri);
+    const char *password = g_uri_get_password (uri);
+    if (user && password) {
+      g_autofree gchar *u = g_uri_unescape_string (user, nullptr);
+      g_autofree gchar *p = g_uri_unescape_string (password, nullptr);
+      value += std::string ("; username=\"") + (u ? u : user) + "\"; credential=\"" +
+               (p ? p : password) + "\"; credential-type=\"password\"";
+    }
+    soup_message_headers_append (resp, "Link", value.c_str ());
+    g_uri_unref (uri);
+  }
 }
 
 /* Origin allow-list and bearer token. Answers the request and returns false
@@ -201,10 +267,12 @@ void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method
     soup_message_headers_replace (resp, "Access-Control-Allow-Headers",
                                   "Authorization, Content-Type, If-Match");
     soup_message_headers_replace (resp, "Access-Control-Max-Age", "600");
-    if (on_session)
+    if (on_session) {
       soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
-    else
+    } else {
       soup_message_headers_replace (resp, "Accept-Post", "application/sdp");
+      add_ice_server_links (self_, resp);
+    }
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
   }
@@ -224,14 +292,21 @@ void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method
   }
   soup_message_headers_replace (resp, "Allow",
                                 on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
+  std::string prefix;
+  const char *upper;
+  {
+    std::lock_guard<std::mutex> g (self_->priv->lock);
+    prefix = self_->priv->prefix ();
+    upper = self_->priv->upper ();
+  }
   rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-                          method + " is not allowed here (WHEP: POST an offer to /whep/<name>, "
-                                   "PATCH or DELETE the session URL)");
+                          method + " is not allowed here (" + upper + ": POST an offer to /" +
+                              prefix + "/<name>, PATCH or DELETE the session URL)");
 }
 
 void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (data);
+  auto self = GST_RTC_HTTP_SIGNALLER (data);
   for (auto &kv : self->priv->sessions) {
     if (kv.second->pending == msg)
       kv.second->disconnected = true;
@@ -263,7 +338,7 @@ void Endpoint::post (SoupServerMessage *msg, GBytes *body)
   gchar *uuid = g_uuid_string_random ();
   std::string id = uuid;
   g_free (uuid);
-  auto session = std::make_unique<WhepSession> ();
+  auto session = std::make_unique<HttpSession> ();
   session->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
   session->offer = sdp;
   session->ufrag = rtc::sdp_ice_ufrag (sdp, 0);
@@ -345,8 +420,8 @@ void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
 }
 
 /* Runs @fn on the server thread if the signaller is still alive then. */
-void on_server_thread (GstRtcWhepSignaller *self,
-                       std::function<void (GstRtcWhepSignaller *self)> fn)
+void on_server_thread (GstRtcHttpSignaller *self,
+                       std::function<void (GstRtcHttpSignaller *self)> fn)
 {
   std::shared_ptr<rtc::HttpServer> server;
   {
@@ -358,7 +433,7 @@ void on_server_thread (GstRtcWhepSignaller *self,
   auto weak = new GWeakRef;
   g_weak_ref_init (weak, self);
   server->invoke ([weak, fn] () {
-    auto s = static_cast<GstRtcWhepSignaller *> (g_weak_ref_get (weak));
+    auto s = static_cast<GstRtcHttpSignaller *> (g_weak_ref_get (weak));
     g_weak_ref_clear (weak);
     delete weak;
     if (!s)
@@ -368,7 +443,7 @@ void on_server_thread (GstRtcWhepSignaller *self,
   });
 }
 
-void finish_pending (WhepSession &session, guint status, const std::string &content_type,
+void finish_pending (HttpSession &session, guint status, const std::string &content_type,
                      const std::string &body)
 {
   if (!session.pending)
@@ -383,17 +458,18 @@ void finish_pending (WhepSession &session, guint status, const std::string &cont
 
 } // namespace
 
-static gboolean whep_start (GstRtcSignaller *signaller, GError **error)
+static gboolean http_start (GstRtcSignaller *signaller, GError **error)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
+  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   auto priv = self->priv;
-  std::string address, name;
+  std::string address, name, prefix;
   guint port;
   rtc::HttpServer::Tls tls;
   {
     std::lock_guard<std::mutex> g (priv->lock);
     if (priv->server)
       return TRUE;
+    prefix = priv->prefix ();
     tls = priv->tls;
     address = priv->address;
     port = priv->port;
@@ -406,31 +482,33 @@ static gboolean whep_start (GstRtcSignaller *signaller, GError **error)
     return FALSE;
   }
   auto endpoint = std::make_unique<Endpoint> (self);
-  if (!server->add_endpoint ("whep", name, endpoint.get (), err)) {
+  if (!server->add_endpoint (prefix, name, endpoint.get (), err)) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s", err.c_str ());
     return FALSE;
   }
   std::lock_guard<std::mutex> g (priv->lock);
   priv->server = server;
   priv->endpoint = std::move (endpoint);
-  GST_INFO_OBJECT (self, "WHEP endpoint %s/whep/%s", server->base_url ().c_str (), name.c_str ());
+  GST_INFO_OBJECT (self, "endpoint %s/%s/%s", server->base_url ().c_str (), prefix.c_str (),
+                   name.c_str ());
   return TRUE;
 }
 
-static void whep_stop (GstRtcSignaller *signaller)
+static void http_stop (GstRtcSignaller *signaller)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
+  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   auto priv = self->priv;
   std::shared_ptr<rtc::HttpServer> server;
-  std::string name;
+  std::string name, prefix;
   {
     std::lock_guard<std::mutex> g (priv->lock);
     server = priv->server;
     name = priv->stream_name;
+    prefix = priv->prefix ();
   }
   if (!server)
     return;
-  server->remove_endpoint ("whep", name);
+  server->remove_endpoint (prefix, name);
   server->invoke_sync ([priv] () {
     for (auto &kv : priv->sessions)
       finish_pending (*kv.second, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
@@ -442,26 +520,29 @@ static void whep_stop (GstRtcSignaller *signaller)
   priv->server.reset ();
 }
 
-static void whep_send_answer (GstRtcSignaller *signaller, const gchar *session_id,
+static void http_send_answer (GstRtcSignaller *signaller, const gchar *session_id,
                               GstWebRTCSessionDescription *answer)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
+  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   gchar *text = gst_sdp_message_as_text (answer->sdp);
   std::string sdp = text;
   g_free (text);
   std::string id = session_id;
-  on_server_thread (self, [id, sdp] (GstRtcWhepSignaller *self) {
+  on_server_thread (self, [id, sdp] (GstRtcHttpSignaller *self) {
     auto priv = self->priv;
     auto it = priv->sessions.find (id);
     if (it == priv->sessions.end () || !it->second->pending)
       return;
     SoupMessageHeaders *resp = soup_server_message_get_response_headers (it->second->pending);
-    std::string name;
+    std::string name, prefix;
     {
       std::lock_guard<std::mutex> g (priv->lock);
       name = priv->stream_name;
+      prefix = priv->prefix ();
     }
-    soup_message_headers_replace (resp, "Location", ("/whep/" + name + "/" + id).c_str ());
+    soup_message_headers_replace (resp, "Location",
+                                  ("/" + prefix + "/" + name + "/" + id).c_str ());
+    add_ice_server_links (self, resp);
     soup_message_headers_replace (resp, "ETag", ("\"" + id + "\"").c_str ());
     soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
     finish_pending (*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);
@@ -478,6 +559,8 @@ static guint status_for (const GError *error)
       return SOUP_STATUS_UNPROCESSABLE_ENTITY;
     case GST_RTC_SIGNALLER_ERROR_UNAVAILABLE:
       return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    case GST_RTC_SIGNALLER_ERROR_CONFLICT:
+      return SOUP_STATUS_CONFLICT;
     default:
       break;
     }
@@ -485,14 +568,14 @@ static guint status_for (const GError *error)
   return SOUP_STATUS_INTERNAL_SERVER_ERROR;
 }
 
-static void whep_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
+static void http_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
                                  const GError *error)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
+  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   std::string id = session_id;
   guint status = status_for (error);
   std::string reason = error ? error->message : "rejected";
-  on_server_thread (self, [id, status, reason] (GstRtcWhepSignaller *self) {
+  on_server_thread (self, [id, status, reason] (GstRtcHttpSignaller *self) {
     auto priv = self->priv;
     auto it = priv->sessions.find (id);
     if (it == priv->sessions.end ())
@@ -505,11 +588,11 @@ static void whep_reject_session (GstRtcSignaller *signaller, const gchar *sessio
   });
 }
 
-static void whep_end_session (GstRtcSignaller *signaller, const gchar *session_id)
+static void http_end_session (GstRtcSignaller *signaller, const gchar *session_id)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (signaller);
+  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   std::string id = session_id;
-  on_server_thread (self, [id] (GstRtcWhepSignaller *self) {
+  on_server_thread (self, [id] (GstRtcHttpSignaller *self) {
     auto priv = self->priv;
     auto it = priv->sessions.find (id);
     if (it == priv->sessions.end ())
@@ -520,20 +603,21 @@ static void whep_end_session (GstRtcSignaller *signaller, const gchar *session_i
   });
 }
 
-static void gst_rtc_whep_signaller_iface_init (GstRtcSignallerInterface *iface)
+static void gst_rtc_http_signaller_iface_init (GstRtcSignallerInterface *iface)
 {
-  iface->start = whep_start;
-  iface->stop = whep_stop;
-  iface->send_answer = whep_send_answer;
-  iface->reject_session = whep_reject_session;
-  iface->end_session = whep_end_session;
-  /* WHEP has no way for the server to trickle: send_ice_candidate is unset. */
+  iface->start = http_start;
+  iface->stop = http_stop;
+  iface->send_answer = http_send_answer;
+  iface->reject_session = http_reject_session;
+  iface->end_session = http_end_session;
+  /* WHEP and WHIP have no way for the server to trickle: send_ice_candidate
+   * is unset and the answer carries the candidates. */
 }
 
-static void gst_rtc_whep_signaller_set_property (GObject *object, guint prop_id,
+static void gst_rtc_http_signaller_set_property (GObject *object, guint prop_id,
                                                  const GValue *value, GParamSpec *pspec)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (object);
+  auto self = GST_RTC_HTTP_SIGNALLER (object);
   auto priv = self->priv;
   std::lock_guard<std::mutex> g (priv->lock);
   const gchar *s = nullptr;
@@ -569,16 +653,23 @@ static void gst_rtc_whep_signaller_set_property (GObject *object, guint prop_id,
     s = g_value_get_string (value);
     priv->tls.key_file = s ? s : "";
     break;
+  case PROP_PROTOCOL:
+    priv->protocol = (GstRtcHttpProtocol)g_value_get_enum (value);
+    break;
+  case PROP_ICE_SERVERS:
+    s = g_value_get_string (value);
+    priv->ice_servers = s ? s : "";
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
   }
 }
 
-static void gst_rtc_whep_signaller_get_property (GObject *object, guint prop_id, GValue *value,
+static void gst_rtc_http_signaller_get_property (GObject *object, guint prop_id, GValue *value,
                                                  GParamSpec *pspec)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (object);
+  auto self = GST_RTC_HTTP_SIGNALLER (object);
   auto priv = self->priv;
   std::lock_guard<std::mutex> g (priv->lock);
   switch (prop_id) {
@@ -607,10 +698,18 @@ static void gst_rtc_whep_signaller_get_property (GObject *object, guint prop_id,
   case PROP_TLS_KEY_FILE:
     g_value_set_string (value, priv->tls.key_file.empty () ? nullptr : priv->tls.key_file.c_str ());
     break;
-  case PROP_URL:
-    g_value_set_string (
-        value, priv->server ? (priv->server->base_url () + "/view/" + priv->stream_name).c_str ()
-                            : nullptr);
+  case PROP_URL: {
+    const char *page = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "/publish/" : "/view/";
+    g_value_set_string (value, priv->server
+                                   ? (priv->server->base_url () + page + priv->stream_name).c_str ()
+                                   : nullptr);
+    break;
+  }
+  case PROP_PROTOCOL:
+    g_value_set_enum (value, priv->protocol);
+    break;
+  case PROP_ICE_SERVERS:
+    g_value_set_string (value, priv->ice_servers.c_str ());
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -618,20 +717,20 @@ static void gst_rtc_whep_signaller_get_property (GObject *object, guint prop_id,
   }
 }
 
-static void gst_rtc_whep_signaller_finalize (GObject *object)
+static void gst_rtc_http_signaller_finalize (GObject *object)
 {
-  auto self = GST_RTC_WHEP_SIGNALLER (object);
-  whep_stop (GST_RTC_SIGNALLER (self));
+  auto self = GST_RTC_HTTP_SIGNALLER (object);
+  http_stop (GST_RTC_SIGNALLER (self));
   delete self->priv;
-  G_OBJECT_CLASS (gst_rtc_whep_signaller_parent_class)->finalize (object);
+  G_OBJECT_CLASS (gst_rtc_http_signaller_parent_class)->finalize (object);
 }
 
-static void gst_rtc_whep_signaller_class_init (GstRtcWhepSignallerClass *klass)
+static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  gobject_class->set_property = gst_rtc_whep_signaller_set_property;
-  gobject_class->get_property = gst_rtc_whep_signaller_get_property;
-  gobject_class->finalize = gst_rtc_whep_signaller_finalize;
+  gobject_class->set_property = gst_rtc_http_signaller_set_property;
+  gobject_class->get_property = gst_rtc_http_signaller_get_property;
+  gobject_class->finalize = gst_rtc_http_signaller_finalize;
   auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property (gobject_class, PROP_ADDRESS,
                                    g_param_spec_string ("address", "Address",
@@ -645,7 +744,8 @@ static void gst_rtc_whep_signaller_class_init (GstRtcWhepSignallerClass *klass)
                          0, 65535, DEFAULT_PORT, rw));
   g_object_class_install_property (gobject_class, PROP_STREAM_NAME,
                                    g_param_spec_string ("stream-name", "Stream name",
-                                                        "Name in /whep/<name> and /view/<name>",
+                                                        "Name in /whep/<name> (or /whip/<name>) "
+                                                        "and in the page URL",
                                                         DEFAULT_STREAM_NAME, rw));
   g_object_class_install_property (
       gobject_class, PROP_AUTH_TOKEN,
@@ -663,8 +763,10 @@ static void gst_rtc_whep_signaller_class_init (GstRtcWhepSignallerClass *klass)
                            rw));
   g_object_class_install_property (
       gobject_class, PROP_URL,
-      g_param_spec_string ("url", "URL", "The viewer page URL once started", nullptr,
-                           GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+      g_param_spec_string ("url", "URL",
+                           "The page URL once started (viewer page for WHEP, publish page for "
+                           "WHIP)",
+                           nullptr, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property (
       gobject_class, PROP_TLS_CERTIFICATE_FILE,
       g_param_spec_string ("tls-certificate-file", "TLS certificate file",
@@ -674,11 +776,22 @@ static void gst_rtc_whep_signaller_class_init (GstRtcWhepSignallerClass *klass)
       g_param_spec_string ("tls-key-file", "TLS key file",
                            "PEM private key for HTTPS (NULL = in the certificate file)", nullptr,
                            rw));
-  GST_DEBUG_CATEGORY_INIT (gst_rtc_whep_signaller_debug, "rtcwhepsignaller", 0,
-                           "WHEP server signaller");
+  g_object_class_install_property (
+      gobject_class, PROP_PROTOCOL,
+      g_param_spec_enum ("protocol", "Protocol",
+                         "WHEP (peers receive) or WHIP (peers publish); sets the URL prefix",
+                         GST_TYPE_RTC_HTTP_PROTOCOL, GST_RTC_HTTP_PROTOCOL_WHEP, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_ICE_SERVERS,
+      g_param_spec_string ("ice-servers", "ICE servers",
+                           "Comma-separated stun://host:port and turn(s)://user:pass@host:port "
+                           "URLs announced to peers in Link headers",
+                           "", rw));
+  GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
+                           "WHEP/WHIP server signaller");
 }
 
-static void gst_rtc_whep_signaller_init (GstRtcWhepSignaller *self)
+static void gst_rtc_http_signaller_init (GstRtcHttpSignaller *self)
 {
-  self->priv = new GstRtcWhepSignallerPrivate ();
+  self->priv = new GstRtcHttpSignallerPrivate ();
 }

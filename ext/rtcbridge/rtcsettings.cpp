@@ -1,0 +1,302 @@
+/* See rtcsettings.h. */
+#include "rtcsettings.h"
+
+#include "gstrtchttpclientsignaller.h"
+#include "gstrtchttpsignaller.h"
+
+namespace rtc {
+
+namespace {
+
+std::string take_string (const GValue *value, const char *fallback)
+{
+  const gchar *s = g_value_get_string (value);
+  return s ? s : fallback;
+}
+
+const gchar *or_null (const std::string &s)
+{
+  return s.empty () ? nullptr : s.c_str ();
+}
+
+std::vector<std::string> split (const std::string &text)
+{
+  std::vector<std::string> out;
+  g_auto (GStrv) parts = g_strsplit (text.c_str (), ",", -1);
+  for (guint i = 0; parts[i]; i++)
+    if (*g_strstrip (parts[i]))
+      out.push_back (parts[i]);
+  return out;
+}
+
+} // namespace
+
+void Settings::install (GObjectClass *klass, const Role &role)
+{
+  /* Blurbs are built per element: names and nicks are static, blurbs are
+   * interned. */
+  auto flags = [] (GParamFlags extra) {
+    return GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK | extra);
+  };
+  auto ready = flags (GParamFlags (GST_PARAM_MUTABLE_READY));
+  auto playing = flags (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
+  auto blurb = [] (const std::string &s) {
+    return g_intern_string (s.c_str ());
+  };
+  std::string peers = role.peers;
+  Settings d;
+
+  g_object_class_install_property (
+      klass, ENABLE_SERVER,
+      g_param_spec_boolean (
+          "enable-server", "Enable server",
+          blurb ("Run the embedded HTTP server (" + std::string (role.server_path) +
+                 "). Ignored when a custom signaller or " + role.remote_url_property + " is set"),
+          d.enable_server, ready));
+  g_object_class_install_property (
+      klass, ADDRESS,
+      g_param_spec_string ("address", "Address",
+                           "IP address the embedded server binds to (0.0.0.0 or :: for all "
+                           "interfaces)",
+                           d.address.c_str (), ready));
+  g_object_class_install_property (
+      klass, PORT,
+      g_param_spec_uint ("port", "Port",
+                         "TCP port of the embedded server; 0 picks a free port, which this "
+                         "property returns once the element is READY",
+                         0, 65535, d.port, ready));
+  g_object_class_install_property (
+      klass, STREAM_NAME,
+      g_param_spec_string (
+          "stream-name", "Stream name",
+          blurb ("Name of the stream: " + std::string (role.server_path) + " on the server"),
+          d.stream_name.c_str (), ready));
+  g_object_class_install_property (klass, REMOTE_URL,
+                                   g_param_spec_string (role.remote_url_property,
+                                                        role.remote_url_property,
+                                                        role.remote_url_blurb, nullptr, ready));
+  g_object_class_install_property (
+      klass, STUN_SERVER,
+      g_param_spec_string (
+          "stun-server", "STUN server",
+          blurb ("STUN server for the " + peers + "' sessions, stun://host:port (NULL = none)"),
+          nullptr, playing));
+  g_object_class_install_property (
+      klass, TURN_SERVERS,
+      g_param_spec_string ("turn-servers", "TURN servers",
+                           "Comma-separated TURN servers, turn(s)://user:password@host:port "
+                           "(NULL = none)",
+                           nullptr, playing));
+  g_object_class_install_property (
+      klass, CODEC_PREFERENCES,
+      g_param_spec_string ("codec-preferences", "Codec preferences",
+                           blurb ("Codecs to use with the " + peers +
+                                  ", most preferred first (VP8, VP9, H264, OPUS)"),
+                           d.codec_preferences.c_str (), ready));
+  g_object_class_install_property (
+      klass, ICE_GATHERING_TIMEOUT,
+      g_param_spec_uint ("ice-gathering-timeout", "ICE gathering timeout",
+                         "Longest wait for our ICE candidates before sending our offer or "
+                         "answer, ms (host candidates take a few ms; STUN/TURN may take longer)",
+                         0, 30000, d.gathering_timeout_ms, playing));
+  g_object_class_install_property (
+      klass, HANDSHAKE_TIMEOUT,
+      g_param_spec_uint ("handshake-timeout", "Handshake timeout",
+                         "A session that has not connected (ICE and DTLS) this long after its "
+                         "offer is ended, ms",
+                         1000, 600000, d.handshake_timeout_ms, playing));
+  g_object_class_install_property (
+      klass, AUTH_TOKEN,
+      g_param_spec_string ("auth-token", "Auth token",
+                           blurb ("Bearer token: the embedded server requires it from " + peers +
+                                  " (NULL = no check); in client mode it is sent to the server"),
+                           nullptr, ready));
+  g_object_class_install_property (
+      klass, ALLOWED_ORIGINS,
+      g_param_spec_string ("allowed-origins", "Allowed origins",
+                           "Comma-separated browser origins allowed to use the endpoint, or *",
+                           d.allowed_origins.c_str (), ready));
+  g_object_class_install_property (
+      klass, TLS_CERTIFICATE_FILE,
+      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
+                           "PEM certificate (chain) for the embedded server: HTTPS instead of "
+                           "HTTP (NULL = plain HTTP)",
+                           nullptr, ready));
+  g_object_class_install_property (
+      klass, TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS key file",
+                           "PEM private key of tls-certificate-file (NULL = in that file)", nullptr,
+                           ready));
+}
+
+bool Settings::set (guint prop_id, const GValue *value)
+{
+  switch (prop_id) {
+  case ENABLE_SERVER:
+    enable_server = g_value_get_boolean (value);
+    break;
+  case ADDRESS:
+    address = take_string (value, "127.0.0.1");
+    break;
+  case PORT:
+    port = g_value_get_uint (value);
+    break;
+  case STREAM_NAME:
+    stream_name = take_string (value, "live");
+    break;
+  case REMOTE_URL:
+    remote_url = take_string (value, "");
+    break;
+  case STUN_SERVER:
+    stun_server = take_string (value, "");
+    break;
+  case TURN_SERVERS:
+    turn_servers = take_string (value, "");
+    break;
+  case CODEC_PREFERENCES:
+    codec_preferences = take_string (value, DEFAULT_CODEC_PREFERENCES);
+    break;
+  case ICE_GATHERING_TIMEOUT:
+    gathering_timeout_ms = g_value_get_uint (value);
+    break;
+  case HANDSHAKE_TIMEOUT:
+    handshake_timeout_ms = g_value_get_uint (value);
+    break;
+  case AUTH_TOKEN:
+    auth_token = take_string (value, "");
+    break;
+  case ALLOWED_ORIGINS:
+    allowed_origins = take_string (value, "*");
+    break;
+  case TLS_CERTIFICATE_FILE:
+    tls_certificate_file = take_string (value, "");
+    break;
+  case TLS_KEY_FILE:
+    tls_key_file = take_string (value, "");
+    break;
+  default:
+    return false;
+  }
+  return true;
+}
+
+bool Settings::get (guint prop_id, GValue *value) const
+{
+  switch (prop_id) {
+  case ENABLE_SERVER:
+    g_value_set_boolean (value, enable_server);
+    break;
+  case ADDRESS:
+    g_value_set_string (value, address.c_str ());
+    break;
+  case PORT:
+    g_value_set_uint (value, port);
+    break;
+  case STREAM_NAME:
+    g_value_set_string (value, stream_name.c_str ());
+    break;
+  case REMOTE_URL:
+    g_value_set_string (value, or_null (remote_url));
+    break;
+  case STUN_SERVER:
+    g_value_set_string (value, or_null (stun_server));
+    break;
+  case TURN_SERVERS:
+    g_value_set_string (value, or_null (turn_servers));
+    break;
+  case CODEC_PREFERENCES:
+    g_value_set_string (value, codec_preferences.c_str ());
+    break;
+  case ICE_GATHERING_TIMEOUT:
+    g_value_set_uint (value, gathering_timeout_ms);
+    break;
+  case HANDSHAKE_TIMEOUT:
+    g_value_set_uint (value, handshake_timeout_ms);
+    break;
+  case AUTH_TOKEN:
+    g_value_set_string (value, or_null (auth_token));
+    break;
+  case ALLOWED_ORIGINS:
+    g_value_set_string (value, allowed_origins.c_str ());
+    break;
+  case TLS_CERTIFICATE_FILE:
+    g_value_set_string (value, or_null (tls_certificate_file));
+    break;
+  case TLS_KEY_FILE:
+    g_value_set_string (value, or_null (tls_key_file));
+    break;
+  default:
+    return false;
+  }
+  return true;
+}
+
+void Settings::get_live (guint prop_id, GValue *value, GstRtcSignaller *server)
+{
+  if (prop_id == PORT) {
+    if (server) {
+      guint port = 0;
+      g_object_get (server, "port", &port, nullptr);
+      g_value_set_uint (value, port);
+    }
+    return;
+  }
+  gchar *url = nullptr;
+  if (server)
+    g_object_get (server, "url", &url, nullptr);
+  g_value_take_string (value, url);
+}
+
+std::vector<std::string> Settings::turn_list () const
+{
+  return split (turn_servers);
+}
+
+std::string Settings::ice_servers () const
+{
+  std::string out = stun_server;
+  for (auto &t : turn_list ())
+    out += (out.empty () ? "" : ",") + t;
+  return out;
+}
+
+void Settings::fill (PeerSession::Config &config) const
+{
+  config.stun_server = stun_server;
+  config.turn_servers = turn_list ();
+  config.gather_timeout = gathering_timeout_ms * GST_MSECOND;
+}
+
+void Settings::configure_signaller (GstRtcSignaller *signaller, const std::string &media) const
+{
+  if (GST_IS_RTC_HTTP_CLIENT_SIGNALLER (signaller)) {
+    g_object_set (signaller, "url", remote_url.c_str (), "auth-token", or_null (auth_token),
+                  nullptr);
+    return;
+  }
+  if (GST_IS_RTC_HTTP_SIGNALLER (signaller)) {
+    g_object_set (signaller, "address", address.c_str (), "port", port, "stream-name",
+                  stream_name.c_str (), "auth-token", or_null (auth_token), "allowed-origins",
+                  allowed_origins.c_str (), "media", media.c_str (), "tls-certificate-file",
+                  or_null (tls_certificate_file), "tls-key-file", or_null (tls_key_file),
+                  "ice-servers", ice_servers ().c_str (), nullptr);
+  }
+}
+
+void apply_signaller_ice_servers (GstRtcSignaller *signaller, PeerSession::Config &config)
+{
+  if (!config.stun_server.empty () || !config.turn_servers.empty () ||
+      !g_object_class_find_property (G_OBJECT_GET_CLASS (signaller), "ice-servers"))
+    return;
+  gchar *servers = nullptr;
+  g_object_get (signaller, "ice-servers", &servers, nullptr);
+  for (auto &url : split (servers ? servers : "")) {
+    if (g_str_has_prefix (url.c_str (), "stun") && config.stun_server.empty ())
+      config.stun_server = url;
+    else if (g_str_has_prefix (url.c_str (), "turn"))
+      config.turn_servers.push_back (url);
+  }
+  g_free (servers);
+}
+
+} // namespace rtc
