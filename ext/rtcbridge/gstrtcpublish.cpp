@@ -551,8 +551,9 @@ void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::str
  * was waiting for them. */
 void offer_if_pending (GstRtcPublish *self)
 {
-  if (!self->priv->pending_offer.empty ())
-    on_offer_wanted (self, self->priv->pending_offer, "");
+  std::string id = self->priv->pending_offer; /* a copy: on_offer_wanted clears it */
+  if (!id.empty ())
+    on_offer_wanted (self, id, "");
 }
 
 /* Control thread: a viewer's offer arrived. */

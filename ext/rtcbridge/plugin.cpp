@@ -3,9 +3,12 @@
 
 static gboolean plugin_init (GstPlugin *plugin)
 {
-  return GST_ELEMENT_REGISTER (webrtcpublish, plugin);
+  gboolean ok = GST_ELEMENT_REGISTER (webrtcpublish, plugin);
+  ok |= GST_ELEMENT_REGISTER (webrtcsubscribe, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rtcbridge,
-                   "WebRTC publishing with an embedded WHEP server and viewer page", plugin_init,
-                   VERSION, "LGPL", "gst-rtcbridge", GST_PACKAGE_ORIGIN)
+                   "WebRTC to and from browsers: publish (WHEP server, WHIP client) and subscribe "
+                   "(WHIP server, WHEP client)",
+                   plugin_init, VERSION, "LGPL", "gst-rtcbridge", GST_PACKAGE_ORIGIN)

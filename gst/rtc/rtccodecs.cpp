@@ -252,8 +252,14 @@ std::string find_decoder (const Codec &codec)
           (codec.kind == MediaKind::VIDEO ? GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO
                                           : GST_ELEMENT_FACTORY_TYPE_MEDIA_AUDIO),
       GST_RANK_MARGINAL);
-  CapsPtr caps (gst_caps_from_string (codec.encoded_caps));
-  GList *usable = gst_element_factory_list_filter (all, caps.get (), GST_PAD_SINK, FALSE);
+  /* What the depayloader (and parser) hand the decoder: the decoder must
+   * take all of it (a subset test keeps out e.g. vp8alphadecodebin, which
+   * wants codec-alpha streams only). */
+  const char *input = g_str_equal (codec.name, "OPUS") ? "audio/x-opus, channel-mapping-family=0"
+                      : codec.parsed_caps              ? codec.parsed_caps
+                                                       : codec.encoded_caps;
+  CapsPtr caps (gst_caps_from_string (input));
+  GList *usable = gst_element_factory_list_filter (all, caps.get (), GST_PAD_SINK, TRUE);
   gst_plugin_feature_list_free (all);
   std::string best;
   bool best_hw = false;
