@@ -510,6 +510,10 @@ void on_publisher_offer (GstRtcSubscribe *self, const std::string &id, const std
     if ((!video && !audio) || (gst_sdp_media_get_port (media) == 0 &&
                                !gst_sdp_media_get_attribute_val (media, "bundle-only")))
       continue;
+    /* A publisher sends: recvonly/inactive m-lines carry nothing for us. */
+    if (gst_sdp_media_get_attribute_val (media, "recvonly") ||
+        gst_sdp_media_get_attribute_val (media, "inactive"))
+      continue;
     rtc::InputFormat want;
     want.kind = video ? MediaKind::VIDEO : MediaKind::AUDIO;
     want.receive = true;
@@ -524,7 +528,9 @@ void on_publisher_offer (GstRtcSubscribe *self, const std::string &id, const std
   }
   if (choices.empty ()) {
     reject (self, id, GST_RTC_SIGNALLER_ERROR_NOT_ACCEPTABLE,
-            problems.empty () ? "the offer has no audio or video to receive" : problems);
+            problems.empty () ? "the offer sends no audio or video (WHIP offers are sendonly or "
+                                "sendrecv)"
+                              : problems);
     return;
   }
   Peer &peer = add_peer (self, id, address, config);
@@ -815,6 +821,31 @@ static gboolean gst_rtc_subscribe_send_event (GstElement *element, GstEvent *eve
   return TRUE;
 }
 
+/* webrtcbin holds network sinks and sources, which would make this bin a
+ * sink in its parent's eyes (the pipeline would wait for its EOS and its
+ * preroll). To the pipeline it is a source, whatever it holds. */
+static void keep_source_flags (GstRtcSubscribe *self)
+{
+  GST_OBJECT_LOCK (self);
+  GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean gst_rtc_subscribe_add_element (GstBin *bin, GstElement *element)
+{
+  gboolean ok = GST_BIN_CLASS (parent_class)->add_element (bin, element);
+  keep_source_flags (GST_RTC_SUBSCRIBE (bin));
+  return ok;
+}
+
+static gboolean gst_rtc_subscribe_remove_element (GstBin *bin, GstElement *element)
+{
+  gboolean ok = GST_BIN_CLASS (parent_class)->remove_element (bin, element);
+  keep_source_flags (GST_RTC_SUBSCRIBE (bin));
+  return ok;
+}
+
 /* ---- properties ------------------------------------------------------- */
 
 static void gst_rtc_subscribe_set_property (GObject *object, guint prop_id, const GValue *value,
@@ -923,6 +954,8 @@ static void gst_rtc_subscribe_class_init (GstRtcSubscribeClass *klass)
   gobject_class->finalize = gst_rtc_subscribe_finalize;
   element_class->change_state = gst_rtc_subscribe_change_state;
   element_class->send_event = gst_rtc_subscribe_send_event;
+  GST_BIN_CLASS (klass)->add_element = gst_rtc_subscribe_add_element;
+  GST_BIN_CLASS (klass)->remove_element = gst_rtc_subscribe_remove_element;
 
   rtc::Settings::install (
       gobject_class,

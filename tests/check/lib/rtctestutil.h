@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -47,7 +48,7 @@ struct TestPublisher {
 
   /* @launch must contain an element named "pub"; e.g.
    * "videotestsrc is-live=true ! webrtcpublish name=pub port=0". */
-  explicit TestPublisher (const std::string &launch)
+  explicit TestPublisher (const std::string &launch, const char *element = "pub")
   {
     GError *err = nullptr;
     pipeline = gst_parse_launch (launch.c_str (), &err);
@@ -57,14 +58,15 @@ struct TestPublisher {
     }
     if (!pipeline)
       return;
-    pub = gst_bin_get_by_name (GST_BIN (pipeline), "pub");
+    pub = gst_bin_get_by_name (GST_BIN (pipeline), element);
     GstBus *bus = gst_element_get_bus (pipeline);
     watch = gst_bus_add_watch (bus, on_message, this);
     gst_object_unref (bus);
     if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
       return;
     gst_element_get_state (pipeline, nullptr, nullptr, 10 * GST_SECOND);
-    g_object_get (pub, "port", &port, nullptr);
+    if (pub && g_object_class_find_property (G_OBJECT_GET_CLASS (pub), "port"))
+      g_object_get (pub, "port", &port, nullptr);
   }
   ~TestPublisher ()
   {
@@ -86,6 +88,63 @@ struct TestPublisher {
     guint n = 0;
     g_object_get (pub, "n-viewers", &n, nullptr);
     return n;
+  }
+};
+
+/* Any pipeline around one named element of ours (webrtcsubscribe, ...). */
+using TestPipeline = TestPublisher;
+
+/* Counts the buffers reaching element @name's sink pad; tells the caps
+ * on that pad (media type, video size). */
+struct BufferCounter {
+  std::atomic<guint> buffers{0};
+  GstPad *pad = nullptr;
+
+  ~BufferCounter ()
+  {
+    if (pad)
+      gst_object_unref (pad);
+  }
+  void attach (GstElement *pipeline, const char *name)
+  {
+    GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+    pad = e ? gst_element_get_static_pad (e, "sink") : nullptr;
+    if (pad)
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, probe, this, nullptr);
+    if (e)
+      gst_object_unref (e);
+  }
+  std::string type () const { return caps_string (nullptr); }
+  int width () const { return caps_int ("width"); }
+  int height () const { return caps_int ("height"); }
+
+private:
+  std::string caps_string (const char *field) const
+  {
+    GstCaps *caps = pad ? gst_pad_get_current_caps (pad) : nullptr;
+    std::string out;
+    if (caps) {
+      const GstStructure *s = gst_caps_get_structure (caps, 0);
+      const char *v = field ? gst_structure_get_string (s, field) : gst_structure_get_name (s);
+      out = v ? v : "";
+      gst_caps_unref (caps);
+    }
+    return out;
+  }
+  int caps_int (const char *field) const
+  {
+    GstCaps *caps = pad ? gst_pad_get_current_caps (pad) : nullptr;
+    int v = 0;
+    if (caps) {
+      gst_structure_get_int (gst_caps_get_structure (caps, 0), field, &v);
+      gst_caps_unref (caps);
+    }
+    return v;
+  }
+  static GstPadProbeReturn probe (GstPad *, GstPadProbeInfo *, gpointer data)
+  {
+    static_cast<BufferCounter *> (data)->buffers++;
+    return GST_PAD_PROBE_OK;
   }
 };
 

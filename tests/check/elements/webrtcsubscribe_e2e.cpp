@@ -1,0 +1,215 @@
+/* webrtcsubscribe end to end, in one process (run inside the test network
+ * namespace): webrtcpublish as WHIP client -> webrtcsubscribe as WHIP
+ * server, webrtcsubscribe as WHEP client <- webrtcpublish as WHEP server,
+ * encoded output, and a recording that survives ten publisher reconnects. */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <string>
+
+#include "rtctestutil.h"
+
+static const char *SUB_AV = "webrtcsubscribe name=sub port=0 sub.video_0 ! fakesink name=vsink "
+                            "sync=false sub.audio_0 ! fakesink name=asink sync=false";
+
+static std::string whip_publisher (const std::string &url, bool audio = true)
+{
+  std::string launch =
+      "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 "
+      "! webrtcpublish name=pub whip-url=" +
+      url;
+  if (audio)
+    launch += " audiotestsrc is-live=true ! pub.";
+  return launch;
+}
+
+static guint count_messages (TestPipeline &p, const char *name)
+{
+  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
+  guint n = 0;
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s && gst_structure_has_name (s, name))
+      n++;
+  }
+  return n;
+}
+
+static std::string first_error (TestPipeline &p)
+{
+  GstMessage *m = p.find (GST_MESSAGE_ERROR);
+  if (!m)
+    return "";
+  GError *err = nullptr;
+  gst_message_parse_error (m, &err, nullptr);
+  std::string text = err ? err->message : "?";
+  g_clear_error (&err);
+  return text;
+}
+
+static void on_session_created (GstElement *, const gchar *, GstElement *webrtcbin, gpointer data)
+{
+  auto slot = static_cast<GstElement **> (data);
+  if (!*slot)
+    *slot = GST_ELEMENT (gst_object_ref (webrtcbin));
+}
+
+GST_START_TEST (test_whip_client_to_whip_server)
+{
+  TestPipeline sub (std::string (SUB_AV) + " ", "sub");
+  fail_unless (sub.port > 0);
+  GstElement *webrtcbin = nullptr;
+  g_signal_connect (sub.pub, "session-created", G_CALLBACK (on_session_created), &webrtcbin);
+  BufferCounter video, audio;
+  video.attach (sub.pipeline, "vsink");
+  audio.attach (sub.pipeline, "asink");
+  fail_unless (sub.find (GST_MESSAGE_ELEMENT, "webrtcsubscribe-listening") != nullptr);
+  std::string url = sub.base () + "/whip/live";
+  {
+    TestPipeline pub (whip_publisher (url));
+    fail_unless (sub.wait_message (GST_MESSAGE_ELEMENT, "webrtcsubscribe-publisher-connected",
+                                   20000) != nullptr,
+                 "the publisher never connected");
+    fail_unless (wait_until ([&] { return video.buffers >= 60 && audio.buffers >= 20; }, 30000),
+                 "video %u, audio %u buffers", video.buffers.load (), audio.buffers.load ());
+    fail_unless_equals_int (video.width (), 320);
+    fail_unless_equals_int (video.height (), 240);
+    fail_unless (video.type () == "video/x-raw", "%s", video.type ().c_str ());
+    fail_unless (audio.type () == "audio/x-raw", "%s", audio.type ().c_str ());
+    fail_unless (webrtcbin != nullptr);
+    guint latency = 0;
+    g_object_get (webrtcbin, "latency", &latency, nullptr);
+    gst_object_unref (webrtcbin);
+    fail_unless_equals_int (latency, 100); /* the documented default */
+    gboolean connected = FALSE;
+    g_object_get (sub.pub, "connected", &connected, nullptr);
+    fail_unless (connected);
+    GstMessage *state = pub.wait_message (GST_MESSAGE_ELEMENT, "webrtcpublish-client-state");
+    fail_unless (state != nullptr);
+    fail_unless (first_error (pub).empty (), "publisher error: %s", first_error (pub).c_str ());
+  }
+  /* The publisher stopped: its DELETE ends the session at once. */
+  fail_unless (sub.wait_message (GST_MESSAGE_ELEMENT, "webrtcsubscribe-publisher-disconnected",
+                                 5000) != nullptr,
+               "no publisher-disconnected after the publisher's DELETE");
+  gboolean connected = TRUE;
+  g_object_get (sub.pub, "connected", &connected, nullptr);
+  fail_if (connected);
+  fail_unless (first_error (sub).empty (), "subscriber error: %s", first_error (sub).c_str ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_whep_client_pulls_from_webrtcpublish)
+{
+  TestPipeline pub ("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 "
+                    "! webrtcpublish name=pub port=0 audiotestsrc is-live=true ! pub.");
+  fail_unless (pub.port > 0);
+  {
+    TestPipeline sub (std::string ("webrtcsubscribe name=sub whep-url=") + pub.whep () +
+                          " latency=50 sub.video_0 ! fakesink name=vsink sync=false sub.audio_0 ! "
+                          "fakesink name=asink sync=false",
+                      "sub");
+    BufferCounter video, audio;
+    video.attach (sub.pipeline, "vsink");
+    audio.attach (sub.pipeline, "asink");
+    fail_unless (wait_until ([&] { return video.buffers >= 60 && audio.buffers >= 20; }, 30000),
+                 "video %u, audio %u buffers", video.buffers.load (), audio.buffers.load ());
+    fail_unless (video.width () == 320 && video.height () == 240, "%s %dx%d",
+                 video.type ().c_str (), video.width (), video.height ());
+    fail_unless_equals_int (pub.viewers (), 1);
+    /* Each step of the client is on the bus. */
+    fail_unless (count_messages (sub, "webrtcsubscribe-client-state") >= 2);
+    fail_unless (sub.find (GST_MESSAGE_ELEMENT, "webrtcsubscribe-publisher-connected") != nullptr);
+    fail_unless (first_error (sub).empty (), "%s", first_error (sub).c_str ());
+  }
+  /* Stopping the subscriber DELETEs its WHEP session. */
+  fail_unless (wait_until ([&] { return pub.viewers () == 0; }, 5000));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_encoded_output)
+{
+  TestPipeline sub ("webrtcsubscribe name=sub port=0 decode=false sub.video_0 ! fakesink "
+                    "name=vsink sync=false",
+                    "sub");
+  BufferCounter video;
+  video.attach (sub.pipeline, "vsink");
+  TestPipeline pub (whip_publisher (sub.base () + "/whip/live", false));
+  fail_unless (wait_until ([&] { return video.buffers >= 30; }, 30000), "%u buffers",
+               video.buffers.load ());
+  fail_unless (video.type () == "video/x-vp8", "%s", video.type ().c_str ());
+  fail_unless_equals_int (count_children (sub.pub, "Decoder"), 0);
+}
+GST_END_TEST;
+
+/* A recording keeps running while the publisher comes and goes: same pads,
+ * no error, frames after every reconnect, a playable file at the end. */
+GST_START_TEST (test_reconnects_keep_recording)
+{
+  gchar *dir = g_dir_make_tmp ("rtcsub-XXXXXX", nullptr);
+  std::string file = std::string (dir) + "/rec.mp4";
+  TestPipeline sub ("webrtcsubscribe name=sub port=0 sub.video_0 ! identity name=tap ! queue ! "
+                    "videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast "
+                    "key-int-max=30 ! h264parse ! mp4mux ! filesink location=" +
+                        file,
+                    "sub");
+  BufferCounter frames;
+  frames.attach (sub.pipeline, "tap");
+  const char *n_env = g_getenv ("RTC_RECONNECT_CYCLES");
+  guint cycles = n_env ? (guint)atoi (n_env) : 10;
+  for (guint i = 0; i < cycles; i++) {
+    guint before = frames.buffers;
+    {
+      TestPipeline pub (whip_publisher (sub.base () + "/whip/live", false));
+      fail_unless (wait_until ([&] { return frames.buffers >= before + 20; }, 30000),
+                   "cycle %u: %u frames after the reconnect", i, frames.buffers - before);
+    }
+    fail_unless (
+        wait_until (
+            [&] { return count_messages (sub, "webrtcsubscribe-publisher-disconnected") == i + 1; },
+            10000),
+        "cycle %u: no disconnect message", i);
+    fail_unless (first_error (sub).empty (), "cycle %u: %s", i, first_error (sub).c_str ());
+  }
+  /* One video pad all along. */
+  fail_unless_equals_int (sub.pub->numsrcpads, 1);
+  fail_unless_equals_int (count_messages (sub, "webrtcsubscribe-publisher-connected"), cycles);
+  gst_element_send_event (sub.pipeline, gst_event_new_eos ());
+  fail_unless (sub.wait_message (GST_MESSAGE_EOS, nullptr, 20000) != nullptr,
+               "the recording did not finish");
+  gst_element_set_state (sub.pipeline, GST_STATE_NULL);
+
+  /* Play the file back. */
+  TestPipeline play ("filesrc location=" + file +
+                         " ! qtdemux ! h264parse ! avdec_h264 ! fakesink name=out sync=false",
+                     "out");
+  BufferCounter decoded;
+  decoded.attach (play.pipeline, "out");
+  fail_unless (play.wait_message (GST_MESSAGE_EOS, nullptr, 30000) != nullptr,
+               "the file does not play to the end: %s", first_error (play).c_str ());
+  /* Every reconnect left frames in the file (the encoder may drop a few
+   * at each time jump). */
+  fail_unless (decoded.buffers * 10 >= frames.buffers * 9, "%u of %u frames in the file",
+               decoded.buffers.load (), frames.buffers.load ());
+  fail_unless_equals_int (decoded.width (), 320);
+  g_print ("reconnects: %u cycles, %u frames recorded, %u decoded back\n", cycles,
+           frames.buffers.load (), decoded.buffers.load ());
+  g_unlink (file.c_str ());
+  g_rmdir (dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
+static Suite *webrtcsubscribe_e2e_suite (void)
+{
+  Suite *s = suite_create ("webrtcsubscribe_e2e");
+  TCase *tc = tcase_create ("e2e");
+  tcase_set_timeout (tc, 600);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_whip_client_to_whip_server);
+  tcase_add_test (tc, test_whep_client_pulls_from_webrtcpublish);
+  tcase_add_test (tc, test_encoded_output);
+  tcase_add_test (tc, test_reconnects_keep_recording);
+  return s;
+}
+
+GST_CHECK_MAIN (webrtcsubscribe_e2e);
