@@ -363,13 +363,13 @@ void remove_peer (GstRtcSubscribe *self, const std::string &id, const std::strin
                                                    G_TYPE_STRING, reason.c_str (), nullptr));
 }
 
-void remove_all_peers (GstRtcSubscribe *self, const std::string &reason)
+void remove_all_peers (GstRtcSubscribe *self, const std::string &reason, bool tell_signaller)
 {
   std::vector<std::string> ids;
   for (auto &kv : self->priv->peers)
     ids.push_back (kv.first);
   for (auto &id : ids)
-    remove_peer (self, id, reason, false, false);
+    remove_peer (self, id, reason, tell_signaller, false);
 }
 
 void on_session_event (GstRtcSubscribe *self, const std::string &id, PeerSession::Event event,
@@ -496,7 +496,7 @@ void on_publisher_offer (GstRtcSubscribe *self, const std::string &id, const std
                   " (DELETE its session first, or set publisher-takeover)");
       return;
     }
-    remove_all_peers (self, "replaced by a new publisher");
+    remove_all_peers (self, "replaced by a new publisher", true);
   }
   auto codecs = receivable (self, decode);
   std::vector<rtc::MediaChoice> choices;
@@ -757,7 +757,7 @@ static void gst_rtc_subscribe_stop (GstRtcSubscribe *self)
   }
   priv->link.reset ();
   if (priv->control.running ())
-    priv->control.post_sync ([self] () { remove_all_peers (self, "the pipeline stopped"); });
+    priv->control.post_sync ([self] () { remove_all_peers (self, "the pipeline stopped", false); });
   priv->control.stop ();
   std::vector<std::unique_ptr<Output>> outputs;
   {

@@ -8,7 +8,7 @@
 struct HttpReply {
   guint status = 0;
   std::string body;
-  std::map<std::string, std::string> headers; /* lower-case names */
+  std::map<std::string, std::string> headers; /* lower-case names; repeats joined by ", " */
   std::string header (const std::string &name) const
   {
     auto it = headers.find (name);
@@ -45,7 +45,8 @@ inline HttpReply http_request (const std::string &method, const std::string &url
   soup_message_headers_iter_init (&it, soup_message_get_response_headers (msg));
   while (soup_message_headers_iter_next (&it, &name, &value)) {
     gchar *lower = g_ascii_strdown (name, -1);
-    r.headers[lower] = value;
+    std::string &slot = r.headers[lower];
+    slot += (slot.empty () ? "" : ", ") + std::string (value); /* repeated headers join */
     g_free (lower);
   }
   g_object_unref (msg);
