@@ -395,6 +395,8 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
     self->serve_streams (msg);
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
     self->serve_static (msg, "viewer.html");
+  else if (g_str_has_prefix (p.c_str (), "/publish/") && n == 2)
+    self->serve_static (msg, "publish.html");
   else if (g_str_has_prefix (p.c_str (), "/static/") && n == 2)
     self->serve_static (msg, parts[1]);
   else

@@ -1,6 +1,7 @@
-// A small WHEP client (draft-ietf-wish-whep) for the viewer page.
-// POSTs the offer at once (no waiting for ICE gathering), then trickles the
-// browser's candidates to the session URL by PATCH.
+// A small WHEP (draft-ietf-wish-whep) and WHIP (RFC 9725) client for the
+// viewer and publish pages: the exchange is the same, only the direction of
+// the media differs. POSTs the offer at once (no waiting for ICE gathering),
+// then trickles the browser's candidates to the session URL by PATCH.
 'use strict';
 
 class WhepClient {
@@ -37,7 +38,7 @@ class WhepClient {
         signal: abort.signal,
       });
     } catch (e) {
-      console.error('WHEP POST failed:', e.name === 'AbortError' ? 'no answer in 15 s' : e.message);
+      console.error('POST failed:', e.name === 'AbortError' ? 'no answer in 15 s' : e.message);
       const err = new Error('the server did not answer');
       err.status = 0;
       throw err;
@@ -85,7 +86,7 @@ class WhepClient {
         method: 'PATCH', headers: this.headers('application/trickle-ice-sdpfrag'), body: frag,
       });
     } catch (e) {
-      console.warn('WHEP PATCH failed', e);
+      console.warn('PATCH failed', e);
     }
   }
 
@@ -96,9 +97,10 @@ class WhepClient {
     try {
       await fetch(loc, { method: 'DELETE', headers: this.headers(), keepalive });
     } catch (e) {
-      console.warn('WHEP DELETE failed', e);
+      console.warn('DELETE failed', e);
     }
   }
 }
 
 window.WhepClient = WhepClient;
+window.WhipClient = WhepClient; // same exchange, the page adds send-only tracks
