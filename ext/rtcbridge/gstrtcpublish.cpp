@@ -915,7 +915,10 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
         if (s->priv->client) /* DELETE the WHIP session, no retry */
           gst_rtc_signaller_stop (s->priv->signaller);
         remove_all_viewers (s, "end of stream");
-        gst_element_post_message (GST_ELEMENT (s), gst_message_new_eos (GST_OBJECT (s)));
+        /* Queued behind the signaller's last state message. */
+        post (s, [] (GstRtcPublish *s2) {
+          gst_element_post_message (GST_ELEMENT (s2), gst_message_new_eos (GST_OBJECT (s2)));
+        });
       });
       bool started;
       {

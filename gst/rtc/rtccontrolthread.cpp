@@ -108,8 +108,12 @@ void ControlThread::post (std::function<void ()> fn)
   std::lock_guard<std::mutex> g (lock_);
   if (!ctx_)
     return;
-  g_main_context_invoke_full (ctx_, G_PRIORITY_DEFAULT, run_once, new Task{std::move (fn)},
-                              free_task);
+  /* Always queued, also from the thread itself: tasks run in post order. */
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, run_once, new Task{std::move (fn)}, free_task);
+  g_source_attach (source, ctx_);
+  g_source_unref (source);
 }
 
 void ControlThread::post_sync (std::function<void ()> fn)

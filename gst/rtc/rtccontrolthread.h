@@ -29,7 +29,8 @@ public:
   void stop ();
   bool running ();
 
-  /* Runs @fn on the thread, later; dropped when not running. */
+  /* Runs @fn on the thread, later (also when called on the thread), after
+   * what was posted before; dropped when not running. */
   void post (std::function<void ()> fn);
   /* Runs @fn on the thread and waits; runs it at once when called on the
    * thread itself or when the thread is not running. */
