@@ -797,7 +797,8 @@ static GstStateChangeReturn gst_rtc_subscribe_change_state (GstElement *element,
 }
 
 /* EOS from the application (gst-launch-1.0 -e, an application finishing a
- * recording): goes out of every pad, so muxers can finish their files. */
+ * recording): goes out of every pad, so muxers can finish their files.
+ * Before the first publisher there is no pad to send it on. */
 static gboolean gst_rtc_subscribe_send_event (GstElement *element, GstEvent *event)
 {
   auto self = GST_RTC_SUBSCRIBE (element);
@@ -815,8 +816,6 @@ static gboolean gst_rtc_subscribe_send_event (GstElement *element, GstEvent *eve
     gst_pad_push_event (pad, gst_event_ref (event));
     gst_object_unref (pad);
   }
-  if (pads.empty ())
-    gst_element_post_message (element, gst_message_new_eos (GST_OBJECT (element)));
   gst_event_unref (event);
   return TRUE;
 }

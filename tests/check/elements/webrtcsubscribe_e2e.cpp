@@ -199,6 +199,39 @@ GST_START_TEST (test_reconnects_keep_recording)
 }
 GST_END_TEST;
 
+/* The next publisher sends another size and codec: same pad, new caps
+ * downstream, no error. */
+GST_START_TEST (test_format_change_between_publishers)
+{
+  TestPipeline sub ("webrtcsubscribe name=sub port=0 sub.video_0 ! videoconvert ! fakesink "
+                    "name=vsink sync=false",
+                    "sub");
+  BufferCounter video;
+  video.attach (sub.pipeline, "vsink");
+  std::string url = sub.base () + "/whip/live";
+  {
+    TestPipeline pub (whip_publisher (url, false));
+    fail_unless (wait_until ([&] { return video.buffers >= 20 && video.width () == 320; }, 30000));
+  }
+  fail_unless (wait_until (
+      [&] { return count_messages (sub, "webrtcsubscribe-publisher-disconnected") == 1; }, 10000));
+  guint before = video.buffers;
+  {
+    TestPipeline pub ("videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=30/1 "
+                      "! webrtcpublish name=pub codec-preferences=H264 whip-url=" +
+                      url);
+    fail_unless (
+        wait_until ([&] { return video.buffers >= before + 20 && video.width () == 640; }, 30000),
+        "%u frames, %dx%d", video.buffers - before, video.width (), video.height ());
+    fail_unless_equals_int (video.height (), 360);
+    GstMessage *m = sub.find (GST_MESSAGE_ELEMENT, "webrtcsubscribe-publisher-connected");
+    fail_unless (m != nullptr);
+  }
+  fail_unless_equals_int (sub.pub->numsrcpads, 1);
+  fail_unless (first_error (sub).empty (), "%s", first_error (sub).c_str ());
+}
+GST_END_TEST;
+
 static Suite *webrtcsubscribe_e2e_suite (void)
 {
   Suite *s = suite_create ("webrtcsubscribe_e2e");
@@ -209,6 +242,7 @@ static Suite *webrtcsubscribe_e2e_suite (void)
   tcase_add_test (tc, test_whep_client_pulls_from_webrtcpublish);
   tcase_add_test (tc, test_encoded_output);
   tcase_add_test (tc, test_reconnects_keep_recording);
+  tcase_add_test (tc, test_format_change_between_publishers);
   return s;
 }
 
