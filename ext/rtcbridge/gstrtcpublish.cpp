@@ -42,6 +42,7 @@
 #include "rtcsdp.h"
 #include "rtcsettings.h"
 #include "rtcsignallerlink.h"
+#include "rtcteardown.h"
 #include "rtcpeersession.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_publish_debug);
@@ -1044,6 +1045,7 @@ static void gst_rtc_publish_stop (GstRtcPublish *self)
       in->branches.clear ();
   });
   priv->control.stop ();
+  rtc::wait_disposals (); /* nothing of ours outlives the element */
 }
 
 static GstStateChangeReturn gst_rtc_publish_change_state (GstElement *element,

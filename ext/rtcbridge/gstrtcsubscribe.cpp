@@ -20,6 +20,7 @@
 #include "rtcsdp.h"
 #include "rtcsettings.h"
 #include "rtcsignallerlink.h"
+#include "rtcteardown.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_subscribe_debug);
 #define GST_CAT_DEFAULT gst_rtc_subscribe_debug
@@ -316,11 +317,8 @@ void remove_chains (GstRtcSubscribe *self, const std::string &id)
     }
   }
   for (auto &c : chains) {
-    for (GstElement *e : c.elements) {
-      gst_element_set_locked_state (e, TRUE);
-      gst_element_set_state (e, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (self), e);
-    }
+    /* Off this thread: a blocked downstream must not block us. */
+    rtc::dispose_elements (GST_BIN (self), c.elements);
     gst_object_unref (c.src);
   }
 }
@@ -759,6 +757,7 @@ static void gst_rtc_subscribe_stop (GstRtcSubscribe *self)
   if (priv->control.running ())
     priv->control.post_sync ([self] () { remove_all_peers (self, "the pipeline stopped", false); });
   priv->control.stop ();
+  rtc::wait_disposals (); /* nothing of ours outlives the element */
   std::vector<std::unique_ptr<Output>> outputs;
   {
     std::lock_guard<std::mutex> g (priv->out_lock);

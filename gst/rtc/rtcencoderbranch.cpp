@@ -1,6 +1,8 @@
 /* See rtcencoderbranch.h. */
 #include "rtcencoderbranch.h"
 
+#include "rtcteardown.h"
+
 #include <gst/video/video.h>
 
 GST_DEBUG_CATEGORY_STATIC (rtc_encoder_branch_debug);
@@ -134,12 +136,8 @@ EncoderBranch::~EncoderBranch ()
     gst_element_release_request_pad (input_tee_, input_pad_);
     gst_object_unref (input_pad_);
   }
-  for (GstElement *e : elements_)
-    gst_element_set_locked_state (e, TRUE);
-  for (GstElement *e : elements_) {
-    gst_element_set_state (e, GST_STATE_NULL);
-    gst_bin_remove (bin_, e);
-  }
+  /* Stopped off this thread (see rtcteardown.h). */
+  dispose_elements (bin_, elements_);
 }
 
 GstPad *EncoderBranch::request_output ()

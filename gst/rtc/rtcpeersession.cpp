@@ -2,6 +2,7 @@
 #include "rtcpeersession.h"
 
 #include "rtcsdp.h"
+#include "rtcteardown.h"
 
 #include <gst/video/video.h>
 
@@ -136,10 +137,10 @@ PeerSession::~PeerSession ()
                                             (gpointer)on_bye_ssrc, nullptr);
       gst_object_unref (rtpbin_);
     }
-    gst_element_set_locked_state (webrtcbin_, TRUE);
-    gst_element_set_state (webrtcbin_, GST_STATE_NULL);
-    if (GST_OBJECT_PARENT (webrtcbin_) == GST_OBJECT (bin_))
-      gst_bin_remove (bin_, webrtcbin_);
+    /* Its streaming threads may be blocked downstream (a sink prerolling
+     * while the pipeline goes down, see rtcteardown.h): stop it without
+     * waiting for them. */
+    dispose_elements (bin_, {webrtcbin_});
     gst_object_unref (webrtcbin_);
   }
   if (local_)
@@ -254,6 +255,8 @@ bool PeerSession::add_to_bin (const Config &config, std::string &error)
   if (rtpbin_) {
     g_signal_connect_data (rtpbin_, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
                            handle_ref (handle_), handle_unref_closure, GConnectFlags (0));
+    if (on_src_pad_)
+      g_signal_connect (rtpbin_, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), nullptr);
     g_signal_connect_data (rtpbin_, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), handle_ref (handle_),
                            handle_unref_closure, GConnectFlags (0));
   }
@@ -492,6 +495,16 @@ void PeerSession::on_bye_ssrc (GstElement *, guint, guint ssrc, gpointer data)
   l.session->notify_ (l.session->id_, Event::CLOSED, "the viewer said goodbye (RTCP BYE)");
 }
 
+/* Receiving: the jitter buffer would hold a stream's first packets for its
+ * whole latency before output; a few packets in sequence are enough to
+ * start (faster first frame, same latency afterwards). */
+void PeerSession::on_new_jitterbuffer (GstElement *, GstElement *jitterbuffer, guint, guint,
+                                       gpointer)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (jitterbuffer), "faststart-min-packets"))
+    g_object_set (jitterbuffer, "faststart-min-packets", 3u, nullptr);
+}
+
 GstPadProbeReturn PeerSession::on_rtp_in (GstPad *, GstPadProbeInfo *, gpointer data)
 {
   /* Media from a sender is the best sign of life; cheap enough per buffer. */
@@ -636,11 +649,7 @@ void PeerSession::unlink_media ()
 {
   for (auto &link : links_) {
     link.branch->release_output (link.tee_pad);
-    gst_element_set_locked_state (link.queue, TRUE);
-    gst_element_set_locked_state (link.payloader, TRUE);
-    gst_element_set_state (link.queue, GST_STATE_NULL);
-    gst_element_set_state (link.payloader, GST_STATE_NULL);
-    gst_bin_remove_many (bin_, link.queue, link.payloader, nullptr);
+    dispose_elements (bin_, {link.queue, link.payloader});
   }
   links_.clear ();
 }

@@ -126,6 +126,8 @@ private:
   static void on_description_created (GstPromise *promise, gpointer data);
   static void on_remote_answer_set (GstPromise *promise, gpointer data);
   static void on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer data);
+  static void on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer, guint session,
+                                   guint ssrc, gpointer data);
   static GstPadProbeReturn on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer data);
   bool prepare (const Config &config, std::string &error);
   bool add_to_bin (const Config &config, std::string &error);

@@ -18,10 +18,15 @@ struct TestPublisher {
   guint port = 0;
   std::vector<GstMessage *> kept;
   guint watch = 0;
+  bool recalculate_latency = true; /* as gst-launch-1.0 does */
 
   static gboolean on_message (GstBus *, GstMessage *m, gpointer data)
   {
     auto self = static_cast<TestPublisher *> (data);
+    /* As gst-launch-1.0 and applications do: live sources' latency changes
+     * as streams appear. */
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_LATENCY && self->recalculate_latency)
+      gst_bin_recalculate_latency (GST_BIN (self->pipeline));
     if (GST_MESSAGE_TYPE (m) &
         (GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS))
       self->kept.push_back (gst_message_ref (m));

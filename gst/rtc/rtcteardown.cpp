@@ -1,0 +1,71 @@
+/* See rtcteardown.h. */
+#include "rtcteardown.h"
+
+#include <condition_variable>
+#include <mutex>
+
+namespace rtc {
+
+namespace {
+
+std::mutex pending_lock;
+std::condition_variable pending_done;
+int pending = 0;
+
+struct Job {
+  std::vector<GstElement *> elements;
+};
+
+void run_job (gpointer data, gpointer)
+{
+  auto job = static_cast<Job *> (data);
+  for (GstElement *e : job->elements) {
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_object_unref (e);
+  }
+  delete job;
+  std::lock_guard<std::mutex> g (pending_lock);
+  pending--;
+  pending_done.notify_all ();
+}
+
+GThreadPool *pool ()
+{
+  static GThreadPool *p = nullptr;
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    /* Shared threads: idle ones go back to GLib's pool. */
+    p = g_thread_pool_new (run_job, nullptr, 4, FALSE, nullptr);
+    g_once_init_leave (&once, 1);
+  }
+  return p;
+}
+
+} // namespace
+
+void dispose_elements (GstBin *bin, const std::vector<GstElement *> &elements)
+{
+  auto job = new Job;
+  for (GstElement *e : elements) {
+    if (!e)
+      continue;
+    gst_object_ref (e);
+    gst_element_set_locked_state (e, TRUE);
+    if (GST_OBJECT_PARENT (e) == GST_OBJECT (bin))
+      gst_bin_remove (bin, e); /* unlinks its pads */
+    job->elements.push_back (e);
+  }
+  {
+    std::lock_guard<std::mutex> g (pending_lock);
+    pending++;
+  }
+  g_thread_pool_push (pool (), job, nullptr);
+}
+
+void wait_disposals ()
+{
+  std::unique_lock<std::mutex> l (pending_lock);
+  pending_done.wait (l, [] { return pending == 0; });
+}
+
+} // namespace rtc
