@@ -167,6 +167,15 @@ GstPadProbeReturn output_probe (GstPad *, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Media for a pad the application did not link (say it takes only video_0
+ * and the publisher also sends audio) is dropped: a not-linked flow would
+ * stop the whole receiver with an error. */
+GstPadProbeReturn drop_if_unlinked (GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  auto out = static_cast<Output *> (data);
+  return gst_pad_is_linked (out->ghost) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 /* The output for @kind/@index, made (and added to the element) if needed,
  * now fed from @target. Under out_lock. */
 Output *attach_output (GstRtcSubscribe *self, MediaKind kind, guint index, GstPad *target)
@@ -283,6 +292,9 @@ void on_src_pad (GstRtcSubscribe *self, const std::string &id, GstPad *pad)
       return c.output->kind == codec->kind;
     });
     chain.output = attach_output (self, codec->kind, index, chain.src);
+    gst_pad_add_probe (chain.src,
+                       GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                       drop_if_unlinked, chain.output, nullptr);
     mine.push_back (chain);
   }
   rtc::ObjectPtr<GstPad> sink (gst_element_get_static_pad (chain.elements.front (), "sink"));

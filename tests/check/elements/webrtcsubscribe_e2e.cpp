@@ -232,6 +232,21 @@ GST_START_TEST (test_format_change_between_publishers)
 }
 GST_END_TEST;
 
+/* The application takes only video; the publisher also sends audio: the
+ * audio pad stays unlinked and nothing fails. */
+GST_START_TEST (test_unlinked_pad_is_harmless)
+{
+  TestPipeline sub ("webrtcsubscribe name=sub port=0 sub.video_0 ! fakesink name=vsink sync=false",
+                    "sub");
+  BufferCounter video;
+  video.attach (sub.pipeline, "vsink");
+  TestPipeline pub (whip_publisher (sub.base () + "/whip/live", true));
+  fail_unless (wait_until ([&] { return video.buffers >= 60 && sub.pub->numsrcpads == 2; }, 30000),
+               "%u frames, %u pads", video.buffers.load (), sub.pub->numsrcpads);
+  fail_unless (first_error (sub).empty (), "%s", first_error (sub).c_str ());
+}
+GST_END_TEST;
+
 static Suite *webrtcsubscribe_e2e_suite (void)
 {
   Suite *s = suite_create ("webrtcsubscribe_e2e");
@@ -243,6 +258,7 @@ static Suite *webrtcsubscribe_e2e_suite (void)
   tcase_add_test (tc, test_encoded_output);
   tcase_add_test (tc, test_reconnects_keep_recording);
   tcase_add_test (tc, test_format_change_between_publishers);
+  tcase_add_test (tc, test_unlinked_pad_is_harmless);
   return s;
 }
 
