@@ -194,7 +194,8 @@ Output *attach_output (GstRtcSubscribe *self, MediaKind kind, guint index, GstPa
   std::string name = std::string (rtc::media_kind_name (kind)) + "_" + std::to_string (index);
   GstPadTemplate *templ = gst_element_class_get_pad_template (
       GST_ELEMENT_GET_CLASS (self), kind == MediaKind::VIDEO ? "video_%u" : "audio_%u");
-  out->ghost = gst_ghost_pad_new_from_template (name.c_str (), target, templ);
+  out->ghost = target ? gst_ghost_pad_new_from_template (name.c_str (), target, templ)
+                      : gst_ghost_pad_new_no_target_from_template (name.c_str (), templ);
   gst_pad_add_probe (out->ghost, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, output_probe, out.get (),
                      nullptr);
   gst_pad_set_active (out->ghost, TRUE);
@@ -809,21 +810,36 @@ static GstStateChangeReturn gst_rtc_subscribe_change_state (GstElement *element,
 
 /* EOS from the application (gst-launch-1.0 -e, an application finishing a
  * recording): goes out of every pad, so muxers can finish their files.
- * Before the first publisher there is no pad to send it on. */
+ * Before the first publisher, empty video_0/audio_0 pads carry it. */
 static gboolean gst_rtc_subscribe_send_event (GstElement *element, GstEvent *event)
 {
   auto self = GST_RTC_SUBSCRIBE (element);
   if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
     return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
   std::vector<GstPad *> pads;
+  bool made = false;
   {
     std::lock_guard<std::mutex> g (self->priv->out_lock);
+    if (self->priv->outputs.empty ()) {
+      /* No publisher ever came: show the pads the application links to
+       * (video_0, audio_0) just to end their streams, so that an EOS
+       * (gst-launch-1.0 -e, Ctrl-C) still finishes the pipeline. */
+      attach_output (self, MediaKind::VIDEO, 0, nullptr);
+      attach_output (self, MediaKind::AUDIO, 0, nullptr);
+      made = true;
+    }
     for (auto &out : self->priv->outputs) {
       out->eos_allowed = true;
       pads.push_back (GST_PAD (gst_object_ref (out->ghost)));
     }
   }
   for (GstPad *pad : pads) {
+    if (made) {
+      gst_pad_push_event (pad, gst_event_new_stream_start ("webrtcsubscribe-no-publisher"));
+      GstSegment segment;
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      gst_pad_push_event (pad, gst_event_new_segment (&segment));
+    }
     gst_pad_push_event (pad, gst_event_ref (event));
     gst_object_unref (pad);
   }
