@@ -141,17 +141,13 @@ struct GstRtcPublishPrivate {
   guint audio_bitrate = DEFAULT_AUDIO_BITRATE;
   guint keyframe_interval_ms = DEFAULT_KEYFRAME_INTERVAL;
   guint viewer_timeout_ms = DEFAULT_VIEWER_TIMEOUT;
-  GstRtcSignaller *signaller = nullptr; /* owned */
-  bool signaller_is_default = true;
+  rtc::SignallerHost host{{"webrtcpublish", false, "WHIP publishing", "viewer page"}};
 
   std::vector<std::unique_ptr<Input>> inputs; /* add/remove: application thread */
   guint next_pad[2] = {0, 0};
 
   /* while started */
   rtc::ControlThread control;
-  bool signaller_started = false;
-  bool client = false; /* WHIP client mode */
-  std::unique_ptr<rtc::SignallerLink> link;
   std::unique_ptr<rtc::SignallerLink::Handler> handler;
   std::string pending_offer; /* client: an offer is wanted but an input has no caps yet */
   std::vector<const Codec *> preferences;
@@ -205,7 +201,7 @@ void reject (GstRtcPublish *self, const std::string &id, GstRtcSignallerError co
 {
   GST_INFO_OBJECT (self, "viewer %s rejected: %s", id.c_str (), reason.c_str ());
   GError *error = signaller_error (code, reason);
-  gst_rtc_signaller_reject_session (self->priv->signaller, id.c_str (), error);
+  gst_rtc_signaller_reject_session (self->priv->host.signaller, id.c_str (), error);
   g_error_free (error);
 }
 
@@ -234,8 +230,8 @@ void remove_viewer (GstRtcPublish *self, const std::string &id, const std::strin
   GST_INFO_OBJECT (self, "viewer %s removed: %s (%u left)", id.c_str (), reason.c_str (),
                    priv->n_viewers.load ());
   if (tell_signaller) {
-    if (answered || priv->client)
-      gst_rtc_signaller_end_session (priv->signaller, id.c_str ());
+    if (answered || priv->host.client)
+      gst_rtc_signaller_end_session (priv->host.signaller, id.c_str ());
     else
       reject (self, id, GST_RTC_SIGNALLER_ERROR_INTERNAL, reason);
   }
@@ -376,12 +372,12 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
     GstWebRTCSessionDescription *desc = viewer.session->take_local_description ();
     if (!desc)
       return;
-    if (priv->client) {
-      gst_rtc_signaller_send_offer (priv->signaller, id.c_str (), desc);
+    if (priv->host.client) {
+      gst_rtc_signaller_send_offer (priv->host.signaller, id.c_str (), desc);
       gst_webrtc_session_description_free (desc);
       return;
     }
-    gst_rtc_signaller_send_answer (priv->signaller, id.c_str (), desc);
+    gst_rtc_signaller_send_answer (priv->host.signaller, id.c_str (), desc);
     gst_webrtc_session_description_free (desc);
     viewer_answered (self, id, viewer);
     break;
@@ -423,7 +419,7 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
   case PeerSession::Event::LOCAL_CANDIDATE: {
     auto space = detail.find (' ');
     guint mline = (guint)g_ascii_strtoull (detail.c_str (), nullptr, 10);
-    gst_rtc_signaller_send_ice_candidate (priv->signaller, id.c_str (), mline,
+    gst_rtc_signaller_send_ice_candidate (priv->host.signaller, id.c_str (), mline,
                                           detail.substr (space + 1).c_str ());
     break;
   }
@@ -538,7 +534,7 @@ void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::str
     caps.emplace_back (mcaps);
   }
   snap.config.direction = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
-  rtc::apply_signaller_ice_servers (priv->signaller, snap.config);
+  rtc::apply_signaller_ice_servers (priv->host.signaller, snap.config);
   Viewer &viewer = add_viewer (self, id, url, std::move (uses));
   std::vector<GstCaps *> mlines;
   for (auto &c : caps)
@@ -637,12 +633,9 @@ bool on_tick (GstRtcPublish *self)
   gint64 now = g_get_monotonic_time ();
   std::vector<std::pair<std::string, std::string>> expired;
   for (auto &kv : priv->viewers) {
-    auto &s = kv.second.session;
-    if (!s->connected () && now - s->created_us () > handshake_us)
-      expired.push_back ({kv.first, "the viewer did not connect in time (ICE/DTLS handshake)"});
-    else if (s->connected () && now - s->last_activity_us () > timeout_us)
-      expired.push_back ({kv.first, "no RTCP from the viewer for " +
-                                        std::to_string (timeout_us / 1000000) + " s (gone)"});
+    std::string why = kv.second.session->expiry_reason (now, handshake_us, timeout_us, "viewer");
+    if (!why.empty ())
+      expired.push_back ({kv.first, why});
   }
   for (auto &e : expired)
     remove_viewer (self, e.first, e.second, true, true);
@@ -684,8 +677,9 @@ public:
   {
     if (self_->priv->pending_offer == id)
       self_->priv->pending_offer.clear ();
-    remove_viewer (self_, id, self_->priv->client ? "the WHIP session ended" : "the viewer left",
-                   false, false);
+    remove_viewer (self_, id,
+                   self_->priv->host.client ? "the WHIP session ended" : "the viewer left", false,
+                   false);
   }
   void state_changed (const std::string &state, const std::string &detail) override
   {
@@ -695,7 +689,7 @@ public:
   }
   void error (const std::string &message) override
   {
-    if (self_->priv->client)
+    if (self_->priv->host.client)
       GST_ELEMENT_ERROR (self_, RESOURCE, OPEN_WRITE,
                          ("WHIP publishing failed: %s", message.c_str ()),
                          ("retrying cannot fix this; check the URL and auth-token"));
@@ -773,7 +767,7 @@ static GstPadProbeReturn input_event_probe (GstPad *pad, GstPadProbeInfo *info, 
     gst_query_unref (q);
     g_object_set (input->clock_sink, "sync", !live, nullptr);
     post (self, [] (GstRtcPublish *s) {
-      if (s->priv->client)
+      if (s->priv->host.client)
         offer_if_pending (s);
     });
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START ||
@@ -845,9 +839,9 @@ static GstPad *gst_rtc_publish_request_new_pad (GstElement *element, GstPadTempl
     priv->inputs.push_back (std::move (input));
     media = media_list (priv);
   }
-  if (priv->signaller &&
-      g_object_class_find_property (G_OBJECT_GET_CLASS (priv->signaller), "media"))
-    g_object_set (priv->signaller, "media", media.c_str (), nullptr);
+  if (priv->host.signaller &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (priv->host.signaller), "media"))
+    g_object_set (priv->host.signaller, "media", media.c_str (), nullptr);
   gst_element_add_pad (element, pad);
   return pad;
 }
@@ -913,8 +907,8 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
     if (mine && all) {
       GST_INFO_OBJECT (self, "all inputs ended");
       post (self, [] (GstRtcPublish *s) {
-        if (s->priv->client) /* DELETE the WHIP session, no retry */
-          gst_rtc_signaller_stop (s->priv->signaller);
+        if (s->priv->host.client) /* DELETE the WHIP session, no retry */
+          gst_rtc_signaller_stop (s->priv->host.signaller);
         remove_all_viewers (s, "end of stream");
         /* Queued behind the signaller's last state message. */
         post (s, [] (GstRtcPublish *s2) {
@@ -936,16 +930,6 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
 
 /* ---- start / stop ----------------------------------------------------- */
 
-/* The embedded WHEP server, or the WHIP client (owned, not floating). */
-static GstRtcSignaller *make_default_signaller (bool client)
-{
-  GObject *s = client ? G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, "protocol",
-                                                GST_RTC_HTTP_PROTOCOL_WHIP, nullptr))
-                      : G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_SIGNALLER, "protocol",
-                                                GST_RTC_HTTP_PROTOCOL_WHEP, nullptr));
-  return GST_RTC_SIGNALLER (g_object_ref_sink (s));
-}
-
 static bool gst_rtc_publish_start (GstRtcPublish *self)
 {
   auto priv = self->priv;
@@ -957,17 +941,6 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
     media = media_list (priv);
   }
   std::string prefs_text = settings.codec_preferences;
-  bool client = settings.client_mode () && priv->signaller_is_default;
-  bool enable_server = settings.enable_server;
-  if (priv->signaller_is_default) {
-    /* The default signaller follows the mode: WHIP client or WHEP server. */
-    bool is_client = GST_IS_RTC_HTTP_CLIENT_SIGNALLER (priv->signaller);
-    if (client != is_client) {
-      gst_object_unref (priv->signaller);
-      priv->signaller = make_default_signaller (client);
-    }
-  }
-  priv->client = client;
   std::vector<const Codec *> prefs;
   if (!rtc::parse_codec_preferences (prefs_text, prefs, error)) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid codec-preferences: %s", error.c_str ()),
@@ -988,50 +961,14 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
   priv->control.start ("rtcpublish-ctl");
   priv->control.every (1000, [self] () { return on_tick (self); });
 
-  GstRtcSignaller *signaller = priv->signaller;
-  if (!priv->signaller_is_default || enable_server || client) {
-    if (priv->signaller_is_default)
-      settings.configure_signaller (signaller, media);
-    priv->link = std::make_unique<rtc::SignallerLink> ();
-    priv->link->connect (signaller, &priv->control, priv->handler.get ());
-    GError *gerr = nullptr;
-    if (!gst_rtc_signaller_start (signaller, &gerr)) {
-      if (client)
-        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-                           ("Could not start WHIP publishing: %s", gerr ? gerr->message : "?"),
-                           ("whip-url %s", settings.remote_url.c_str ()));
-      else
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-                           ("Could not start the WebRTC server: %s", gerr ? gerr->message : "?"),
-                           ("address %s, port %u, stream-name %s", settings.address.c_str (),
-                            settings.port, settings.stream_name.c_str ()));
-      g_clear_error (&gerr);
-      return false;
-    }
-    priv->signaller_started = true;
-    if (priv->signaller_is_default && !client) {
-      guint bound = 0;
-      gchar *url = nullptr;
-      g_object_get (signaller, "port", &bound, "url", &url, nullptr);
-      GST_INFO_OBJECT (self, "viewer page: %s", url);
-      post_element_message (self,
-                            gst_structure_new ("webrtcpublish-listening", "address", G_TYPE_STRING,
-                                               settings.address.c_str (), "port", G_TYPE_UINT,
-                                               bound, "url", G_TYPE_STRING, url, nullptr));
-      g_free (url);
-    }
-  }
-  return true;
+  return priv->host.start (GST_ELEMENT (self), settings, media, &priv->control,
+                           priv->handler.get ());
 }
 
 static void gst_rtc_publish_stop (GstRtcPublish *self)
 {
   auto priv = self->priv;
-  if (priv->signaller_started) {
-    gst_rtc_signaller_stop (priv->signaller);
-    priv->signaller_started = false;
-  }
-  priv->link.reset ();
+  priv->host.stop ();
   if (!priv->control.running ())
     return;
   post_sync (self, [] (GstRtcPublish *s) {
@@ -1070,16 +1007,6 @@ static GstStateChangeReturn gst_rtc_publish_change_state (GstElement *element,
 
 /* ---- properties ------------------------------------------------------- */
 
-static void set_signaller (GstRtcPublish *self, GstRtcSignaller *signaller)
-{
-  auto priv = self->priv;
-  if (priv->signaller)
-    gst_object_unref (priv->signaller);
-  priv->signaller_is_default = signaller == nullptr;
-  priv->signaller = signaller ? GST_RTC_SIGNALLER (g_object_ref_sink (signaller))
-                              : make_default_signaller (false);
-}
-
 static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const GValue *value,
                                           GParamSpec *pspec)
 {
@@ -1090,7 +1017,7 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
       GST_WARNING_OBJECT (self, "the signaller can only be changed in the NULL state");
       return;
     }
-    set_signaller (self, GST_RTC_SIGNALLER (g_value_get_object (value)));
+    priv->host.set (GST_RTC_SIGNALLER (g_value_get_object (value)));
     return;
   }
   {
@@ -1143,8 +1070,7 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
     GstRtcSignaller *running = nullptr;
     {
       std::lock_guard<std::mutex> g (priv->lock);
-      if (priv->signaller_started && priv->signaller_is_default && !priv->client)
-        running = GST_RTC_SIGNALLER (gst_object_ref (priv->signaller));
+      running = priv->host.ref_running_server ();
     }
     rtc::Settings::get_live (prop_id == PROP_URL ? 0 : prop_id, value, running);
     if (running)
@@ -1175,7 +1101,7 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
     g_value_set_uint (value, priv->viewer_timeout_ms);
     break;
   case PROP_SIGNALLER:
-    g_value_set_object (value, priv->signaller);
+    g_value_set_object (value, priv->host.signaller);
     break;
   case PROP_N_VIEWERS:
     g_value_set_uint (value, priv->n_viewers.load ());
@@ -1189,9 +1115,8 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
 static void gst_rtc_publish_finalize (GObject *object)
 {
   auto self = GST_RTC_PUBLISH (object);
-  if (self->priv->signaller)
-    gst_object_unref (self->priv->signaller);
-  delete self->priv;
+  if (self->priv->host.signaller)
+    delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1297,5 +1222,4 @@ static void gst_rtc_publish_init (GstRtcPublish *self)
 {
   self->priv = new GstRtcPublishPrivate ();
   self->priv->handler = std::make_unique<Handler> (self);
-  set_signaller (self, nullptr);
 }

@@ -90,14 +90,10 @@ struct GstRtcSubscribePrivate {
   guint latency_ms = DEFAULT_LATENCY;
   bool takeover = DEFAULT_TAKEOVER;
   guint publisher_timeout_ms = DEFAULT_PUBLISHER_TIMEOUT;
-  GstRtcSignaller *signaller = nullptr; /* owned */
-  bool signaller_is_default = true;
+  rtc::SignallerHost host{{"webrtcsubscribe", true, "WHEP playback", "publish page"}};
 
   /* while started */
   rtc::ControlThread control;
-  bool signaller_started = false;
-  bool client = false;
-  std::unique_ptr<rtc::SignallerLink> link;
   std::unique_ptr<rtc::SignallerLink::Handler> handler;
   std::vector<const Codec *> preferences;
   std::map<const Codec *, std::string> decoders; /* codec -> decoder factory */
@@ -139,7 +135,7 @@ void reject (GstRtcSubscribe *self, const std::string &id, GstRtcSignallerError 
 {
   GST_INFO_OBJECT (self, "publisher %s rejected: %s", id.c_str (), reason.c_str ());
   GError *error = g_error_new_literal (GST_RTC_SIGNALLER_ERROR, code, reason.c_str ());
-  gst_rtc_signaller_reject_session (self->priv->signaller, id.c_str (), error);
+  gst_rtc_signaller_reject_session (self->priv->host.signaller, id.c_str (), error);
   g_error_free (error);
 }
 
@@ -361,7 +357,7 @@ void remove_peer (GstRtcSubscribe *self, const std::string &id, const std::strin
   update_connected (self);
   GST_INFO_OBJECT (self, "publisher %s removed: %s", id.c_str (), reason.c_str ());
   if (tell_signaller)
-    gst_rtc_signaller_end_session (priv->signaller, id.c_str ());
+    gst_rtc_signaller_end_session (priv->host.signaller, id.c_str ());
   if (warn)
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, FAILED,
                                       ("Publisher %s: %s", id.c_str (), reason.c_str ()), (nullptr),
@@ -396,10 +392,10 @@ void on_session_event (GstRtcSubscribe *self, const std::string &id, PeerSession
     GstWebRTCSessionDescription *desc = peer.session->take_local_description ();
     if (!desc)
       return;
-    if (priv->client)
-      gst_rtc_signaller_send_offer (priv->signaller, id.c_str (), desc);
+    if (priv->host.client)
+      gst_rtc_signaller_send_offer (priv->host.signaller, id.c_str (), desc);
     else
-      gst_rtc_signaller_send_answer (priv->signaller, id.c_str (), desc);
+      gst_rtc_signaller_send_answer (priv->host.signaller, id.c_str (), desc);
     gst_webrtc_session_description_free (desc);
     break;
   }
@@ -423,7 +419,7 @@ void on_session_event (GstRtcSubscribe *self, const std::string &id, PeerSession
     remove_peer (self, id, detail, true, peer.connected);
     break;
   case PeerSession::Event::REFUSED:
-    if (priv->client) {
+    if (priv->host.client) {
       remove_peer (self, id, detail, true, true);
     } else {
       reject (self, id, GST_RTC_SIGNALLER_ERROR_BAD_REQUEST, detail);
@@ -436,7 +432,7 @@ void on_session_event (GstRtcSubscribe *self, const std::string &id, PeerSession
   case PeerSession::Event::LOCAL_CANDIDATE: {
     auto space = detail.find (' ');
     guint mline = (guint)g_ascii_strtoull (detail.c_str (), nullptr, 10);
-    gst_rtc_signaller_send_ice_candidate (priv->signaller, id.c_str (), mline,
+    gst_rtc_signaller_send_ice_candidate (priv->host.signaller, id.c_str (), mline,
                                           detail.substr (space + 1).c_str ());
     break;
   }
@@ -567,7 +563,7 @@ void on_offer_wanted (GstRtcSubscribe *self, const std::string &id, const std::s
     latency = priv->latency_ms;
   }
   config.latency_ms = (gint)latency;
-  rtc::apply_signaller_ice_servers (priv->signaller, config);
+  rtc::apply_signaller_ice_servers (priv->host.signaller, config);
   std::vector<rtc::CapsPtr> caps;
   std::vector<std::string> names;
   gint pt = 96;
@@ -614,12 +610,9 @@ bool on_tick (GstRtcSubscribe *self)
   gint64 now = g_get_monotonic_time ();
   std::vector<std::pair<std::string, std::string>> expired;
   for (auto &kv : priv->peers) {
-    auto &s = kv.second.session;
-    if (!s->connected () && now - s->created_us () > handshake_us)
-      expired.push_back ({kv.first, "the publisher did not connect in time (ICE/DTLS handshake)"});
-    else if (s->connected () && now - s->last_activity_us () > timeout_us)
-      expired.push_back ({kv.first, "no media or RTCP from the publisher for " +
-                                        std::to_string (timeout_us / 1000) + " ms (gone)"});
+    std::string why = kv.second.session->expiry_reason (now, handshake_us, timeout_us, "publisher");
+    if (!why.empty ())
+      expired.push_back ({kv.first, why});
   }
   for (auto &e : expired)
     remove_peer (self, e.first, e.second, true, true);
@@ -652,8 +645,9 @@ public:
   }
   void session_ended (const std::string &id) override
   {
-    remove_peer (self_, id, self_->priv->client ? "the WHEP session ended" : "the publisher left",
-                 false, false);
+    remove_peer (self_, id,
+                 self_->priv->host.client ? "the WHEP session ended" : "the publisher left", false,
+                 false);
   }
   void state_changed (const std::string &state, const std::string &detail) override
   {
@@ -663,7 +657,7 @@ public:
   }
   void error (const std::string &message) override
   {
-    if (self_->priv->client)
+    if (self_->priv->host.client)
       GST_ELEMENT_ERROR (self_, RESOURCE, OPEN_READ, ("WHEP playback failed: %s", message.c_str ()),
                          ("retrying cannot fix this; check the URL and auth-token"));
     else
@@ -679,15 +673,6 @@ private:
 
 /* ---- start / stop ----------------------------------------------------- */
 
-static GstRtcSignaller *make_default_signaller (bool client)
-{
-  GObject *s = client ? G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, "protocol",
-                                                GST_RTC_HTTP_PROTOCOL_WHEP, nullptr))
-                      : G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_SIGNALLER, "protocol",
-                                                GST_RTC_HTTP_PROTOCOL_WHIP, nullptr));
-  return GST_RTC_SIGNALLER (g_object_ref_sink (s));
-}
-
 static bool gst_rtc_subscribe_start (GstRtcSubscribe *self)
 {
   auto priv = self->priv;
@@ -698,13 +683,6 @@ static bool gst_rtc_subscribe_start (GstRtcSubscribe *self)
     settings = priv->settings;
     decode = priv->decode;
   }
-  bool client = settings.client_mode () && priv->signaller_is_default;
-  if (priv->signaller_is_default &&
-      client != (bool)GST_IS_RTC_HTTP_CLIENT_SIGNALLER (priv->signaller)) {
-    gst_object_unref (priv->signaller);
-    priv->signaller = make_default_signaller (client);
-  }
-  priv->client = client;
   std::vector<const Codec *> prefs;
   std::string error;
   if (!rtc::parse_codec_preferences (settings.codec_preferences, prefs, error)) {
@@ -723,50 +701,14 @@ static bool gst_rtc_subscribe_start (GstRtcSubscribe *self)
   priv->control.start ("rtcsubscribe-ctl");
   priv->control.every (1000, [self] () { return on_tick (self); });
 
-  GstRtcSignaller *signaller = priv->signaller;
-  if (!priv->signaller_is_default || settings.enable_server || client) {
-    if (priv->signaller_is_default)
-      settings.configure_signaller (signaller, "video,audio");
-    priv->link = std::make_unique<rtc::SignallerLink> ();
-    priv->link->connect (signaller, &priv->control, priv->handler.get ());
-    GError *gerr = nullptr;
-    if (!gst_rtc_signaller_start (signaller, &gerr)) {
-      if (client)
-        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-                           ("Could not start WHEP playback: %s", gerr ? gerr->message : "?"),
-                           ("whep-url %s", settings.remote_url.c_str ()));
-      else
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-                           ("Could not start the WebRTC server: %s", gerr ? gerr->message : "?"),
-                           ("address %s, port %u, stream-name %s", settings.address.c_str (),
-                            settings.port, settings.stream_name.c_str ()));
-      g_clear_error (&gerr);
-      return false;
-    }
-    priv->signaller_started = true;
-    if (priv->signaller_is_default && !client) {
-      guint bound = 0;
-      gchar *url = nullptr;
-      g_object_get (signaller, "port", &bound, "url", &url, nullptr);
-      GST_INFO_OBJECT (self, "publish page: %s", url);
-      post_element_message (self, gst_structure_new ("webrtcsubscribe-listening", "address",
-                                                     G_TYPE_STRING, settings.address.c_str (),
-                                                     "port", G_TYPE_UINT, bound, "url",
-                                                     G_TYPE_STRING, url, nullptr));
-      g_free (url);
-    }
-  }
-  return true;
+  return priv->host.start (GST_ELEMENT (self), settings, "video,audio", &priv->control,
+                           priv->handler.get ());
 }
 
 static void gst_rtc_subscribe_stop (GstRtcSubscribe *self)
 {
   auto priv = self->priv;
-  if (priv->signaller_started) {
-    gst_rtc_signaller_stop (priv->signaller);
-    priv->signaller_started = false;
-  }
-  priv->link.reset ();
+  priv->host.stop ();
   if (priv->control.running ())
     priv->control.post_sync ([self] () { remove_all_peers (self, "the pipeline stopped", false); });
   priv->control.stop ();
@@ -884,11 +826,7 @@ static void gst_rtc_subscribe_set_property (GObject *object, guint prop_id, cons
       GST_WARNING_OBJECT (self, "the signaller can only be changed in the NULL state");
       return;
     }
-    auto signaller = GST_RTC_SIGNALLER (g_value_get_object (value));
-    gst_object_unref (priv->signaller);
-    priv->signaller_is_default = signaller == nullptr;
-    priv->signaller = signaller ? GST_RTC_SIGNALLER (g_object_ref_sink (signaller))
-                                : make_default_signaller (false);
+    priv->host.set (GST_RTC_SIGNALLER (g_value_get_object (value)));
     return;
   }
   std::lock_guard<std::mutex> g (priv->lock);
@@ -923,8 +861,7 @@ static void gst_rtc_subscribe_get_property (GObject *object, guint prop_id, GVal
     guint port;
     {
       std::lock_guard<std::mutex> g (priv->lock);
-      if (priv->signaller_started && priv->signaller_is_default && !priv->client)
-        running = GST_RTC_SIGNALLER (gst_object_ref (priv->signaller));
+      running = priv->host.ref_running_server ();
       port = priv->settings.port;
     }
     if (prop_id == rtc::Settings::PORT)
@@ -951,7 +888,7 @@ static void gst_rtc_subscribe_get_property (GObject *object, guint prop_id, GVal
     g_value_set_uint (value, priv->publisher_timeout_ms);
     break;
   case PROP_SIGNALLER:
-    g_value_set_object (value, priv->signaller);
+    g_value_set_object (value, priv->host.signaller);
     break;
   case PROP_CONNECTED:
     g_value_set_boolean (value, priv->connected.load ());
@@ -965,7 +902,6 @@ static void gst_rtc_subscribe_get_property (GObject *object, guint prop_id, GVal
 static void gst_rtc_subscribe_finalize (GObject *object)
 {
   auto self = GST_RTC_SUBSCRIBE (object);
-  gst_object_unref (self->priv->signaller);
   delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1059,6 +995,5 @@ static void gst_rtc_subscribe_init (GstRtcSubscribe *self)
 {
   self->priv = new GstRtcSubscribePrivate ();
   self->priv->handler = std::make_unique<Handler> (self);
-  self->priv->signaller = make_default_signaller (false);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }

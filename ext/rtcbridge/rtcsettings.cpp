@@ -4,6 +4,9 @@
 #include "gstrtchttpclientsignaller.h"
 #include "gstrtchttpsignaller.h"
 
+GST_DEBUG_CATEGORY_STATIC (rtc_settings_debug);
+#define GST_CAT_DEFAULT rtc_settings_debug
+
 namespace rtc {
 
 namespace {
@@ -281,6 +284,107 @@ void Settings::configure_signaller (GstRtcSignaller *signaller, const std::strin
                   or_null (tls_certificate_file), "tls-key-file", or_null (tls_key_file),
                   "ice-servers", ice_servers ().c_str (), nullptr);
   }
+}
+
+SignallerHost::SignallerHost (const Role &role) : role_ (role)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_settings_debug, "rtcsignallerhost", 0,
+                             "Elements' signaller set-up");
+    g_once_init_leave (&once, 1);
+  }
+  signaller = make_default (false);
+}
+
+SignallerHost::~SignallerHost ()
+{
+  stop ();
+  gst_object_unref (signaller);
+}
+
+GstRtcSignaller *SignallerHost::make_default (bool client_mode) const
+{
+  /* publish: WHEP server or WHIP client; subscribe: WHIP server or WHEP client */
+  GstRtcHttpProtocol server =
+      role_.receiving ? GST_RTC_HTTP_PROTOCOL_WHIP : GST_RTC_HTTP_PROTOCOL_WHEP;
+  GstRtcHttpProtocol remote =
+      role_.receiving ? GST_RTC_HTTP_PROTOCOL_WHEP : GST_RTC_HTTP_PROTOCOL_WHIP;
+  GObject *s =
+      client_mode
+          ? G_OBJECT (
+                g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, "protocol", remote, nullptr))
+          : G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_SIGNALLER, "protocol", server, nullptr));
+  return GST_RTC_SIGNALLER (g_object_ref_sink (s));
+}
+
+void SignallerHost::set (GstRtcSignaller *custom)
+{
+  gst_object_unref (signaller);
+  is_default = custom == nullptr;
+  signaller = custom ? GST_RTC_SIGNALLER (g_object_ref_sink (custom)) : make_default (false);
+}
+
+bool SignallerHost::start (GstElement *element, const Settings &settings, const std::string &media,
+                           ControlThread *thread, SignallerLink::Handler *handler)
+{
+  client = settings.client_mode () && is_default;
+  if (is_default && client != (bool)GST_IS_RTC_HTTP_CLIENT_SIGNALLER (signaller)) {
+    gst_object_unref (signaller);
+    signaller = make_default (client);
+  }
+  if (is_default && !settings.enable_server && !client)
+    return true; /* no server, no client: the application drives sessions */
+  if (is_default)
+    settings.configure_signaller (signaller, media);
+  link = std::make_unique<SignallerLink> ();
+  link->connect (signaller, thread, handler);
+  GError *gerr = nullptr;
+  if (!gst_rtc_signaller_start (signaller, &gerr)) {
+    if (client)
+      GST_ELEMENT_ERROR (
+          element, RESOURCE, SETTINGS,
+          ("Could not start %s: %s", role_.client_action, gerr ? gerr->message : "?"),
+          ("URL %s", settings.remote_url.c_str ()));
+    else
+      GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ_WRITE,
+                         ("Could not start the WebRTC server: %s", gerr ? gerr->message : "?"),
+                         ("address %s, port %u, stream-name %s", settings.address.c_str (),
+                          settings.port, settings.stream_name.c_str ()));
+    g_clear_error (&gerr);
+    return false;
+  }
+  started = true;
+  if (is_default && !client) {
+    guint bound = 0;
+    gchar *url = nullptr;
+    g_object_get (signaller, "port", &bound, "url", &url, nullptr);
+    GST_INFO_OBJECT (element, "%s: %s", role_.page, url);
+    std::string name = std::string (role_.element) + "-listening";
+    gst_element_post_message (
+        element,
+        gst_message_new_element (GST_OBJECT (element),
+                                 gst_structure_new (name.c_str (), "address", G_TYPE_STRING,
+                                                    settings.address.c_str (), "port", G_TYPE_UINT,
+                                                    bound, "url", G_TYPE_STRING, url, nullptr)));
+    g_free (url);
+  }
+  return true;
+}
+
+void SignallerHost::stop ()
+{
+  if (started) {
+    gst_rtc_signaller_stop (signaller);
+    started = false;
+  }
+  link.reset ();
+}
+
+GstRtcSignaller *SignallerHost::ref_running_server () const
+{
+  return started && is_default && !client ? GST_RTC_SIGNALLER (gst_object_ref (signaller))
+                                          : nullptr;
 }
 
 void apply_signaller_ice_servers (GstRtcSignaller *signaller, PeerSession::Config &config)

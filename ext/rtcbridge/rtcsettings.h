@@ -10,11 +10,14 @@
 
 #include <gst/gst.h>
 #include <string>
+#include <memory>
 #include <vector>
 
 #include "gstrtcsignaller.h"
 #include "rtccodecs.h"
+#include "rtccontrolthread.h"
 #include "rtcpeersession.h"
+#include "rtcsignallerlink.h"
 
 namespace rtc {
 
@@ -79,6 +82,43 @@ struct Settings {
   void fill (PeerSession::Config &config) const;
   /* Settings for the default signaller (the embedded server or the client). */
   void configure_signaller (GstRtcSignaller *signaller, const std::string &media) const;
+};
+
+/* An element's signaller: the default one follows the mode (embedded
+ * server, or client when the remote URL is set), or the application's.
+ * Application thread (state changes, properties). */
+struct SignallerHost {
+  /* How the element is named in messages and what it does with media. */
+  struct Role {
+    const char *element;       /* "webrtcpublish": "<element>-listening" */
+    bool receiving;            /* subscribe: WHIP server / WHEP client */
+    const char *client_action; /* "WHIP publishing" */
+    const char *page;          /* "viewer page" */
+  };
+
+  GstRtcSignaller *signaller = nullptr; /* owned */
+  bool is_default = true;
+  bool started = false;
+  bool client = false; /* the default signaller is the client */
+  std::unique_ptr<SignallerLink> link;
+
+  explicit SignallerHost (const Role &role);
+  ~SignallerHost ();
+  /* The application's signaller, or the default when nullptr. */
+  void set (GstRtcSignaller *custom);
+  /* Picks the default signaller for @settings' mode, configures it,
+   * connects @handler on @thread and starts it. On failure posts an element
+   * error and returns false. Posts "<element>-listening" for the embedded
+   * server. */
+  bool start (GstElement *element, const Settings &settings, const std::string &media,
+              ControlThread *thread, SignallerLink::Handler *handler);
+  void stop ();
+  /* The embedded server while it runs (a new reference), else nullptr. */
+  GstRtcSignaller *ref_running_server () const;
+
+private:
+  GstRtcSignaller *make_default (bool client_mode) const;
+  Role role_;
 };
 
 /* Uses ICE servers a client signaller learnt from Link headers when the

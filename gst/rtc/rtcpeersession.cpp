@@ -654,6 +654,17 @@ void PeerSession::unlink_media ()
   links_.clear ();
 }
 
+std::string PeerSession::expiry_reason (gint64 now_us, gint64 handshake_us, gint64 silence_us,
+                                        const char *peer) const
+{
+  if (!connected_ && now_us - created_us_ > handshake_us)
+    return std::string ("the ") + peer + " did not connect in time (ICE/DTLS handshake)";
+  if (connected_ && now_us - last_activity_us_ > silence_us)
+    return std::string (on_src_pad_ ? "no media or RTCP" : "no RTCP") + " from the " + peer +
+           " for " + std::to_string (silence_us / 1000) + " ms (gone)";
+  return {};
+}
+
 std::vector<std::string> PeerSession::codec_names () const
 {
   std::vector<std::string> out;

@@ -110,6 +110,12 @@ public:
   /* Last time RTCP came from the peer (or the connection time). */
   gint64 last_activity_us () const { return last_activity_us_; }
   std::vector<std::string> codec_names () const;
+  /* Why the session should end at @now_us, or "" : not connected
+   * @handshake_us after it was made, or silent (no RTCP, nor media when
+   * receiving) for @silence_us once connected. @peer names the peer in the
+   * reason ("viewer", "publisher"). */
+  std::string expiry_reason (gint64 now_us, gint64 handshake_us, gint64 silence_us,
+                             const char *peer) const;
   /* Liveness token handed to webrtcbin callbacks (see the .cpp). */
   const std::shared_ptr<SessionHandle> &handle () const { return handle_; }
 
