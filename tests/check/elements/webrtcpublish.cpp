@@ -296,6 +296,7 @@ GST_START_TEST (test_answers_to_real_offers)
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
                    "audiotestsrc is-live=true ! pub.");
   fail_unless (p.port > 0);
+  fail_unless (p.wait_caps ("video_0") && p.wait_caps ("audio_0"));
   guint status;
   std::string body;
   for (const char *fixture : {"chromium.sdp", "firefox.sdp"}) {
@@ -327,6 +328,7 @@ GST_START_TEST (test_no_common_codec_is_422)
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
                    "codec-preferences=VP8,OPUS");
   fail_unless (p.port > 0);
+  fail_unless (p.wait_caps ());
   guint status;
   std::string body;
   GstSDPMessage *a = answer_for (p, "safari-h264.sdp", status, body);

@@ -145,6 +145,7 @@ GST_START_TEST (test_max_viewers_and_auth)
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 max-viewers=1 "
                    "auth-token=s3cret");
   fail_unless (p.port > 0);
+  fail_unless (p.wait_caps ());
   std::string offer = read_fixture ("offers/chromium.sdp");
   HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer);
   fail_unless_equals_int (r.status, 401);
@@ -174,6 +175,7 @@ GST_START_TEST (test_origin_allow_list)
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
                    "allowed-origins=https://good.example");
   fail_unless (p.port > 0);
+  fail_unless (p.wait_caps ());
   std::string offer = read_fixture ("offers/chromium.sdp");
   HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer,
                               {{"Origin", "https://evil.example"}});

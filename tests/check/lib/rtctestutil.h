@@ -86,6 +86,9 @@ struct TestPublisher {
     if (pub)
       gst_object_unref (pub);
   }
+  /* Waits until the element's input pad @pad has caps: before that the
+   * stream answers 503 (not started yet). */
+  bool wait_caps (const char *pad_name = "video_0", guint timeout_ms = 10000);
   std::string base () const { return "http://127.0.0.1:" + std::to_string (port); }
   std::string whep (const std::string &name = "live") const { return base () + "/whep/" + name; }
   guint viewers () const
@@ -165,6 +168,16 @@ inline bool wait_until (const std::function<bool ()> &pred, guint timeout_ms)
     g_usleep (20000);
   }
   return pred ();
+}
+
+inline bool TestPublisher::wait_caps (const char *pad_name, guint timeout_ms)
+{
+  GstPad *pad = pub ? gst_element_get_static_pad (pub, pad_name) : nullptr;
+  if (!pad)
+    return false;
+  bool ok = wait_until ([&] { return gst_pad_has_current_caps (pad); }, timeout_ms);
+  gst_object_unref (pad);
+  return ok;
 }
 
 inline GstMessage *TestPublisher::wait_message (GstMessageType type, const char *structure_name,
