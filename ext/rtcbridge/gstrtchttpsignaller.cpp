@@ -33,6 +33,7 @@ enum {
   PROP_TLS_KEY_FILE,
   PROP_PROTOCOL,
   PROP_ICE_SERVERS,
+  PROP_DATA_CHANNELS,
 };
 
 GType gst_rtc_http_protocol_get_type (void)
@@ -78,6 +79,7 @@ struct GstRtcHttpSignallerPrivate {
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
   std::string media;
   std::string ice_servers;
+  std::string data_channels = "[]";
   GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
   rtc::HttpServer::Tls tls;
 
@@ -119,11 +121,20 @@ public:
   void describe (JsonBuilder *b) override
   {
     auto priv = self_->priv;
-    std::string media;
+    std::string media, data;
     {
       std::lock_guard<std::mutex> g (priv->lock);
       media = priv->media;
+      data = priv->data_channels;
     }
+    json_builder_set_member_name (b, "data");
+    JsonNode *channels = json_from_string (data.c_str (), nullptr);
+    if (!channels || !JSON_NODE_HOLDS_ARRAY (channels)) {
+      if (channels)
+        json_node_unref (channels);
+      channels = json_node_init_array (json_node_alloc (), json_array_new ());
+    }
+    json_builder_add_value (b, channels);
     json_builder_set_member_name (b, "media");
     json_builder_begin_array (b);
     g_auto (GStrv) kinds = g_strsplit (media.c_str (), ",", -1);
@@ -660,6 +671,10 @@ static void gst_rtc_http_signaller_set_property (GObject *object, guint prop_id,
     s = g_value_get_string (value);
     priv->ice_servers = s ? s : "";
     break;
+  case PROP_DATA_CHANNELS:
+    s = g_value_get_string (value);
+    priv->data_channels = s && *s ? s : "[]";
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -710,6 +725,9 @@ static void gst_rtc_http_signaller_get_property (GObject *object, guint prop_id,
     break;
   case PROP_ICE_SERVERS:
     g_value_set_string (value, priv->ice_servers.c_str ());
+    break;
+  case PROP_DATA_CHANNELS:
+    g_value_set_string (value, priv->data_channels.c_str ());
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -787,6 +805,12 @@ static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
                            "Comma-separated stun://host:port and turn(s)://user:pass@host:port "
                            "URLs announced to peers in Link headers",
                            "", rw));
+  g_object_class_install_property (
+      gobject_class, PROP_DATA_CHANNELS,
+      g_param_spec_string ("data-channels", "Data channels",
+                           "JSON array of the stream's data channels (label and "
+                           "RTCDataChannelInit options), listed in /streams.json for the pages",
+                           "[]", rw));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP server signaller");
 }

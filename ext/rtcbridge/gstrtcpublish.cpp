@@ -20,6 +20,7 @@
 #include "gstrtcpublish.h"
 
 #include <gst/pbutils/codec-utils.h>
+#include <json-glib/json-glib.h>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -43,7 +44,9 @@
 #include "rtcsettings.h"
 #include "rtcsignallerlink.h"
 #include "rtcteardown.h"
+#include "rtcnavigation.h"
 #include "rtcpeersession.h"
+#include "rtcdatarouter.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_publish_debug);
 #define GST_CAT_DEFAULT gst_rtc_publish_debug
@@ -59,6 +62,8 @@ using rtc::PeerSession;
 #define DEFAULT_AUDIO_BITRATE 64000
 #define DEFAULT_KEYFRAME_INTERVAL 2000
 #define DEFAULT_VIEWER_TIMEOUT 30000
+#define DEFAULT_NAVIGATION FALSE
+#define NAVIGATION_LABEL "navigation"
 
 /* The shared properties (rtc::Settings) come first. */
 enum {
@@ -70,6 +75,7 @@ enum {
   PROP_SIGNALLER,
   PROP_N_VIEWERS,
   PROP_URL,
+  PROP_NAVIGATION,
 };
 
 enum {
@@ -101,6 +107,7 @@ struct Input {
   bool have_format = false;
   InputFormat format;
   guint fps = 30;
+  gint width = 0, height = 0; /* raw or encoded video */
   bool eos = false;
   /* control thread: */
   std::map<const Codec *, std::unique_ptr<EncoderBranch>> branches;
@@ -141,6 +148,8 @@ struct GstRtcPublishPrivate {
   guint audio_bitrate = DEFAULT_AUDIO_BITRATE;
   guint keyframe_interval_ms = DEFAULT_KEYFRAME_INTERVAL;
   guint viewer_timeout_ms = DEFAULT_VIEWER_TIMEOUT;
+  bool navigation = DEFAULT_NAVIGATION;
+  std::unique_ptr<rtc::DataRouter> data; /* from init to finalize */
   rtc::SignallerHost host{{"webrtcpublish", false, "WHIP publishing", "viewer page"}};
 
   std::vector<std::unique_ptr<Input>> inputs; /* add/remove: application thread */
@@ -164,7 +173,9 @@ struct _GstRtcPublish {
 };
 
 #define gst_rtc_publish_parent_class parent_class
-G_DEFINE_TYPE (GstRtcPublish, gst_rtc_publish, GST_TYPE_BIN);
+G_DEFINE_TYPE_WITH_CODE (GstRtcPublish, gst_rtc_publish, GST_TYPE_BIN,
+                         G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+                                                rtc::DataRouter::child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
     webrtcpublish, "webrtcpublish", GST_RANK_NONE, GST_TYPE_RTC_PUBLISH,
     GST_DEBUG_CATEGORY_INIT (gst_rtc_publish_debug, "webrtcpublish", 0, "WebRTC publisher"));
@@ -218,6 +229,7 @@ void remove_viewer (GstRtcPublish *self, const std::string &id, const std::strin
   priv->n_viewers = priv->viewers.size ();
   std::string peer = viewer.session->peer_address ();
   bool answered = viewer.answered;
+  priv->data->detach (id);
   viewer.session.reset (); /* unlinks the media, stops and removes its webrtcbin */
   for (auto &use : viewer.media) {
     if (!use.branch)
@@ -393,6 +405,8 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
   }
   case PeerSession::Event::CONNECTED: {
     GST_INFO_OBJECT (self, "viewer %s connected", id.c_str ());
+    if (!priv->host.client)
+      priv->data->connected (id, *viewer.session, priv->control);
     if (!reserve_branches (self, id, viewer))
       return;
     for (auto &use : viewer.media) {
@@ -471,8 +485,10 @@ Viewer &add_viewer (GstRtcPublish *self, const std::string &id, const std::strin
         post (self,
               [sid, ev, detail] (GstRtcPublish *s) { on_session_event (s, sid, ev, detail); });
       });
-  if (session->webrtcbin ())
+  if (session->webrtcbin ()) {
+    priv->data->attach (id, session->webrtcbin ());
     g_signal_emit (self, signals[SIGNAL_VIEWER_CREATED], 0, id.c_str (), session->webrtcbin ());
+  }
   Viewer &viewer = priv->viewers[id];
   viewer.session = std::move (session);
   viewer.media = std::move (uses);
@@ -535,6 +551,7 @@ void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::str
   }
   snap.config.direction = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
   rtc::apply_signaller_ice_servers (priv->host.signaller, snap.config);
+  priv->data->prepare_offer (id, snap.config);
   Viewer &viewer = add_viewer (self, id, url, std::move (uses));
   std::vector<GstCaps *> mlines;
   for (auto &c : caps)
@@ -712,6 +729,18 @@ static std::string media_list (GstRtcPublishPrivate *priv)
   return media;
 }
 
+/* What /streams.json lists for the stream: media kinds, data channels. */
+static void describe (GstRtcPublish *self)
+{
+  auto priv = self->priv;
+  std::string media;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    media = media_list (priv);
+  }
+  priv->host.describe (media, rtc::data_channels_json (priv->data->wanted ()));
+}
+
 /* ---- inputs ----------------------------------------------------------- */
 
 static GstPadProbeReturn input_event_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -752,6 +781,8 @@ static GstPadProbeReturn input_event_probe (GstPad *pad, GstPadProbeInfo *info, 
       input->have_format = true;
       if (gst_structure_get_fraction (s, "framerate", &num, &den) && num > 0 && den > 0)
         input->fps = std::max (1, num / den);
+      gst_structure_get_int (s, "width", &input->width);
+      gst_structure_get_int (s, "height", &input->height);
     }
     if (changed)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
@@ -783,6 +814,12 @@ static GstPad *gst_rtc_publish_request_new_pad (GstElement *element, GstPadTempl
 {
   auto self = GST_RTC_PUBLISH (element);
   auto priv = self->priv;
+  if (rtc::DataRouter::is_data_template (templ)) {
+    GstPad *pad = priv->data->request_pad (templ, name);
+    if (pad)
+      describe (self);
+    return pad;
+  }
   MediaKind kind =
       g_str_has_prefix (templ->name_template, "video") ? MediaKind::VIDEO : MediaKind::AUDIO;
   int k = kind == MediaKind::VIDEO ? 0 : 1;
@@ -833,15 +870,11 @@ static GstPad *gst_rtc_publish_request_new_pad (GstElement *element, GstPadTempl
   if (GST_STATE (self) > GST_STATE_NULL)
     gst_pad_set_active (input->ghost, TRUE);
   GstPad *pad = input->ghost;
-  std::string media;
   {
     std::lock_guard<std::mutex> g (priv->lock);
     priv->inputs.push_back (std::move (input));
-    media = media_list (priv);
   }
-  if (priv->host.signaller &&
-      g_object_class_find_property (G_OBJECT_GET_CLASS (priv->host.signaller), "media"))
-    g_object_set (priv->host.signaller, "media", media.c_str (), nullptr);
+  describe (self);
   gst_element_add_pad (element, pad);
   return pad;
 }
@@ -850,6 +883,8 @@ static void gst_rtc_publish_release_pad (GstElement *element, GstPad *pad)
 {
   auto self = GST_RTC_PUBLISH (element);
   auto priv = self->priv;
+  if (priv->data->release_pad (pad))
+    return;
   /* Viewers of this input lose it: end them first, on the control thread. */
   post_sync (self, [pad] (GstRtcPublish *s) {
     std::vector<std::string> ids;
@@ -884,15 +919,49 @@ static void gst_rtc_publish_release_pad (GstElement *element, GstPad *pad)
 
 /* ---- EOS -------------------------------------------------------------- */
 
+/* When every input has ended (media and data sink pads), viewers are
+ * ended cleanly (data channels closed once delivered) and the element
+ * posts EOS: webrtcbins never reach EOS themselves. Any thread. */
+static void finish_if_ended (GstRtcPublish *self)
+{
+  auto priv = self->priv;
+  bool all = priv->data->sinks_ended ();
+  bool started;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    for (auto &in : priv->inputs)
+      all = all && in->eos;
+    started = priv->control.running ();
+  }
+  if (!all)
+    return;
+  GST_INFO_OBJECT (self, "all inputs ended");
+  if (!started) {
+    priv->data->push_eos ();
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
+    return;
+  }
+  post (self, [] (GstRtcPublish *s) {
+    if (s->priv->host.client) /* DELETE the WHIP session, no retry */
+      gst_rtc_signaller_stop (s->priv->host.signaller);
+    /* What data channels still carry reaches the peers before they go. */
+    s->priv->data->close_all (2000);
+    remove_all_viewers (s, "end of stream");
+    s->priv->data->push_eos ();
+    /* Queued behind the signaller's last state message. */
+    post (s, [] (GstRtcPublish *s2) {
+      gst_element_post_message (GST_ELEMENT (s2), gst_message_new_eos (GST_OBJECT (s2)));
+    });
+  });
+}
+
 static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
 {
   auto self = GST_RTC_PUBLISH (bin);
   auto priv = self->priv;
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
-    /* EOS is ours to post: webrtcbins never reach EOS, so the input clock
-     * sinks decide. When every input has ended, viewers are ended cleanly
-     * and the element posts EOS. */
-    bool all = true, mine = false;
+    /* EOS is ours to post (finish_if_ended): the input clock sinks tell. */
+    bool mine = false;
     {
       std::lock_guard<std::mutex> g (priv->lock);
       for (auto &in : priv->inputs) {
@@ -900,29 +969,11 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
           in->eos = true;
           mine = true;
         }
-        all = all && in->eos;
       }
     }
     gst_message_unref (message);
-    if (mine && all) {
-      GST_INFO_OBJECT (self, "all inputs ended");
-      post (self, [] (GstRtcPublish *s) {
-        if (s->priv->host.client) /* DELETE the WHIP session, no retry */
-          gst_rtc_signaller_stop (s->priv->host.signaller);
-        remove_all_viewers (s, "end of stream");
-        /* Queued behind the signaller's last state message. */
-        post (s, [] (GstRtcPublish *s2) {
-          gst_element_post_message (GST_ELEMENT (s2), gst_message_new_eos (GST_OBJECT (s2)));
-        });
-      });
-      bool started;
-      {
-        std::lock_guard<std::mutex> g (priv->lock);
-        started = priv->control.running ();
-      }
-      if (!started)
-        gst_element_post_message (GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
-    }
+    if (mine)
+      finish_if_ended (self);
     return;
   }
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
@@ -930,16 +981,71 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
 
 /* ---- start / stop ----------------------------------------------------- */
 
+/* Remote control: a viewer's message on the navigation channel becomes a
+ * navigation event travelling upstream from the first video input; a bad
+ * message gets an error back on the channel. webrtcbin thread. */
+static void on_navigation (GstRtcPublish *self, rtc::DataRouter &router, const std::string &session,
+                           const gchar *text)
+{
+  auto priv = self->priv;
+  rtc::ObjectPtr<GstPad> target;
+  gint width = 0, height = 0;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    for (auto &in : priv->inputs)
+      if (in->kind == MediaKind::VIDEO && !target) {
+        target = rtc::ref_object (in->ghost);
+        width = in->width;
+        height = in->height;
+      }
+  }
+  std::string error;
+  GstEvent *event = nullptr;
+  if (!text)
+    error = "navigation messages are JSON text";
+  else if (!target || width <= 0 || height <= 0)
+    error = "this stream has no video to navigate";
+  else
+    event = rtc::navigation_event_from_json (text, width, height, error);
+  if (event) {
+    GST_LOG_OBJECT (self, "viewer %s: %" GST_PTR_FORMAT, session.c_str (), event);
+    gst_pad_push_event (target.get (), event);
+    return;
+  }
+  GST_INFO_OBJECT (self, "viewer %s: bad navigation message: %s", session.c_str (), error.c_str ());
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "error");
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, error.c_str ());
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree gchar *reply = json_to_string (root, FALSE);
+  std::string ignored;
+  router.send (session.c_str (), NAVIGATION_LABEL, reply, nullptr, ignored);
+}
+
 static bool gst_rtc_publish_start (GstRtcPublish *self)
 {
   auto priv = self->priv;
   rtc::Settings settings;
-  std::string media, error;
+  std::string error;
+  bool navigation;
   {
     std::lock_guard<std::mutex> g (priv->lock);
     settings = priv->settings;
-    media = media_list (priv);
+    navigation = priv->navigation;
   }
+  priv->data->configure (settings.data_policy, settings.data_channels);
+  if (navigation) {
+    rtc::DataChannelOptions nav;
+    nav.label = NAVIGATION_LABEL;
+    priv->data->add_internal (
+        nav, [self] (rtc::DataRouter &router, const std::string &session, const gchar *text,
+                     GBytes *) { on_navigation (self, router, session, text); });
+  }
+  priv->data->set_sink_eos_callback ([self] () { finish_if_ended (self); });
   std::string prefs_text = settings.codec_preferences;
   std::vector<const Codec *> prefs;
   if (!rtc::parse_codec_preferences (prefs_text, prefs, error)) {
@@ -961,13 +1067,16 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
   priv->control.start ("rtcpublish-ctl");
   priv->control.every (1000, [self] () { return on_tick (self); });
 
-  return priv->host.start (GST_ELEMENT (self), settings, media, &priv->control,
-                           priv->handler.get ());
+  if (!priv->host.start (GST_ELEMENT (self), settings, &priv->control, priv->handler.get ()))
+    return false;
+  describe (self);
+  return true;
 }
 
 static void gst_rtc_publish_stop (GstRtcPublish *self)
 {
   auto priv = self->priv;
+  priv->data->stop ();
   priv->host.stop ();
   if (!priv->control.running ())
     return;
@@ -998,10 +1107,22 @@ static GstStateChangeReturn gst_rtc_publish_change_state (GstElement *element,
     for (auto &in : self->priv->inputs)
       in->eos = false;
   }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    self->priv->data->start ();
+  else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    self->priv->data->stop (); /* blocked senders let go before their pads stop */
   GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
       (transition == GST_STATE_CHANGE_NULL_TO_READY && ret == GST_STATE_CHANGE_FAILURE))
     gst_rtc_publish_stop (self);
+  /* Messages from viewers come when they come: with data src pads the
+   * element is a live source, and what follows them must not wait to
+   * preroll. */
+  if (ret != GST_STATE_CHANGE_FAILURE &&
+      (transition == GST_STATE_CHANGE_READY_TO_PAUSED ||
+       transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) &&
+      self->priv->data->has_src_pads ())
+    ret = GST_STATE_CHANGE_NO_PREROLL;
   return ret;
 }
 
@@ -1039,6 +1160,9 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
       break;
     case PROP_VIEWER_TIMEOUT:
       priv->viewer_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_NAVIGATION:
+      priv->navigation = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1100,6 +1224,9 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
   case PROP_VIEWER_TIMEOUT:
     g_value_set_uint (value, priv->viewer_timeout_ms);
     break;
+  case PROP_NAVIGATION:
+    g_value_set_boolean (value, priv->navigation);
+    break;
   case PROP_SIGNALLER:
     g_value_set_object (value, priv->host.signaller);
     break;
@@ -1114,9 +1241,7 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
 
 static void gst_rtc_publish_finalize (GObject *object)
 {
-  auto self = GST_RTC_PUBLISH (object);
-  if (self->priv->host.signaller)
-    delete self->priv;
+  delete GST_RTC_PUBLISH (object)->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1184,6 +1309,15 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
       gobject_class, PROP_URL,
       g_param_spec_string ("url", "URL", "The viewer page URL while the server runs", nullptr,
                            GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_NAVIGATION,
+      g_param_spec_boolean ("navigation", "Navigation",
+                            "Remote control: open a \"navigation\" data channel with every "
+                            "viewer; the mouse, keyboard and touch events the viewer page sends "
+                            "on it travel upstream from the first video input as navigation "
+                            "events. Lets viewers drive the pipeline: enable only for trusted "
+                            "viewers (auth-token)",
+                            DEFAULT_NAVIGATION, rw_ready));
 
   /**
    * GstRtcPublish::viewer-created:
@@ -1210,6 +1344,7 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
+  rtc::DataRouter::install (element_class);
   gst_element_class_set_static_metadata (
       element_class, "WebRTC publisher", "Sink/Network/WebRTC",
       "Publishes audio and video to WebRTC viewers (WHEP, embedded server and viewer page), "
@@ -1222,4 +1357,5 @@ static void gst_rtc_publish_init (GstRtcPublish *self)
 {
   self->priv = new GstRtcPublishPrivate ();
   self->priv->handler = std::make_unique<Handler> (self);
+  self->priv->data = std::make_unique<rtc::DataRouter> (GST_ELEMENT (self), "webrtcpublish");
 }

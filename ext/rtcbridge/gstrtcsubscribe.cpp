@@ -21,6 +21,7 @@
 #include "rtcsettings.h"
 #include "rtcsignallerlink.h"
 #include "rtcteardown.h"
+#include "rtcdatarouter.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_subscribe_debug);
 #define GST_CAT_DEFAULT gst_rtc_subscribe_debug
@@ -90,6 +91,7 @@ struct GstRtcSubscribePrivate {
   guint latency_ms = DEFAULT_LATENCY;
   bool takeover = DEFAULT_TAKEOVER;
   guint publisher_timeout_ms = DEFAULT_PUBLISHER_TIMEOUT;
+  std::unique_ptr<rtc::DataRouter> data; /* from init to finalize */
   rtc::SignallerHost host{{"webrtcsubscribe", true, "WHEP playback", "publish page"}};
 
   /* while started */
@@ -113,7 +115,9 @@ struct _GstRtcSubscribe {
 };
 
 #define gst_rtc_subscribe_parent_class parent_class
-G_DEFINE_TYPE (GstRtcSubscribe, gst_rtc_subscribe, GST_TYPE_BIN);
+G_DEFINE_TYPE_WITH_CODE (GstRtcSubscribe, gst_rtc_subscribe, GST_TYPE_BIN,
+                         G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+                                                rtc::DataRouter::child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
     webrtcsubscribe, "webrtcsubscribe", GST_RANK_NONE, GST_TYPE_RTC_SUBSCRIBE,
     GST_DEBUG_CATEGORY_INIT (gst_rtc_subscribe_debug, "webrtcsubscribe", 0, "WebRTC subscriber"));
@@ -352,6 +356,7 @@ void remove_peer (GstRtcSubscribe *self, const std::string &id, const std::strin
   Peer peer = std::move (it->second);
   priv->peers.erase (it);
   std::string address = peer.session->peer_address ();
+  priv->data->detach (id);
   peer.session.reset (); /* stops and removes the webrtcbin: no more media */
   remove_chains (self, id);
   update_connected (self);
@@ -404,6 +409,8 @@ void on_session_event (GstRtcSubscribe *self, const std::string &id, PeerSession
   case PeerSession::Event::CONNECTED: {
     peer.connected = true;
     update_connected (self);
+    if (!priv->host.client)
+      priv->data->connected (id, *peer.session, priv->control);
     std::string codecs;
     for (auto &c : peer.codecs)
       codecs += (codecs.empty () ? "" : ",") + c;
@@ -461,8 +468,10 @@ Peer &add_peer (GstRtcSubscribe *self, const std::string &id, const std::string 
         post (self,
               [sid, ev, detail] (GstRtcSubscribe *s) { on_session_event (s, sid, ev, detail); });
       });
-  if (session->webrtcbin ())
+  if (session->webrtcbin ()) {
+    priv->data->attach (id, session->webrtcbin ());
     g_signal_emit (self, signals[SIGNAL_SESSION_CREATED], 0, id.c_str (), session->webrtcbin ());
+  }
   config.direction = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
   config.control_context = priv->control.context ();
   config.on_src_pad = [self, id] (GstPad *pad) {
@@ -586,6 +595,7 @@ void on_offer_wanted (GstRtcSubscribe *self, const std::string &id, const std::s
                        ("check codec-preferences and the installed depayloaders/decoders"));
     return;
   }
+  priv->data->prepare_offer (id, config);
   Peer &peer = add_peer (self, id, url, config);
   peer.codecs = names;
   std::vector<GstCaps *> mlines;
@@ -673,6 +683,31 @@ private:
 
 /* ---- start / stop ----------------------------------------------------- */
 
+/* What /streams.json lists for the stream: media kinds, data channels. */
+static void describe (GstRtcSubscribe *self)
+{
+  self->priv->host.describe ("video,audio", rtc::data_channels_json (self->priv->data->wanted ()));
+}
+
+static GstPad *gst_rtc_subscribe_request_new_pad (GstElement *element, GstPadTemplate *templ,
+                                                  const gchar *name, const GstCaps *)
+{
+  auto self = GST_RTC_SUBSCRIBE (element);
+  if (!rtc::DataRouter::is_data_template (templ))
+    return nullptr;
+  GstPad *pad = self->priv->data->request_pad (templ, name);
+  if (pad)
+    describe (self);
+  return pad;
+}
+
+static void gst_rtc_subscribe_release_pad (GstElement *element, GstPad *pad)
+{
+  auto self = GST_RTC_SUBSCRIBE (element);
+  if (self->priv->data->release_pad (pad))
+    describe (self);
+}
+
 static bool gst_rtc_subscribe_start (GstRtcSubscribe *self)
 {
   auto priv = self->priv;
@@ -698,16 +733,20 @@ static bool gst_rtc_subscribe_start (GstRtcSubscribe *self)
       if (!dec.empty ())
         priv->decoders[c] = dec;
     }
+  priv->data->configure (settings.data_policy, settings.data_channels);
   priv->control.start ("rtcsubscribe-ctl");
   priv->control.every (1000, [self] () { return on_tick (self); });
 
-  return priv->host.start (GST_ELEMENT (self), settings, "video,audio", &priv->control,
-                           priv->handler.get ());
+  if (!priv->host.start (GST_ELEMENT (self), settings, &priv->control, priv->handler.get ()))
+    return false;
+  describe (self);
+  return true;
 }
 
 static void gst_rtc_subscribe_stop (GstRtcSubscribe *self)
 {
   auto priv = self->priv;
+  priv->data->stop ();
   priv->host.stop ();
   if (priv->control.running ())
     priv->control.post_sync ([self] () { remove_all_peers (self, "the pipeline stopped", false); });
@@ -738,6 +777,10 @@ static GstStateChangeReturn gst_rtc_subscribe_change_state (GstElement *element,
     for (auto &out : self->priv->outputs)
       out->eos_allowed = false;
   }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    self->priv->data->start ();
+  else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    self->priv->data->stop (); /* blocked senders let go before their pads stop */
   GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE)
     return ret;
@@ -775,6 +818,7 @@ static gboolean gst_rtc_subscribe_send_event (GstElement *element, GstEvent *eve
       pads.push_back (GST_PAD (gst_object_ref (out->ghost)));
     }
   }
+  self->priv->data->push_eos ();
   for (GstPad *pad : pads) {
     if (made) {
       gst_pad_push_event (pad, gst_event_new_stream_start ("webrtcsubscribe-no-publisher"));
@@ -916,6 +960,8 @@ static void gst_rtc_subscribe_class_init (GstRtcSubscribeClass *klass)
   gobject_class->finalize = gst_rtc_subscribe_finalize;
   element_class->change_state = gst_rtc_subscribe_change_state;
   element_class->send_event = gst_rtc_subscribe_send_event;
+  element_class->request_new_pad = gst_rtc_subscribe_request_new_pad;
+  element_class->release_pad = gst_rtc_subscribe_release_pad;
   GST_BIN_CLASS (klass)->add_element = gst_rtc_subscribe_add_element;
   GST_BIN_CLASS (klass)->remove_element = gst_rtc_subscribe_remove_element;
 
@@ -984,6 +1030,7 @@ static void gst_rtc_subscribe_class_init (GstRtcSubscribeClass *klass)
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
+  rtc::DataRouter::install (element_class);
   gst_element_class_set_static_metadata (
       element_class, "WebRTC subscriber", "Source/Network/WebRTC",
       "Receives audio and video from WebRTC publishers (WHIP server) or a WHEP server",
@@ -995,5 +1042,6 @@ static void gst_rtc_subscribe_init (GstRtcSubscribe *self)
 {
   self->priv = new GstRtcSubscribePrivate ();
   self->priv->handler = std::make_unique<Handler> (self);
+  self->priv->data = std::make_unique<rtc::DataRouter> (GST_ELEMENT (self), "webrtcsubscribe");
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }

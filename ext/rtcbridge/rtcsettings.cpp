@@ -4,6 +4,8 @@
 #include "gstrtchttpclientsignaller.h"
 #include "gstrtchttpsignaller.h"
 
+#include <json-glib/json-glib.h>
+
 GST_DEBUG_CATEGORY_STATIC (rtc_settings_debug);
 #define GST_CAT_DEFAULT rtc_settings_debug
 
@@ -130,6 +132,23 @@ void Settings::install (GObjectClass *klass, const Role &role)
       g_param_spec_string ("tls-key-file", "TLS key file",
                            "PEM private key of tls-certificate-file (NULL = in that file)", nullptr,
                            ready));
+  g_object_class_install_property (
+      klass, DATA_CHANNEL_POLICY,
+      g_param_spec_enum ("data-channel-policy", "Data channel policy",
+                         blurb ("What to do with data channels the " + peers +
+                                " open: accept them (announced by data-channel-opened), reject "
+                                "(close) them, or accept only labels the element has (a data pad, "
+                                "data-channels, navigation)"),
+                         data_policy_get_type (), (gint)d.data_policy, ready));
+  g_object_class_install_property (
+      klass, DATA_CHANNELS,
+      g_param_spec_string ("data-channels", "Data channels",
+                           blurb ("Comma-separated labels of reliable, ordered data channels "
+                                  "opened with every one of the " +
+                                  peers +
+                                  " (besides the data pads' labels), for send-string/"
+                                  "send-data (NULL = none)"),
+                           nullptr, ready));
 }
 
 bool Settings::set (guint prop_id, const GValue *value)
@@ -176,6 +195,12 @@ bool Settings::set (guint prop_id, const GValue *value)
     break;
   case TLS_KEY_FILE:
     tls_key_file = take_string (value, "");
+    break;
+  case DATA_CHANNEL_POLICY:
+    data_policy = (DataPolicy)g_value_get_enum (value);
+    break;
+  case DATA_CHANNELS:
+    data_channels = take_string (value, "");
     break;
   default:
     return false;
@@ -228,6 +253,12 @@ bool Settings::get (guint prop_id, GValue *value) const
   case TLS_KEY_FILE:
     g_value_set_string (value, or_null (tls_key_file));
     break;
+  case DATA_CHANNEL_POLICY:
+    g_value_set_enum (value, (gint)data_policy);
+    break;
+  case DATA_CHANNELS:
+    g_value_set_string (value, or_null (data_channels));
+    break;
   default:
     return false;
   }
@@ -270,7 +301,7 @@ void Settings::fill (PeerSession::Config &config) const
   config.gather_timeout = gathering_timeout_ms * GST_MSECOND;
 }
 
-void Settings::configure_signaller (GstRtcSignaller *signaller, const std::string &media) const
+void Settings::configure_signaller (GstRtcSignaller *signaller) const
 {
   if (GST_IS_RTC_HTTP_CLIENT_SIGNALLER (signaller)) {
     g_object_set (signaller, "url", remote_url.c_str (), "auth-token", or_null (auth_token),
@@ -280,9 +311,9 @@ void Settings::configure_signaller (GstRtcSignaller *signaller, const std::strin
   if (GST_IS_RTC_HTTP_SIGNALLER (signaller)) {
     g_object_set (signaller, "address", address.c_str (), "port", port, "stream-name",
                   stream_name.c_str (), "auth-token", or_null (auth_token), "allowed-origins",
-                  allowed_origins.c_str (), "media", media.c_str (), "tls-certificate-file",
-                  or_null (tls_certificate_file), "tls-key-file", or_null (tls_key_file),
-                  "ice-servers", ice_servers ().c_str (), nullptr);
+                  allowed_origins.c_str (), "tls-certificate-file", or_null (tls_certificate_file),
+                  "tls-key-file", or_null (tls_key_file), "ice-servers", ice_servers ().c_str (),
+                  nullptr);
   }
 }
 
@@ -325,8 +356,50 @@ void SignallerHost::set (GstRtcSignaller *custom)
   signaller = custom ? GST_RTC_SIGNALLER (g_object_ref_sink (custom)) : make_default (false);
 }
 
-bool SignallerHost::start (GstElement *element, const Settings &settings, const std::string &media,
-                           ControlThread *thread, SignallerLink::Handler *handler)
+std::string data_channels_json (const std::vector<DataChannelOptions> &channels)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (auto &c : channels) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "label");
+    json_builder_add_string_value (b, c.label.c_str ());
+    json_builder_set_member_name (b, "ordered");
+    json_builder_add_boolean_value (b, c.ordered);
+    json_builder_set_member_name (b, "protocol");
+    json_builder_add_string_value (b, c.protocol.c_str ());
+    if (c.max_retransmits >= 0) {
+      json_builder_set_member_name (b, "maxRetransmits");
+      json_builder_add_int_value (b, c.max_retransmits);
+    } else if (c.max_packet_lifetime >= 0) {
+      json_builder_set_member_name (b, "maxPacketLifeTime");
+      json_builder_add_int_value (b, c.max_packet_lifetime);
+    }
+    if (c.negotiated_id >= 0) {
+      json_builder_set_member_name (b, "negotiated");
+      json_builder_add_boolean_value (b, TRUE);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, c.negotiated_id);
+    }
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree gchar *text = json_to_string (root, FALSE);
+  return text;
+}
+
+void SignallerHost::describe (const std::string &media, const std::string &data_channels)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (signaller);
+  if (g_object_class_find_property (klass, "media"))
+    g_object_set (signaller, "media", media.c_str (), nullptr);
+  if (g_object_class_find_property (klass, "data-channels"))
+    g_object_set (signaller, "data-channels", data_channels.c_str (), nullptr);
+}
+
+bool SignallerHost::start (GstElement *element, const Settings &settings, ControlThread *thread,
+                           SignallerLink::Handler *handler)
 {
   client = settings.client_mode () && is_default;
   if (is_default && client != (bool)GST_IS_RTC_HTTP_CLIENT_SIGNALLER (signaller)) {
@@ -336,7 +409,7 @@ bool SignallerHost::start (GstElement *element, const Settings &settings, const 
   if (is_default && !settings.enable_server && !client)
     return true; /* no server, no client: the application drives sessions */
   if (is_default)
-    settings.configure_signaller (signaller, media);
+    settings.configure_signaller (signaller);
   link = std::make_unique<SignallerLink> ();
   link->connect (signaller, thread, handler);
   GError *gerr = nullptr;

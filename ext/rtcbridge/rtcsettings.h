@@ -16,6 +16,7 @@
 #include "gstrtcsignaller.h"
 #include "rtccodecs.h"
 #include "rtccontrolthread.h"
+#include "rtcdatarouter.h"
 #include "rtcpeersession.h"
 #include "rtcsignallerlink.h"
 
@@ -37,6 +38,8 @@ struct Settings {
     ALLOWED_ORIGINS,
     TLS_CERTIFICATE_FILE,
     TLS_KEY_FILE,
+    DATA_CHANNEL_POLICY,
+    DATA_CHANNELS,
     N_PROPS,
   };
 
@@ -63,6 +66,8 @@ struct Settings {
   std::string allowed_origins = "*";
   std::string tls_certificate_file;
   std::string tls_key_file;
+  DataPolicy data_policy = DEFAULT_DATA_POLICY;
+  std::string data_channels;
 
   static void install (GObjectClass *klass, const Role &role);
   /* False when @prop_id is not one of these properties. */
@@ -81,8 +86,12 @@ struct Settings {
   /* The ICE part of a session's configuration. */
   void fill (PeerSession::Config &config) const;
   /* Settings for the default signaller (the embedded server or the client). */
-  void configure_signaller (GstRtcSignaller *signaller, const std::string &media) const;
+  void configure_signaller (GstRtcSignaller *signaller) const;
 };
+
+/* The data channels as /streams.json lists them for the pages: a JSON array
+ * of {label, and RTCDataChannelInit options}. */
+std::string data_channels_json (const std::vector<DataChannelOptions> &channels);
 
 /* An element's signaller: the default one follows the mode (embedded
  * server, or client when the remote URL is set), or the application's.
@@ -110,8 +119,11 @@ struct SignallerHost {
    * connects @handler on @thread and starts it. On failure posts an element
    * error and returns false. Posts "<element>-listening" for the embedded
    * server. */
-  bool start (GstElement *element, const Settings &settings, const std::string &media,
-              ControlThread *thread, SignallerLink::Handler *handler);
+  bool start (GstElement *element, const Settings &settings, ControlThread *thread,
+              SignallerLink::Handler *handler);
+  /* What the embedded server lists for the stream: its media kinds
+   * ("video,audio") and data channels (data_channels_json()). */
+  void describe (const std::string &media, const std::string &data_channels);
   void stop ();
   /* The embedded server while it runs (a new reference), else nullptr. */
   GstRtcSignaller *ref_running_server () const;

@@ -243,6 +243,8 @@ bool PeerSession::start_offer (const Config &config, const std::vector<GstCaps *
   if (!prepare (config, error) || !add_transceivers (webrtcbin_, config.direction, mlines, error) ||
       !add_to_bin (config, error))
     return false;
+  if (config.before_offer)
+    config.before_offer ();
   g_signal_emit_by_name (webrtcbin_, "create-offer", nullptr,
                          promise_for (this, on_description_created));
   return true;
@@ -356,13 +358,15 @@ void PeerSession::on_local_set (GstPromise *promise, gpointer data)
     l.session->fail ("could not apply our description: " + err);
     return;
   }
+  bool timed_out;
   {
     std::lock_guard<std::mutex> g (l.session->lock_);
     l.session->local_applied_ = true;
+    timed_out = l.session->gather_timed_out_;
   }
   GstWebRTCICEGatheringState state;
   g_object_get (l.session->webrtcbin_, "ice-gathering-state", &state, nullptr);
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || timed_out)
     l.session->finish_local ();
 }
 
@@ -421,7 +425,11 @@ gboolean PeerSession::on_gather_timeout (gpointer data)
                 l.session->id_.c_str ());
       l.session->finish_local ();
     } else {
-      l.session->fail ("negotiation timed out");
+      /* A loaded machine: our description is not even made yet. Send it
+       * as soon as it is; handshake-timeout bounds a negotiation that
+       * never ends. */
+      std::lock_guard<std::mutex> g (l.session->lock_);
+      l.session->gather_timed_out_ = true;
     }
   }
   return G_SOURCE_REMOVE;
@@ -663,6 +671,19 @@ std::string PeerSession::expiry_reason (gint64 now_us, gint64 handshake_us, gint
     return std::string (on_src_pad_ ? "no media or RTCP" : "no RTCP") + " from the " + peer +
            " for " + std::to_string (silence_us / 1000) + " ms (gone)";
   return {};
+}
+
+bool PeerSession::remote_has_data () const
+{
+  if (!remote_sdp_)
+    return false;
+  for (guint i = 0; i < gst_sdp_message_medias_len (remote_sdp_); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (remote_sdp_, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "application") == 0 &&
+        (gst_sdp_media_get_port (m) != 0 || gst_sdp_media_get_attribute_val (m, "bundle-only")))
+      return true;
+  }
+  return false;
 }
 
 std::vector<std::string> PeerSession::codec_names () const

@@ -71,6 +71,9 @@ public:
     /* Receiving: called on a streaming thread with each new src pad of the
      * webrtcbin (caps set). Must not block. */
     std::function<void (GstPad *pad)> on_src_pad;
+    /* Offerer: called once the webrtcbin runs, just before the offer is
+     * made (to open data channels, which the offer then includes). */
+    std::function<void ()> before_offer;
   };
 
   PeerSession (std::string id, std::string peer_address, GstBin *bin, Notify notify);
@@ -97,6 +100,8 @@ public:
   void add_remote_candidate (guint mline, const std::string &candidate);
   /* The peer's offer or answer (nullptr before it is known). */
   const GstSDPMessage *remote_sdp () const { return remote_sdp_; }
+  /* Whether the peer's description has an m=application (SCTP) line. */
+  bool remote_has_data () const;
   /* Receiving: asks the peer for a keyframe (PLI) on every video stream. */
   void request_keyframe ();
 
@@ -169,6 +174,7 @@ private:
   std::mutex lock_;                              /* guards the members below */
   GstWebRTCSessionDescription *local_ = nullptr; /* our offer or answer */
   bool local_applied_ = false;
+  bool gather_timed_out_ = false; /* the timer fired before local_ was applied */
   std::vector<std::pair<guint, std::string>> local_candidates_;
   bool local_sent_ = false;
   bool failed_ = false;

@@ -1,0 +1,173 @@
+/* See rtcnavigation.h. */
+#include "rtcnavigation.h"
+
+#include <gst/video/navigation.h>
+#include <json-glib/json-glib.h>
+#include <cmath>
+#include <cstring>
+
+namespace rtc {
+
+namespace {
+
+/* Browser KeyboardEvent.key -> X11 keysym name, for the keys whose names
+ * differ; printable characters are their own name. */
+const char *keysym_for (const char *key)
+{
+  static const struct {
+    const char *browser, *keysym;
+  } map[] = {
+      {"Enter", "Return"},      {"ArrowLeft", "Left"},     {"ArrowRight", "Right"},
+      {"ArrowUp", "Up"},        {"ArrowDown", "Down"},     {"Backspace", "BackSpace"},
+      {" ", "space"},           {"PageUp", "Prior"},       {"PageDown", "Next"},
+      {"Control", "Control_L"}, {"Shift", "Shift_L"},      {"Alt", "Alt_L"},
+      {"Meta", "Super_L"},      {"CapsLock", "Caps_Lock"}, {"ContextMenu", "Menu"},
+  };
+  for (auto &m : map)
+    if (g_str_equal (key, m.browser))
+      return m.keysym;
+  return key;
+}
+
+GstNavigationModifierType modifiers (JsonObject *o)
+{
+  guint state = GST_NAVIGATION_MODIFIER_NONE;
+  if (!json_object_has_member (o, "modifiers"))
+    return (GstNavigationModifierType)state;
+  JsonNode *node = json_object_get_member (o, "modifiers");
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return (GstNavigationModifierType)state;
+  JsonArray *a = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *e = json_array_get_element (a, i);
+    const gchar *m = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
+                         ? json_node_get_string (e)
+                         : "";
+    if (g_str_equal (m, "shift"))
+      state |= GST_NAVIGATION_MODIFIER_SHIFT_MASK;
+    else if (g_str_equal (m, "control"))
+      state |= GST_NAVIGATION_MODIFIER_CONTROL_MASK;
+    else if (g_str_equal (m, "alt"))
+      state |= GST_NAVIGATION_MODIFIER_MOD1_MASK;
+    else if (g_str_equal (m, "meta"))
+      state |= GST_NAVIGATION_MODIFIER_META_MASK;
+  }
+  return (GstNavigationModifierType)state;
+}
+
+bool number (JsonObject *o, const char *name, double &out, std::string &error)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
+      (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
+       json_node_get_value_type (n) != G_TYPE_INT64)) {
+    error = std::string ("\"") + name + "\" must be a number";
+    return false;
+  }
+  out = json_node_get_double (n);
+  if (!std::isfinite (out)) {
+    error = std::string ("\"") + name + "\" must be finite";
+    return false;
+  }
+  return true;
+}
+
+/* x, y as fractions of the picture, scaled to pixels. */
+bool position (JsonObject *o, gint width, gint height, double &x, double &y, std::string &error)
+{
+  if (!number (o, "x", x, error) || !number (o, "y", y, error))
+    return false;
+  if (x < 0 || x > 1 || y < 0 || y > 1) {
+    error = "x and y are fractions of the picture, 0 to 1";
+    return false;
+  }
+  x *= width;
+  y *= height;
+  return true;
+}
+
+double optional (JsonObject *o, const char *name, double fallback)
+{
+  std::string ignored;
+  double v;
+  return json_object_has_member (o, name) && number (o, name, v, ignored) ? v : fallback;
+}
+
+} // namespace
+
+GstEvent *navigation_event_from_json (const char *json, gint width, gint height, std::string &error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  GError *err = nullptr;
+  if (!json || !json_parser_load_from_data (parser, json, -1, &err)) {
+    error = std::string ("not JSON: ") + (err ? err->message : "empty");
+    g_clear_error (&err);
+    return nullptr;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    error = "not a JSON object";
+    return nullptr;
+  }
+  JsonObject *o = json_node_get_object (root);
+  const gchar *type = json_object_has_member (o, "type")
+                          ? json_object_get_string_member_with_default (o, "type", nullptr)
+                          : nullptr;
+  if (!type) {
+    error = "no \"type\"";
+    return nullptr;
+  }
+  GstNavigationModifierType state = modifiers (o);
+  double x = 0, y = 0;
+  if (g_str_has_prefix (type, "mouse-")) {
+    if (!position (o, width, height, x, y, error))
+      return nullptr;
+    if (g_str_equal (type, "mouse-move"))
+      return gst_navigation_event_new_mouse_move (x, y, state);
+    if (g_str_equal (type, "mouse-scroll"))
+      return gst_navigation_event_new_mouse_scroll (x, y, optional (o, "dx", 0),
+                                                    optional (o, "dy", 0), state);
+    gint button = (gint)optional (o, "button", 1);
+    if (button < 1 || button > 5) {
+      error = "\"button\" is 1 to 5";
+      return nullptr;
+    }
+    if (g_str_equal (type, "mouse-button-press"))
+      return gst_navigation_event_new_mouse_button_press (button, x, y, state);
+    if (g_str_equal (type, "mouse-button-release"))
+      return gst_navigation_event_new_mouse_button_release (button, x, y, state);
+  } else if (g_str_has_prefix (type, "key-")) {
+    const gchar *key = json_object_get_string_member_with_default (o, "key", nullptr);
+    if (!key || !*key || strlen (key) > 32) {
+      error = "\"key\" must be a key name";
+      return nullptr;
+    }
+    if (g_str_equal (type, "key-press"))
+      return gst_navigation_event_new_key_press (keysym_for (key), state);
+    if (g_str_equal (type, "key-release"))
+      return gst_navigation_event_new_key_release (keysym_for (key), state);
+  } else if (g_str_has_prefix (type, "touch-")) {
+    if (g_str_equal (type, "touch-frame"))
+      return gst_navigation_event_new_touch_frame (state);
+    if (g_str_equal (type, "touch-cancel"))
+      return gst_navigation_event_new_touch_cancel (state);
+    double id = optional (o, "id", -1);
+    if (id < 0 || id > G_MAXUINT) {
+      error = "\"id\" must be a touch point number";
+      return nullptr;
+    }
+    if (!position (o, width, height, x, y, error))
+      return nullptr;
+    double pressure = optional (o, "pressure", NAN);
+    if (g_str_equal (type, "touch-down"))
+      return gst_navigation_event_new_touch_down ((guint)id, x, y, pressure, state);
+    if (g_str_equal (type, "touch-motion"))
+      return gst_navigation_event_new_touch_motion ((guint)id, x, y, pressure, state);
+    if (g_str_equal (type, "touch-up"))
+      return gst_navigation_event_new_touch_up ((guint)id, x, y, state);
+  }
+  error = std::string ("unknown \"type\" ") + type;
+  return nullptr;
+}
+
+} // namespace rtc

@@ -1,0 +1,36 @@
+/* RtcNavigation: remote control. Turns the JSON messages a viewer page
+ * sends on the "navigation" data channel into GstNavigation events.
+ *
+ * A message is one JSON object:
+ *   {"type": "mouse-move",           "x": 0.5, "y": 0.25}
+ *   {"type": "mouse-button-press",   "x": .., "y": .., "button": 1}
+ *   {"type": "mouse-button-release", "x": .., "y": .., "button": 1}
+ *   {"type": "mouse-scroll",         "x": .., "y": .., "dx": 0, "dy": -1}
+ *   {"type": "key-press",            "key": "a"}      (browser key names)
+ *   {"type": "key-release",          "key": "Enter"}
+ *   {"type": "touch-down",   "id": 0, "x": .., "y": .., "pressure": 0.5}
+ *   {"type": "touch-motion", "id": 0, "x": .., "y": .., "pressure": 0.5}
+ *   {"type": "touch-up",     "id": 0, "x": .., "y": ..}
+ *   {"type": "touch-frame"}, {"type": "touch-cancel"}
+ * with an optional "modifiers": ["shift", "control", "alt", "meta"].
+ * x and y are fractions of the picture (0..1, from its top left corner),
+ * so they do not depend on the size the viewer shows or receives; they
+ * are scaled to the input's width and height. Browser key names are
+ * mapped to the X11 keysym names GStreamer elements expect ("Enter" ->
+ * "Return", "ArrowLeft" -> "Left", " " -> "space").
+ *
+ * Pure functions; thread-safe.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <string>
+
+namespace rtc {
+
+/* The navigation event for @json on a @width x @height picture, or nullptr
+ * with @error saying what is wrong with the message. */
+GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
+                                      std::string &error);
+
+} // namespace rtc
