@@ -979,6 +979,20 @@ static void gst_rtc_publish_handle_message (GstBin *bin, GstMessage *message)
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
+/* EOS sent to the pipeline goes to every element flagged as a source, and
+ * webrtcbin holds sources (ICE, and each data channel's queue): those must
+ * not end, or what a data channel still carries would never leave. The
+ * inputs' own EOS ends the stream (finish_if_ended). */
+static gboolean gst_rtc_publish_send_event (GstElement *element, GstEvent *event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GST_DEBUG_OBJECT (element, "EOS is for our inputs, not for webrtcbin's sources");
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
 /* ---- start / stop ----------------------------------------------------- */
 
 /* Remote control: a viewer's message on the navigation channel becomes a
@@ -1115,14 +1129,6 @@ static GstStateChangeReturn gst_rtc_publish_change_state (GstElement *element,
   if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
       (transition == GST_STATE_CHANGE_NULL_TO_READY && ret == GST_STATE_CHANGE_FAILURE))
     gst_rtc_publish_stop (self);
-  /* Messages from viewers come when they come: with data src pads the
-   * element is a live source, and what follows them must not wait to
-   * preroll. */
-  if (ret != GST_STATE_CHANGE_FAILURE &&
-      (transition == GST_STATE_CHANGE_READY_TO_PAUSED ||
-       transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) &&
-      self->priv->data->has_src_pads ())
-    ret = GST_STATE_CHANGE_NO_PREROLL;
   return ret;
 }
 
@@ -1257,6 +1263,7 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
   element_class->request_new_pad = gst_rtc_publish_request_new_pad;
   element_class->release_pad = gst_rtc_publish_release_pad;
   element_class->change_state = gst_rtc_publish_change_state;
+  element_class->send_event = gst_rtc_publish_send_event;
   bin_class->handle_message = gst_rtc_publish_handle_message;
 
   auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);

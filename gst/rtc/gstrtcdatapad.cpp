@@ -11,6 +11,7 @@
 #define DEFAULT_NEGOTIATED_ID -1
 #define DEFAULT_MAX_BUFFERED_BYTES (1024 * 1024)
 #define DEFAULT_NEWLINE FALSE
+#define DEFAULT_MAX_QUEUED_BYTES (16 * 1024 * 1024)
 
 enum {
   PROP_0,
@@ -22,6 +23,7 @@ enum {
   PROP_NEGOTIATED_ID,
   PROP_MAX_BUFFERED_BYTES,
   PROP_NEWLINE,
+  PROP_MAX_QUEUED_BYTES,
   PROP_MESSAGES_SENT,
   PROP_MESSAGES_RECEIVED,
   PROP_MESSAGES_DROPPED,
@@ -32,6 +34,7 @@ struct GstRtcDataPadPrivate {
   rtc::DataChannelOptions options;
   guint max_buffered = DEFAULT_MAX_BUFFERED_BYTES;
   bool newline = DEFAULT_NEWLINE;
+  guint max_queued = DEFAULT_MAX_QUEUED_BYTES;
   std::atomic<guint64> sent{0}, received{0}, dropped{0};
 };
 
@@ -91,6 +94,9 @@ static void gst_rtc_data_pad_set_property (GObject *object, guint prop_id, const
   case PROP_NEWLINE:
     priv->newline = g_value_get_boolean (value);
     break;
+  case PROP_MAX_QUEUED_BYTES:
+    priv->max_queued = g_value_get_uint (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -126,6 +132,9 @@ static void gst_rtc_data_pad_get_property (GObject *object, guint prop_id, GValu
     break;
   case PROP_NEWLINE:
     g_value_set_boolean (value, priv->newline);
+    break;
+  case PROP_MAX_QUEUED_BYTES:
+    g_value_set_uint (value, priv->max_queued);
     break;
   case PROP_MESSAGES_SENT:
     g_value_set_uint64 (value, priv->sent.load ());
@@ -202,6 +211,12 @@ static void gst_rtc_data_pad_class_init (GstRtcDataPadClass *klass)
                             "message, for logs)",
                             DEFAULT_NEWLINE, rw));
   g_object_class_install_property (
+      gobject_class, PROP_MAX_QUEUED_BYTES,
+      g_param_spec_uint ("max-queued-bytes", "Max queued bytes",
+                         "Src pads: bytes of received messages waiting for downstream; more are "
+                         "dropped (and counted) rather than stalling the sessions",
+                         16384, G_MAXUINT, DEFAULT_MAX_QUEUED_BYTES, rw));
+  g_object_class_install_property (
       gobject_class, PROP_MESSAGES_SENT,
       g_param_spec_uint64 ("messages-sent", "Messages sent",
                            "Messages handed to channels (one per session)", 0, G_MAXUINT64, 0, ro));
@@ -213,8 +228,9 @@ static void gst_rtc_data_pad_class_init (GstRtcDataPadClass *klass)
   g_object_class_install_property (
       gobject_class, PROP_MESSAGES_DROPPED,
       g_param_spec_uint64 ("messages-dropped", "Messages dropped",
-                           "Messages not sent: an unreliable channel over max-buffered-bytes, a "
-                           "message over the peer's maximum size, invalid UTF-8 on a text pad",
+                           "Sink pads: messages not sent (an unreliable channel over "
+                           "max-buffered-bytes, a message over the peer's maximum size, invalid "
+                           "UTF-8 on a text pad); src pads: messages over max-queued-bytes",
                            0, G_MAXUINT64, 0, ro));
   gst_rtc_data_meta_register ();
 }
@@ -273,6 +289,12 @@ guint data_pad_max_buffered (GstRtcDataPad *pad)
 {
   std::lock_guard<std::mutex> g (pad->priv->lock);
   return pad->priv->max_buffered;
+}
+
+guint data_pad_max_queued (GstRtcDataPad *pad)
+{
+  std::lock_guard<std::mutex> g (pad->priv->lock);
+  return pad->priv->max_queued;
 }
 
 bool data_pad_newline (GstRtcDataPad *pad)

@@ -59,6 +59,7 @@ const std::string &data_pad_label (GstRtcDataPad *pad);
 DataChannelOptions data_pad_options (GstRtcDataPad *pad);
 guint data_pad_max_buffered (GstRtcDataPad *pad);
 bool data_pad_newline (GstRtcDataPad *pad);
+guint data_pad_max_queued (GstRtcDataPad *pad);
 void data_pad_count (GstRtcDataPad *pad, guint64 sent, guint64 received, guint64 dropped);
 
 } // namespace rtc

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -58,9 +59,21 @@ struct PadState {
   bool eos = false;
   bool flushing = false;
   bool warned = false;
-  /* src pads */
-  std::mutex push_lock; /* serialises pushes from sessions' threads */
-  bool started = false; /* stream-start, caps and segment sent (under push_lock) */
+  /* src pads: messages wait in a queue for the pad's task (webrtcbin's
+   * threads must never block on downstream) */
+  std::mutex queue_lock; /* guards the members below */
+  std::condition_variable queue_cond;
+  std::deque<GstBuffer *> queue; /* nullptr = EOS */
+  gsize queued_bytes = 0;
+  bool queue_flushing = true;
+  bool started = false; /* stream-start, caps, segment and gap sent (task only) */
+  bool warned_full = false;
+  ~PadState ()
+  {
+    for (GstBuffer *b : queue)
+      if (b)
+        gst_buffer_unref (b);
+  }
 };
 
 struct Chan {
@@ -257,8 +270,9 @@ static GstClockTime running_time (GstElement *element)
   return now >= base ? now - base : 0;
 }
 
-/* Under push_lock: stream-start, caps (what downstream takes: binary
- * unless only text fits) and a segment before the first message. */
+/* The pad's task, first: stream-start, caps (what downstream takes: binary
+ * unless only text fits) and a segment; a gap lets what follows preroll
+ * before any message arrives. */
 static void start_src (GstElement *element, PadState &ps)
 {
   GstPad *pad = GST_PAD (ps.pad);
@@ -278,6 +292,107 @@ static void start_src (GstElement *element, PadState &ps)
   gst_segment_init (&segment, GST_FORMAT_TIME);
   gst_pad_push_event (pad, gst_event_new_segment (&segment));
   ps.started = true;
+  gst_pad_push_event (pad, gst_event_new_gap (0, GST_CLOCK_TIME_NONE));
+}
+
+/* A src pad's streaming thread: pushes what sessions received. */
+static void src_loop (gpointer data)
+{
+  auto ps = static_cast<PadState *> (data);
+  GstPad *pad = GST_PAD (ps->pad);
+  if (!ps->started) {
+    GstObject *parent = gst_pad_get_parent (pad);
+    if (parent) {
+      start_src (GST_ELEMENT (parent), *ps);
+      gst_object_unref (parent);
+    }
+  }
+  GstBuffer *buf;
+  {
+    std::unique_lock<std::mutex> lk (ps->queue_lock);
+    ps->queue_cond.wait (lk, [ps] { return ps->queue_flushing || !ps->queue.empty (); });
+    if (ps->queue_flushing) {
+      lk.unlock ();
+      gst_pad_pause_task (pad);
+      return;
+    }
+    buf = ps->queue.front ();
+    ps->queue.pop_front ();
+    if (buf)
+      ps->queued_bytes -= gst_buffer_get_size (buf);
+  }
+  if (!buf) {
+    gst_pad_push_event (pad, gst_event_new_eos ());
+    gst_pad_pause_task (pad);
+    return;
+  }
+  GstFlowReturn ret = gst_pad_push (pad, buf);
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED && ret != GST_FLOW_FLUSHING)
+    GST_WARNING_OBJECT (pad, "push: %s", gst_flow_get_name (ret));
+}
+
+static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
+{
+  DataRouter *router = DataRouter::from (GST_ELEMENT (parent));
+  DataRouter::Core *core = router ? router->core_ptr () : nullptr;
+  std::shared_ptr<PadState> ps;
+  if (core) {
+    std::lock_guard<std::mutex> g (core->lock);
+    ps = core->pad_state (pad);
+  }
+  if (!ps || mode != GST_PAD_MODE_PUSH)
+    return !active;
+  {
+    std::lock_guard<std::mutex> g (ps->queue_lock);
+    ps->queue_flushing = !active;
+    if (active) {
+      ps->started = false; /* a new stream */
+    } else {
+      for (GstBuffer *b : ps->queue)
+        if (b)
+          gst_buffer_unref (b);
+      ps->queue.clear ();
+      ps->queued_bytes = 0;
+    }
+  }
+  ps->queue_cond.notify_all ();
+  if (active)
+    return gst_pad_start_task (pad, src_loop, ps.get (), nullptr);
+  return gst_pad_stop_task (pad);
+}
+
+/* Queues @buf (or EOS when nullptr) for @ps's task; a full queue drops. */
+static void enqueue (GstElement *element, PadState &ps, GstBuffer *buf)
+{
+  guint limit = data_pad_max_queued (ps.pad);
+  bool dropped = false, warn = false;
+  {
+    std::lock_guard<std::mutex> g (ps.queue_lock);
+    if (ps.queue_flushing) {
+      dropped = buf != nullptr;
+    } else if (buf && ps.queued_bytes + gst_buffer_get_size (buf) > limit && !ps.queue.empty ()) {
+      dropped = true;
+      warn = !ps.warned_full;
+      ps.warned_full = true;
+    } else {
+      ps.queue.push_back (buf);
+      if (buf)
+        ps.queued_bytes += gst_buffer_get_size (buf);
+      buf = nullptr;
+    }
+  }
+  ps.queue_cond.notify_one ();
+  if (dropped) {
+    data_pad_count (ps.pad, 0, 0, 1);
+    gst_buffer_unref (buf);
+  }
+  if (warn)
+    GST_ELEMENT_WARNING (
+        element, RESOURCE, WRITE,
+        ("Messages for %s dropped: downstream does not keep up", GST_PAD_NAME (ps.pad)),
+        ("more than max-queued-bytes (%u) waiting; later drops are counted in "
+         "messages-dropped",
+         limit));
 }
 
 static void push_to_pad (DataRouter::Core *core, PadState &ps, const std::string &session,
@@ -306,12 +421,7 @@ static void push_to_pad (DataRouter::Core *core, PadState &ps, const std::string
                      session.c_str (), "label", G_TYPE_STRING, ps.label.c_str (), "binary",
                      G_TYPE_BOOLEAN, (gboolean)(text == nullptr), nullptr);
   GST_BUFFER_PTS (buf) = running_time (core->element);
-  std::lock_guard<std::mutex> g (ps.push_lock);
-  if (!ps.started)
-    start_src (core->element, ps);
-  GstFlowReturn ret = gst_pad_push (GST_PAD (ps.pad), buf);
-  if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED && ret != GST_FLOW_FLUSHING)
-    GST_WARNING_OBJECT (ps.pad, "push: %s", gst_flow_get_name (ret));
+  enqueue (core->element, ps, buf);
 }
 
 static void deliver (const ChanPtr &c, const gchar *text, GBytes *bytes)
@@ -606,7 +716,10 @@ static GstFlowReturn sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buff
       m ? g_bytes_new_with_free_func (m->map.data, m->map.size, mapped_free, m) : nullptr;
   guint limit = data_pad_max_buffered (dpad);
   guint64 sent = 0, dropped = 0;
-  for (auto &c : targets (core, nullptr, ps->label)) {
+  auto chans = targets (core, nullptr, ps->label);
+  GST_LOG_OBJECT (pad, "%" G_GSIZE_FORMAT " bytes to %" G_GSIZE_FORMAT " sessions",
+                  gst_buffer_get_size (buffer), chans.size ());
+  for (auto &c : chans) {
     std::string error;
     switch (send_one (core, c, text.get (), bytes, limit, ps.get (), error)) {
     case Sent::OK:
@@ -933,6 +1046,8 @@ GstPad *DataRouter::request_pad (GstPadTemplate *templ, const gchar *name)
   if (sink) {
     gst_pad_set_chain_function (pad, sink_chain);
     gst_pad_set_event_function (pad, sink_event);
+  } else {
+    gst_pad_set_activatemode_function (pad, src_activate_mode);
   }
   auto ps = std::make_shared<PadState> ();
   ps->pad = GST_RTC_DATA_PAD (pad);
@@ -969,15 +1084,6 @@ bool DataRouter::release_pad (GstPad *pad)
                                    GST_PAD_NAME (pad));
   gst_element_remove_pad (core_->element, pad);
   return true;
-}
-
-bool DataRouter::has_src_pads ()
-{
-  std::lock_guard<std::mutex> g (core_->lock);
-  for (auto &p : core_->pads)
-    if (!p->sink)
-      return true;
-  return false;
 }
 
 std::vector<DataChannelOptions> DataRouter::wanted ()
@@ -1184,9 +1290,11 @@ void DataRouter::close_all (guint timeout_ms)
     gst_webrtc_data_channel_close (c->dc);
   auto until = std::chrono::steady_clock::now () + std::chrono::milliseconds (timeout_ms);
   std::unique_lock<std::mutex> lk (core_->lock);
-  core_->cv.wait_until (lk, until, [&chans] {
+  bool all = core_->cv.wait_until (lk, until, [&chans] {
     return std::all_of (chans.begin (), chans.end (), [] (const ChanPtr &c) { return c->gone; });
   });
+  GST_INFO_OBJECT (core_->element, "closed %zu data channels%s", chans.size (),
+                   all ? "" : " (some peers did not answer in time)");
 }
 
 void DataRouter::push_eos ()
@@ -1196,14 +1304,9 @@ void DataRouter::push_eos ()
     std::lock_guard<std::mutex> g (core_->lock);
     pads = core_->pads;
   }
-  for (auto &p : pads) {
-    if (p->sink)
-      continue;
-    std::lock_guard<std::mutex> g (p->push_lock);
-    if (!p->started)
-      start_src (core_->element, *p);
-    gst_pad_push_event (GST_PAD (p->pad), gst_event_new_eos ());
-  }
+  for (auto &p : pads)
+    if (!p->sink)
+      enqueue (core_->element, *p, nullptr);
 }
 
 bool DataRouter::sinks_ended ()

@@ -82,7 +82,6 @@ public:
   GstPad *request_pad (GstPadTemplate *templ, const gchar *name);
   /* False when @pad is not one of ours. */
   bool release_pad (GstPad *pad);
-  bool has_src_pads ();
   /* The labels opened on every session, with their options. */
   std::vector<DataChannelOptions> wanted ();
 
@@ -112,7 +111,7 @@ public:
   /* Closes every channel and waits (at most @timeout_ms) until each peer
    * has received what was queued and closed its side. */
   void close_all (guint timeout_ms);
-  /* EOS out of every src pad. */
+  /* EOS out of every src pad, after what is queued. */
   void push_eos ();
   /* Whether every data sink pad got EOS (true with none). */
   bool sinks_ended ();

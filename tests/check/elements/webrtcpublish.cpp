@@ -16,9 +16,18 @@ GST_START_TEST (test_registration_and_templates)
   fail_unless (f != nullptr);
   fail_unless_equals_string (gst_element_factory_get_metadata (f, GST_ELEMENT_METADATA_KLASS),
                              "Sink/Network/WebRTC");
-  bool video = false, audio = false;
+  bool video = false, audio = false, data_send = false, data_recv = false;
   for (const GList *l = gst_element_factory_get_static_pad_templates (f); l; l = l->next) {
     auto t = static_cast<GstStaticPadTemplate *> (l->data);
+    /* Data channels: request pads both ways. */
+    if (g_str_equal (t->name_template, "data_send_%s") ||
+        g_str_equal (t->name_template, "data_recv_%s")) {
+      bool send = g_str_equal (t->name_template, "data_send_%s");
+      fail_unless (t->presence == GST_PAD_REQUEST);
+      fail_unless (t->direction == (send ? GST_PAD_SINK : GST_PAD_SRC));
+      (send ? data_send : data_recv) = true;
+      continue;
+    }
     fail_unless (t->direction == GST_PAD_SINK && t->presence == GST_PAD_REQUEST);
     GstCaps *caps = gst_static_pad_template_get_caps (t);
     gchar *s = gst_caps_to_string (caps);
@@ -33,7 +42,7 @@ GST_START_TEST (test_registration_and_templates)
     g_free (s);
     gst_caps_unref (caps);
   }
-  fail_unless (video && audio);
+  fail_unless (video && audio && data_send && data_recv);
   gst_object_unref (f);
 }
 GST_END_TEST;

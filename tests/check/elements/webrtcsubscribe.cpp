@@ -14,13 +14,23 @@ GST_START_TEST (test_registration_and_templates)
   fail_unless_equals_string (gst_element_factory_get_metadata (f, GST_ELEMENT_METADATA_KLASS),
                              "Source/Network/WebRTC");
   std::string names;
+  int data = 0;
   for (const GList *l = gst_element_factory_get_static_pad_templates (f); l; l = l->next) {
     auto t = static_cast<GstStaticPadTemplate *> (l->data);
+    if (g_str_has_prefix (t->name_template, "data_")) {
+      /* Data channels: request pads both ways. */
+      fail_unless (t->presence == GST_PAD_REQUEST);
+      fail_unless (t->direction ==
+                   (g_str_equal (t->name_template, "data_send_%s") ? GST_PAD_SINK : GST_PAD_SRC));
+      data++;
+      continue;
+    }
     fail_unless (t->direction == GST_PAD_SRC && t->presence == GST_PAD_SOMETIMES);
     names += std::string (t->name_template) + " ";
   }
   fail_unless (names == "video_%u audio_%u " || names == "audio_%u video_%u ", "%s",
                names.c_str ());
+  fail_unless_equals_int (data, 2);
   gst_object_unref (f);
 }
 GST_END_TEST;
