@@ -8,6 +8,9 @@ const $ = (id) => document.getElementById(id);
 
 window.rtcViewer = {
   pc: null, state: 'connecting', error: null,
+  // Data channels (tests read these): the RtcData of the session, what
+  // came on each label, files received, errors of the data panels.
+  data: null, received: {}, files: [], dataErrors: [], remote: null,
   stats: { width: 0, height: 0, fps: 0, videoKbps: 0, audioKbps: 0, rttMs: null, codec: null,
            framesDecoded: 0, audioBytes: 0, packetsLost: 0 },
 };
@@ -65,6 +68,7 @@ async function start() {
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
   window.rtcViewer.pc = pc;
   for (const kind of info.media) pc.addTransceiver(kind, { direction: 'recvonly' });
+  setupData(pc, info.data || []);
   const stream = new MediaStream();
   const video = $('video');
   video.srcObject = stream;
@@ -143,6 +147,107 @@ async function updateStats() {
   $('frames').textContent = s.framesDecoded;
   $('lost').textContent = s.packetsLost;
 }
+
+// ---- data channels: chat, files, remote control, other labels ----------
+
+function logLine(box, text, cls) {
+  const div = document.createElement('div');
+  div.textContent = text;
+  if (cls) div.className = cls;
+  box.appendChild(div);
+  while (box.childNodes.length > 200) box.removeChild(box.firstChild);
+  box.scrollTop = box.scrollHeight;
+}
+
+function dataError(text) {
+  window.rtcViewer.dataErrors.push(text);
+  showError(text);
+}
+
+function setupData(pc, channels) {
+  const v = window.rtcViewer;
+  v.received = {};
+  const data = new RtcData(pc, channels);
+  v.data = data;
+  const labels = channels.map((c) => c.label);
+  const record = (label, msg) => {
+    if (!v.received[label]) v.received[label] = [];
+    v.received[label].push(msg);
+  };
+  // Chat: text both ways.
+  $('chat').hidden = !labels.includes('chat');
+  data.on('chat', (msg) => {
+    const text = typeof msg === 'string' ? msg : `(${msg.byteLength} bytes)`;
+    record('chat', text);
+    logLine($('chat-log'), text);
+  });
+  // Files: the FileTransfer protocol, checked by SHA-256.
+  $('files').hidden = !labels.includes('file');
+  const files = new FileTransfer(data, 'file');
+  files.on('progress', (p) => {
+    $('file-progress').value = p.size ? p.received / p.size : 1;
+    $('file-state').textContent = `receiving ${p.name}: ${p.received} / ${p.size} bytes`;
+  });
+  files.on('file', (f) => {
+    v.files.push({ name: f.name, size: f.size, sha256: f.sha256, ok: f.ok });
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(f.blob);
+    a.download = f.name;
+    a.textContent = f.name;
+    li.appendChild(a);
+    li.append(` ${f.size} bytes, `);
+    const check = document.createElement('span');
+    check.className = f.ok ? 'ok' : 'bad';
+    check.textContent = f.ok ? 'SHA-256 checked' : 'SHA-256 MISMATCH';
+    li.appendChild(check);
+    $('file-list').appendChild(li);
+    $('file-state').textContent = '';
+  });
+  files.on('error', dataError);
+  v.fileTransfer = files;
+  // Remote control, when the pipeline offers it.
+  v.remote = new RemoteControl(data, $('video'));
+  // Any other label: a log of its messages.
+  data.onState((label, state) => {
+    if (label === 'navigation') $('nav-hint').hidden = state !== 'open';
+    if (!['chat', 'file', 'navigation'].includes(label) && state === 'open') $('messages').hidden = false;
+  });
+  for (const label of labels.filter((l) => !['chat', 'file', 'navigation'].includes(l))) {
+    data.on(label, (msg) => {
+      record(label, typeof msg === 'string' ? msg : msg.byteLength);
+      logLine($('message-log'), `${label}: ${typeof msg === 'string' ? msg : `(${msg.byteLength} bytes)`}`);
+    });
+  }
+}
+
+$('chat-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = $('chat-input').value;
+  if (!text || !window.rtcViewer.data) return;
+  try {
+    await window.rtcViewer.data.send('chat', text);
+    logLine($('chat-log'), text, 'me');
+    $('chat-input').value = '';
+  } catch (err) {
+    dataError(`Chat: ${err.message}`);
+  }
+});
+
+$('file-send').addEventListener('click', async () => {
+  const file = $('file-input').files[0];
+  const v = window.rtcViewer;
+  if (!file || !v.fileTransfer) return;
+  try {
+    $('file-state').textContent = `sending ${file.name}`;
+    const sha = await v.fileTransfer.send(file, file.name, (sent, total) => {
+      $('file-progress').value = total ? sent / total : 1;
+    });
+    $('file-state').textContent = `sent ${file.name} (SHA-256 ${sha})`;
+  } catch (err) {
+    dataError(`File: ${err.message}`);
+  }
+});
 
 $('name').textContent = streamName;
 $('unmute').addEventListener('click', () => {
