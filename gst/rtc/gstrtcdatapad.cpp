@@ -11,6 +11,7 @@
 #define DEFAULT_NEGOTIATED_ID -1
 #define DEFAULT_MAX_BUFFERED_BYTES (1024 * 1024)
 #define DEFAULT_NEWLINE FALSE
+#define DEFAULT_SYNC TRUE
 #define DEFAULT_MAX_QUEUED_BYTES (16 * 1024 * 1024)
 
 enum {
@@ -23,6 +24,7 @@ enum {
   PROP_NEGOTIATED_ID,
   PROP_MAX_BUFFERED_BYTES,
   PROP_NEWLINE,
+  PROP_SYNC,
   PROP_MAX_QUEUED_BYTES,
   PROP_MESSAGES_SENT,
   PROP_MESSAGES_RECEIVED,
@@ -34,6 +36,7 @@ struct GstRtcDataPadPrivate {
   rtc::DataChannelOptions options;
   guint max_buffered = DEFAULT_MAX_BUFFERED_BYTES;
   bool newline = DEFAULT_NEWLINE;
+  bool sync = DEFAULT_SYNC;
   guint max_queued = DEFAULT_MAX_QUEUED_BYTES;
   std::atomic<guint64> sent{0}, received{0}, dropped{0};
 };
@@ -94,6 +97,9 @@ static void gst_rtc_data_pad_set_property (GObject *object, guint prop_id, const
   case PROP_NEWLINE:
     priv->newline = g_value_get_boolean (value);
     break;
+  case PROP_SYNC:
+    priv->sync = g_value_get_boolean (value);
+    break;
   case PROP_MAX_QUEUED_BYTES:
     priv->max_queued = g_value_get_uint (value);
     break;
@@ -132,6 +138,9 @@ static void gst_rtc_data_pad_get_property (GObject *object, guint prop_id, GValu
     break;
   case PROP_NEWLINE:
     g_value_set_boolean (value, priv->newline);
+    break;
+  case PROP_SYNC:
+    g_value_set_boolean (value, priv->sync);
     break;
   case PROP_MAX_QUEUED_BYTES:
     g_value_set_uint (value, priv->max_queued);
@@ -211,6 +220,12 @@ static void gst_rtc_data_pad_class_init (GstRtcDataPadClass *klass)
                             "message, for logs)",
                             DEFAULT_NEWLINE, rw));
   g_object_class_install_property (
+      gobject_class, PROP_SYNC,
+      g_param_spec_boolean ("sync", "Sync",
+                            "Sink pads: send a timestamped message at its running time, as a sink "
+                            "renders (subtitles from a file); untimestamped ones go at once",
+                            DEFAULT_SYNC, rw));
+  g_object_class_install_property (
       gobject_class, PROP_MAX_QUEUED_BYTES,
       g_param_spec_uint ("max-queued-bytes", "Max queued bytes",
                          "Src pads: bytes of received messages waiting for downstream; more are "
@@ -289,6 +304,12 @@ guint data_pad_max_buffered (GstRtcDataPad *pad)
 {
   std::lock_guard<std::mutex> g (pad->priv->lock);
   return pad->priv->max_buffered;
+}
+
+bool data_pad_sync (GstRtcDataPad *pad)
+{
+  std::lock_guard<std::mutex> g (pad->priv->lock);
+  return pad->priv->sync;
 }
 
 guint data_pad_max_queued (GstRtcDataPad *pad)

@@ -60,6 +60,7 @@ DataChannelOptions data_pad_options (GstRtcDataPad *pad);
 guint data_pad_max_buffered (GstRtcDataPad *pad);
 bool data_pad_newline (GstRtcDataPad *pad);
 guint data_pad_max_queued (GstRtcDataPad *pad);
+bool data_pad_sync (GstRtcDataPad *pad);
 void data_pad_count (GstRtcDataPad *pad, guint64 sent, guint64 received, guint64 dropped);
 
 } // namespace rtc

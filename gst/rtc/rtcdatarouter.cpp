@@ -59,6 +59,8 @@ struct PadState {
   bool eos = false;
   bool flushing = false;
   bool warned = false;
+  GstSegment segment;
+  GstClockID clock_id = nullptr; /* while waiting to send a timestamped message */
   /* src pads: messages wait in a queue for the pad's task (webrtcbin's
    * threads must never block on downstream) */
   std::mutex queue_lock; /* guards the members below */
@@ -68,6 +70,7 @@ struct PadState {
   bool queue_flushing = true;
   bool started = false; /* stream-start, caps, segment and gap sent (task only) */
   bool warned_full = false;
+  PadState () { gst_segment_init (&segment, GST_FORMAT_TIME); }
   ~PadState ()
   {
     for (GstBuffer *b : queue)
@@ -676,6 +679,60 @@ static void mapped_free (gpointer data)
   delete m;
 }
 
+/* With sync, a timestamped message leaves at its running time (a
+ * subtitle file goes out with the video it belongs to, not all at once).
+ * False when flushing or stopping. */
+static bool wait_clock (DataRouter::Core *core, PadState &ps, GstBuffer *buffer)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  if (!data_pad_sync (ps.pad) || !GST_CLOCK_TIME_IS_VALID (pts))
+    return true;
+  GstClockTime rt;
+  {
+    std::lock_guard<std::mutex> g (core->lock);
+    rt = gst_segment_to_running_time (&ps.segment, GST_FORMAT_TIME, pts);
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return true;
+  /* Prerolling: running time starts with PLAYING. */
+  {
+    std::unique_lock<std::mutex> lk (core->lock);
+    while (GST_STATE (core->element) != GST_STATE_PLAYING) {
+      if (!core->running || ps.flushing)
+        return false;
+      core->cv.wait_for (lk, std::chrono::milliseconds (50));
+    }
+  }
+  GstClock *clock = gst_element_get_clock (core->element);
+  if (!clock)
+    return true;
+  GstClockID id =
+      gst_clock_new_single_shot_id (clock, gst_element_get_base_time (core->element) + rt);
+  gst_object_unref (clock);
+  {
+    std::lock_guard<std::mutex> g (core->lock);
+    if (!core->running || ps.flushing) {
+      gst_clock_id_unref (id);
+      return false;
+    }
+    ps.clock_id = id;
+  }
+  GstClockReturn ret = gst_clock_id_wait (id, nullptr);
+  {
+    std::lock_guard<std::mutex> g (core->lock);
+    ps.clock_id = nullptr;
+  }
+  gst_clock_id_unref (id);
+  return ret != GST_CLOCK_UNSCHEDULED;
+}
+
+/* Under the lock: wakes @ps out of wait_clock(). */
+static void unschedule (PadState &ps)
+{
+  if (ps.clock_id)
+    gst_clock_id_unschedule (ps.clock_id);
+}
+
 static GstFlowReturn sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
 {
   DataRouter *router = DataRouter::from (GST_ELEMENT (parent));
@@ -690,6 +747,10 @@ static GstFlowReturn sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buff
     return GST_FLOW_FLUSHING;
   }
   auto dpad = GST_RTC_DATA_PAD (pad);
+  if (!wait_clock (core, *ps, buffer)) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_FLUSHING;
+  }
   auto m = new MappedBuffer{buffer, GST_MAP_INFO_INIT};
   if (!gst_buffer_map (buffer, &m->map, GST_MAP_READ)) {
     delete m;
@@ -803,6 +864,7 @@ static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   case GST_EVENT_FLUSH_START: {
     std::lock_guard<std::mutex> g (core->lock);
     ps->flushing = true;
+    unschedule (*ps);
     core->cv.notify_all ();
     break;
   }
@@ -811,6 +873,13 @@ static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     std::lock_guard<std::mutex> g (core->lock);
     ps->flushing = false;
     ps->eos = false;
+    if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+      gst_segment_init (&ps->segment, GST_FORMAT_TIME);
+    break;
+  }
+  case GST_EVENT_SEGMENT: {
+    std::lock_guard<std::mutex> g (core->lock);
+    gst_event_copy_segment (event, &ps->segment);
     break;
   }
   case GST_EVENT_EOS: {
@@ -1075,6 +1144,7 @@ bool DataRouter::release_pad (GstPad *pad)
     if (it == core_->pads.end ())
       return false;
     (*it)->flushing = true;
+    unschedule (**it);
     core_->pads.erase (it);
     core_->cv.notify_all ();
   }
@@ -1274,6 +1344,8 @@ void DataRouter::stop ()
 {
   std::lock_guard<std::mutex> g (core_->lock);
   core_->running = false;
+  for (auto &p : core_->pads)
+    unschedule (*p);
   core_->cv.notify_all ();
 }
 
