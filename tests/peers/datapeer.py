@@ -19,11 +19,15 @@ Commands, one JSON object a line on stdin, each answered by a reply:
   {"id", "cmd": "send", "label", "text"|"size", "session"?}   one message
   {"id", "cmd": "send-many", "label", "n", "prefix", "session"?}
   {"id", "cmd": "send-file", "label", "size", "name", "session"?}
+  {"id", "cmd": "send-bulk", "label", "size", "chunk", "session"?}
+      size bytes in chunk-byte binary messages, as fast as the channel takes
   {"id", "cmd": "stats"}   what arrived, per session and label: texts,
       binary bytes, and for texts "<prefix><n>" whether n ran 0, 1, 2...
-      without a gap ("in_order"), plus latency samples (see "ping")
-  {"id", "cmd": "ping", "label", "n", "hz", "size"} messages "t:<ms>"...
-      echoed by the page; reply lists the round trips (ms)
+      without a gap ("in_order")
+  {"id", "cmd": "latency-send", "label", "n", "hz", "size"}  n text
+      messages "t:<wall clock ms>", padded to size bytes, at hz
+  {"id", "cmd": "latency", "label"}  one-way delays (ms) of the "t:..."
+      messages received on label so far (same machine, same wall clock)
 Stops on SIGINT/SIGTERM or when stdin closes."""
 import hashlib
 import json
@@ -92,10 +96,9 @@ class Peer:
             self.file_message(session, text, None)
             return
         m = re.match(r"^t:(\d+(?:\.\d+)?) *$", text)
-        if m:  # a ping echoed back
+        if m:  # a latency probe
             with self.lock:
-                rtt = time.monotonic() * 1000 - float(m.group(1))
-                self.pings.setdefault(label, []).append(rtt)
+                self.pings.setdefault(label, []).append(time.time() * 1000 - float(m.group(1)))
             return
         with self.lock:
             e = self.entry(session, label)
@@ -207,17 +210,25 @@ class Peer:
             with self.lock:
                 return {"stats": list(self.stats.values()),
                         "viewers": self.pub.get_property("n-viewers")}
-        if c == "ping":
+        if c == "send-bulk":
+            size, chunk = cmd["size"], cmd.get("chunk", 16384)
+            payload = GLib.Bytes.new(pattern(chunk, 3))
+            start = time.monotonic()
+            ok = True
+            for _ in range(size // chunk):
+                ok = self.pub.emit("send-data", session, label, payload) and ok
+            return {"ok": ok, "seconds": time.monotonic() - start}
+        if c == "latency-send":
             n, hz, size = cmd.get("n", 100), cmd.get("hz", 10), cmd.get("size", 100)
-            with self.lock:
-                self.pings[label] = []
+            ok = True
             for _ in range(n):
-                stamp = "t:%.3f" % (time.monotonic() * 1000)
-                self.send(session, label, text=stamp + " " * max(0, size - len(stamp)))
+                stamp = "t:%.3f" % (time.time() * 1000)
+                ok = self.send(session, label, text=stamp + " " * max(0, size - len(stamp))) and ok
                 time.sleep(1.0 / hz)
-            time.sleep(1.0)
+            return {"ok": ok}
+        if c == "latency":
             with self.lock:
-                return {"rtts": list(self.pings.get(label, []))}
+                return {"delays": self.pings.pop(label, [])}
         return {"error": "unknown command %s" % c}
 
 
