@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is needed, builds with warnings as
 # errors, checks formatting, runs every test (unit, in-process end to end,
-# HTTP bad input, headless Chromium, aiortc), then runs the end-to-end tests
+# HTTP bad input, data channels, headless Chromium and Firefox, aiortc), then runs the end-to-end tests
 # again under AddressSanitizer/UBSan. Prints "N passed, N failed" last.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +41,7 @@ fi
 if bash scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=disabled; then
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs --num-processes 1 --suite check \
-    webrtcpublish_e2e webrtcpublish_http webrtcsubscribe_e2e webrtcsubscribe_http
+    webrtcpublish_e2e webrtcpublish_http webrtcsubscribe_e2e webrtcsubscribe_http webrtcdata
   record asan-e2e $?
 else
   record build-asan 1
