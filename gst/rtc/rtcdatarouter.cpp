@@ -298,6 +298,19 @@ static void start_src (GstElement *element, PadState &ps)
   gst_pad_push_event (pad, gst_event_new_gap (0, GST_CLOCK_TIME_NONE));
 }
 
+/* The router state of data pad @pad of element @parent (nullptr when the
+ * pad is being released), and the router's core in @core. */
+static std::shared_ptr<PadState> pad_state_of (GstPad *pad, GstObject *parent,
+                                               DataRouter::Core *&core)
+{
+  DataRouter *router = parent ? DataRouter::from (GST_ELEMENT (parent)) : nullptr;
+  core = router ? router->core_ptr () : nullptr;
+  if (!core)
+    return nullptr;
+  std::lock_guard<std::mutex> g (core->lock);
+  return core->pad_state (pad);
+}
+
 /* A src pad's streaming thread: pushes what sessions received. */
 static void src_loop (gpointer data)
 {
@@ -336,13 +349,8 @@ static void src_loop (gpointer data)
 
 static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
 {
-  DataRouter *router = DataRouter::from (GST_ELEMENT (parent));
-  DataRouter::Core *core = router ? router->core_ptr () : nullptr;
-  std::shared_ptr<PadState> ps;
-  if (core) {
-    std::lock_guard<std::mutex> g (core->lock);
-    ps = core->pad_state (pad);
-  }
+  DataRouter::Core *core = nullptr;
+  std::shared_ptr<PadState> ps = pad_state_of (pad, parent, core);
   if (!ps || mode != GST_PAD_MODE_PUSH)
     return !active;
   {
@@ -735,13 +743,8 @@ static void unschedule (PadState &ps)
 
 static GstFlowReturn sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
 {
-  DataRouter *router = DataRouter::from (GST_ELEMENT (parent));
-  DataRouter::Core *core = router ? router->core_ptr () : nullptr;
-  std::shared_ptr<PadState> ps;
-  if (core) {
-    std::lock_guard<std::mutex> g (core->lock);
-    ps = core->pad_state (pad);
-  }
+  DataRouter::Core *core = nullptr;
+  std::shared_ptr<PadState> ps = pad_state_of (pad, parent, core);
   if (!ps) {
     gst_buffer_unref (buffer);
     return GST_FLOW_FLUSHING;
@@ -841,13 +844,8 @@ static void drain (DataRouter::Core *core, PadState &ps)
 
 static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
-  DataRouter *router = DataRouter::from (GST_ELEMENT (parent));
-  DataRouter::Core *core = router ? router->core_ptr () : nullptr;
-  std::shared_ptr<PadState> ps;
-  if (core) {
-    std::lock_guard<std::mutex> g (core->lock);
-    ps = core->pad_state (pad);
-  }
+  DataRouter::Core *core = nullptr;
+  std::shared_ptr<PadState> ps = pad_state_of (pad, parent, core);
   if (!ps) {
     gst_event_unref (event);
     return FALSE;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startDataPeer } from './datapeer.mjs';
 import { launchChromium } from './chromium.mjs';
+import { waitFor } from './proc.mjs';
 
 const MB = 1024 * 1024;
 
@@ -30,15 +31,6 @@ function statsFor(stats, session, label) {
     || { texts: 0, bytes: 0, binary: 0, in_order: true };
 }
 
-async function waitFor(fn, timeoutMs, what) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 // The session id of @page: it says who it is on chat.
 async function sessionOf(peer, page, name) {

@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
+import { stopper } from './proc.mjs';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -30,12 +31,7 @@ function startExample(cmd, args) {
       resolve({
         port: Number(m[1]),
         output: () => output,
-        stop: () => new Promise((done) => {
-          if (proc.exitCode !== null) return done();
-          proc.once('exit', () => done());
-          proc.kill('SIGINT');
-          setTimeout(() => proc.kill('SIGKILL'), 10000).unref();
-        }),
+        stop: stopper(proc),
       });
     };
     proc.stdout.on('data', onData);

@@ -2,6 +2,7 @@
 // to it: events it reports, commands with replies.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onLines, stopper, waitFor } from './proc.mjs';
 
 const SCRIPT = fileURLToPath(new URL('../peers/datapeer.py', import.meta.url));
 
@@ -16,55 +17,37 @@ export function startDataPeer(props = [], timeoutMs = 30000) {
       proc.kill('SIGKILL');
       reject(new Error('data peer did not start:\n' + output.slice(-3000)));
     }, timeoutMs);
-    let buffered = '';
-    proc.stdout.on('data', (chunk) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) {
-        if (line.startsWith('EVENT ')) {
-          const ev = JSON.parse(line.slice(6));
-          if (ev.type === 'reply' && waiting.has(ev.id)) {
-            waiting.get(ev.id)(ev);
-            waiting.delete(ev.id);
-          } else {
-            events.push(ev);
-          }
-          continue;
+    onLines(proc.stdout, (line) => {
+      if (line.startsWith('EVENT ')) {
+        const ev = JSON.parse(line.slice(6));
+        if (ev.type === 'reply' && waiting.has(ev.id)) {
+          waiting.get(ev.id)(ev);
+          waiting.delete(ev.id);
+        } else {
+          events.push(ev);
         }
-        output += line + '\n';
-        const m = line.match(/^LISTENING (\d+)/);
-        if (!m) continue;
-        clearTimeout(timer);
-        resolve({
-          port: Number(m[1]),
-          events,
-          output: () => output,
-          // Sends a command; resolves with its reply.
-          command: (cmd, replyTimeoutMs = 120000) => new Promise((res, rej) => {
-            const id = nextId++;
-            const t = setTimeout(() => rej(new Error(`no reply to ${JSON.stringify(cmd)}`)), replyTimeoutMs);
-            waiting.set(id, (ev) => { clearTimeout(t); res(ev); });
-            proc.stdin.write(JSON.stringify({ ...cmd, id }) + '\n');
-          }),
-          // Waits for an event matching @pred.
-          waitEvent: async (pred, what, ms = 30000) => {
-            const end = Date.now() + ms;
-            for (;;) {
-              const ev = events.find(pred);
-              if (ev) return ev;
-              if (Date.now() > end) throw new Error(`timed out waiting for ${what}; events ${JSON.stringify(events.slice(-20))}`);
-              await new Promise((r) => setTimeout(r, 100));
-            }
-          },
-          stop: () => new Promise((done) => {
-            if (proc.exitCode !== null) return done(proc.exitCode);
-            proc.once('exit', (code) => done(code));
-            proc.kill('SIGINT');
-            setTimeout(() => proc.kill('SIGKILL'), 10000).unref();
-          }),
-        });
+        return;
       }
+      output += line + '\n';
+      const m = line.match(/^LISTENING (\d+)/);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        port: Number(m[1]),
+        events,
+        output: () => output,
+        // Sends a command; resolves with its reply.
+        command: (cmd, replyTimeoutMs = 120000) => new Promise((res, rej) => {
+          const id = nextId++;
+          const t = setTimeout(() => rej(new Error(`no reply to ${JSON.stringify(cmd)}`)), replyTimeoutMs);
+          waiting.set(id, (ev) => { clearTimeout(t); res(ev); });
+          proc.stdin.write(JSON.stringify({ ...cmd, id }) + '\n');
+        }),
+        // Waits for an event matching @pred.
+        waitEvent: (pred, what, ms = 30000) => waitFor(() => events.find(pred), ms, what, 100)
+          .catch((e) => { throw new Error(`${e.message}; last events ${JSON.stringify(events.slice(-20))}`); }),
+        stop: stopper(proc),
+      });
     });
     proc.stderr.on('data', (c) => { output += c.toString(); });
     proc.on('exit', (code) => {

@@ -7,16 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSubscriber } from './subscriber.mjs';
 import { launchFirefox } from './firefox.mjs';
+import { waitFor } from './proc.mjs';
 
-async function waitFor(fn, timeoutMs, what) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('Firefox publishes its camera and microphone into the pipeline', async () => {
   const sub = await startSubscriber(['publisher-timeout=3000']);

@@ -1,6 +1,7 @@
 // Starts a webrtcpublish pipeline with gst-launch-1.0 -m on a free port and
 // resolves with the port announced in its "webrtcpublish-listening" message.
 import { spawn } from 'node:child_process';
+import { stopper } from './proc.mjs';
 
 export function startPublisher(launchArgs, timeoutMs = 30000) {
   const proc = spawn('gst-launch-1.0', ['-m', ...launchArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -19,12 +20,7 @@ export function startPublisher(launchArgs, timeoutMs = 30000) {
           port: Number(m[1]),
           proc,
           output: () => output,
-          stop: () => new Promise((done) => {
-            if (proc.exitCode !== null) return done(proc.exitCode);
-            proc.once('exit', (code) => done(code));
-            proc.kill('SIGINT');
-            setTimeout(() => proc.kill('SIGKILL'), 10000).unref();
-          }),
+          stop: stopper(proc),
         });
       }
     };

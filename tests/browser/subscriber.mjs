@@ -2,6 +2,7 @@
 // its reports: resolves with the WHIP server's port once it listens.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onLines, stopper } from './proc.mjs';
 
 const SCRIPT = fileURLToPath(new URL('../peers/subscriber.py', import.meta.url));
 
@@ -15,29 +16,13 @@ export function startSubscriber(props = [], timeoutMs = 30000) {
       proc.kill('SIGKILL');
       reject(new Error('subscriber did not start:\n' + output.slice(-3000)));
     }, timeoutMs);
-    let buffered = '';
-    proc.stdout.on('data', (chunk) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) {
-        if (line.startsWith('STATS ')) stats = JSON.parse(line.slice(6));
-        else output += line + '\n';
-        const m = line.match(/^LISTENING (\d+)/);
-        if (m) {
-          clearTimeout(timer);
-          resolve({
-            port: Number(m[1]),
-            stats: () => stats,
-            output: () => output,
-            stop: () => new Promise((done) => {
-              if (proc.exitCode !== null) return done(proc.exitCode);
-              proc.once('exit', (code) => done(code));
-              proc.kill('SIGINT');
-              setTimeout(() => proc.kill('SIGKILL'), 10000).unref();
-            }),
-          });
-        }
+    onLines(proc.stdout, (line) => {
+      if (line.startsWith('STATS ')) stats = JSON.parse(line.slice(6));
+      else output += line + '\n';
+      const m = line.match(/^LISTENING (\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), stats: () => stats, output: () => output, stop: stopper(proc) });
       }
     });
     proc.stderr.on('data', (c) => { output += c.toString(); });

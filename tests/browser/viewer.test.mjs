@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPublisher } from './publisher.mjs';
 import { launchChromium } from './chromium.mjs';
+import { waitFor } from './proc.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -25,15 +26,6 @@ async function viewers(base) {
   return s ? s.viewers : -1;
 }
 
-async function waitFor(fn, timeoutMs, what) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function playAndCheck(codecPrefs, expectCodec) {
   const pub = await startPublisher(launchLine([`codec-preferences=${codecPrefs}`]));
