@@ -47,6 +47,7 @@
 #include "rtcnavigation.h"
 #include "rtcpeersession.h"
 #include "rtcdatarouter.h"
+#include "rtcladder.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_publish_debug);
 #define GST_CAT_DEFAULT gst_rtc_publish_debug
@@ -63,6 +64,35 @@ using rtc::PeerSession;
 #define DEFAULT_KEYFRAME_INTERVAL 2000
 #define DEFAULT_VIEWER_TIMEOUT 30000
 #define DEFAULT_NAVIGATION FALSE
+#define DEFAULT_CONGESTION_CONTROL GST_RTC_CONGESTION_CONTROL_GCC
+#define DEFAULT_MIN_BITRATE 150000
+#define DEFAULT_START_BITRATE 1000000
+#define DEFAULT_LADDER_RUNGS 3
+/* The transport-wide congestion control header extension. */
+#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+/* RTP/UDP/IP and RTCP overhead kept out of a viewer's video budget. */
+#define OVERHEAD 0.95
+/* The id our offers (WHIP client) give TWCC. */
+#define OFFERED_TWCC_ID 3
+
+typedef enum {
+  GST_RTC_CONGESTION_CONTROL_NONE,
+  GST_RTC_CONGESTION_CONTROL_GCC,
+} GstRtcCongestionControl;
+
+static GType gst_rtc_congestion_control_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+      {GST_RTC_CONGESTION_CONTROL_NONE, "None: every viewer gets video-bitrate", "none"},
+      {GST_RTC_CONGESTION_CONTROL_GCC,
+       "Google Congestion Control on transport-wide feedback, per viewer", "gcc"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstRtcCongestionControl", values));
+  return (GType)type;
+}
 #define NAVIGATION_LABEL "navigation"
 
 /* The shared properties (rtc::Settings) come first. */
@@ -76,6 +106,10 @@ enum {
   PROP_N_VIEWERS,
   PROP_URL,
   PROP_NAVIGATION,
+  PROP_CONGESTION_CONTROL,
+  PROP_MIN_BITRATE,
+  PROP_START_BITRATE,
+  PROP_LADDER_RUNGS,
 };
 
 enum {
@@ -109,8 +143,8 @@ struct Input {
   guint fps = 30;
   gint width = 0, height = 0; /* raw or encoded video */
   bool eos = false;
-  /* control thread: */
-  std::map<const Codec *, std::unique_ptr<EncoderBranch>> branches;
+  /* control thread: the encoder branches by codec and ladder rung */
+  std::map<std::pair<const Codec *, int>, std::unique_ptr<EncoderBranch>> branches;
 
   /* We keep a reference on our elements: during dispose the bin drops its
    * children before the request pads are released. */
@@ -128,13 +162,20 @@ struct MediaUse {
   Input *input;
   const Codec *codec;
   gint pt;
-  EncoderBranch *branch = nullptr; /* once linked */
+  EncoderBranch *branch = nullptr; /* once reserved */
+  bool linked = false;
 };
 
 struct Viewer {
   std::unique_ptr<PeerSession> session;
   std::vector<MediaUse> media;
   bool answered = false;
+  /* congestion control (control thread) */
+  bool twcc = false;         /* negotiated with the viewer */
+  rtc::ObjectPtr<GstElement> gcc; /* its rtcgcc, once webrtcbin asked */
+  guint estimate = 0;        /* bit/s, from the rtcgcc */
+  int rung = 0, wanted_rung = 0;
+  gint64 wanted_since_us = 0;
 };
 
 } // namespace
@@ -149,6 +190,10 @@ struct GstRtcPublishPrivate {
   guint keyframe_interval_ms = DEFAULT_KEYFRAME_INTERVAL;
   guint viewer_timeout_ms = DEFAULT_VIEWER_TIMEOUT;
   bool navigation = DEFAULT_NAVIGATION;
+  GstRtcCongestionControl congestion_control = DEFAULT_CONGESTION_CONTROL;
+  guint min_bitrate = DEFAULT_MIN_BITRATE;
+  guint start_bitrate = DEFAULT_START_BITRATE;
+  guint ladder_rungs = DEFAULT_LADDER_RUNGS;
   std::unique_ptr<rtc::DataRouter> data; /* from init to finalize */
   rtc::SignallerHost host{{"webrtcpublish", false, "WHIP publishing", "viewer page"}};
 
@@ -184,6 +229,16 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
 
 namespace {
 
+/* The encoding ladder of the settings (under the lock). */
+rtc::Ladder ladder (GstRtcPublishPrivate *priv)
+{
+  rtc::Ladder l;
+  l.rungs = priv->congestion_control == GST_RTC_CONGESTION_CONTROL_NONE ? 1 : priv->ladder_rungs;
+  l.min_bps = std::min (priv->min_bitrate, priv->video_bitrate);
+  l.max_bps = priv->video_bitrate;
+  return l;
+}
+
 /* Runs @fn on the control thread, later. Dropped when the element is not
  * started. Any thread. */
 void post (GstRtcPublish *self, std::function<void (GstRtcPublish *)> fn)
@@ -216,6 +271,24 @@ void reject (GstRtcPublish *self, const std::string &id, GstRtcSignallerError co
   g_error_free (error);
 }
 
+/* Control thread: @use no longer takes its branch; a branch nobody takes
+ * is stopped (encode only while watched). */
+void release_branch (MediaUse &use)
+{
+  if (!use.branch)
+    return;
+  EncoderBranch *branch = use.branch;
+  use.branch = nullptr;
+  if (--branch->viewers > 0)
+    return;
+  for (auto it = use.input->branches.begin (); it != use.input->branches.end (); ++it) {
+    if (it->second.get () == branch) {
+      use.input->branches.erase (it);
+      return;
+    }
+  }
+}
+
 /* Control thread: ends one viewer and frees everything it used. */
 void remove_viewer (GstRtcPublish *self, const std::string &id, const std::string &reason,
                     bool tell_signaller, bool warn)
@@ -234,10 +307,7 @@ void remove_viewer (GstRtcPublish *self, const std::string &id, const std::strin
   for (auto &use : viewer.media) {
     if (!use.branch)
       continue;
-    if (--use.branch->viewers == 0) {
-      /* Nobody watches this codec any more: stop encoding it. */
-      use.input->branches.erase (&use.branch->codec ());
-    }
+    release_branch (use);
   }
   GST_INFO_OBJECT (self, "viewer %s removed: %s (%u left)", id.c_str (), reason.c_str (),
                    priv->n_viewers.load ());
@@ -273,11 +343,14 @@ void remove_all_viewers (GstRtcPublish *self, const std::string &reason)
 }
 
 /* Control thread: the encoder branch for @codec of @input, made if needed. */
-EncoderBranch *branch_for (GstRtcPublish *self, Input *input, const Codec *codec,
+EncoderBranch *branch_for (GstRtcPublish *self, Input *input, const Codec *codec, int rung,
                            std::string &error)
 {
   auto priv = self->priv;
-  auto it = input->branches.find (codec);
+  /* Encoded input and audio have one rung: what comes in. */
+  if (codec->kind != MediaKind::VIDEO || !input->format.raw)
+    rung = 0;
+  auto it = input->branches.find ({codec, rung});
   if (it != input->branches.end ())
     return it->second.get ();
   EncoderBranch::Config config;
@@ -291,12 +364,17 @@ EncoderBranch *branch_for (GstRtcPublish *self, Input *input, const Codec *codec
         codec->kind == MediaKind::VIDEO ? priv->video_bitrate : priv->audio_bitrate;
     config.keyframe_interval_frames =
         std::max<guint> (1, priv->keyframe_interval_ms * input->fps / 1000);
+    config.scale = 1u << rung;
+    config.width = input->width;
+    config.height = input->height;
+    if (codec->kind == MediaKind::VIDEO && priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE)
+      config.bitrate_bps = ladder (priv).bitrate (rung, priv->start_bitrate);
   }
   auto branch = EncoderBranch::create (GST_BIN (self), input->tee, *codec, format, config, error);
   if (!branch)
     return nullptr;
   EncoderBranch *raw = branch.get ();
-  input->branches[codec] = std::move (branch);
+  input->branches[{codec, rung}] = std::move (branch);
   return raw;
 }
 
@@ -309,7 +387,7 @@ bool reserve_branches (GstRtcPublish *self, const std::string &id, Viewer &viewe
     if (use.branch)
       continue;
     std::string error;
-    use.branch = branch_for (self, use.input, use.codec, error);
+    use.branch = branch_for (self, use.input, use.codec, viewer.rung, error);
     if (!use.branch) {
       remove_viewer (self, id, "could not encode " + std::string (use.codec->name) + ": " + error,
                      true, true);
@@ -320,12 +398,118 @@ bool reserve_branches (GstRtcPublish *self, const std::string &id, Viewer &viewe
   return true;
 }
 
+/* What a viewer's video may use, bit/s: its estimate less audio and
+ * overhead; all of video-bitrate without congestion control. */
+guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint video_max,
+                    guint audio)
+{
+  if (!cc || !v.twcc)
+    return video_max;
+  bool has_audio = std::any_of (v.media.begin (), v.media.end (),
+                                [] (const MediaUse &u) { return u.codec->kind == MediaKind::AUDIO; });
+  double budget = v.estimate * OVERHEAD - (has_audio ? audio : 0);
+  return (guint)std::max (0.0, budget);
+}
+
+/* Control thread: moves a viewer's video to another rung of the ladder. */
+void move_viewer (GstRtcPublish *self, const std::string &id, Viewer &v, int rung)
+{
+  for (auto &use : v.media) {
+    if (use.codec->kind != MediaKind::VIDEO || !use.branch || !use.input->format.raw)
+      continue;
+    std::string error;
+    EncoderBranch *to = branch_for (self, use.input, use.codec, rung, error);
+    if (!to) {
+      GST_WARNING_OBJECT (self, "viewer %s stays on its rung: %s", id.c_str (), error.c_str ());
+      return;
+    }
+    if (use.linked && !v.session->relink_media (use.mline, to, error)) {
+      GST_WARNING_OBJECT (self, "viewer %s: %s", id.c_str (), error.c_str ());
+      continue;
+    }
+    to->viewers++;
+    release_branch (use);
+    use.branch = to;
+  }
+  GST_INFO_OBJECT (self, "viewer %s: rung %d -> %d (estimate %u)", id.c_str (), v.rung, rung,
+                   v.estimate);
+  v.rung = rung;
+  post_element_message (self, gst_structure_new ("webrtcpublish-viewer-adapted", "id",
+                                                 G_TYPE_STRING, id.c_str (), "rung", G_TYPE_INT,
+                                                 rung, "estimate", G_TYPE_UINT, v.estimate,
+                                                 nullptr));
+}
+
+/* Control thread: puts each viewer on the rung its estimate reaches and
+ * sets each encoder's bitrate (and frame rate) from its viewers'. */
+void rebalance (GstRtcPublish *self)
+{
+  auto priv = self->priv;
+  rtc::Ladder lad;
+  bool cc;
+  guint video_max, audio;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    lad = ladder (priv);
+    cc = priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE;
+    video_max = priv->video_bitrate;
+    audio = priv->audio_bitrate;
+  }
+  gint64 now = g_get_monotonic_time ();
+  for (auto &kv : priv->viewers) {
+    Viewer &v = kv.second;
+    if (!v.answered)
+      continue;
+    int rung = lad.next (v.rung, video_budget (priv, v, cc, video_max, audio), now,
+                         v.wanted_rung, v.wanted_since_us);
+    if (rung != v.rung)
+      move_viewer (self, kv.first, v, rung);
+  }
+  std::map<EncoderBranch *, guint> lowest;
+  for (auto &kv : priv->viewers) {
+    guint budget = video_budget (priv, kv.second, cc, video_max, audio);
+    for (auto &use : kv.second.media) {
+      if (!use.branch || use.codec->kind != MediaKind::VIDEO)
+        continue;
+      auto it = lowest.find (use.branch);
+      if (it == lowest.end ())
+        lowest[use.branch] = budget;
+      else
+        it->second = std::min (it->second, budget);
+    }
+  }
+  for (auto &in : priv->inputs) {
+    for (auto &kv : in->branches) {
+      EncoderBranch *branch = kv.second.get ();
+      if (kv.first.first->kind == MediaKind::AUDIO) {
+        branch->set_bitrate (audio);
+        continue;
+      }
+      auto it = lowest.find (branch);
+      guint rate = !cc ? video_max : it != lowest.end () ? lad.bitrate (kv.first.second, it->second)
+                                                         : branch->bitrate ();
+      branch->set_bitrate (rate);
+      branch->set_max_framerate (
+          cc ? lad.max_framerate (kv.first.second, rate, branch->max_framerate ()) : 0);
+    }
+  }
+}
+
 /* Control thread: the viewer's session is agreed (answer sent, or the WHIP
  * server's answer applied): announce it and warm up its encoders. */
 void viewer_answered (GstRtcPublish *self, const std::string &id, Viewer &viewer)
 {
   auto priv = self->priv;
   viewer.answered = true;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    bool cc = priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE;
+    viewer.estimate = priv->start_bitrate;
+    viewer.rung = viewer.wanted_rung =
+        ladder (priv).rung_for (video_budget (priv, viewer, cc, priv->video_bitrate,
+                                              priv->audio_bitrate));
+    viewer.wanted_since_us = g_get_monotonic_time ();
+  }
   std::string codecs;
   for (auto &use : viewer.media)
     codecs += (codecs.empty () ? "" : ",") + std::string (use.codec->name);
@@ -400,6 +584,12 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
       remove_viewer (self, id, error, true, true);
       return;
     }
+    /* The server takes transport-wide feedback, or there is no estimate. */
+    const GstSDPMessage *answer = viewer.session->remote_sdp ();
+    bool twcc = false;
+    for (guint m = 0; answer && m < gst_sdp_message_medias_len (answer); m++)
+      twcc = twcc || rtc::sdp_extmap_id (gst_sdp_message_get_media (answer, m), RTC_TWCC_URI) > 0;
+    viewer.twcc = viewer.twcc && twcc;
     viewer_answered (self, id, viewer);
     break;
   }
@@ -416,7 +606,9 @@ void on_session_event (GstRtcPublish *self, const std::string &id, PeerSession::
                        true, true);
         return;
       }
+      use.linked = true;
     }
+    rebalance (self);
     break;
   }
   case PeerSession::Event::FAILED:
@@ -475,6 +667,75 @@ Snapshot snapshot (GstRtcPublish *self)
 
 /* Control thread: makes the session object of a new viewer (or of our WHIP
  * session) and lets the application see its webrtcbin. */
+/* A viewer's rtcgcc: made on webrtcbin's "request-aux-sender" (webrtcbin's
+ * thread), followed through notify::estimated-bitrate. */
+struct AuxContext {
+  GstRtcPublish *self;
+  std::string id;
+  guint min_bps, start_bps, max_bps;
+  std::atomic<bool> made{false};
+};
+
+void on_estimate (GObject *gcc, GParamSpec *, gpointer data)
+{
+  auto ctx = static_cast<AuxContext *> (data);
+  guint bps = 0;
+  g_object_get (gcc, "estimated-bitrate", &bps, nullptr);
+  std::string id = ctx->id;
+  post (ctx->self, [id, bps] (GstRtcPublish *s) {
+    auto it = s->priv->viewers.find (id);
+    if (it == s->priv->viewers.end ())
+      return;
+    it->second.estimate = bps;
+    rebalance (s);
+  });
+}
+
+GstElement *on_request_aux_sender (GstElement *, GstWebRTCDTLSTransport *, gpointer data)
+{
+  auto ctx = static_cast<AuxContext *> (data);
+  /* One estimator per viewer: the (bundled) transport of its video. */
+  if (ctx->made.exchange (true))
+    return nullptr;
+  GstElement *gcc = gst_element_factory_make ("rtcgcc", nullptr);
+  if (!gcc)
+    return nullptr;
+  g_object_set (gcc, "min-bitrate", ctx->min_bps, "start-bitrate", ctx->start_bps, "max-bitrate",
+                ctx->max_bps, nullptr);
+  auto notify_ctx = new AuxContext{ctx->self, ctx->id, 0, 0, 0};
+  g_signal_connect_data (
+      gcc, "notify::estimated-bitrate", G_CALLBACK (on_estimate), notify_ctx,
+      [] (gpointer d, GClosure *) { delete static_cast<AuxContext *> (d); }, GConnectFlags (0));
+  GstElement *ref = GST_ELEMENT (gst_object_ref (gcc)); /* ours; webrtcbin sinks the floating one */
+  std::string id = ctx->id;
+  post (ctx->self, [id, ref] (GstRtcPublish *s) {
+    auto it = s->priv->viewers.find (id);
+    if (it != s->priv->viewers.end () && !it->second.gcc)
+      it->second.gcc.reset (ref);
+    else
+      gst_object_unref (ref);
+  });
+  return gcc;
+}
+
+/* Control thread: congestion control for @viewer when it negotiated TWCC. */
+void attach_congestion_control (GstRtcPublish *self, const std::string &id, Viewer &viewer)
+{
+  auto priv = self->priv;
+  AuxContext *ctx;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    if (priv->congestion_control == GST_RTC_CONGESTION_CONTROL_NONE || !viewer.twcc)
+      return;
+    guint audio = priv->audio_bitrate;
+    ctx = new AuxContext{self, id, priv->min_bitrate + audio, priv->start_bitrate,
+                         (guint)((priv->video_bitrate + audio) / OVERHEAD)};
+  }
+  g_signal_connect_data (
+      viewer.session->webrtcbin (), "request-aux-sender", G_CALLBACK (on_request_aux_sender), ctx,
+      [] (gpointer d, GClosure *) { delete static_cast<AuxContext *> (d); }, GConnectFlags (0));
+}
+
 Viewer &add_viewer (GstRtcPublish *self, const std::string &id, const std::string &peer,
                     std::vector<MediaUse> uses)
 {
@@ -523,6 +784,11 @@ void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::str
   std::vector<rtc::CapsPtr> caps;
   std::vector<MediaUse> uses;
   gint pt = 96;
+  bool cc;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    cc = priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE;
+  }
   for (auto &in : snap.inputs) {
     GstCaps *mcaps = gst_caps_new_empty ();
     for (const Codec *codec : priv->preferences) {
@@ -546,6 +812,8 @@ void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::str
                          ("check codec-preferences and the installed encoders"));
       return;
     }
+    if (cc)
+      rtc::caps_add_twcc (mcaps, OFFERED_TWCC_ID);
     uses.push_back ({(guint)caps.size (), in.first, nullptr, -1});
     caps.emplace_back (mcaps);
   }
@@ -553,6 +821,8 @@ void on_offer_wanted (GstRtcPublish *self, const std::string &id, const std::str
   rtc::apply_signaller_ice_servers (priv->host.signaller, snap.config);
   priv->data->prepare_offer (id, snap.config);
   Viewer &viewer = add_viewer (self, id, url, std::move (uses));
+  viewer.twcc = cc; /* until the answer says otherwise */
+  attach_congestion_control (self, id, viewer);
   std::vector<GstCaps *> mlines;
   for (auto &c : caps)
     mlines.push_back (c.get ());
@@ -595,6 +865,11 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
     return;
   }
 
+  bool cc, with_twcc = false;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    cc = priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE;
+  }
   /* m-lines take the inputs of their kind in order: video_0, video_1, ... */
   std::vector<rtc::MediaChoice> choices;
   std::vector<MediaUse> uses;
@@ -614,6 +889,12 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
       rtc::MediaChoice choice;
       std::string why;
       if (rtc::choose_media (offer->sdp, m, in.second, priv->preferences, encodable, choice, why)) {
+        /* Congestion control when the viewer offers transport-wide feedback. */
+        int twcc = cc ? rtc::sdp_extmap_id (media, RTC_TWCC_URI) : 0;
+        if (twcc > 0) {
+          rtc::caps_add_twcc (choice.caps.get (), twcc);
+          with_twcc = true;
+        }
         uses.push_back ({m, in.first, choice.codec, choice.pt});
         choices.push_back (std::move (choice));
       } else {
@@ -630,6 +911,8 @@ void on_session_requested (GstRtcPublish *self, const std::string &id, const std
   }
 
   Viewer &viewer = add_viewer (self, id, peer, std::move (uses));
+  viewer.twcc = with_twcc;
+  attach_congestion_control (self, id, viewer);
   if (!viewer.session->start (config, offer, choices, error)) {
     remove_viewer (self, id, error, false, false);
     reject (self, id, GST_RTC_SIGNALLER_ERROR_INTERNAL, error);
@@ -656,6 +939,26 @@ bool on_tick (GstRtcPublish *self)
   }
   for (auto &e : expired)
     remove_viewer (self, e.first, e.second, true, true);
+  /* A viewer that negotiated TWCC but never sends feedback gets a fixed
+   * bitrate rather than the start estimate forever. */
+  for (auto &kv : priv->viewers) {
+    Viewer &v = kv.second;
+    if (!v.twcc || !v.gcc || !v.session->connected () || now - v.session->created_us () < 8000000)
+      continue;
+    GstStructure *st = nullptr;
+    g_object_get (v.gcc.get (), "stats", &st, nullptr);
+    guint64 feedbacks = 0;
+    if (st) {
+      gst_structure_get_uint64 (st, "feedbacks", &feedbacks);
+      gst_structure_free (st);
+    }
+    if (feedbacks == 0) {
+      GST_INFO_OBJECT (self, "viewer %s sends no congestion control feedback: fixed bitrate",
+                       kv.first.c_str ());
+      v.twcc = false;
+    }
+  }
+  rebalance (self); /* the ladder's hold times */
   return true;
 }
 
@@ -1170,24 +1473,27 @@ static void gst_rtc_publish_set_property (GObject *object, guint prop_id, const 
     case PROP_NAVIGATION:
       priv->navigation = g_value_get_boolean (value);
       break;
+    case PROP_CONGESTION_CONTROL:
+      priv->congestion_control = (GstRtcCongestionControl)g_value_get_enum (value);
+      break;
+    case PROP_MIN_BITRATE:
+      priv->min_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_START_BITRATE:
+      priv->start_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_LADDER_RUNGS:
+      priv->ladder_rungs = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
     }
   }
-  if (prop_id == PROP_VIDEO_BITRATE || prop_id == PROP_AUDIO_BITRATE) {
+  if (prop_id == PROP_VIDEO_BITRATE || prop_id == PROP_AUDIO_BITRATE ||
+      prop_id == PROP_MIN_BITRATE) {
     /* Applied to running encoders on the control thread. */
-    post (self, [] (GstRtcPublish *s) {
-      guint video, audio;
-      {
-        std::lock_guard<std::mutex> g (s->priv->lock);
-        video = s->priv->video_bitrate;
-        audio = s->priv->audio_bitrate;
-      }
-      for (auto &in : s->priv->inputs)
-        for (auto &kv : in->branches)
-          kv.second->set_bitrate (kv.first->kind == MediaKind::VIDEO ? video : audio);
-    });
+    post (self, [] (GstRtcPublish *s) { rebalance (s); });
   }
 }
 
@@ -1232,6 +1538,18 @@ static void gst_rtc_publish_get_property (GObject *object, guint prop_id, GValue
     break;
   case PROP_NAVIGATION:
     g_value_set_boolean (value, priv->navigation);
+    break;
+  case PROP_CONGESTION_CONTROL:
+    g_value_set_enum (value, priv->congestion_control);
+    break;
+  case PROP_MIN_BITRATE:
+    g_value_set_uint (value, priv->min_bitrate);
+    break;
+  case PROP_START_BITRATE:
+    g_value_set_uint (value, priv->start_bitrate);
+    break;
+  case PROP_LADDER_RUNGS:
+    g_value_set_uint (value, priv->ladder_rungs);
     break;
   case PROP_SIGNALLER:
     g_value_set_object (value, priv->host.signaller);
@@ -1284,8 +1602,35 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
   g_object_class_install_property (
       gobject_class, PROP_VIDEO_BITRATE,
       g_param_spec_uint ("video-bitrate", "Video bitrate",
-                         "Target bitrate of the video encoders the element creates, bit/s", 1000,
-                         G_MAXUINT, DEFAULT_VIDEO_BITRATE, rw_playing));
+                         "Bitrate of the video encoders the element creates, bit/s; with "
+                         "congestion control the most any viewer gets",
+                         1000, G_MAXUINT, DEFAULT_VIDEO_BITRATE, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_CONGESTION_CONTROL,
+      g_param_spec_enum ("congestion-control", "Congestion control",
+                         "Per-viewer bandwidth estimation (GCC on transport-wide congestion "
+                         "control feedback, an rtcgcc per viewer) driving the encoding ladder, "
+                         "or none",
+                         gst_rtc_congestion_control_get_type (), DEFAULT_CONGESTION_CONTROL,
+                         rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_MIN_BITRATE,
+      g_param_spec_uint ("min-bitrate", "Min bitrate",
+                         "Congestion control: the least video bitrate a viewer gets, bit/s", 30000,
+                         G_MAXUINT, DEFAULT_MIN_BITRATE, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_START_BITRATE,
+      g_param_spec_uint ("start-bitrate", "Start bitrate",
+                         "Congestion control: a new viewer's estimate before feedback, bit/s "
+                         "(start-up probing grows it)",
+                         30000, G_MAXUINT, DEFAULT_START_BITRATE, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_LADDER_RUNGS,
+      g_param_spec_uint ("ladder-rungs", "Ladder rungs",
+                         "Congestion control: sizes raw video is encoded at (full, 1/2, 1/4), each "
+                         "once and only while watched; viewers move between them by their "
+                         "estimate. 1 = one encoder per codec at the lowest viewer's rate",
+                         1, 3, DEFAULT_LADDER_RUNGS, rw_ready));
   g_object_class_install_property (
       gobject_class, PROP_AUDIO_BITRATE,
       g_param_spec_uint ("audio-bitrate", "Audio bitrate",
@@ -1358,6 +1703,7 @@ static void gst_rtc_publish_class_init (GstRtcPublishClass *klass)
       "encoding once per codec for all viewers",
       "gst-rtcbridge developers");
   gst_type_mark_as_plugin_api (GST_TYPE_RTC_SIGNALLER, (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api (gst_rtc_congestion_control_get_type (), (GstPluginAPIFlags)0);
 }
 
 static void gst_rtc_publish_init (GstRtcPublish *self)

@@ -539,6 +539,11 @@ void on_publisher_offer (GstRtcSubscribe *self, const std::string &id, const std
       problems += (problems.empty () ? "" : "; ") + why;
       continue;
     }
+    /* Transport-wide feedback when the publisher offers it: its own
+     * congestion control (a browser's GCC, webrtcpublish's) needs it. */
+    int twcc = rtc::sdp_extmap_id (media, RTC_TWCC_URI);
+    if (twcc > 0)
+      rtc::caps_add_twcc (choice.caps.get (), twcc);
     names.push_back (choice.codec->name);
     choices.push_back (std::move (choice));
   }
@@ -588,6 +593,7 @@ void on_offer_wanted (GstRtcSubscribe *self, const std::string &id, const std::s
       gst_caps_unref (mcaps);
       continue;
     }
+    rtc::caps_add_twcc (mcaps, 3); /* feedback for the server's congestion control */
     caps.emplace_back (mcaps);
   }
   if (caps.empty ()) {

@@ -1,10 +1,12 @@
 /* The rtcbridge plugin: WebRTC for any pipeline. Registration only. */
 #include "gstrtcbridgeelements.h"
+#include "gstrtcgcc.h"
 
 static gboolean plugin_init (GstPlugin *plugin)
 {
   gboolean ok = GST_ELEMENT_REGISTER (webrtcpublish, plugin);
   ok |= GST_ELEMENT_REGISTER (webrtcsubscribe, plugin);
+  ok |= GST_ELEMENT_REGISTER (rtcgcc, plugin);
   return ok;
 }
 

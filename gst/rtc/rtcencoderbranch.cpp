@@ -5,6 +5,8 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
+
 GST_DEBUG_CATEGORY_STATIC (rtc_encoder_branch_debug);
 #define GST_CAT_DEFAULT rtc_encoder_branch_debug
 
@@ -46,8 +48,13 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
     g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                   (guint64)GST_SECOND, nullptr);
   }
+  self->scale_ = std::max (1u, config.scale);
+  self->bitrate_ = config.bitrate_bps;
   if (input.raw) {
     bool video = codec.kind == MediaKind::VIDEO;
+    bool scaled = video && self->scale_ > 1 && config.width > 0 && config.height > 0;
+    if (scaled)
+      chain.push_back (make ("videoscale", error));
     chain.push_back (make (video ? "videoconvert" : "audioconvert", error));
     if (!video)
       chain.push_back (make ("audioresample", error));
@@ -55,6 +62,13 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
     if (rawfilter) {
       CapsPtr caps (
           gst_caps_from_string (video ? "video/x-raw,format=I420" : "audio/x-raw,rate=48000"));
+      if (scaled) {
+        /* Even sizes: every encoder takes them. */
+        gint w = std::max (16, config.width / (gint)self->scale_) & ~1;
+        gint h = std::max (16, config.height / (gint)self->scale_) & ~1;
+        gst_caps_set_simple (caps.get (), "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
+                             nullptr);
+      }
       g_object_set (rawfilter, "caps", caps.get (), nullptr);
     }
     chain.push_back (rawfilter);
@@ -112,6 +126,11 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
                      self.get (), nullptr);
   gst_pad_add_probe (tee_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, buffer_probe, self.get (),
                      nullptr);
+  if (self->encoder_ && codec.kind == MediaKind::VIDEO) {
+    ObjectPtr<GstPad> enc_sink (gst_element_get_static_pad (self->encoder_, "sink"));
+    gst_pad_add_probe (enc_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, rate_probe, self.get (),
+                       nullptr);
+  }
 
   /* Start downstream first so that nothing flows into a stopped element. */
   for (auto it = chain.rbegin (); it != chain.rend (); ++it)
@@ -123,8 +142,9 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
     error = "could not link the input to the encoder branch";
     return nullptr;
   }
-  GST_INFO_OBJECT (bin, "created %s branch (%s)", codec.name,
-                   self->encoder_ ? GST_OBJECT_NAME (self->encoder_) : "passthrough");
+  GST_INFO_OBJECT (bin, "created %s branch (%s, 1/%u)", codec.name,
+                   self->encoder_ ? GST_OBJECT_NAME (self->encoder_) : "passthrough",
+                   self->scale_);
   return self;
 }
 
@@ -153,8 +173,30 @@ void EncoderBranch::release_output (GstPad *pad)
 
 void EncoderBranch::set_bitrate (guint bitrate_bps)
 {
-  if (encoder_)
-    set_encoder_bitrate (encoder_, bitrate_bps);
+  if (!encoder_ || bitrate_bps == bitrate_)
+    return;
+  bitrate_ = bitrate_bps;
+  set_encoder_bitrate (encoder_, bitrate_bps);
+}
+
+/* Frame rate reduction at low rates: frames closer than 1/max_fps to the
+ * last one encoded are dropped before the encoder (no added latency). */
+GstPadProbeReturn EncoderBranch::rate_probe (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto self = static_cast<EncoderBranch *> (data);
+  guint fps = self->max_fps_.load ();
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (fps == 0 || !GST_CLOCK_TIME_IS_VALID (pts)) {
+    self->last_pts_ = pts;
+    return GST_PAD_PROBE_OK;
+  }
+  /* 10 % slack: a 30 fps input at max 15 keeps every other frame. */
+  GstClockTime min_gap = GST_SECOND / fps * 9 / 10;
+  if (GST_CLOCK_TIME_IS_VALID (self->last_pts_) && pts >= self->last_pts_ &&
+      pts - self->last_pts_ < min_gap)
+    return GST_PAD_PROBE_DROP;
+  self->last_pts_ = pts;
+  return GST_PAD_PROBE_OK;
 }
 
 bool EncoderBranch::keyframe_allowed_now ()

@@ -1,8 +1,12 @@
 /* RtcEncoderBranch: one encoded stream of one input, shared by every viewer
- * that receives that codec ("encode once").
+ * that receives that codec at that rung of the encoding ladder ("encode
+ * once").
  *
- *   input tee ─▶ queue ─▶ [videoconvert ! capsfilter ! encoder] ─▶ [parser] ─▶ capsfilter ─▶ tee
+ *   input tee ─▶ queue ─▶ [videoscale ! videoconvert ! capsfilter ! encoder] ─▶ [parser] ─▶ capsfilter ─▶ tee
  *                                                                    viewers' paths hang off ──┘
+ *
+ * A rung below the top scales the picture down (Config::scale); the
+ * encoder's bitrate and frame rate follow the viewers' estimates.
  *
  * For encoded input the encoder part is absent: the stream is parsed and
  * shared as is, never re-encoded.
@@ -34,6 +38,10 @@ public:
     guint bitrate_bps = 0;
     guint keyframe_interval_frames = 60;
     GstClockTime min_keyframe_interval = 250 * GST_MSECOND;
+    /* Raw video: encode at 1/scale of the input's width and height (a rung
+     * of the encoding ladder), from @width x @height. */
+    guint scale = 1;
+    gint width = 0, height = 0;
   };
 
   /* Builds the branch inside @bin, fed by a new request pad of @input_tee.
@@ -55,6 +63,11 @@ public:
   /* Asks the encoder (or upstream, for encoded input) for a keyframe. Any thread. */
   void request_keyframe ();
   void set_bitrate (guint bitrate_bps);
+  guint bitrate () const { return bitrate_; }
+  /* Raw video: encode at most @fps frames a second (0 = all). Any thread. */
+  void set_max_framerate (guint fps) { max_fps_ = fps; }
+  guint max_framerate () const { return max_fps_; }
+  guint scale () const { return scale_; }
 
   int viewers = 0; /* viewers using this branch; control thread only */
 
@@ -62,6 +75,7 @@ private:
   EncoderBranch () = default;
   static GstPadProbeReturn upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
   static GstPadProbeReturn buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn rate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data);
   bool keyframe_allowed_now ();
   void send_keyframe_request ();
 
@@ -76,6 +90,10 @@ private:
   GstClockTime min_interval_ = 0;
   std::atomic<gint64> last_request_us_{0};
   std::atomic<bool> pending_request_{false};
+  guint bitrate_ = 0;
+  guint scale_ = 1;
+  std::atomic<guint> max_fps_{0};
+  GstClockTime last_pts_ = GST_CLOCK_TIME_NONE; /* streaming thread (rate_probe) */
 };
 
 } // namespace rtc

@@ -653,10 +653,41 @@ bool PeerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::
   return true;
 }
 
+bool PeerSession::relink_media (guint mline, EncoderBranch *branch, std::string &error)
+{
+  for (auto &link : links_) {
+    if (link.mline != mline)
+      continue;
+    if (link.branch == branch)
+      return true;
+    link.branch->release_output (link.tee_pad);
+    link.branch = branch;
+    link.tee_pad = nullptr;
+    if (branch->codec ().kind == MediaKind::VIDEO) {
+      ObjectPtr<GstPad> pay_sink (gst_element_get_static_pad (link.payloader, "sink"));
+      gst_pad_add_probe (pay_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr,
+                         nullptr);
+    }
+    GstPad *tee_pad = branch->request_output ();
+    ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (link.queue, "sink"));
+    if (gst_pad_link (tee_pad, queue_sink.get ()) != GST_PAD_LINK_OK) {
+      branch->release_output (tee_pad);
+      error = "could not link the viewer to the new encoder";
+      return false;
+    }
+    link.tee_pad = tee_pad;
+    branch->request_keyframe ();
+    return true;
+  }
+  error = "m-line " + std::to_string (mline) + " is not linked";
+  return false;
+}
+
 void PeerSession::unlink_media ()
 {
   for (auto &link : links_) {
-    link.branch->release_output (link.tee_pad);
+    if (link.tee_pad)
+      link.branch->release_output (link.tee_pad);
     dispose_elements (bin_, {link.queue, link.payloader});
   }
   links_.clear ();

@@ -107,6 +107,10 @@ public:
 
   /* Links m-line @mline to @branch (control thread, after CONNECTED). */
   bool link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error);
+  /* Moves m-line @mline, linked before, to @branch (another rung of the
+   * same codec): the viewer's path waits for the new branch's keyframe
+   * (control thread). */
+  bool relink_media (guint mline, EncoderBranch *branch, std::string &error);
   /* Unlinks every media path (control thread). */
   void unlink_media ();
 

@@ -1,6 +1,8 @@
 /* See rtcsdp.h. */
 #include "rtcsdp.h"
 
+#include <cstdlib>
+
 #include <cstring>
 #include <set>
 
@@ -150,6 +152,33 @@ bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error)
     }
   }
   return true;
+}
+
+int sdp_extmap_id (const GstSDPMedia *media, const char *uri)
+{
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    if (g_strcmp0 (a->key, "extmap") != 0 || !a->value)
+      continue;
+    /* "<id>[/<direction>] <uri> [<attributes>]" */
+    gchar **parts = g_strsplit (a->value, " ", 3);
+    int id = 0;
+    if (parts[0] && parts[1] && g_str_equal (parts[1], uri))
+      id = atoi (parts[0]);
+    g_strfreev (parts);
+    if (id > 0 && id < 256)
+      return id;
+  }
+  return 0;
+}
+
+void caps_add_twcc (GstCaps *caps, int id)
+{
+  gchar *field = g_strdup_printf ("extmap-%d", id);
+  for (guint i = 0; i < gst_caps_get_size (caps); i++)
+    gst_structure_set (gst_caps_get_structure (caps, i), field, G_TYPE_STRING, RTC_TWCC_URI,
+                       "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE, nullptr);
+  g_free (field);
 }
 
 } // namespace rtc

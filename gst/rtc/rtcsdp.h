@@ -2,6 +2,7 @@
  * (RFC 8840) out of a PATCH body. Pure functions; thread-safe. */
 #pragma once
 
+#include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <string>
 #include <utility>
@@ -39,6 +40,17 @@ void sdp_add_candidates (GstSDPMessage *sdp,
 bool sdp_bundle_consistent (const GstSDPMessage *sdp);
 /* Removes the BUNDLE groups from @sdp. */
 void sdp_remove_bundle (GstSDPMessage *sdp);
+
+/* The transport-wide congestion control header extension
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01). */
+#define RTC_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+/* The id @media gives the header extension @uri (a=extmap), or 0. */
+int sdp_extmap_id (const GstSDPMedia *media, const char *uri);
+/* Makes RTP caps (all their structures) carry TWCC as extension @id, with
+ * transport-cc feedback, so webrtcbin negotiates it and its rtpsession
+ * stamps, acknowledges and reports it. */
+void caps_add_twcc (GstCaps *caps, int id);
 
 /* Cheap checks that a text is an SDP offer we can try: parses, has at least
  * one m-line, ice-ufrag and fingerprint present. Returns false with @error. */
