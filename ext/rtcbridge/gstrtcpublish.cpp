@@ -271,9 +271,23 @@ void reject (GstRtcPublish *self, const std::string &id, GstRtcSignallerError co
   g_error_free (error);
 }
 
+/* Control thread: tells the bus an encoder started or stopped. */
+void post_encoder_message (GstRtcPublish *self, const Input &input, const Codec *codec, int rung,
+                           bool added)
+{
+  guint total = 0;
+  for (auto &in : self->priv->inputs)
+    total += in->branches.size ();
+  post_element_message (self, gst_structure_new ("webrtcpublish-encoder", "action", G_TYPE_STRING,
+                                                 added ? "added" : "removed", "input",
+                                                 G_TYPE_STRING, input.name.c_str (), "codec",
+                                                 G_TYPE_STRING, codec->name, "rung", G_TYPE_INT,
+                                                 rung, "encoders", G_TYPE_UINT, total, nullptr));
+}
+
 /* Control thread: @use no longer takes its branch; a branch nobody takes
  * is stopped (encode only while watched). */
-void release_branch (MediaUse &use)
+void release_branch (GstRtcPublish *self, MediaUse &use)
 {
   if (!use.branch)
     return;
@@ -283,7 +297,9 @@ void release_branch (MediaUse &use)
     return;
   for (auto it = use.input->branches.begin (); it != use.input->branches.end (); ++it) {
     if (it->second.get () == branch) {
+      auto key = it->first;
       use.input->branches.erase (it);
+      post_encoder_message (self, *use.input, key.first, key.second, false);
       return;
     }
   }
@@ -307,7 +323,7 @@ void remove_viewer (GstRtcPublish *self, const std::string &id, const std::strin
   for (auto &use : viewer.media) {
     if (!use.branch)
       continue;
-    release_branch (use);
+    release_branch (self, use);
   }
   GST_INFO_OBJECT (self, "viewer %s removed: %s (%u left)", id.c_str (), reason.c_str (),
                    priv->n_viewers.load ());
@@ -375,6 +391,7 @@ EncoderBranch *branch_for (GstRtcPublish *self, Input *input, const Codec *codec
     return nullptr;
   EncoderBranch *raw = branch.get ();
   input->branches[{codec, rung}] = std::move (branch);
+  post_encoder_message (self, *input, codec, rung, true);
   return raw;
 }
 
@@ -428,7 +445,7 @@ void move_viewer (GstRtcPublish *self, const std::string &id, Viewer &v, int run
       continue;
     }
     to->viewers++;
-    release_branch (use);
+    release_branch (self, use);
     use.branch = to;
   }
   GST_INFO_OBJECT (self, "viewer %s: rung %d -> %d (estimate %u)", id.c_str (), v.rung, rung,

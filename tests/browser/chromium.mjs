@@ -5,10 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function launchChromium() {
+// @executable: another way to start it (a wrapper that enters a network
+// namespace, for the congestion control bench); @extraArgs: more flags.
+export async function launchChromium(executable = null, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'rtc-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath: executable || process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -16,6 +18,7 @@ export async function launchChromium() {
       '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
       '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
     ],
   });
   return {

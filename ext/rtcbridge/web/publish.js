@@ -77,7 +77,20 @@ async function start() {
   setState('connecting');
   const pc = new RTCPeerConnection();
   window.rtcPublisher.pc = pc;
-  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+  // ?maxBitrate=<bit/s> caps the video (the browser's own congestion control
+  // decides below it); ?degradation=maintain-resolution|maintain-framerate|
+  // balanced says what the browser gives up first when it must.
+  const maxBitrate = Number(params.get('maxBitrate')) || 0;
+  const degradation = params.get('degradation');
+  for (const track of stream.getTracks()) {
+    const enc = track.kind === 'video' && maxBitrate ? [{ maxBitrate }] : undefined;
+    const t = pc.addTransceiver(track, { direction: 'sendonly', sendEncodings: enc });
+    if (track.kind === 'video' && degradation) {
+      const p = t.sender.getParameters();
+      p.degradationPreference = degradation;
+      t.sender.setParameters(p).catch((e) => console.warn('degradation:', e.message));
+    }
+  }
   pc.addEventListener('connectionstatechange', () => {
     if (pc !== window.rtcPublisher.pc) return;
     setState(pc.connectionState);
