@@ -18,8 +18,8 @@ PACKAGES=(
   libsoup-3.0-dev libjson-glib-dev libnice-dev
   # tests
   check valgrind iproute2 procps curl openssl chromium firefox-esr python3 python3-aiortc python3-numpy python3-gi gir1.2-gst-plugins-base-1.0 gir1.2-gstreamer-1.0
-  # benchmarks
-  time
+  # benchmarks (plots of the congestion control runs)
+  time python3-matplotlib
 )
 
 missing=()

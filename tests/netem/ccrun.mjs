@@ -271,6 +271,12 @@ export function metrics(run, { from = 5 } = {}) {
     }
     return null;
   });
+  // Loss away from the transients: 4 s after each capacity decrease, a
+  // queue sized for the old capacity overflows before any sender can react.
+  const drops = run.scenario.schedule.filter(([, r], i, a) => i > 0 && r < a[i - 1][1]).map(([t]) => t);
+  const steady = s.filter((x) => !drops.some((t) => x.t > t && x.t <= t + 4));
+  const steadyLost = steady.reduce((a, x) => a + x.ab.dropped + x.ab.lost, 0);
+  const steadyOffered = steady.reduce((a, x) => a + x.ab.offered, 0) * 0.2 / 8;
   const freezes = run.video.map((v) => (v.length ? v[v.length - 1].freezes - v[0].freezes : null));
   const frames = run.video.map((v) => (v.length ? v[v.length - 1].frames : 0));
   return {
@@ -279,6 +285,7 @@ export function metrics(run, { from = 5 } = {}) {
     qdelayP50: quantile(q, 0.5),
     qdelayP95: quantile(q, 0.95),
     loss: offeredBytes ? lostBytes / offeredBytes : 0,
+    sustainedLoss: steadyOffered ? steadyLost / steadyOffered : 0,
     convergence,
     freezes,
     frames,
