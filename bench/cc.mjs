@@ -42,6 +42,7 @@ for (const name of scenarios) {
   const c = runs.chromium ? runs.chromium.m : {};
   row('utilisation', o.utilisation, c.utilisation);
   row('send rate / capacity', o.sendVsCapacity, c.sendVsCapacity);
+  if (name === 'tcp') row('media share of capacity', o.mediaShare, c.mediaShare);
   row('queuing delay p50 (ms)', o.qdelayP50, c.qdelayP50, 1);
   row('queuing delay p95 (ms)', o.qdelayP95, c.qdelayP95, 1);
   row('loss', o.loss, c.loss, 4);

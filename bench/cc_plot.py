@@ -23,6 +23,9 @@ def main():
     top.step(t, [x["ab"]["capacity"] / 1e6 for x in s], where="post", label="capacity", color="k")
     top.plot(t, [x["ab"]["offered"] / 1e6 for x in s], label="send rate", alpha=0.8)
     top.plot(t, [x["ab"]["delivered"] / 1e6 for x in s], label="delivered", alpha=0.6)
+    if run["scenario"].get("tcp"):
+        top.plot(t, [x["ab"].get("udp_delivered", 0) / 1e6 for x in s], label="media (UDP)",
+                 alpha=0.9)
     top.set_ylabel("Mb/s")
     top.legend(loc="upper left")
     top.set_title("%s — %s" % (run["name"], "webrtcpublish (GCC, ladder)" if run["sender"] == "ours"

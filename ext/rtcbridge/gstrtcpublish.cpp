@@ -171,9 +171,9 @@ struct Viewer {
   std::vector<MediaUse> media;
   bool answered = false;
   /* congestion control (control thread) */
-  bool twcc = false;         /* negotiated with the viewer */
+  bool twcc = false;              /* negotiated with the viewer */
   rtc::ObjectPtr<GstElement> gcc; /* its rtcgcc, once webrtcbin asked */
-  guint estimate = 0;        /* bit/s, from the rtcgcc */
+  guint estimate = 0;             /* bit/s, from the rtcgcc */
   int rung = 0, wanted_rung = 0;
   gint64 wanted_since_us = 0;
 };
@@ -383,7 +383,8 @@ EncoderBranch *branch_for (GstRtcPublish *self, Input *input, const Codec *codec
     config.scale = 1u << rung;
     config.width = input->width;
     config.height = input->height;
-    if (codec->kind == MediaKind::VIDEO && priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE)
+    if (codec->kind == MediaKind::VIDEO &&
+        priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE)
       config.bitrate_bps = ladder (priv).bitrate (rung, priv->start_bitrate);
   }
   auto branch = EncoderBranch::create (GST_BIN (self), input->tee, *codec, format, config, error);
@@ -422,8 +423,9 @@ guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint 
 {
   if (!cc || !v.twcc)
     return video_max;
-  bool has_audio = std::any_of (v.media.begin (), v.media.end (),
-                                [] (const MediaUse &u) { return u.codec->kind == MediaKind::AUDIO; });
+  bool has_audio = std::any_of (v.media.begin (), v.media.end (), [] (const MediaUse &u) {
+    return u.codec->kind == MediaKind::AUDIO;
+  });
   double budget = v.estimate * OVERHEAD - (has_audio ? audio : 0);
   return (guint)std::max (0.0, budget);
 }
@@ -451,10 +453,10 @@ void move_viewer (GstRtcPublish *self, const std::string &id, Viewer &v, int run
   GST_INFO_OBJECT (self, "viewer %s: rung %d -> %d (estimate %u)", id.c_str (), v.rung, rung,
                    v.estimate);
   v.rung = rung;
-  post_element_message (self, gst_structure_new ("webrtcpublish-viewer-adapted", "id",
-                                                 G_TYPE_STRING, id.c_str (), "rung", G_TYPE_INT,
-                                                 rung, "estimate", G_TYPE_UINT, v.estimate,
-                                                 nullptr));
+  post_element_message (self,
+                        gst_structure_new ("webrtcpublish-viewer-adapted", "id", G_TYPE_STRING,
+                                           id.c_str (), "rung", G_TYPE_INT, rung, "estimate",
+                                           G_TYPE_UINT, v.estimate, nullptr));
 }
 
 /* Control thread: puts each viewer on the rung its estimate reaches and
@@ -477,8 +479,8 @@ void rebalance (GstRtcPublish *self)
     Viewer &v = kv.second;
     if (!v.answered)
       continue;
-    int rung = lad.next (v.rung, video_budget (priv, v, cc, video_max, audio), now,
-                         v.wanted_rung, v.wanted_since_us);
+    int rung = lad.next (v.rung, video_budget (priv, v, cc, video_max, audio), now, v.wanted_rung,
+                         v.wanted_since_us);
     if (rung != v.rung)
       move_viewer (self, kv.first, v, rung);
   }
@@ -503,8 +505,9 @@ void rebalance (GstRtcPublish *self)
         continue;
       }
       auto it = lowest.find (branch);
-      guint rate = !cc ? video_max : it != lowest.end () ? lad.bitrate (kv.first.second, it->second)
-                                                         : branch->bitrate ();
+      guint rate = !cc                   ? video_max
+                   : it != lowest.end () ? lad.bitrate (kv.first.second, it->second)
+                                         : branch->bitrate ();
       branch->set_bitrate (rate);
       branch->set_max_framerate (
           cc ? lad.max_framerate (kv.first.second, rate, branch->max_framerate ()) : 0);
@@ -522,9 +525,8 @@ void viewer_answered (GstRtcPublish *self, const std::string &id, Viewer &viewer
     std::lock_guard<std::mutex> g (priv->lock);
     bool cc = priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE;
     viewer.estimate = priv->start_bitrate;
-    viewer.rung = viewer.wanted_rung =
-        ladder (priv).rung_for (video_budget (priv, viewer, cc, priv->video_bitrate,
-                                              priv->audio_bitrate));
+    viewer.rung = viewer.wanted_rung = ladder (priv).rung_for (
+        video_budget (priv, viewer, cc, priv->video_bitrate, priv->audio_bitrate));
     viewer.wanted_since_us = g_get_monotonic_time ();
   }
   std::string codecs;

@@ -331,8 +331,7 @@ static void src_loop (gpointer data)
   }
 }
 
-static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode,
-                                   gboolean active)
+static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
 {
   auto self = GST_RTC_GCC (parent);
   auto priv = self->priv;
@@ -463,33 +462,32 @@ static void gst_rtc_gcc_class_init (GstRtcGccClass *klass)
                          "encoders together (notify::estimated-bitrate on each change)",
                          0, G_MAXUINT, DEFAULT_START_BITRATE, ro);
   g_object_class_install_property (gobject_class, PROP_ESTIMATED_BITRATE, estimated_pspec);
-  g_object_class_install_property (
-      gobject_class, PROP_MIN_BITRATE,
-      g_param_spec_uint ("min-bitrate", "Min bitrate", "The estimate never goes below, bit/s",
-                         1000, G_MAXUINT, DEFAULT_MIN_BITRATE, rw));
+  g_object_class_install_property (gobject_class, PROP_MIN_BITRATE,
+                                   g_param_spec_uint ("min-bitrate", "Min bitrate",
+                                                      "The estimate never goes below, bit/s", 1000,
+                                                      G_MAXUINT, DEFAULT_MIN_BITRATE, rw));
   g_object_class_install_property (
       gobject_class, PROP_START_BITRATE,
-      g_param_spec_uint ("start-bitrate", "Start bitrate",
-                         "The estimate before any feedback, bit/s (start-up probing grows it "
-                         "from there)",
-                         1000, G_MAXUINT, DEFAULT_START_BITRATE,
-                         GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                      GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (
-      gobject_class, PROP_MAX_BITRATE,
-      g_param_spec_uint ("max-bitrate", "Max bitrate", "The estimate never goes above, bit/s",
-                         1000, G_MAXUINT, DEFAULT_MAX_BITRATE, rw));
+      g_param_spec_uint (
+          "start-bitrate", "Start bitrate",
+          "The estimate before any feedback, bit/s (start-up probing grows it "
+          "from there)",
+          1000, G_MAXUINT, DEFAULT_START_BITRATE,
+          GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
+                                   g_param_spec_uint ("max-bitrate", "Max bitrate",
+                                                      "The estimate never goes above, bit/s", 1000,
+                                                      G_MAXUINT, DEFAULT_MAX_BITRATE, rw));
   g_object_class_install_property (
       gobject_class, PROP_PACING,
       g_param_spec_boolean ("pacing", "Pacing",
                             "Send packets at pacing-factor times the estimate instead of in "
                             "bursts",
                             DEFAULT_PACING, rw));
-  g_object_class_install_property (
-      gobject_class, PROP_PACING_FACTOR,
-      g_param_spec_double ("pacing-factor", "Pacing factor",
-                           "Pacing rate as a multiple of the estimate", 1.0, 10.0,
-                           DEFAULT_PACING_FACTOR, rw));
+  g_object_class_install_property (gobject_class, PROP_PACING_FACTOR,
+                                   g_param_spec_double ("pacing-factor", "Pacing factor",
+                                                        "Pacing rate as a multiple of the estimate",
+                                                        1.0, 10.0, DEFAULT_PACING_FACTOR, rw));
   g_object_class_install_property (
       gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

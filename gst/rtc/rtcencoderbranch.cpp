@@ -66,8 +66,7 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
         /* Even sizes: every encoder takes them. */
         gint w = std::max (16, config.width / (gint)self->scale_) & ~1;
         gint h = std::max (16, config.height / (gint)self->scale_) & ~1;
-        gst_caps_set_simple (caps.get (), "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
-                             nullptr);
+        gst_caps_set_simple (caps.get (), "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, nullptr);
       }
       g_object_set (rawfilter, "caps", caps.get (), nullptr);
     }
@@ -143,8 +142,7 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
     return nullptr;
   }
   GST_INFO_OBJECT (bin, "created %s branch (%s, 1/%u)", codec.name,
-                   self->encoder_ ? GST_OBJECT_NAME (self->encoder_) : "passthrough",
-                   self->scale_);
+                   self->encoder_ ? GST_OBJECT_NAME (self->encoder_) : "passthrough", self->scale_);
   return self;
 }
 

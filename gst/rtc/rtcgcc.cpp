@@ -8,12 +8,16 @@ namespace rtc {
 
 namespace {
 
-const gint64 BURST_US = 5000;               /* packets sent within 5 ms: one group */
-const size_t TREND_WINDOW = 20;             /* groups in the trend regression */
-const double SMOOTHING = 0.9;               /* of the accumulated delay */
-const double TREND_GAIN = 4.0;              /* scales the slope to the threshold's unit */
-const double OVERUSE_TIME_MS = 10;          /* over-use held this long */
-const double K_UP = 0.01, K_DOWN = 0.00018; /* adaptive threshold, per ms */
+const gint64 BURST_US = 5000;      /* packets sent within 5 ms: one group */
+const size_t TREND_WINDOW = 20;    /* groups in the trend regression */
+const double SMOOTHING = 0.9;      /* of the accumulated delay */
+const double TREND_GAIN = 4.0;     /* scales the slope to the threshold's unit */
+const double OVERUSE_TIME_MS = 10; /* over-use held this long */
+/* Adaptive threshold, per ms: it rises slowly towards a larger trend and
+ * falls quickly back (libwebrtc's values; the draft's 0.01/0.00018 let it
+ * climb after a noisy stretch and detect congestion only with a full
+ * queue). */
+const double K_UP = 0.0087, K_DOWN = 0.039;
 const double MIN_THRESHOLD = 6, MAX_THRESHOLD = 600;
 const double BETA = 0.85; /* multiplicative decrease */
 const gint64 RECEIVED_WINDOW_US = 500000;
@@ -213,7 +217,7 @@ void GccEstimator::update_threshold (double now_ms)
   }
   double k = t < threshold_ ? K_DOWN : K_UP;
   double dt = std::min (now_ms - last_threshold_update_ms_, 100.0);
-  threshold_ += k * (t - threshold_) * dt;
+  threshold_ += std::min (1.0, k * dt) * (t - threshold_);
   threshold_ = std::min (MAX_THRESHOLD, std::max (MIN_THRESHOLD, threshold_));
   last_threshold_update_ms_ = now_ms;
 }

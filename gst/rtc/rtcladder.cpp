@@ -5,9 +5,9 @@
 
 namespace rtc {
 
-static const double STEP = 0.4;               /* each rung's band is 0.4x the one above */
-static const gint64 DOWN_AFTER_US = 500000;   /* under the band this long: down */
-static const gint64 UP_AFTER_US = 3000000;    /* over the better floor this long: up */
+static const double STEP = 0.4;             /* each rung's band is 0.4x the one above */
+static const gint64 DOWN_AFTER_US = 500000; /* under the band this long: down */
+static const gint64 UP_AFTER_US = 3000000;  /* over the better floor this long: up */
 static const double UP_MARGIN = 1.2;
 
 guint Ladder::low (int rung) const

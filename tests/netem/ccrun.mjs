@@ -279,8 +279,10 @@ export function metrics(run, { from = 5 } = {}) {
   const steadyOffered = steady.reduce((a, x) => a + x.ab.offered, 0) * 0.2 / 8;
   const freezes = run.video.map((v) => (v.length ? v[v.length - 1].freezes - v[0].freezes : null));
   const frames = run.video.map((v) => (v.length ? v[v.length - 1].frames : 0));
+  const media = s.reduce((a, x) => a + (x.ab.udp_delivered ?? x.ab.delivered), 0);
   return {
     utilisation: delivered / cap,
+    mediaShare: media / cap,
     sendVsCapacity: offered / cap,
     qdelayP50: quantile(q, 0.5),
     qdelayP95: quantile(q, 0.95),

@@ -16,7 +16,8 @@ delay, uniform jitter (order kept) and random loss.
     netem.py run CONFIG.json     prints "READY" once the namespaces are up,
                                  then one JSON line of statistics every
                                  200 ms (per direction: capacity, offered,
-                                 delivered, dropped, lost bytes; queuing
+                                 delivered and its UDP part, dropped and
+                                 lost bytes; queuing
                                  delay p50/max of the packets that left);
                                  stops on SIGINT/SIGTERM or stdin EOF and
                                  removes the namespaces.
@@ -83,6 +84,7 @@ class Direction:
 
     def reset_stats(self):
         self.offered = self.delivered = self.dropped = self.lost = 0
+        self.udp_delivered = 0  # the media (RTP over UDP) part of delivered
         self.qdelays = []
 
     def rate(self, t):
@@ -126,6 +128,8 @@ class Direction:
         while self.delay_line and self.delay_line[0][0] <= now:
             _, _, pkt = heapq.heappop(self.delay_line)
             self.delivered += len(pkt)
+            if len(pkt) > 9 and pkt[9] == 17:  # IPv4 protocol: UDP
+                self.udp_delivered += len(pkt)
             try:
                 os.write(self.out_fd, pkt)
             except BlockingIOError:
@@ -142,7 +146,8 @@ class Direction:
     def sample(self, t):
         q = sorted(self.qdelays)
         out = {"capacity": self.rate(t), "offered": self.offered * 8 / SAMPLE_S,
-               "delivered": self.delivered * 8 / SAMPLE_S, "dropped": self.dropped,
+               "delivered": self.delivered * 8 / SAMPLE_S,
+               "udp_delivered": self.udp_delivered * 8 / SAMPLE_S, "dropped": self.dropped,
                "lost": self.lost, "queue_bytes": self.queued_bytes,
                "qdelay_p50": q[len(q) // 2] * 1000 if q else None,
                "qdelay_max": q[-1] * 1000 if q else None, "packets": len(q)}
