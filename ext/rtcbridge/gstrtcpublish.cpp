@@ -423,8 +423,9 @@ guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint 
 {
   if (!cc || !v.twcc)
     return video_max;
+  /* (A WHIP client's media have no codec until the server answered.) */
   bool has_audio = std::any_of (v.media.begin (), v.media.end (), [] (const MediaUse &u) {
-    return u.codec->kind == MediaKind::AUDIO;
+    return u.codec && u.codec->kind == MediaKind::AUDIO;
   });
   double budget = v.estimate * OVERHEAD - (has_audio ? audio : 0);
   return (guint)std::max (0.0, budget);
@@ -434,7 +435,8 @@ guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint 
 void move_viewer (GstRtcPublish *self, const std::string &id, Viewer &v, int rung)
 {
   for (auto &use : v.media) {
-    if (use.codec->kind != MediaKind::VIDEO || !use.branch || !use.input->format.raw)
+    if (!use.codec || use.codec->kind != MediaKind::VIDEO || !use.branch ||
+        !use.input->format.raw)
       continue;
     std::string error;
     EncoderBranch *to = branch_for (self, use.input, use.codec, rung, error);
@@ -486,6 +488,8 @@ void rebalance (GstRtcPublish *self)
   }
   std::map<EncoderBranch *, guint> lowest;
   for (auto &kv : priv->viewers) {
+    if (!kv.second.answered)
+      continue;
     guint budget = video_budget (priv, kv.second, cc, video_max, audio);
     for (auto &use : kv.second.media) {
       if (!use.branch || use.codec->kind != MediaKind::VIDEO)

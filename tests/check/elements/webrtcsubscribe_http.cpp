@@ -305,6 +305,51 @@ GST_START_TEST (test_whep_client_follows_redirect)
 }
 GST_END_TEST;
 
+/* A WHIP server that takes 2.5 s to answer (then says 503). */
+static void slow_handler (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
+                          gpointer)
+{
+  soup_server_message_pause (msg);
+  g_object_ref (msg);
+  g_timeout_add (
+      2500,
+      [] (gpointer data) -> gboolean {
+        auto m = static_cast<SoupServerMessage *> (data);
+        soup_message_headers_replace (soup_server_message_get_response_headers (m), "Retry-After",
+                                      "1");
+        soup_server_message_set_status (m, SOUP_STATUS_SERVICE_UNAVAILABLE, nullptr);
+        soup_server_message_unpause (m);
+        g_object_unref (m);
+        return G_SOURCE_REMOVE;
+      },
+      msg);
+}
+
+/* While a WHIP client waits for its answer, its session has no codecs yet:
+ * the element's once-a-second work (congestion control, the ladder) must
+ * leave it alone (it crashed here once). */
+GST_START_TEST (test_whip_client_waiting_for_answer)
+{
+  SoupServer *server = soup_server_new (nullptr, nullptr);
+  soup_server_add_handler (server, "/whip/slow", slow_handler, nullptr, nullptr);
+  fail_unless (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, nullptr));
+  GSList *uris = soup_server_get_uris (server);
+  guint port = g_uri_get_port (static_cast<GUri *> (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  TestPipeline pub ("videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! "
+                    "webrtcpublish name=pub whip-url=http://127.0.0.1:" +
+                        std::to_string (port) + "/whip/slow",
+                    "pub");
+  fail_unless (
+      wait_until (
+          [&] { return has_client_state (pub, "webrtcpublish-client-state", "retrying", "503"); },
+          15000),
+      "no retry after the slow 503");
+  fail_if (has_error (pub, ""), "the publisher posted an error");
+  g_object_unref (server);
+}
+GST_END_TEST;
+
 static Suite *webrtcsubscribe_http_suite (void)
 {
   Suite *s = suite_create ("webrtcsubscribe_http");
@@ -320,6 +365,7 @@ static Suite *webrtcsubscribe_http_suite (void)
   tcase_add_test (tc, test_whip_client_wrong_token_is_fatal);
   tcase_add_test (tc, test_whep_client_retries_until_ready);
   tcase_add_test (tc, test_whep_client_follows_redirect);
+  tcase_add_test (tc, test_whip_client_waiting_for_answer);
   return s;
 }
 
