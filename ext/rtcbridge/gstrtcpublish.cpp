@@ -435,8 +435,7 @@ guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint 
 void move_viewer (GstRtcPublish *self, const std::string &id, Viewer &v, int rung)
 {
   for (auto &use : v.media) {
-    if (!use.codec || use.codec->kind != MediaKind::VIDEO || !use.branch ||
-        !use.input->format.raw)
+    if (!use.codec || use.codec->kind != MediaKind::VIDEO || !use.branch || !use.input->format.raw)
       continue;
     std::string error;
     EncoderBranch *to = branch_for (self, use.input, use.codec, rung, error);
