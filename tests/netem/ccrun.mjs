@@ -277,8 +277,11 @@ export function metrics(run, { from = 5 } = {}) {
   const steady = s.filter((x) => !drops.some((t) => x.t > t && x.t <= t + 4));
   const steadyLost = steady.reduce((a, x) => a + x.ab.dropped + x.ab.lost, 0);
   const steadyOffered = steady.reduce((a, x) => a + x.ab.offered, 0) * 0.2 / 8;
-  const freezes = run.video.map((v) => (v.length ? v[v.length - 1].freezes - v[0].freezes : null));
-  const frames = run.video.map((v) => (v.length ? v[v.length - 1].frames : 0));
+  const freezes = run.video.map((all) => {
+    const v = all.filter((x) => x.freezes !== undefined);
+    return v.length ? v[v.length - 1].freezes - v[0].freezes : null;
+  });
+  const frames = run.video.map((v) => (v.length ? v[v.length - 1].frames || 0 : 0));
   const media = s.reduce((a, x) => a + (x.ab.udp_delivered ?? x.ab.delivered), 0);
   return {
     utilisation: delivered / cap,

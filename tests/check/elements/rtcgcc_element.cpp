@@ -1,0 +1,121 @@
+/* The rtcgcc element: its properties, and in a webrtcpublish session
+ * with a webrtcsubscribe viewer in the same process — TWCC negotiated
+ * between our own elements, webrtcbin's request-aux-sender puts an rtcgcc
+ * on the viewer's session, rtpsession's feedback reaches it, and its
+ * estimate drives the encoder. */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+
+#include "rtctestutil.h"
+
+GST_START_TEST (test_properties)
+{
+  GstElement *gcc = gst_element_factory_make ("rtcgcc", nullptr);
+  fail_unless (gcc != nullptr);
+  guint est = 0, min = 0, max = 0, start = 0;
+  gboolean pacing = FALSE;
+  g_object_get (gcc, "estimated-bitrate", &est, "min-bitrate", &min, "max-bitrate", &max,
+                "start-bitrate", &start, "pacing", &pacing, nullptr);
+  fail_unless_equals_int (min, 100000);
+  fail_unless_equals_int (max, 4000000);
+  fail_unless_equals_int (start, 1000000);
+  fail_unless_equals_int (est, start);
+  fail_unless (pacing);
+  g_object_set (gcc, "start-bitrate", 500000, nullptr);
+  g_object_get (gcc, "estimated-bitrate", &est, nullptr);
+  fail_unless_equals_int (est, 500000);
+  GstStructure *stats = nullptr;
+  g_object_get (gcc, "stats", &stats, nullptr);
+  fail_unless (stats != nullptr);
+  guint64 feedbacks = 99;
+  fail_unless (gst_structure_get_uint64 (stats, "feedbacks", &feedbacks));
+  fail_unless_equals_uint64 (feedbacks, 0);
+  fail_unless_equals_string (gst_structure_get_string (stats, "state"), "startup");
+  gst_structure_free (stats);
+  /* Through a pipeline with no feedback it passes packets and events. */
+  GstHarness *h = gst_harness_new_with_element (gcc, "sink", "src");
+  gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
+  for (int i = 0; i < 10; i++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (nullptr, 1000, nullptr)),
+                            GST_FLOW_OK);
+  for (int i = 0; i < 10; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    fail_unless (out != nullptr);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  gst_object_unref (gcc);
+}
+GST_END_TEST;
+
+static GstElement *find_by_factory (GstElement *bin, const char *factory)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue v = G_VALUE_INIT;
+  GstElement *found = nullptr;
+  while (!found && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = GST_ELEMENT (g_value_get_object (&v));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)), factory))
+      found = GST_ELEMENT (gst_object_ref (e));
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return found;
+}
+
+GST_START_TEST (test_feedback_drives_the_encoder)
+{
+  TestPipeline pub ("videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! "
+                    "video/x-raw,width=640,height=480,framerate=30/1 ! "
+                    "webrtcpublish name=pub port=0 start-bitrate=300000 video-bitrate=2500000",
+                    "pub");
+  fail_unless (pub.wait_caps ());
+  TestPipeline sub ("webrtcsubscribe name=sub whep-url=" + pub.whep () +
+                        " sub.video_0 ! fakesink sync=false",
+                    "sub");
+  GstElement *gcc = nullptr;
+  fail_unless (
+      wait_until ([&] { return (gcc = find_by_factory (pub.pub, "rtcgcc")) != nullptr; }, 20000),
+      "no rtcgcc on the viewer's session");
+  guint64 feedbacks = 0;
+  guint estimate = 0;
+  fail_unless (wait_until (
+                   [&] {
+                     GstStructure *st = nullptr;
+                     g_object_get (gcc, "stats", &st, nullptr);
+                     gst_structure_get_uint64 (st, "feedbacks", &feedbacks);
+                     gst_structure_get_uint (st, "estimated-bitrate", &estimate);
+                     gst_structure_free (st);
+                     return feedbacks >= 20 && estimate >= 900000;
+                   },
+                   20000),
+               "feedback %" G_GUINT64_FORMAT ", estimate %u", feedbacks, estimate);
+  /* Start-up probing took it from 300 kbit/s; the encoder follows. */
+  GstElement *enc = find_by_factory (pub.pub, "vp8enc");
+  fail_unless (enc != nullptr);
+  gint target = 0;
+  fail_unless (wait_until (
+      [&] {
+        g_object_get (enc, "target-bitrate", &target, nullptr);
+        return target >= 700000;
+      },
+      10000));
+  gst_object_unref (enc);
+  gst_object_unref (gcc);
+}
+GST_END_TEST;
+
+static Suite *rtcgcc_element_suite (void)
+{
+  Suite *s = suite_create ("rtcgcc_element");
+  TCase *tc = tcase_create ("element");
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_feedback_drives_the_encoder);
+  return s;
+}
+
+GST_CHECK_MAIN (rtcgcc_element);
