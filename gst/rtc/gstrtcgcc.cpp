@@ -315,6 +315,10 @@ static void src_loop (gpointer data)
       gst_pad_pause_task (priv->srcpad);
       return;
     }
+    /* The lock was released while waiting: the queue may have been dropped
+     * (and refilled) meanwhile, so only pop what was waited for. */
+    if (priv->queue.empty () || priv->queue.front ().obj != item.obj)
+      return;
     priv->queue.pop_front ();
     priv->queued_bytes -= item.bytes;
   }

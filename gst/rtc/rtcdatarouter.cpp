@@ -347,6 +347,17 @@ static void src_loop (gpointer data)
     GST_WARNING_OBJECT (pad, "push: %s", gst_flow_get_name (ret));
 }
 
+/* Messages arrive when the peer sends them and are stamped with the running
+ * time of arrival: a live source without latency of its own. */
+static gboolean src_query (GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
 static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
 {
   DataRouter::Core *core = nullptr;
@@ -1115,6 +1126,7 @@ GstPad *DataRouter::request_pad (GstPadTemplate *templ, const gchar *name)
     gst_pad_set_event_function (pad, sink_event);
   } else {
     gst_pad_set_activatemode_function (pad, src_activate_mode);
+    gst_pad_set_query_function (pad, src_query);
   }
   auto ps = std::make_shared<PadState> ();
   ps->pad = GST_RTC_DATA_PAD (pad);

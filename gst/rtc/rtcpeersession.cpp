@@ -358,15 +358,13 @@ void PeerSession::on_local_set (GstPromise *promise, gpointer data)
     l.session->fail ("could not apply our description: " + err);
     return;
   }
-  bool timed_out;
   {
     std::lock_guard<std::mutex> g (l.session->lock_);
     l.session->local_applied_ = true;
-    timed_out = l.session->gather_timed_out_;
   }
   GstWebRTCICEGatheringState state;
   g_object_get (l.session->webrtcbin_, "ice-gathering-state", &state, nullptr);
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || timed_out)
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || l.session->may_send_partial ())
     l.session->finish_local ();
 }
 
@@ -386,6 +384,8 @@ void PeerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *c
   }
   if (trickle)
     self->notify_ (self->id_, Event::LOCAL_CANDIDATE, std::to_string (mline) + " " + candidate);
+  else if (self->may_send_partial ())
+    self->finish_local (); /* the first candidate after the gathering timeout */
 }
 
 void PeerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer data)
@@ -420,19 +420,29 @@ gboolean PeerSession::on_gather_timeout (gpointer data)
     }
     if (sent) {
       /* Gathering finished in time. */
-    } else if (have_answer) {
-      GST_INFO ("session %s: ICE gathering timeout, answering with what we have",
-                l.session->id_.c_str ());
-      l.session->finish_local ();
     } else {
-      /* A loaded machine: our description is not even made yet. Send it
-       * as soon as it is; handshake-timeout bounds a negotiation that
-       * never ends. */
-      std::lock_guard<std::mutex> g (l.session->lock_);
-      l.session->gather_timed_out_ = true;
+      /* Send what we have; on a loaded machine the description may not be
+       * made yet, or have no candidate yet: then as soon as it has one (a
+       * description without any is useless to a peer that does not
+       * trickle). handshake-timeout bounds a negotiation that never ends. */
+      {
+        std::lock_guard<std::mutex> g (l.session->lock_);
+        l.session->gather_timed_out_ = true;
+      }
+      if (have_answer && l.session->may_send_partial ()) {
+        GST_INFO ("session %s: ICE gathering timeout, answering with what we have",
+                  l.session->id_.c_str ());
+        l.session->finish_local ();
+      }
     }
   }
   return G_SOURCE_REMOVE;
+}
+
+bool PeerSession::may_send_partial ()
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return gather_timed_out_ && local_applied_ && !local_sent_ && !local_candidates_.empty ();
 }
 
 void PeerSession::finish_local ()

@@ -155,6 +155,9 @@ private:
   static void on_bye_ssrc (GstElement *rtpbin, guint session, guint ssrc, gpointer data);
   static gboolean on_gather_timeout (gpointer data);
   static GstPadProbeReturn keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  /* The gathering timeout passed, our description is applied and has at
+   * least one candidate: send it without waiting for the rest. */
+  bool may_send_partial ();
   void finish_local ();
   void fail (const std::string &reason, Event event = Event::FAILED);
 
@@ -178,7 +181,7 @@ private:
   std::mutex lock_;                              /* guards the members below */
   GstWebRTCSessionDescription *local_ = nullptr; /* our offer or answer */
   bool local_applied_ = false;
-  bool gather_timed_out_ = false; /* the timer fired before local_ was applied */
+  bool gather_timed_out_ = false; /* the gathering timer fired */
   std::vector<std::pair<guint, std::string>> local_candidates_;
   bool local_sent_ = false;
   bool failed_ = false;

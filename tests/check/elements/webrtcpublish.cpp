@@ -332,6 +332,26 @@ GST_START_TEST (test_answers_to_real_offers)
 }
 GST_END_TEST;
 
+/* A gathering timeout that passes before the answer is even made (as on a
+ * loaded machine): the answer still waits for its first candidate, since a
+ * WHEP player that does not trickle could do nothing with none. */
+GST_START_TEST (test_gathering_timeout_still_sends_candidates)
+{
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                   "ice-gathering-timeout=0 audiotestsrc is-live=true ! pub.");
+  fail_unless (p.wait_caps ("video_0") && p.wait_caps ("audio_0"));
+  for (int i = 0; i < 3; i++) {
+    guint status;
+    std::string body;
+    GstSDPMessage *a = answer_for (p, "chromium.sdp", status, body);
+    fail_unless_equals_int (status, 201);
+    fail_unless (a, "%s", body.c_str ());
+    check_answer_common (nullptr, a);
+    gst_sdp_message_free (a);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_no_common_codec_is_422)
 {
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
@@ -426,6 +446,7 @@ static Suite *webrtcpublish_suite (void)
   tcase_add_test (tc, test_raw_and_encoded_input);
   tcase_add_test (tc, test_harness_raw_video);
   tcase_add_test (tc, test_answers_to_real_offers);
+  tcase_add_test (tc, test_gathering_timeout_still_sends_candidates);
   tcase_add_test (tc, test_no_common_codec_is_422);
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_port_in_use);
