@@ -166,6 +166,22 @@ const std::vector<EncoderEntry> &encoder_table ()
         {"row-mt", "true"},
         {"threads", "2"},
         {"buffer-size", "300"}}},
+      /* No AV1 RTP payloader in GStreamer 1.22's C plugins: AV1 is not
+       * negotiated, but an application's av1enc is driven like the others. */
+      {"av1enc",
+       "target-bitrate",
+       1000,
+       "keyframe-max-dist",
+       {{"usage-profile", "realtime"},
+        {"cpu-used", "10"},
+        {"end-usage", "cbr"},
+        /* av1enc's default quantizer range (0-0) trips an assertion in
+         * libaom's CBR rate control: give it the usual range. */
+        {"min-quantizer", "4"},
+        {"max-quantizer", "63"},
+        {"lag-in-frames", "0"},
+        {"row-mt", "true"},
+        {"threads", "2"}}},
       {"opusenc", "bitrate", 1, nullptr, {{"audio-type", "generic"}}},
   };
   return table;

@@ -112,6 +112,113 @@ GST_START_TEST (test_encoders_found)
 }
 GST_END_TEST;
 
+/* The bitrate table: each encoder gets its own property and unit, and a
+ * change while PLAYING changes what comes out. Counts encoded bytes per
+ * input buffer before and after the change (no wall-clock timing). */
+struct RateProbe {
+  GstElement *encoder;
+  guint low, high;
+  guint64 in = 0;
+  guint64 bytes_low = 0, bytes_high = 0;
+  guint64 frames_low = 0, frames_high = 0;
+};
+
+static const guint64 SWITCH_AT = 100, SETTLE = 30, TOTAL = 240;
+
+static GstPadProbeReturn count_in (GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  auto rp = static_cast<RateProbe *> (data);
+  if (++rp->in == SWITCH_AT)
+    fail_unless (set_encoder_bitrate (rp->encoder, rp->high));
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn count_out (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto rp = static_cast<RateProbe *> (data);
+  gsize size = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  /* Leave the rate control time to settle after each (re)configuration. */
+  if (rp->in > SETTLE && rp->in < SWITCH_AT) {
+    rp->bytes_low += size;
+    rp->frames_low++;
+  } else if (rp->in > SWITCH_AT + SETTLE) {
+    rp->bytes_high += size;
+    rp->frames_high++;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_encoder_bitrate_while_playing)
+{
+  struct Case {
+    const char *factory, *property, *source;
+    guint low, high;     /* bit/s */
+    guint expected_high; /* the property's value at @high */
+  };
+  const Case cases[] = {
+      {"vp8enc", "target-bitrate", "video", 200000, 1500000, 1500000},
+      {"vp9enc", "target-bitrate", "video", 200000, 1500000, 1500000},
+      {"x264enc", "bitrate", "video", 200000, 1500000, 1500},
+      {"openh264enc", "bitrate", "video", 200000, 1500000, 1500000},
+      {"av1enc", "target-bitrate", "video", 200000, 1500000, 1500},
+      {"opusenc", "bitrate", "audio", 16000, 128000, 128000},
+  };
+  for (const Case &c : cases) {
+    GstElement *enc = gst_element_factory_make (c.factory, "enc");
+    fail_unless (enc != nullptr, "%s missing (install-deps installs it)", c.factory);
+    configure_encoder (enc, c.low, 30);
+    std::string src = g_str_equal (c.source, "video")
+                          ? "videotestsrc pattern=smpte horizontal-speed=4 num-buffers=240 ! "
+                            "video/x-raw,width=320,height=240,framerate=30/1 ! videoconvert"
+                          : "audiotestsrc wave=white-noise num-buffers=240 samplesperbuffer=960 ! "
+                            "audio/x-raw,rate=48000,channels=2 ! audioconvert";
+    GstElement *pipe =
+        gst_parse_launch ((src + " name=conv ! fakesink name=out").c_str (), nullptr);
+    fail_unless (pipe != nullptr);
+    GstElement *conv = gst_bin_get_by_name (GST_BIN (pipe), "conv");
+    GstElement *out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+    gst_element_unlink (conv, out);
+    gst_bin_add (GST_BIN (pipe), enc);
+    fail_unless (gst_element_link_many (conv, enc, out, nullptr), "%s", c.factory);
+    RateProbe rp{enc, c.low, c.high};
+    GstPad *sink = gst_element_get_static_pad (enc, "sink");
+    GstPad *srcpad = gst_element_get_static_pad (enc, "src");
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, count_in, &rp, nullptr);
+    gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, count_out, &rp, nullptr);
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg = gst_bus_timed_pop_filtered (
+        bus, 120 * GST_SECOND, GstMessageType (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "%s did not finish", c.factory);
+    gst_message_unref (msg);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    guint value = 0;
+    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (enc), c.property);
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, pspec->value_type);
+    g_object_get_property (G_OBJECT (enc), c.property, &v);
+    value = G_VALUE_HOLDS_INT (&v) ? (guint)g_value_get_int (&v) : g_value_get_uint (&v);
+    g_value_unset (&v);
+    fail_unless_equals_int (value, c.expected_high);
+    fail_unless (rp.frames_low > 20 && rp.frames_high > 20,
+                 "%s: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " frames", c.factory, rp.frames_low,
+                 rp.frames_high);
+    double low = (double)rp.bytes_low / rp.frames_low,
+           high = (double)rp.bytes_high / rp.frames_high;
+    g_print ("%s: %.0f -> %.0f bytes per buffer (x%.1f)\n", c.factory, low, high, high / low);
+    /* 7.5x (8x for audio) more bits asked for: over 2x more out. */
+    fail_unless (high > 2 * low, "%s: %.0f B/frame at low, %.0f after the change", c.factory, low,
+                 high);
+    gst_object_unref (sink);
+    gst_object_unref (srcpad);
+    gst_object_unref (conv);
+    gst_object_unref (out);
+    gst_object_unref (bus);
+    gst_object_unref (pipe);
+  }
+}
+GST_END_TEST;
+
 static std::vector<const Codec *> prefs (const char *text)
 {
   std::vector<const Codec *> out;
@@ -268,6 +375,7 @@ static Suite *rtccodecs_suite (void)
   tcase_add_test (tc, test_parse_preferences);
   tcase_add_test (tc, test_codec_for_caps);
   tcase_add_test (tc, test_h264_profiles);
+  tcase_add_test (tc, test_encoder_bitrate_while_playing);
   tcase_add_test (tc, test_encoders_found);
   tcase_add_test (tc, test_chromium_offer);
   tcase_add_test (tc, test_firefox_offer);
