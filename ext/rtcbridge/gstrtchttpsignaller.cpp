@@ -430,9 +430,11 @@ void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
   soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
 }
 
-/* Runs @fn on the server thread if the signaller is still alive then. */
+/* Runs @fn on the server thread if the signaller is still alive then;
+ * with @wait, returns once it ran. The server thread never waits on the
+ * element's threads, so waiting for it cannot deadlock. */
 void on_server_thread (GstRtcHttpSignaller *self,
-                       std::function<void (GstRtcHttpSignaller *self)> fn)
+                       std::function<void (GstRtcHttpSignaller *self)> fn, bool wait = false)
 {
   std::shared_ptr<rtc::HttpServer> server;
   {
@@ -441,6 +443,10 @@ void on_server_thread (GstRtcHttpSignaller *self,
   }
   if (!server)
     return;
+  if (wait) {
+    server->invoke_sync ([self, fn] () { fn (self); }); /* the caller holds @self */
+    return;
+  }
   auto weak = new GWeakRef;
   g_weak_ref_init (weak, self);
   server->invoke ([weak, fn] () {
@@ -603,15 +609,20 @@ static void http_end_session (GstRtcSignaller *signaller, const gchar *session_i
 {
   auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   std::string id = session_id;
-  on_server_thread (self, [id] (GstRtcHttpSignaller *self) {
-    auto priv = self->priv;
-    auto it = priv->sessions.find (id);
-    if (it == priv->sessions.end ())
-      return;
-    finish_pending (*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
-                    "the session ended before it was answered\n");
-    priv->sessions.erase (it);
-  });
+  /* Waits: once the element says a session ended, its URL is gone (a
+   * DELETE that follows gets 404, not a session that is no more). */
+  on_server_thread (
+      self,
+      [id] (GstRtcHttpSignaller *self) {
+        auto priv = self->priv;
+        auto it = priv->sessions.find (id);
+        if (it == priv->sessions.end ())
+          return;
+        finish_pending (*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
+                        "the session ended before it was answered\n");
+        priv->sessions.erase (it);
+      },
+      true);
 }
 
 static void gst_rtc_http_signaller_iface_init (GstRtcSignallerInterface *iface)
