@@ -124,6 +124,12 @@ PeerSession::~PeerSession ()
     g_source_destroy (gather_timer_);
     g_source_unref (gather_timer_);
   }
+  for (GSource *t : finish_timers_) {
+    g_source_destroy (t);
+    g_source_unref (t);
+  }
+  if (control_context_)
+    g_main_context_unref (control_context_);
   unlink_media ();
   if (webrtcbin_) {
     g_signal_handlers_disconnect_matched (webrtcbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
@@ -267,6 +273,8 @@ bool PeerSession::add_to_bin (const Config &config, std::string &error)
     return false;
   }
   std::lock_guard<std::mutex> g (lock_);
+  if (config.control_context)
+    control_context_ = g_main_context_ref (config.control_context);
   if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE) {
     gather_timer_ = g_timeout_source_new (GST_TIME_AS_MSECONDS (config.gather_timeout));
     g_source_set_callback (gather_timer_, on_gather_timeout, handle_ref (handle_), handle_unref);
@@ -362,10 +370,7 @@ void PeerSession::on_local_set (GstPromise *promise, gpointer data)
     std::lock_guard<std::mutex> g (l.session->lock_);
     l.session->local_applied_ = true;
   }
-  GstWebRTCICEGatheringState state;
-  g_object_get (l.session->webrtcbin_, "ice-gathering-state", &state, nullptr);
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || l.session->may_send_partial ())
-    l.session->finish_local ();
+  l.session->maybe_finish (false);
 }
 
 void PeerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
@@ -384,8 +389,8 @@ void PeerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *c
   }
   if (trickle)
     self->notify_ (self->id_, Event::LOCAL_CANDIDATE, std::to_string (mline) + " " + candidate);
-  else if (self->may_send_partial ())
-    self->finish_local (); /* the first candidate after the gathering timeout */
+  else
+    self->maybe_finish (true);
 }
 
 void PeerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer data)
@@ -395,54 +400,78 @@ void PeerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer
     return;
   GstWebRTCICEGatheringState state;
   g_object_get (webrtcbin, "ice-gathering-state", &state, nullptr);
-  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-    return;
-  bool local_set;
-  {
-    std::lock_guard<std::mutex> g (l.session->lock_);
-    local_set = l.session->local_applied_;
-  }
-  if (local_set)
-    l.session->finish_local ();
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    l.session->maybe_finish (false);
 }
 
 gboolean PeerSession::on_gather_timeout (gpointer data)
 {
   auto l = lock_handle (data);
   if (l.session) {
-    bool have_answer, sent;
     {
       std::lock_guard<std::mutex> g (l.session->lock_);
-      have_answer = l.session->local_applied_;
-      sent = l.session->local_sent_;
       g_source_unref (l.session->gather_timer_);
       l.session->gather_timer_ = nullptr;
+      l.session->gather_timed_out_ = true;
     }
-    if (sent) {
-      /* Gathering finished in time. */
-    } else {
-      /* Send what we have; on a loaded machine the description may not be
-       * made yet, or have no candidate yet: then as soon as it has one (a
-       * description without any is useless to a peer that does not
-       * trickle). handshake-timeout bounds a negotiation that never ends. */
-      {
-        std::lock_guard<std::mutex> g (l.session->lock_);
-        l.session->gather_timed_out_ = true;
-      }
-      if (have_answer && l.session->may_send_partial ()) {
-        GST_INFO ("session %s: ICE gathering timeout, answering with what we have",
-                  l.session->id_.c_str ());
-        l.session->finish_local ();
-      }
-    }
+    GST_INFO ("session %s: ICE gathering timeout", l.session->id_.c_str ());
+    l.session->maybe_finish (false);
   }
   return G_SOURCE_REMOVE;
 }
 
-bool PeerSession::may_send_partial ()
+/* When our description goes to the peer. webrtcbin (1.22) may report
+ * gathering complete before it has emitted the candidates, and on a loaded
+ * machine the gathering timeout may pass before the description is even
+ * made: a description without candidates is useless to a peer that does not
+ * trickle (WHEP players), so it waits for them — the first one and 20 ms
+ * for the rest of its burst, or at most LAST_CHANCE_MS more. */
+static const guint BURST_MS = 20, LAST_CHANCE_MS = 1000;
+
+void PeerSession::maybe_finish (bool on_candidate)
 {
-  std::lock_guard<std::mutex> g (lock_);
-  return gather_timed_out_ && local_applied_ && !local_sent_ && !local_candidates_.empty ();
+  GstWebRTCICEGatheringState state;
+  g_object_get (webrtcbin_, "ice-gathering-state", &state, nullptr);
+  bool complete = state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE;
+  guint delay_ms = 0;
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    if (local_sent_ || !local_applied_ || finish_armed_ || !(complete || gather_timed_out_))
+      return;
+    if (local_candidates_.empty ()) {
+      if (!last_chance_armed_ && control_context_) {
+        last_chance_armed_ = true;
+        add_finish_timer (LAST_CHANCE_MS);
+      }
+      return;
+    }
+    finish_armed_ = true;
+    if (on_candidate && control_context_)
+      delay_ms = BURST_MS;
+  }
+  if (delay_ms) {
+    std::lock_guard<std::mutex> g (lock_);
+    add_finish_timer (delay_ms);
+  } else {
+    finish_local ();
+  }
+}
+
+/* Under lock_. */
+void PeerSession::add_finish_timer (guint ms)
+{
+  GSource *t = g_timeout_source_new (ms);
+  g_source_set_callback (
+      t,
+      [] (gpointer data) -> gboolean {
+        auto l = lock_handle (data);
+        if (l.session)
+          l.session->finish_local ();
+        return G_SOURCE_REMOVE;
+      },
+      handle_ref (handle_), handle_unref);
+  g_source_attach (t, control_context_);
+  finish_timers_.push_back (t);
 }
 
 void PeerSession::finish_local ()

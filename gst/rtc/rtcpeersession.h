@@ -155,9 +155,9 @@ private:
   static void on_bye_ssrc (GstElement *rtpbin, guint session, guint ssrc, gpointer data);
   static gboolean on_gather_timeout (gpointer data);
   static GstPadProbeReturn keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data);
-  /* The gathering timeout passed, our description is applied and has at
-   * least one candidate: send it without waiting for the rest. */
-  bool may_send_partial ();
+  /* Sends our description when it may go (see the .cpp). */
+  void maybe_finish (bool on_candidate);
+  void add_finish_timer (guint ms);
   void finish_local ();
   void fail (const std::string &reason, Event event = Event::FAILED);
 
@@ -182,6 +182,9 @@ private:
   GstWebRTCSessionDescription *local_ = nullptr; /* our offer or answer */
   bool local_applied_ = false;
   bool gather_timed_out_ = false; /* the gathering timer fired */
+  bool finish_armed_ = false, last_chance_armed_ = false;
+  std::vector<GSource *> finish_timers_;
+  GMainContext *control_context_ = nullptr;
   std::vector<std::pair<guint, std::string>> local_candidates_;
   bool local_sent_ = false;
   bool failed_ = false;

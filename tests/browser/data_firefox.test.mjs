@@ -21,6 +21,12 @@ const page = (base) => `<!DOCTYPE html><video id=v autoplay muted playsinline></
   const report = () => fetch('/report', { method: 'POST', body: JSON.stringify(state) }).catch(() => {});
   try {
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    // Where it stands, while it waits (shown when the test times out).
+    const progress = setInterval(() => {
+      state.stage = { ice: pc.iceConnectionState, conn: pc.connectionState,
+        sctp: pc.sctp ? pc.sctp.state : null, channels: ['chat', 'file', 'telemetry'].map((l) => data.isOpen(l)) };
+      if (!state.open) report();
+    }, 1000);
     pc.addTransceiver('video', { direction: 'recvonly' });
     const data = new RtcData(pc, [{ label: 'chat' }, { label: 'file' }, { label: 'telemetry' }]);
     data.on('chat', (m) => {
@@ -36,6 +42,7 @@ const page = (base) => `<!DOCTYPE html><video id=v autoplay muted playsinline></
     while (!(data.isOpen('chat') && data.isOpen('file') && data.isOpen('telemetry')))
       await new Promise((r) => setTimeout(r, 100));
     state.open = true;
+    clearInterval(progress);
     report();
     setInterval(report, 500);
     for (let i = 0; i < ${N}; i++) await data.send('chat', 'ff-up-' + i);
@@ -75,7 +82,7 @@ test('Firefox exchanges messages and files with the pipeline', { timeout: 180000
     }
   };
   try {
-    await until(() => last.open || last.errors?.length, 90000, 'Firefox to open its channels');
+    await until(() => last.open || last.errors?.length, 60000, 'Firefox to open its channels');
     assert.deepEqual(last.errors, []);
     const sent = await peer.command({ cmd: 'send-file', label: 'file', size: FILE, name: 'down.bin' });
     assert.ok((await peer.command({ cmd: 'send-many', label: 'chat', n: N, prefix: 'ff-down-' })).ok);
