@@ -433,28 +433,26 @@ void PeerSession::maybe_finish (bool on_candidate)
   GstWebRTCICEGatheringState state;
   g_object_get (webrtcbin_, "ice-gathering-state", &state, nullptr);
   bool complete = state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE;
-  guint delay_ms = 0;
   {
     std::lock_guard<std::mutex> g (lock_);
     if (local_sent_ || !local_applied_ || finish_armed_ || !(complete || gather_timed_out_))
       return;
-    if (local_candidates_.empty ()) {
-      if (!last_chance_armed_ && control_context_) {
-        last_chance_armed_ = true;
-        add_finish_timer (LAST_CHANCE_MS);
+    if (control_context_) { /* without one (no timers), send at once */
+      if (local_candidates_.empty ()) {
+        if (!last_chance_armed_) {
+          last_chance_armed_ = true;
+          add_finish_timer (LAST_CHANCE_MS);
+        }
+        return;
       }
-      return;
+      finish_armed_ = true;
+      if (on_candidate) {
+        add_finish_timer (BURST_MS);
+        return;
+      }
     }
-    finish_armed_ = true;
-    if (on_candidate && control_context_)
-      delay_ms = BURST_MS;
   }
-  if (delay_ms) {
-    std::lock_guard<std::mutex> g (lock_);
-    add_finish_timer (delay_ms);
-  } else {
-    finish_local ();
-  }
+  finish_local ();
 }
 
 /* Under lock_. */
