@@ -417,15 +417,15 @@ bool reserve_branches (GstRtcPublish *self, const std::string &id, Viewer &viewe
 }
 
 /* What a viewer's video may use, bit/s: its estimate less audio and
- * overhead; all of video-bitrate without congestion control. */
+ * overhead; all of video-bitrate without congestion control. For answered
+ * viewers only (before the answer a WHIP client's media have no codec). */
 guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint video_max,
                     guint audio)
 {
   if (!cc || !v.twcc)
     return video_max;
-  /* (A WHIP client's media have no codec until the server answered.) */
   bool has_audio = std::any_of (v.media.begin (), v.media.end (), [] (const MediaUse &u) {
-    return u.codec && u.codec->kind == MediaKind::AUDIO;
+    return u.codec->kind == MediaKind::AUDIO;
   });
   double budget = v.estimate * OVERHEAD - (has_audio ? audio : 0);
   return (guint)std::max (0.0, budget);
@@ -435,7 +435,7 @@ guint video_budget (GstRtcPublishPrivate *priv, const Viewer &v, bool cc, guint 
 void move_viewer (GstRtcPublish *self, const std::string &id, Viewer &v, int rung)
 {
   for (auto &use : v.media) {
-    if (!use.codec || use.codec->kind != MediaKind::VIDEO || !use.branch || !use.input->format.raw)
+    if (use.codec->kind != MediaKind::VIDEO || !use.branch || !use.input->format.raw)
       continue;
     std::string error;
     EncoderBranch *to = branch_for (self, use.input, use.codec, rung, error);

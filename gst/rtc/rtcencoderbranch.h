@@ -2,8 +2,8 @@
  * that receives that codec at that rung of the encoding ladder ("encode
  * once").
  *
- *   input tee ─▶ queue ─▶ [videoscale ! videoconvert ! capsfilter ! encoder] ─▶ [parser] ─▶
- * capsfilter ─▶ tee viewers' paths hang off ──┘
+ *   input tee ─▶ queue ─▶ [videoscale ! videoconvert ! capsfilter ! encoder]
+ *             ─▶ [parser] ─▶ capsfilter ─▶ tee ─▶ the viewers' paths
  *
  * A rung below the top scales the picture down (Config::scale); the
  * encoder's bitrate and frame rate follow the viewers' estimates.

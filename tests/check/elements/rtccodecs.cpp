@@ -3,6 +3,7 @@
 #include <string>
 
 #include "rtccodecs.h"
+#include "rtcptr.h"
 #include "rtcsdp.h"
 
 using namespace rtc;
@@ -117,7 +118,7 @@ GST_END_TEST;
  * input buffer before and after the change (no wall-clock timing). */
 struct RateProbe {
   GstElement *encoder;
-  guint low, high;
+  guint high; /* bit/s, set at SWITCH_AT */
   guint64 in = 0;
   guint64 bytes_low = 0, bytes_high = 0;
   guint64 frames_low = 0, frames_high = 0;
@@ -148,58 +149,63 @@ static GstPadProbeReturn count_out (GstPad *, GstPadProbeInfo *info, gpointer da
   return GST_PAD_PROBE_OK;
 }
 
+/* An integer property as unsigned, whichever of int/uint it is. */
+static guint uint_property (GstElement *e, const char *name)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), name);
+  fail_unless (pspec != nullptr, "no property %s", name);
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, pspec->value_type);
+  g_object_get_property (G_OBJECT (e), name, &v);
+  guint value = G_VALUE_HOLDS_INT (&v) ? (guint)g_value_get_int (&v) : g_value_get_uint (&v);
+  g_value_unset (&v);
+  return value;
+}
+
 GST_START_TEST (test_encoder_bitrate_while_playing)
 {
   struct Case {
-    const char *factory, *property, *source;
+    const char *factory, *property;
+    bool video;
     guint low, high;     /* bit/s */
     guint expected_high; /* the property's value at @high */
   };
   const Case cases[] = {
-      {"vp8enc", "target-bitrate", "video", 200000, 1500000, 1500000},
-      {"vp9enc", "target-bitrate", "video", 200000, 1500000, 1500000},
-      {"x264enc", "bitrate", "video", 200000, 1500000, 1500},
-      {"openh264enc", "bitrate", "video", 200000, 1500000, 1500000},
-      {"av1enc", "target-bitrate", "video", 200000, 1500000, 1500},
-      {"opusenc", "bitrate", "audio", 16000, 128000, 128000},
+      {"vp8enc", "target-bitrate", true, 200000, 1500000, 1500000},
+      {"vp9enc", "target-bitrate", true, 200000, 1500000, 1500000},
+      {"x264enc", "bitrate", true, 200000, 1500000, 1500},
+      {"openh264enc", "bitrate", true, 200000, 1500000, 1500000},
+      {"av1enc", "target-bitrate", true, 200000, 1500000, 1500},
+      {"opusenc", "bitrate", false, 16000, 128000, 128000},
   };
+  const std::string n = std::to_string (TOTAL);
   for (const Case &c : cases) {
-    GstElement *enc = gst_element_factory_make (c.factory, "enc");
-    fail_unless (enc != nullptr, "%s missing (install-deps installs it)", c.factory);
-    configure_encoder (enc, c.low, 30);
-    std::string src = g_str_equal (c.source, "video")
-                          ? "videotestsrc pattern=smpte horizontal-speed=4 num-buffers=240 ! "
-                            "video/x-raw,width=320,height=240,framerate=30/1 ! videoconvert"
-                          : "audiotestsrc wave=white-noise num-buffers=240 samplesperbuffer=960 ! "
-                            "audio/x-raw,rate=48000,channels=2 ! audioconvert";
-    GstElement *pipe =
-        gst_parse_launch ((src + " name=conv ! fakesink name=out").c_str (), nullptr);
-    fail_unless (pipe != nullptr);
-    GstElement *conv = gst_bin_get_by_name (GST_BIN (pipe), "conv");
-    GstElement *out = gst_bin_get_by_name (GST_BIN (pipe), "out");
-    gst_element_unlink (conv, out);
-    gst_bin_add (GST_BIN (pipe), enc);
-    fail_unless (gst_element_link_many (conv, enc, out, nullptr), "%s", c.factory);
-    RateProbe rp{enc, c.low, c.high};
-    GstPad *sink = gst_element_get_static_pad (enc, "sink");
-    GstPad *srcpad = gst_element_get_static_pad (enc, "src");
-    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, count_in, &rp, nullptr);
-    gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, count_out, &rp, nullptr);
-    gst_element_set_state (pipe, GST_STATE_PLAYING);
-    GstBus *bus = gst_element_get_bus (pipe);
+    ObjectPtr<GstElementFactory> factory (gst_element_factory_find (c.factory));
+    fail_unless (factory != nullptr, "%s missing (install-deps installs it)", c.factory);
+    std::string src = c.video
+                          ? "videotestsrc pattern=smpte horizontal-speed=4 num-buffers=" + n +
+                                " ! video/x-raw,width=320,height=240,framerate=30/1"
+                          : "audiotestsrc wave=white-noise samplesperbuffer=960 num-buffers=" + n +
+                                " ! audio/x-raw,rate=48000,channels=2";
+    GstElement *parsed =
+        gst_parse_launch ((src + " ! " + c.factory + " name=enc ! fakesink").c_str (), nullptr);
+    fail_unless (parsed != nullptr, "%s", c.factory);
+    ObjectPtr<GstElement> pipe (GST_ELEMENT (gst_object_ref_sink (parsed)));
+    ObjectPtr<GstElement> enc (gst_bin_get_by_name (GST_BIN (pipe.get ()), "enc"));
+    configure_encoder (enc.get (), c.low, 30);
+    RateProbe rp{enc.get (), c.high};
+    ObjectPtr<GstPad> sink (gst_element_get_static_pad (enc.get (), "sink"));
+    ObjectPtr<GstPad> srcpad (gst_element_get_static_pad (enc.get (), "src"));
+    gst_pad_add_probe (sink.get (), GST_PAD_PROBE_TYPE_BUFFER, count_in, &rp, nullptr);
+    gst_pad_add_probe (srcpad.get (), GST_PAD_PROBE_TYPE_BUFFER, count_out, &rp, nullptr);
+    gst_element_set_state (pipe.get (), GST_STATE_PLAYING);
+    ObjectPtr<GstBus> bus (gst_element_get_bus (pipe.get ()));
     GstMessage *msg = gst_bus_timed_pop_filtered (
-        bus, 120 * GST_SECOND, GstMessageType (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+        bus.get (), 120 * GST_SECOND, GstMessageType (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "%s did not finish", c.factory);
     gst_message_unref (msg);
-    gst_element_set_state (pipe, GST_STATE_NULL);
-    guint value = 0;
-    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (enc), c.property);
-    GValue v = G_VALUE_INIT;
-    g_value_init (&v, pspec->value_type);
-    g_object_get_property (G_OBJECT (enc), c.property, &v);
-    value = G_VALUE_HOLDS_INT (&v) ? (guint)g_value_get_int (&v) : g_value_get_uint (&v);
-    g_value_unset (&v);
-    fail_unless_equals_int (value, c.expected_high);
+    gst_element_set_state (pipe.get (), GST_STATE_NULL);
+    fail_unless_equals_int (uint_property (enc.get (), c.property), c.expected_high);
     fail_unless (rp.frames_low > 20 && rp.frames_high > 20,
                  "%s: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " frames", c.factory, rp.frames_low,
                  rp.frames_high);
@@ -209,12 +215,6 @@ GST_START_TEST (test_encoder_bitrate_while_playing)
     /* 7.5x (8x for audio) more bits asked for: over 2x more out. */
     fail_unless (high > 2 * low, "%s: %.0f B/frame at low, %.0f after the change", c.factory, low,
                  high);
-    gst_object_unref (sink);
-    gst_object_unref (srcpad);
-    gst_object_unref (conv);
-    gst_object_unref (out);
-    gst_object_unref (bus);
-    gst_object_unref (pipe);
   }
 }
 GST_END_TEST;
