@@ -86,6 +86,9 @@ struct Chan {
   GstWebRTCDataChannel *dc = nullptr; /* owned */
   bool ours = false;
   bool reliable = true;
+  /* Bytes handed to webrtcbin (empty messages count 0): EOS waits until
+   * the SCTP association took them all (drain). */
+  std::atomic<guint64> handed{0};
   /* under Core::lock */
   bool open = false;
   bool gone = false; /* closed or detached */
@@ -651,8 +654,10 @@ static Sent send_one (DataRouter::Core *core, const ChanPtr &c, const gchar *tex
   GError *err = nullptr;
   gboolean ok = text ? gst_webrtc_data_channel_send_string_full (c->dc, text, &err)
                      : gst_webrtc_data_channel_send_data_full (c->dc, bytes, &err);
-  if (ok)
+  if (ok) {
+    c->handed += text ? strlen (text) : (bytes ? g_bytes_get_size (bytes) : 0);
     return Sent::OK;
+  }
   Sent result = Sent::CLOSED;
   /* GST_WEBRTC_ERROR: the 1.22 header declares its quark function without C
    * linkage, so ask for the quark by name. */
@@ -835,18 +840,63 @@ static GstFlowReturn sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buff
   return flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
 }
 
+/* The sctpenc inside @webrtcbin, once the association exists. */
+static ObjectPtr<GstElement> sctpenc_of (GstElement *webrtcbin)
+{
+  ObjectPtr<GstElement> found;
+  if (!webrtcbin || !GST_IS_BIN (webrtcbin))
+    return found;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtcbin));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    auto e = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (GST_OBJECT_NAME (f), "sctpenc"))
+      found = ref_object (e);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* Whether what was handed to @c left webrtcbin's queue and its sctpenc:
+ * buffered-amount drops when a message leaves the queue, before sctpenc
+ * gave it to the association (and a full association blocks it there). */
+static bool taken_by_sctp (const ChanPtr &c, GstElement *sctpenc)
+{
+  if (buffered (c->dc) != 0)
+    return false;
+  gint id = -1;
+  g_object_get (c->dc, "id", &id, nullptr);
+  if (!sctpenc || id < 0)
+    return true; /* nothing to ask: buffered-amount is all we know */
+  guint64 sent = 0;
+  g_signal_emit_by_name (sctpenc, "bytes-sent", (guint)id, &sent);
+  GST_LOG ("channel %s/%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes in the association",
+           c->session.c_str (), c->label.c_str (), sent, c->handed.load ());
+  return sent >= c->handed;
+}
+
 /* EOS: wait until every session took what was queued for this label. */
 static void drain (DataRouter::Core *core, PadState &ps)
 {
   gint64 end = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
   for (auto &c : targets (core, nullptr, ps.label)) {
+    ObjectPtr<GstElement> enc;
+    {
+      std::lock_guard<std::mutex> g (core->lock);
+      auto it = core->sessions.find (c->session);
+      if (it != core->sessions.end ())
+        enc = sctpenc_of (it->second->webrtcbin);
+    }
     std::unique_lock<std::mutex> lk (core->lock);
     while (core->running && !c->gone && !ps.flushing && !GST_PAD_IS_FLUSHING (GST_PAD (ps.pad)) &&
            g_get_monotonic_time () < end) {
       lk.unlock ();
-      bool empty = buffered (c->dc) == 0;
+      bool taken = taken_by_sctp (c, enc.get ());
       lk.lock ();
-      if (empty)
+      if (taken)
         break;
       core->cv.wait_for (lk, std::chrono::milliseconds (20));
     }
