@@ -315,15 +315,22 @@ void GccEstimator::update_rate (gint64 now_us)
         avg_max_bps_ = -1; /* above the old level: the link grew */
       bool near = avg_max_bps_ >= 0 &&
                   std::fabs (kbps - avg_max_bps_) <= 3 * std::sqrt (var_max_ * avg_max_bps_);
-      if (near) {
-        /* About one packet more per response time. */
-        double response_s = (rtt_us_ + 100000) / 1e6;
-        delay_rate_ += std::max (1000.0, 1200 * 8 * dt / response_s);
-      } else {
-        delay_rate_ *= std::pow (1.08, dt);
+      /* What was received bounds the increase, never lowers the estimate:
+       * the received rate dips with every small frame, and a rate pulled
+       * down by each dip ratchets far below the path (the encoder then
+       * produces less, so received dips further). */
+      double limit = received > 0 ? 1.5 * received + 10000 : G_MAXDOUBLE;
+      if (delay_rate_ < limit) {
+        double grown;
+        if (near) {
+          /* About one packet more per response time. */
+          double response_s = (rtt_us_ + 100000) / 1e6;
+          grown = delay_rate_ + std::max (1000.0, 1200 * 8 * dt / response_s);
+        } else {
+          grown = delay_rate_ * std::pow (1.08, dt);
+        }
+        delay_rate_ = std::min (grown, limit);
       }
-      if (received > 0)
-        delay_rate_ = std::min (delay_rate_, 1.5 * received + 10000);
     }
     break;
   }

@@ -1,7 +1,7 @@
 // Congestion control through the emulated path (tests/netem): webrtcpublish
 // in one network namespace, headless Chromium viewers in another behind a
 // bottleneck (50 ms one-way delay, 300 ms drop-tail queue).
-//  - A shortened RFC 8867 §5.1 run (1 -> 2.5 -> 0.6 -> 1 Mb/s in 45 s): the
+//  - A shortened RFC 8867 §5.1 run (1 -> 2.5 -> 0.6 -> 1 Mb/s in 55 s): the
 //    send rate follows the drop within a few seconds and goes back up with
 //    the rises, sustained loss stays low, the viewer keeps decoding.
 //  - Two viewers, one behind a 0.5 Mb/s link and one not: the free one
@@ -34,12 +34,17 @@ test('the send rate follows a variable capacity; little loss; the viewer keeps d
   const rate = (a, b) => Math.round(sendRate(run, a, b) / 1000);
   console.log('metrics', JSON.stringify(m));
   console.log('send rate kbit/s: 10-15', rate(10, 15), '20-25', rate(20, 25), '27-30', rate(27, 30),
-    '30-35', rate(30, 35), '40-45', rate(40, 45));
+    '30-35', rate(30, 35), '40-45', rate(40, 45), '45-55', rate(45, 55));
   // 2.5 -> 0.6 Mb/s at 25 s: within 3 s the sender is near the new capacity.
   assert.ok(sendRate(run, 28, 31) <= 1.25 * 0.6e6, `after the drop ${rate(28, 31)} kbit/s`);
-  // The rises: 1 -> 2.5 at 15 s and 0.6 -> 1 at 35 s.
-  assert.ok(sendRate(run, 20, 25) >= 1.15 * sendRate(run, 10, 15), 'no rise after 15 s');
-  assert.ok(sendRate(run, 40, 45) >= 1.2 * sendRate(run, 30, 35), 'no rise after 35 s');
+  // The rises: 1 -> 2.5 at 15 s and 0.6 -> 1 at 35 s. Close to the last
+  // decrease GCC adds about a packet per response time, and on a loaded
+  // machine (late feedback reads as queuing) that takes longer: judge the
+  // second rise over the 10-20 s after it.
+  assert.ok(sendRate(run, 20, 25) >= 1.15 * sendRate(run, 10, 15),
+    `no rise after 15 s: ${rate(10, 15)} -> ${rate(20, 25)} kbit/s`);
+  assert.ok(sendRate(run, 45, 55) >= 1.2 * sendRate(run, 30, 35),
+    `no rise after 35 s: ${rate(30, 35)} -> ${rate(45, 55)} kbit/s`);
   assert.ok(sendRate(run, 10, 15) >= 0.6e6, `1 Mb/s used ${rate(10, 15)} kbit/s`);
   // Sustained loss (away from the 4 s after a capacity drop) stays low.
   assert.ok(m.sustainedLoss < 0.01, `sustained loss ${m.sustainedLoss}`);
@@ -47,7 +52,7 @@ test('the send rate follows a variable capacity; little loss; the viewer keeps d
   // Decoding all along: every 5 s slice has frames.
   const slices = framesPer(run.video[0], 5);
   console.log('frames per 5 s', slices.join(' '));
-  assert.ok(slices.length >= 7, 'too few stats');
+  assert.ok(slices.length >= 9, 'too few stats');
   for (const n of slices) assert.ok(n >= 40, `a 5 s slice with ${n} frames`);
 });
 

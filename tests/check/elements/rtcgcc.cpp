@@ -19,6 +19,9 @@ struct Link {
   double queue_ms = 300;
   double jitter_ms = 0;
   double loss = 0;
+  /* The sender side: every @quiet_every_s seconds the encoder produces
+   * @quiet_factor of its target for @quiet_s (a still scene); 0: never. */
+  double quiet_every_s = 0, quiet_s = 0.4, quiet_factor = 0.5;
   double capacity (double t) const
   {
     double c = schedule.front ().second;
@@ -68,6 +71,9 @@ std::vector<Sample> simulate (const Link &link, double seconds, guint start_bps 
       double bytes = target / 8.0 / 30;
       if (now % 2000000 < 33333)
         bytes *= 3;
+      if (link.quiet_every_s > 0 &&
+          std::fmod (t, link.quiet_every_s) >= link.quiet_every_s - link.quiet_s)
+        bytes *= link.quiet_factor;
       for (; bytes > 0; bytes -= 1200)
         pacer.push_back ({seq++, 0, (guint32)std::min (1200.0, std::max (bytes, 100.0))});
     }
@@ -248,6 +254,32 @@ GST_START_TEST (test_delay_jitter)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_uneven_encoder_output)
+{
+  /* An encoder that often produces less than asked (still scenes) on a
+   * link with room to spare: what was received bounds the increase but
+   * must not drag the estimate down with each quiet stretch, or it
+   * ratchets far below the link (it fell to the 50 kbit/s minimum). */
+  Link link;
+  link.schedule = {{0, 2000000}};
+  link.quiet_every_s = 1.5;
+  link.quiet_factor = 0.5; /* half the target for 0.4 s of every 1.5 s */
+  auto s = simulate (link, 40);
+  dump ("uneven", s);
+  double mean = mean_target (s, 20, 40);
+  fail_unless (mean >= 0.6 * 2000000, "estimate %.0f with a quiet encoder on 2 Mbit/s", mean);
+  fail_unless (mean <= 1.1 * 2000000);
+  fail_unless (percentile_qdelay (s, 20, 40, 95) < 150);
+  /* A quarter: an over-use seen just after a quiet stretch backs off from
+   * a low received rate, so the estimate sits lower, but holds. */
+  link.quiet_factor = 0.25;
+  s = simulate (link, 40);
+  dump ("quiet", s);
+  mean = mean_target (s, 20, 40);
+  fail_unless (mean >= 0.35 * 2000000, "estimate %.0f with a quieter encoder", mean);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_deterministic)
 {
   Link link;
@@ -271,6 +303,7 @@ static Suite *rtcgcc_suite (void)
   tcase_add_test (tc, test_capacity_rise);
   tcase_add_test (tc, test_random_loss);
   tcase_add_test (tc, test_delay_jitter);
+  tcase_add_test (tc, test_uneven_encoder_output);
   tcase_add_test (tc, test_deterministic);
   return s;
 }
