@@ -256,7 +256,13 @@ void GccEstimator::update_loss (const std::vector<PacketResult> &packets, gint64
   loss_ratio_ = (double)window_lost_ / window_packets_;
   window_packets_ = window_lost_ = 0;
   if (loss_ratio_ > 0.10) {
-    loss_rate_ = std::min (loss_rate_, (double)target_) * (1 - 0.5 * loss_ratio_);
+    /* One decrease per 300 ms + RTT: the loss a decrease cures shows that
+     * much later, and cutting at every report compounds (a queue that
+     * overflowed for 300 ms cut the rate three times). */
+    if (last_loss_decrease_us_ < 0 || now_us - last_loss_decrease_us_ >= 300000 + rtt_us_) {
+      loss_rate_ = std::min (loss_rate_, (double)target_) * (1 - 0.5 * loss_ratio_);
+      last_loss_decrease_us_ = now_us;
+    }
     seen_loss_ = true;
     if (state_ == State::STARTUP)
       state_ = State::HOLD;

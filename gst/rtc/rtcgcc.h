@@ -114,6 +114,7 @@ private:
   /* loss */
   guint64 window_packets_ = 0, window_lost_ = 0;
   gint64 last_loss_update_us_ = -1;
+  gint64 last_loss_decrease_us_ = -1;
   double loss_ratio_ = 0;
   bool seen_loss_ = false;
   /* rate control */

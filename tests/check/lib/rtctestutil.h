@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,22 +104,34 @@ struct TestPublisher {
 using TestPipeline = TestPublisher;
 
 /* Counts the buffers reaching element @name's sink pad; tells the caps
- * on that pad (media type, video size). */
+ * on that pad (media type, video size). It may go before the pipeline does
+ * (declared after it): the probe owns a reference to the count, so a late
+ * buffer never writes to freed memory (it did: crashes at test end). */
 struct BufferCounter {
-  std::atomic<guint> buffers{0};
+  std::shared_ptr<std::atomic<guint>> count = std::make_shared<std::atomic<guint>> (0);
+  std::atomic<guint> &buffers = *count;
   GstPad *pad = nullptr;
+  gulong probe_id = 0;
 
+  BufferCounter () = default;
+  BufferCounter (const BufferCounter &) = delete;
+  BufferCounter &operator= (const BufferCounter &) = delete;
   ~BufferCounter ()
   {
-    if (pad)
-      gst_object_unref (pad);
+    if (!pad)
+      return;
+    if (probe_id)
+      gst_pad_remove_probe (pad, probe_id);
+    gst_object_unref (pad);
   }
   void attach (GstElement *pipeline, const char *name)
   {
     GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
     pad = e ? gst_element_get_static_pad (e, "sink") : nullptr;
     if (pad)
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, probe, this, nullptr);
+      probe_id = gst_pad_add_probe (
+          pad, GST_PAD_PROBE_TYPE_BUFFER, probe, new std::shared_ptr<std::atomic<guint>> (count),
+          [] (gpointer p) { delete static_cast<std::shared_ptr<std::atomic<guint>> *> (p); });
     if (e)
       gst_object_unref (e);
   }
@@ -151,7 +164,7 @@ private:
   }
   static GstPadProbeReturn probe (GstPad *, GstPadProbeInfo *, gpointer data)
   {
-    static_cast<BufferCounter *> (data)->buffers++;
+    (**static_cast<std::shared_ptr<std::atomic<guint>> *> (data))++;
     return GST_PAD_PROBE_OK;
   }
 };

@@ -261,6 +261,9 @@ void RtcTestViewer::stop (bool send_delete)
     http ("DELETE", loc, nullptr, "", st);
     delete_status_ = st;
   }
+  /* webrtcbin may outlive the pipeline (a pending task holds it): no
+   * callback into this viewer after it stopped. */
+  g_signal_handlers_disconnect_by_data (webrtcbin_, this);
   gst_element_set_state (pipeline_, GST_STATE_NULL);
   gst_object_unref (pipeline_);
   pipeline_ = nullptr;
