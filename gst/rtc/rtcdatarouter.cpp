@@ -883,13 +883,15 @@ static void drain (DataRouter::Core *core, PadState &ps)
 {
   gint64 end = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
   for (auto &c : targets (core, nullptr, ps.label)) {
-    ObjectPtr<GstElement> enc;
+    ObjectPtr<GstElement> webrtcbin;
     {
       std::lock_guard<std::mutex> g (core->lock);
       auto it = core->sessions.find (c->session);
       if (it != core->sessions.end ())
-        enc = sctpenc_of (it->second->webrtcbin);
+        webrtcbin = ref_object (it->second->webrtcbin);
     }
+    /* Walked without our lock: the bin takes its own. */
+    ObjectPtr<GstElement> enc = sctpenc_of (webrtcbin.get ());
     std::unique_lock<std::mutex> lk (core->lock);
     while (core->running && !c->gone && !ps.flushing && !GST_PAD_IS_FLUSHING (GST_PAD (ps.pad)) &&
            g_get_monotonic_time () < end) {

@@ -120,11 +120,7 @@ PeerSession::~PeerSession ()
     std::lock_guard<std::mutex> g (handle_->lock);
     handle_->session = nullptr;
   }
-  if (gather_timer_) {
-    g_source_destroy (gather_timer_);
-    g_source_unref (gather_timer_);
-  }
-  for (GSource *t : finish_timers_) {
+  for (GSource *t : timers_) {
     g_source_destroy (t);
     g_source_unref (t);
   }
@@ -275,11 +271,8 @@ bool PeerSession::add_to_bin (const Config &config, std::string &error)
   std::lock_guard<std::mutex> g (lock_);
   if (config.control_context)
     control_context_ = g_main_context_ref (config.control_context);
-  if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE) {
-    gather_timer_ = g_timeout_source_new (GST_TIME_AS_MSECONDS (config.gather_timeout));
-    g_source_set_callback (gather_timer_, on_gather_timeout, handle_ref (handle_), handle_unref);
-    g_source_attach (gather_timer_, config.control_context);
-  }
+  if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE)
+    add_timer (GST_TIME_AS_MSECONDS (config.gather_timeout), on_gather_timeout);
   return true;
 }
 
@@ -410,8 +403,6 @@ gboolean PeerSession::on_gather_timeout (gpointer data)
   if (l.session) {
     {
       std::lock_guard<std::mutex> g (l.session->lock_);
-      g_source_unref (l.session->gather_timer_);
-      l.session->gather_timer_ = nullptr;
       l.session->gather_timed_out_ = true;
     }
     GST_INFO ("session %s: ICE gathering timeout", l.session->id_.c_str ());
@@ -441,13 +432,13 @@ void PeerSession::maybe_finish (bool on_candidate)
       if (local_candidates_.empty ()) {
         if (!last_chance_armed_) {
           last_chance_armed_ = true;
-          add_finish_timer (LAST_CHANCE_MS);
+          add_timer (LAST_CHANCE_MS, on_finish_timer);
         }
         return;
       }
       finish_armed_ = true;
       if (on_candidate) {
-        add_finish_timer (BURST_MS);
+        add_timer (BURST_MS, on_finish_timer);
         return;
       }
     }
@@ -455,21 +446,22 @@ void PeerSession::maybe_finish (bool on_candidate)
   finish_local ();
 }
 
-/* Under lock_. */
-void PeerSession::add_finish_timer (guint ms)
+gboolean PeerSession::on_finish_timer (gpointer data)
+{
+  auto l = lock_handle (data);
+  if (l.session)
+    l.session->finish_local ();
+  return G_SOURCE_REMOVE;
+}
+
+/* A one-shot timer on the control context, destroyed with the session.
+ * Under lock_. */
+void PeerSession::add_timer (guint ms, GSourceFunc fn)
 {
   GSource *t = g_timeout_source_new (ms);
-  g_source_set_callback (
-      t,
-      [] (gpointer data) -> gboolean {
-        auto l = lock_handle (data);
-        if (l.session)
-          l.session->finish_local ();
-        return G_SOURCE_REMOVE;
-      },
-      handle_ref (handle_), handle_unref);
+  g_source_set_callback (t, fn, handle_ref (handle_), handle_unref);
   g_source_attach (t, control_context_);
-  finish_timers_.push_back (t);
+  timers_.push_back (t);
 }
 
 void PeerSession::finish_local ()

@@ -157,7 +157,8 @@ private:
   static GstPadProbeReturn keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data);
   /* Sends our description when it may go (see the .cpp). */
   void maybe_finish (bool on_candidate);
-  void add_finish_timer (guint ms);
+  static gboolean on_finish_timer (gpointer data);
+  void add_timer (guint ms, GSourceFunc fn);
   void finish_local ();
   void fail (const std::string &reason, Event event = Event::FAILED);
 
@@ -168,7 +169,6 @@ private:
   GstElement *webrtcbin_; /* child of bin_ */
   GstElement *rtpbin_ = nullptr;
   Notify notify_;
-  GSource *gather_timer_ = nullptr;
   GstSDPMessage *remote_sdp_ = nullptr;
   gint64 created_us_;
   std::atomic<gint64> last_activity_us_{0};
@@ -183,7 +183,7 @@ private:
   bool local_applied_ = false;
   bool gather_timed_out_ = false; /* the gathering timer fired */
   bool finish_armed_ = false, last_chance_armed_ = false;
-  std::vector<GSource *> finish_timers_;
+  std::vector<GSource *> timers_; /* owned, on control_context_ */
   GMainContext *control_context_ = nullptr;
   std::vector<std::pair<guint, std::string>> local_candidates_;
   bool local_sent_ = false;

@@ -33,7 +33,7 @@ export const B = '10.81.0.2';
 export const SCENARIOS = {
   // §5.1: 1 Mb/s, x2.5 at 40 s, x0.6 at 60 s, x1.0 at 80 s, 100 s.
   'variable': { seconds: 100, schedule: [[0, 1e6], [40, 2.5e6], [60, 0.6e6], [80, 1e6]] },
-  // The same shape in 45 s, for CI.
+  // The same shape in 55 s, for CI (20 s after the last rise).
   'variable-short': { seconds: 55, schedule: [[0, 1e6], [15, 2.5e6], [25, 0.6e6], [35, 1e6]] },
   // §5.6: media against a long TCP flow on 2 Mb/s (TCP from 10 s).
   'tcp': { seconds: 60, schedule: [[0, 2e6]], tcp: { start: 10, seconds: 45 } },
