@@ -16,8 +16,12 @@ PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
   # the embedded server, JSON, ICE
   libsoup-3.0-dev libjson-glib-dev libnice-dev
+  # the public library's introspection data (GstRtc-1.0 typelib, used from Python)
+  gobject-introspection libgirepository1.0-dev gir1.2-gst-plugins-bad-1.0
   # tests
-  check valgrind iproute2 procps curl openssl chromium firefox-esr python3 python3-aiortc python3-numpy python3-gi gir1.2-gst-plugins-base-1.0 gir1.2-gstreamer-1.0
+  check libssl-dev valgrind gdb iproute2 procps curl openssl chromium firefox-esr python3 python3-aiortc python3-websockets python3-numpy python3-gi gir1.2-gst-plugins-base-1.0 gir1.2-gstreamer-1.0
+  # a real SFU to publish into and subscribe from (the Janus VideoRoom signaller tests)
+  janus
   # benchmarks (plots of the congestion control runs)
   time python3-matplotlib
 )

@@ -38,11 +38,12 @@ else
 fi
 
 # The in-process end-to-end tests again, under ASan + UBSan.
-if bash scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=disabled; then
+if bash scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=disabled \
+    -Dintrospection=disabled; then
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs --num-processes 1 --suite check \
     webrtcpublish_e2e webrtcpublish_http webrtcsubscribe_e2e webrtcsubscribe_http webrtcdata \
-    rtcgcc_element
+    rtcgcc_element signallers
   record asan-e2e $?
 else
   record build-asan 1

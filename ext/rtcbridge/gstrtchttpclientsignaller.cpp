@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "gstrtchttpsignaller.h"
-#include "gstrtcsignaller.h"
+#include "gstrtchttpserversignaller.h"
+#include <gst/rtcbridge/gstrtcsignaller.h>
 #include "rtccontrolthread.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_client_signaller_debug);
@@ -222,7 +222,11 @@ void fail_fatal (Self *self, const std::string &message)
   if (!id.empty ())
     g_signal_emit_by_name (self, "session-ended", id.c_str ());
   set_state (self, "failed", message);
-  g_signal_emit_by_name (self, "error", message.c_str ());
+  /* What the element shows the user: what failed, then why. */
+  std::string what =
+      std::string (protocol_name (self)) +
+      (g_str_equal (protocol_name (self), "WHIP") ? " publishing failed: " : " playback failed: ");
+  g_signal_emit_by_name (self, "error", (what + message).c_str ());
 }
 
 void new_attempt (Self *self)
@@ -467,13 +471,16 @@ static gboolean client_start (GstRtcSignaller *signaller, GError **error)
   }
   GUri *uri =
       url.empty () ? nullptr : g_uri_parse (url.c_str (), GUriFlags (SOUP_HTTP_URI_FLAGS), nullptr);
-  bool ok = uri && (g_str_equal (g_uri_get_scheme (uri), "http") ||
-                    g_str_equal (g_uri_get_scheme (uri), "https"));
+  /* What libsoup will take: http(s) with a host ("http://" has none). */
+  bool ok = uri &&
+            (g_str_equal (g_uri_get_scheme (uri), "http") ||
+             g_str_equal (g_uri_get_scheme (uri), "https")) &&
+            g_uri_get_host (uri) && *g_uri_get_host (uri);
   if (uri)
     g_uri_unref (uri);
   if (!ok) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-                 "'%s' is not an http(s) URL", url.c_str ());
+                 "'%s' is not an http(s) URL with a host", url.c_str ());
     return FALSE;
   }
   if (priv->thread.running ())
@@ -531,10 +538,15 @@ static void client_stop (GstRtcSignaller *signaller)
   priv->resource_url.clear ();
 }
 
-static void client_send_offer (GstRtcSignaller *signaller, const gchar *session_id,
-                               GstWebRTCSessionDescription *offer)
+static void client_send_description (GstRtcSignaller *signaller, const gchar *session_id,
+                                     GstWebRTCSessionDescription *offer)
 {
   auto self = GST_RTC_HTTP_CLIENT_SIGNALLER (signaller);
+  if (offer->type != GST_WEBRTC_SDP_TYPE_OFFER) {
+    GST_WARNING_OBJECT (self, "session %s: a %s is not an offer; ignored", session_id,
+                        gst_webrtc_sdp_type_to_string (offer->type));
+    return;
+  }
   std::string id = session_id;
   gchar *text = gst_sdp_message_as_text (offer->sdp);
   std::string sdp = text;
@@ -609,13 +621,34 @@ static void client_end_session (GstRtcSignaller *signaller, const gchar *session
   });
 }
 
+/* The element cannot make an offer (no codec for an input): retrying would
+ * not help; the element has said why. */
+static void client_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
+                                   const GError *error)
+{
+  auto self = GST_RTC_HTTP_CLIENT_SIGNALLER (signaller);
+  std::string id = session_id, why = error ? error->message : "the element refused the session";
+  on_thread (self, [id, why] (Self *s) {
+    auto priv = s->priv;
+    if (id != priv->attempt.id)
+      return;
+    priv->attempt = Attempt ();
+    priv->running = false;
+    set_state (s, "failed", why);
+  });
+}
+
 static void gst_rtc_http_client_signaller_iface_init (GstRtcSignallerInterface *iface)
 {
   iface->start = client_start;
   iface->stop = client_stop;
-  iface->send_offer = client_send_offer;
+  iface->send_description = client_send_description;
+  iface->get_role = [] (GstRtcSignaller *) {
+    return GST_RTC_SIGNALLER_ROLE_OFFERER;
+  };
   iface->send_ice_candidate = client_send_ice_candidate;
   iface->end_session = client_end_session;
+  iface->reject_session = client_reject_session;
 }
 
 static void gst_rtc_http_client_signaller_set_property (GObject *object, guint prop_id,

@@ -2,9 +2,10 @@
  * as a GstRtcSignaller. webrtcpublish uses it to push to a WHIP URL,
  * webrtcsubscribe to pull from a WHEP URL; the exchange is the same.
  *
+ *  - role: offerer; descriptions complete (the offer waits for candidates);
  *  - start(): asks the element for an offer ("session-requested" without
  *    an offer);
- *  - send_offer(): POST url, Content-Type application/sdp, Authorization:
+ *  - send_description (offer): POST url, Content-Type application/sdp, Authorization:
  *    Bearer <auth-token>; redirects (307/308) are followed; 201 gives the
  *    answer ("session-description"), the session URL (Location), its ETag
  *    and the ICE servers (Link rel="ice-server", kept in "ice-servers" for
@@ -17,7 +18,9 @@
  *    doubling from retry-delay-min to retry-delay-max) a new
  *    "session-requested";
  *  - a 4xx that retrying cannot fix (400, 401, 403, 404, 405, 415, 422...):
- *    "error" and no retry;
+ *    "error" ("WHIP publishing failed: ..." / "WHEP playback failed: ...")
+ *    and no retry;
+ *  - reject_session(): the element cannot offer; "failed", no retry;
  *  - stop(): DELETE the session URL (waits up to 2 s) and no retry.
  *
  * Progress is reported by "state-changed": connecting, answered, retrying,

@@ -1,95 +1,86 @@
 /* See gstrtchttpsignaller.h. */
 #include "gstrtchttpsignaller.h"
 
-#include <gst/sdp/sdp.h>
-#include <map>
+#include <gst/rtcbridge/gstrtcsignaller.h>
 #include <mutex>
-#include <set>
 #include <string>
+#include <vector>
 
-#include "gstrtcsignaller.h"
-#include "rtchttpserver.h"
-#include "rtcsdp.h"
+#include "gstrtchttpclientsignaller.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_signaller_debug);
 #define GST_CAT_DEFAULT gst_rtc_http_signaller_debug
 
-#define DEFAULT_ADDRESS "127.0.0.1"
-#define DEFAULT_PORT 8080
-#define DEFAULT_STREAM_NAME "live"
-#define DEFAULT_ALLOWED_ORIGINS "*"
-#define RETRY_AFTER_SECONDS "2"
-
 enum {
   PROP_0,
+  PROP_PROTOCOL,
+  PROP_WHIP_URL,
+  PROP_WHEP_URL,
+  PROP_ICE_SERVERS,
+  /* forwarded as they are */
   PROP_ADDRESS,
   PROP_PORT,
   PROP_STREAM_NAME,
   PROP_AUTH_TOKEN,
   PROP_ALLOWED_ORIGINS,
-  PROP_MEDIA,
-  PROP_URL,
   PROP_TLS_CERTIFICATE_FILE,
   PROP_TLS_KEY_FILE,
-  PROP_PROTOCOL,
-  PROP_ICE_SERVERS,
+  PROP_MEDIA,
   PROP_DATA_CHANNELS,
+  PROP_URL,
+  PROP_RETRY_DELAY_MIN,
+  PROP_RETRY_DELAY_MAX,
+  PROP_RESOURCE_URL,
+  N_PROPS,
 };
-
-GType gst_rtc_http_protocol_get_type (void)
-{
-  static gsize id = 0;
-  static const GEnumValue values[] = {
-      {GST_RTC_HTTP_PROTOCOL_WHEP, "WHEP: peers receive the stream", "whep"},
-      {GST_RTC_HTTP_PROTOCOL_WHIP, "WHIP: peers publish into the pipeline", "whip"},
-      {0, nullptr, nullptr},
-  };
-  if (g_once_init_enter (&id))
-    g_once_init_leave (&id, g_enum_register_static ("GstRtcHttpProtocol", values));
-  return (GType)id;
-}
 
 namespace {
 
-struct HttpSession {
-  SoupServerMessage *pending = nullptr; /* paused POST waiting for the answer */
-  bool disconnected = false;            /* the POST's client went away */
-  GstSDPMessage *offer = nullptr;
-  std::string ufrag;
+enum Target { SERVER = 1, CLIENT = 2, BOTH = 3 };
 
-  ~HttpSession ()
-  {
-    if (pending)
-      g_object_unref (pending);
-    if (offer)
-      gst_sdp_message_free (offer);
-  }
+/* Where each forwarded property goes, and its name there. */
+struct Forward {
+  guint prop;
+  Target target;
+  const char *inner;
+};
+const Forward FORWARDS[] = {
+    {PROP_ADDRESS, SERVER, "address"},
+    {PROP_PORT, SERVER, "port"},
+    {PROP_STREAM_NAME, SERVER, "stream-name"},
+    {PROP_AUTH_TOKEN, BOTH, "auth-token"},
+    {PROP_ALLOWED_ORIGINS, SERVER, "allowed-origins"},
+    {PROP_TLS_CERTIFICATE_FILE, SERVER, "tls-certificate-file"},
+    {PROP_TLS_KEY_FILE, SERVER, "tls-key-file"},
+    {PROP_MEDIA, SERVER, "media"},
+    {PROP_DATA_CHANNELS, SERVER, "data-channels"},
+    {PROP_URL, SERVER, "url"},
+    {PROP_RETRY_DELAY_MIN, CLIENT, "retry-delay-min"},
+    {PROP_RETRY_DELAY_MAX, CLIENT, "retry-delay-max"},
+    {PROP_RESOURCE_URL, CLIENT, "resource-url"},
 };
 
-class Endpoint;
+const Forward *forward_of (guint prop)
+{
+  for (auto &f : FORWARDS)
+    if (f.prop == prop)
+      return &f;
+  return nullptr;
+}
+
+const char *RELAYED[] = {"session-requested", "session-description", "ice-candidate",
+                         "session-ended",     "state-changed",       "error"};
 
 } // namespace
 
 struct GstRtcHttpSignallerPrivate {
-  std::mutex lock; /* guards the settings */
-  std::string address = DEFAULT_ADDRESS;
-  guint port = DEFAULT_PORT;
-  std::string stream_name = DEFAULT_STREAM_NAME;
-  std::string auth_token;
-  std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
-  std::string media;
-  std::string ice_servers;
-  std::string data_channels = "[]";
+  std::mutex lock; /* guards the members below */
   GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
-  rtc::HttpServer::Tls tls;
-
-  std::string prefix () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "whip" : "whep"; }
-  const char *upper () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "WHIP" : "WHEP"; }
-
-  std::shared_ptr<rtc::HttpServer> server; /* while started */
-  std::unique_ptr<Endpoint> endpoint;
-  /* server thread only: */
-  std::map<std::string, std::unique_ptr<HttpSession>> sessions;
+  std::string whip_url, whep_url;
+  GstRtcSignaller *server = nullptr; /* owned */
+  GstRtcSignaller *client = nullptr; /* owned */
+  GstRtcSignaller *active = nullptr; /* server or client while started */
+  std::vector<gulong> relays;
 };
 
 struct _GstRtcHttpSignaller {
@@ -105,372 +96,50 @@ G_DEFINE_TYPE_WITH_CODE (GstRtcHttpSignaller, gst_rtc_http_signaller, GST_TYPE_O
 
 namespace {
 
-std::string media_type (SoupServerMessage *msg)
+using Self = GstRtcHttpSignaller;
+
+/* The client URL that fits the protocol: we send (WHEP server) -> whip-url. */
+std::string client_url (GstRtcHttpSignallerPrivate *priv)
 {
-  const char *ct = soup_message_headers_get_content_type (
-      soup_server_message_get_request_headers (msg), nullptr);
-  return ct ? ct : "";
+  return priv->protocol == GST_RTC_HTTP_PROTOCOL_WHEP ? priv->whip_url : priv->whep_url;
 }
 
-class Endpoint : public rtc::HttpEndpoint {
-public:
-  explicit Endpoint (GstRtcHttpSignaller *self) : self_ (self) {}
-
-  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
-                       GBytes *body) override;
-  void describe (JsonBuilder *b) override
-  {
-    auto priv = self_->priv;
-    std::string media, data;
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      media = priv->media;
-      data = priv->data_channels;
-    }
-    json_builder_set_member_name (b, "data");
-    JsonNode *channels = json_from_string (data.c_str (), nullptr);
-    if (!channels || !JSON_NODE_HOLDS_ARRAY (channels)) {
-      if (channels)
-        json_node_unref (channels);
-      channels = json_node_init_array (json_node_alloc (), json_array_new ());
-    }
-    json_builder_add_value (b, channels);
-    json_builder_set_member_name (b, "media");
-    json_builder_begin_array (b);
-    g_auto (GStrv) kinds = g_strsplit (media.c_str (), ",", -1);
-    for (guint i = 0; kinds[i]; i++)
-      if (kinds[i][0])
-        json_builder_add_string_value (b, kinds[i]);
-    json_builder_end_array (b);
-    bool whip;
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      whip = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP;
-    }
-    json_builder_set_member_name (b, whip ? "publish" : "viewer");
-    json_builder_add_string_value (b, ((whip ? "/publish/" : "/view/") + name ()).c_str ());
-    json_builder_set_member_name (b, whip ? "publishers" : "viewers");
-    json_builder_add_int_value (b, priv->sessions.size ());
-  }
-
-  std::string name ()
-  {
-    std::lock_guard<std::mutex> g (self_->priv->lock);
-    return self_->priv->stream_name;
-  }
-
-private:
-  bool check_access (SoupServerMessage *msg);
-  void post (SoupServerMessage *msg, GBytes *body);
-  void patch (SoupServerMessage *msg, const std::string &id, GBytes *body);
-  void remove (SoupServerMessage *msg, const std::string &id);
-
-  GstRtcHttpSignaller *self_;
-};
-
-void add_cors (GstRtcHttpSignaller *self, SoupServerMessage *msg)
+/* The one that does not fit: whep-url on a sender, whip-url on a receiver. */
+std::string misplaced_url (GstRtcHttpSignallerPrivate *priv)
 {
-  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
-  const char *origin = soup_message_headers_get_one (req, "Origin");
-  std::string allowed;
-  {
-    std::lock_guard<std::mutex> g (self->priv->lock);
-    allowed = self->priv->allowed_origins;
-  }
-  if (allowed == "*")
-    soup_message_headers_replace (resp, "Access-Control-Allow-Origin", "*");
-  else if (origin)
-    soup_message_headers_replace (resp, "Access-Control-Allow-Origin", origin),
-        soup_message_headers_append (resp, "Vary", "Origin");
-  soup_message_headers_replace (resp, "Access-Control-Expose-Headers",
-                                "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After");
+  return priv->protocol == GST_RTC_HTTP_PROTOCOL_WHEP ? priv->whep_url : priv->whip_url;
 }
 
-/* RFC 9725 section 4.6: one Link header per configured ICE server, from
- * GStreamer-style URLs (stun://host:port, turn(s)://user:pass@host:port). */
-void add_ice_server_links (GstRtcHttpSignaller *self, SoupMessageHeaders *resp)
+GstRtcSignaller *ref_active (Self *self)
 {
-  std::string servers;
-  {
-    std::lock_guard<std::mutex> g (self->priv->lock);
-    servers = self->priv->ice_servers;
-  }
-  g_auto (GStrv) list = g_strsplit (servers.c_str (), ",", -1);
-  for (guint i = 0; list[i]; i++) {
-    std::string url = g_strstrip (list[i]);
-    if (url.empty ())
-      continue;
-    GUri *uri = g_uri_parse (url.c_str (), G_URI_FLAGS_HAS_PASSWORD, nullptr);
-    if (!uri || !g_uri_get_host (uri)) {
-      if (uri)
-        g_uri_unref (uri);
-      GST_WARNING_OBJECT (self, "ICE server %s is not a URL; no Link header for it", url.c_str ());
-      continue;
-    }
-    std::string scheme = g_uri_get_scheme (uri);
-    std::string host = g_uri_get_host (uri);
-    if (host.find (':') != std::string::npos)
-      host = "[" + host + "]";
-    gint port = g_uri_get_port (uri);
-    std::string value = "<" + scheme + ":" + host + (port > 0 ? ":" + std::to_string (port) : "") +
-                        ">; rel=\"ice-server\"";
-    const char *user = g_uri_get_user (uri);
-    const char *password = g_uri_get_password (uri);
-    if (user && password) {
-      g_autofree gchar *u = g_uri_unescape_string (user, nullptr);
-      g_autofree gchar *p = g_uri_unescape_string (password, nullptr);
-      value += std::string ("; username=\"") + (u ? u : user) + "\"; credential=\"" +
-               (p ? p : password) + "\"; credential-type=\"password\"";
-    }
-    soup_message_headers_append (resp, "Link", value.c_str ());
-    g_uri_unref (uri);
-  }
+  std::lock_guard<std::mutex> g (self->priv->lock);
+  return self->priv->active ? GST_RTC_SIGNALLER (gst_object_ref (self->priv->active)) : nullptr;
 }
 
-/* Origin allow-list and bearer token. Answers the request and returns false
- * when access is denied. */
-bool Endpoint::check_access (SoupServerMessage *msg)
+/* Re-emits the inner signaller's signals as ours (same thread). */
+void relay (GSignalInvocationHint *hint, guint n_values, const GValue *values, Self *self)
 {
-  auto priv = self_->priv;
-  std::string token, allowed;
-  {
-    std::lock_guard<std::mutex> g (priv->lock);
-    token = priv->auth_token;
-    allowed = priv->allowed_origins;
+  GValue args[4] = {G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT};
+  g_value_init (&args[0], G_TYPE_FROM_INSTANCE (self));
+  g_value_set_object (&args[0], self);
+  for (guint i = 1; i < n_values && i < 4; i++) {
+    g_value_init (&args[i], G_VALUE_TYPE (&values[i]));
+    g_value_copy (&values[i], &args[i]);
   }
-  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  const char *origin = soup_message_headers_get_one (req, "Origin");
-  if (origin && allowed != "*") {
-    bool ok = false;
-    g_auto (GStrv) list = g_strsplit (allowed.c_str (), ",", -1);
-    for (guint i = 0; list[i] && !ok; i++)
-      ok = g_str_equal (g_strstrip (list[i]), origin);
-    if (!ok) {
-      rtc::http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
-                              std::string ("origin ") + origin + " is not allowed");
-      return false;
-    }
-  }
-  if (!token.empty ()) {
-    const char *auth = soup_message_headers_get_one (req, "Authorization");
-    if (!auth || !g_str_equal (auth, ("Bearer " + token).c_str ())) {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      rtc::http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED,
-                              auth ? "wrong bearer token" : "a bearer token is required");
-      return false;
-    }
-  }
-  return true;
+  g_signal_emitv (args, hint->signal_id, 0, nullptr);
+  for (guint i = 0; i < n_values && i < 4; i++)
+    g_value_unset (&args[i]);
 }
 
-void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method,
-                               const std::string &rest, GBytes *body)
+GClosure *relay_closure (Self *self)
 {
-  add_cors (self_, msg);
-  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
-  bool on_session = !rest.empty () && rest != "/";
-  std::string id = on_session ? rest.substr (1) : std::string ();
-  if (method == "OPTIONS") {
-    soup_message_headers_replace (resp, "Access-Control-Allow-Methods",
-                                  on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
-    soup_message_headers_replace (resp, "Access-Control-Allow-Headers",
-                                  "Authorization, Content-Type, If-Match");
-    soup_message_headers_replace (resp, "Access-Control-Max-Age", "600");
-    if (on_session) {
-      soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
-    } else {
-      soup_message_headers_replace (resp, "Accept-Post", "application/sdp");
-      add_ice_server_links (self_, resp);
-    }
-    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
-    return;
-  }
-  if (!on_session && method == "POST") {
-    if (check_access (msg))
-      post (msg, body);
-    return;
-  }
-  if (on_session && (method == "PATCH" || method == "DELETE")) {
-    if (!check_access (msg))
-      return;
-    if (method == "PATCH")
-      patch (msg, id, body);
-    else
-      remove (msg, id);
-    return;
-  }
-  soup_message_headers_replace (resp, "Allow",
-                                on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
-  std::string prefix;
-  const char *upper;
-  {
-    std::lock_guard<std::mutex> g (self_->priv->lock);
-    prefix = self_->priv->prefix ();
-    upper = self_->priv->upper ();
-  }
-  rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-                          method + " is not allowed here (" + upper + ": POST an offer to /" +
-                              prefix + "/<name>, PATCH or DELETE the session URL)");
-}
-
-void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
-{
-  auto self = GST_RTC_HTTP_SIGNALLER (data);
-  for (auto &kv : self->priv->sessions) {
-    if (kv.second->pending == msg)
-      kv.second->disconnected = true;
-  }
-}
-
-void Endpoint::post (SoupServerMessage *msg, GBytes *body)
-{
-  auto priv = self_->priv;
-  if (media_type (msg) != "application/sdp") {
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Post",
-                                  "application/sdp");
-    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                            "Content-Type must be application/sdp");
-    return;
-  }
-  gsize len = 0;
-  const guint8 *data = static_cast<const guint8 *> (g_bytes_get_data (body, &len));
-  GstSDPMessage *sdp = nullptr;
-  gst_sdp_message_new (&sdp);
-  std::string error;
-  if (len == 0 || gst_sdp_message_parse_buffer (data, len, sdp) != GST_SDP_OK ||
-      !rtc::sdp_validate_offer (sdp, error)) {
-    gst_sdp_message_free (sdp);
-    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
-                            "malformed SDP offer" + (error.empty () ? "" : ": " + error));
-    return;
-  }
-  gchar *uuid = g_uuid_string_random ();
-  std::string id = uuid;
-  g_free (uuid);
-  auto session = std::make_unique<HttpSession> ();
-  session->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
-  session->offer = sdp;
-  session->ufrag = rtc::sdp_ice_ufrag (sdp, 0);
-  g_signal_connect_object (msg, "disconnected", G_CALLBACK (on_pending_disconnected), self_,
-                           GConnectFlags (0));
-  priv->sessions[id] = std::move (session);
-  soup_server_message_pause (msg);
-
-  const char *host = soup_server_message_get_remote_host (msg);
-  GstWebRTCSessionDescription *offer = nullptr;
-  {
-    GstSDPMessage *copy = nullptr;
-    gst_sdp_message_copy (sdp, &copy);
-    offer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
-  }
-  GST_INFO_OBJECT (self_, "session %s requested by %s", id.c_str (), host ? host : "?");
-  g_signal_emit_by_name (self_, "session-requested", id.c_str (), host ? host : "", offer);
-  gst_webrtc_session_description_free (offer);
-}
-
-void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *body)
-{
-  auto priv = self_->priv;
-  auto it = priv->sessions.find (id);
-  if (it == priv->sessions.end ()) {
-    rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
-    return;
-  }
-  if (media_type (msg) != "application/trickle-ice-sdpfrag") {
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Patch",
-                                  "application/trickle-ice-sdpfrag");
-    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                            "Content-Type must be application/trickle-ice-sdpfrag");
-    return;
-  }
-  const char *if_match =
-      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "If-Match");
-  std::string etag = "\"" + id + "\"";
-  if (if_match && !g_str_equal (if_match, "*") && etag != if_match) {
-    rtc::http_respond_text (msg, SOUP_STATUS_PRECONDITION_FAILED, "ETag does not match");
-    return;
-  }
-  gsize len = 0;
-  const char *data = static_cast<const char *> (g_bytes_get_data (body, &len));
-  std::string ufrag, error;
-  std::vector<rtc::RemoteCandidate> candidates;
-  if (!rtc::parse_trickle_sdpfrag (std::string (data ? data : "", len), it->second->offer, ufrag,
-                                   candidates, error)) {
-    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, error);
-    return;
-  }
-  if ((if_match && g_str_equal (if_match, "*")) ||
-      (!ufrag.empty () && ufrag != it->second->ufrag)) {
-    rtc::http_respond_text (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-                            "ICE restart is not supported; start a new session");
-    return;
-  }
-  for (auto &c : candidates)
-    g_signal_emit_by_name (self_, "ice-candidate", id.c_str (), c.mline, c.candidate.c_str ());
-  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
-}
-
-void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
-{
-  auto priv = self_->priv;
-  auto it = priv->sessions.find (id);
-  if (it == priv->sessions.end ()) {
-    rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
-    return;
-  }
-  if (it->second->pending && !it->second->disconnected) {
-    rtc::http_respond_text (it->second->pending, SOUP_STATUS_GONE, "session deleted");
-    soup_server_message_unpause (it->second->pending);
-  }
-  priv->sessions.erase (it);
-  GST_INFO_OBJECT (self_, "session %s deleted by the viewer", id.c_str ());
-  g_signal_emit_by_name (self_, "session-ended", id.c_str ());
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
-}
-
-/* Runs @fn on the server thread if the signaller is still alive then;
- * with @wait, returns once it ran. The server thread never waits on the
- * element's threads, so waiting for it cannot deadlock. */
-void on_server_thread (GstRtcHttpSignaller *self,
-                       std::function<void (GstRtcHttpSignaller *self)> fn, bool wait = false)
-{
-  std::shared_ptr<rtc::HttpServer> server;
-  {
-    std::lock_guard<std::mutex> g (self->priv->lock);
-    server = self->priv->server;
-  }
-  if (!server)
-    return;
-  if (wait) {
-    server->invoke_sync ([self, fn] () { fn (self); }); /* the caller holds @self */
-    return;
-  }
-  auto weak = new GWeakRef;
-  g_weak_ref_init (weak, self);
-  server->invoke ([weak, fn] () {
-    auto s = static_cast<GstRtcHttpSignaller *> (g_weak_ref_get (weak));
-    g_weak_ref_clear (weak);
-    delete weak;
-    if (!s)
-      return;
-    fn (s);
-    gst_object_unref (s);
-  });
-}
-
-void finish_pending (HttpSession &session, guint status, const std::string &content_type,
-                     const std::string &body)
-{
-  if (!session.pending)
-    return;
-  if (!session.disconnected) {
-    rtc::http_respond (session.pending, status, content_type, body);
-    soup_server_message_unpause (session.pending);
-  }
-  g_object_unref (session.pending);
-  session.pending = nullptr;
+  GClosure *c = g_closure_new_object (sizeof (GClosure), G_OBJECT (self));
+  g_closure_set_marshal (
+      c, [] (GClosure *closure, GValue *, guint n, const GValue *values, gpointer hint, gpointer) {
+        relay (static_cast<GSignalInvocationHint *> (hint), n, values,
+               static_cast<Self *> (closure->data));
+      });
+  return c;
 }
 
 } // namespace
@@ -479,212 +148,145 @@ static gboolean http_start (GstRtcSignaller *signaller, GError **error)
 {
   auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   auto priv = self->priv;
-  std::string address, name, prefix;
-  guint port;
-  rtc::HttpServer::Tls tls;
+  GstRtcSignaller *active;
   {
     std::lock_guard<std::mutex> g (priv->lock);
-    if (priv->server)
+    if (priv->active)
       return TRUE;
-    prefix = priv->prefix ();
-    tls = priv->tls;
-    address = priv->address;
-    port = priv->port;
-    name = priv->stream_name;
+    if (client_url (priv).empty () && !misplaced_url (priv).empty ()) {
+      bool sends = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHEP;
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                   "%s is for an element that %s; this one %s: set %s instead",
+                   sends ? "whep-url" : "whip-url", sends ? "receives" : "sends",
+                   sends ? "sends (publishes to a WHIP server)"
+                         : "receives (plays from a WHEP "
+                           "server)",
+                   sends ? "whip-url" : "whep-url");
+      return FALSE;
+    }
+    bool client = !client_url (priv).empty ();
+    active = client ? priv->client : priv->server;
+    if (client)
+      g_object_set (priv->client, "url", client_url (priv).c_str (), nullptr);
+    priv->active = active;
+    for (const char *name : RELAYED)
+      priv->relays.push_back (g_signal_connect_closure (active, name, relay_closure (self), FALSE));
   }
-  std::string err;
-  auto server = rtc::HttpServer::acquire (address, port, tls, err);
-  if (!server) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE, "%s", err.c_str ());
-    return FALSE;
-  }
-  auto endpoint = std::make_unique<Endpoint> (self);
-  if (!server->add_endpoint (prefix, name, endpoint.get (), err)) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s", err.c_str ());
-    return FALSE;
-  }
+  GST_INFO_OBJECT (self, "as %s", G_OBJECT_TYPE_NAME (active));
+  if (gst_rtc_signaller_start (active, error))
+    return TRUE;
   std::lock_guard<std::mutex> g (priv->lock);
-  priv->server = server;
-  priv->endpoint = std::move (endpoint);
-  GST_INFO_OBJECT (self, "endpoint %s/%s/%s", server->base_url ().c_str (), prefix.c_str (),
-                   name.c_str ());
-  return TRUE;
+  for (gulong id : priv->relays)
+    g_signal_handler_disconnect (priv->active, id);
+  priv->relays.clear ();
+  priv->active = nullptr;
+  return FALSE;
 }
 
 static void http_stop (GstRtcSignaller *signaller)
 {
   auto self = GST_RTC_HTTP_SIGNALLER (signaller);
   auto priv = self->priv;
-  std::shared_ptr<rtc::HttpServer> server;
-  std::string name, prefix;
+  GstRtcSignaller *active = ref_active (self);
+  if (!active)
+    return;
+  gst_rtc_signaller_stop (active);
   {
     std::lock_guard<std::mutex> g (priv->lock);
-    server = priv->server;
-    name = priv->stream_name;
-    prefix = priv->prefix ();
+    for (gulong id : priv->relays)
+      g_signal_handler_disconnect (active, id);
+    priv->relays.clear ();
+    priv->active = nullptr;
   }
-  if (!server)
-    return;
-  server->remove_endpoint (prefix, name);
-  server->invoke_sync ([priv] () {
-    for (auto &kv : priv->sessions)
-      finish_pending (*kv.second, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
-                      "the stream stopped\n");
-    priv->sessions.clear ();
-  });
+  gst_object_unref (active);
+}
+
+static GstRtcSignallerRole http_get_role (GstRtcSignaller *signaller)
+{
+  auto priv = GST_RTC_HTTP_SIGNALLER (signaller)->priv;
   std::lock_guard<std::mutex> g (priv->lock);
-  priv->endpoint.reset ();
-  priv->server.reset ();
+  return client_url (priv).empty () ? GST_RTC_SIGNALLER_ROLE_ANSWERER
+                                    : GST_RTC_SIGNALLER_ROLE_OFFERER;
 }
 
-static void http_send_answer (GstRtcSignaller *signaller, const gchar *session_id,
-                              GstWebRTCSessionDescription *answer)
+static void http_send_description (GstRtcSignaller *signaller, const gchar *session_id,
+                                   GstWebRTCSessionDescription *description)
 {
-  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
-  gchar *text = gst_sdp_message_as_text (answer->sdp);
-  std::string sdp = text;
-  g_free (text);
-  std::string id = session_id;
-  on_server_thread (self, [id, sdp] (GstRtcHttpSignaller *self) {
-    auto priv = self->priv;
-    auto it = priv->sessions.find (id);
-    if (it == priv->sessions.end () || !it->second->pending)
-      return;
-    SoupMessageHeaders *resp = soup_server_message_get_response_headers (it->second->pending);
-    std::string name, prefix;
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      name = priv->stream_name;
-      prefix = priv->prefix ();
-    }
-    soup_message_headers_replace (resp, "Location",
-                                  ("/" + prefix + "/" + name + "/" + id).c_str ());
-    add_ice_server_links (self, resp);
-    soup_message_headers_replace (resp, "ETag", ("\"" + id + "\"").c_str ());
-    soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
-    finish_pending (*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);
-  });
-}
-
-static guint status_for (const GError *error)
-{
-  if (error && error->domain == GST_RTC_SIGNALLER_ERROR) {
-    switch (error->code) {
-    case GST_RTC_SIGNALLER_ERROR_BAD_REQUEST:
-      return SOUP_STATUS_BAD_REQUEST;
-    case GST_RTC_SIGNALLER_ERROR_NOT_ACCEPTABLE:
-      return SOUP_STATUS_UNPROCESSABLE_ENTITY;
-    case GST_RTC_SIGNALLER_ERROR_UNAVAILABLE:
-      return SOUP_STATUS_SERVICE_UNAVAILABLE;
-    case GST_RTC_SIGNALLER_ERROR_CONFLICT:
-      return SOUP_STATUS_CONFLICT;
-    default:
-      break;
-    }
+  if (GstRtcSignaller *a = ref_active (GST_RTC_HTTP_SIGNALLER (signaller))) {
+    gst_rtc_signaller_send_description (a, session_id, description);
+    gst_object_unref (a);
   }
-  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+static void http_send_ice_candidate (GstRtcSignaller *signaller, const gchar *session_id,
+                                     guint mline, const gchar *candidate)
+{
+  if (GstRtcSignaller *a = ref_active (GST_RTC_HTTP_SIGNALLER (signaller))) {
+    gst_rtc_signaller_send_ice_candidate (a, session_id, mline, candidate);
+    gst_object_unref (a);
+  }
 }
 
 static void http_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
                                  const GError *error)
 {
-  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
-  std::string id = session_id;
-  guint status = status_for (error);
-  std::string reason = error ? error->message : "rejected";
-  on_server_thread (self, [id, status, reason] (GstRtcHttpSignaller *self) {
-    auto priv = self->priv;
-    auto it = priv->sessions.find (id);
-    if (it == priv->sessions.end ())
-      return;
-    if (it->second->pending && status == SOUP_STATUS_SERVICE_UNAVAILABLE)
-      soup_message_headers_replace (soup_server_message_get_response_headers (it->second->pending),
-                                    "Retry-After", RETRY_AFTER_SECONDS);
-    finish_pending (*it->second, status, "text/plain; charset=utf-8", reason + "\n");
-    priv->sessions.erase (it);
-  });
+  if (GstRtcSignaller *a = ref_active (GST_RTC_HTTP_SIGNALLER (signaller))) {
+    gst_rtc_signaller_reject_session (a, session_id, error);
+    gst_object_unref (a);
+  }
 }
 
 static void http_end_session (GstRtcSignaller *signaller, const gchar *session_id)
 {
-  auto self = GST_RTC_HTTP_SIGNALLER (signaller);
-  std::string id = session_id;
-  /* Waits: once the element says a session ended, its URL is gone (a
-   * DELETE that follows gets 404, not a session that is no more). */
-  on_server_thread (
-      self,
-      [id] (GstRtcHttpSignaller *self) {
-        auto priv = self->priv;
-        auto it = priv->sessions.find (id);
-        if (it == priv->sessions.end ())
-          return;
-        finish_pending (*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
-                        "the session ended before it was answered\n");
-        priv->sessions.erase (it);
-      },
-      true);
+  if (GstRtcSignaller *a = ref_active (GST_RTC_HTTP_SIGNALLER (signaller))) {
+    gst_rtc_signaller_end_session (a, session_id);
+    gst_object_unref (a);
+  }
 }
 
 static void gst_rtc_http_signaller_iface_init (GstRtcSignallerInterface *iface)
 {
   iface->start = http_start;
   iface->stop = http_stop;
-  iface->send_answer = http_send_answer;
+  iface->get_role = http_get_role;
+  iface->send_description = http_send_description;
+  iface->send_ice_candidate = http_send_ice_candidate;
   iface->reject_session = http_reject_session;
   iface->end_session = http_end_session;
-  /* WHEP and WHIP have no way for the server to trickle: send_ice_candidate
-   * is unset and the answer carries the candidates. */
 }
 
 static void gst_rtc_http_signaller_set_property (GObject *object, guint prop_id,
                                                  const GValue *value, GParamSpec *pspec)
 {
-  auto self = GST_RTC_HTTP_SIGNALLER (object);
-  auto priv = self->priv;
+  auto priv = GST_RTC_HTTP_SIGNALLER (object)->priv;
+  if (const Forward *f = forward_of (prop_id)) {
+    if (f->target & SERVER)
+      g_object_set_property (G_OBJECT (priv->server), f->inner, value);
+    if (f->target & CLIENT)
+      g_object_set_property (G_OBJECT (priv->client), f->inner, value);
+    return;
+  }
   std::lock_guard<std::mutex> g (priv->lock);
-  const gchar *s = nullptr;
+  const gchar *s;
   switch (prop_id) {
-  case PROP_ADDRESS:
-    s = g_value_get_string (value);
-    priv->address = s ? s : DEFAULT_ADDRESS;
-    break;
-  case PROP_PORT:
-    priv->port = g_value_get_uint (value);
-    break;
-  case PROP_STREAM_NAME:
-    s = g_value_get_string (value);
-    priv->stream_name = s ? s : DEFAULT_STREAM_NAME;
-    break;
-  case PROP_AUTH_TOKEN:
-    s = g_value_get_string (value);
-    priv->auth_token = s ? s : "";
-    break;
-  case PROP_ALLOWED_ORIGINS:
-    s = g_value_get_string (value);
-    priv->allowed_origins = s ? s : DEFAULT_ALLOWED_ORIGINS;
-    break;
-  case PROP_MEDIA:
-    s = g_value_get_string (value);
-    priv->media = s ? s : "";
-    break;
-  case PROP_TLS_CERTIFICATE_FILE:
-    s = g_value_get_string (value);
-    priv->tls.certificate_file = s ? s : "";
-    break;
-  case PROP_TLS_KEY_FILE:
-    s = g_value_get_string (value);
-    priv->tls.key_file = s ? s : "";
-    break;
   case PROP_PROTOCOL:
     priv->protocol = (GstRtcHttpProtocol)g_value_get_enum (value);
+    g_object_set (priv->server, "protocol", priv->protocol, nullptr);
+    g_object_set (priv->client, "protocol",
+                  priv->protocol == GST_RTC_HTTP_PROTOCOL_WHEP ? GST_RTC_HTTP_PROTOCOL_WHIP
+                                                               : GST_RTC_HTTP_PROTOCOL_WHEP,
+                  nullptr);
+    break;
+  case PROP_WHIP_URL:
+    s = g_value_get_string (value);
+    priv->whip_url = s ? s : "";
+    break;
+  case PROP_WHEP_URL:
+    s = g_value_get_string (value);
+    priv->whep_url = s ? s : "";
     break;
   case PROP_ICE_SERVERS:
-    s = g_value_get_string (value);
-    priv->ice_servers = s ? s : "";
-    break;
-  case PROP_DATA_CHANNELS:
-    s = g_value_get_string (value);
-    priv->data_channels = s && *s ? s : "[]";
+    g_object_set_property (G_OBJECT (priv->server), "ice-servers", value);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -695,51 +297,32 @@ static void gst_rtc_http_signaller_set_property (GObject *object, guint prop_id,
 static void gst_rtc_http_signaller_get_property (GObject *object, guint prop_id, GValue *value,
                                                  GParamSpec *pspec)
 {
-  auto self = GST_RTC_HTTP_SIGNALLER (object);
-  auto priv = self->priv;
-  std::lock_guard<std::mutex> g (priv->lock);
-  switch (prop_id) {
-  case PROP_ADDRESS:
-    g_value_set_string (value, priv->address.c_str ());
-    break;
-  case PROP_PORT:
-    g_value_set_uint (value, priv->server ? priv->server->port () : priv->port);
-    break;
-  case PROP_STREAM_NAME:
-    g_value_set_string (value, priv->stream_name.c_str ());
-    break;
-  case PROP_AUTH_TOKEN:
-    g_value_set_string (value, priv->auth_token.empty () ? nullptr : priv->auth_token.c_str ());
-    break;
-  case PROP_ALLOWED_ORIGINS:
-    g_value_set_string (value, priv->allowed_origins.c_str ());
-    break;
-  case PROP_MEDIA:
-    g_value_set_string (value, priv->media.c_str ());
-    break;
-  case PROP_TLS_CERTIFICATE_FILE:
-    g_value_set_string (
-        value, priv->tls.certificate_file.empty () ? nullptr : priv->tls.certificate_file.c_str ());
-    break;
-  case PROP_TLS_KEY_FILE:
-    g_value_set_string (value, priv->tls.key_file.empty () ? nullptr : priv->tls.key_file.c_str ());
-    break;
-  case PROP_URL: {
-    const char *page = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "/publish/" : "/view/";
-    g_value_set_string (value, priv->server
-                                   ? (priv->server->base_url () + page + priv->stream_name).c_str ()
-                                   : nullptr);
-    break;
+  auto priv = GST_RTC_HTTP_SIGNALLER (object)->priv;
+  if (const Forward *f = forward_of (prop_id)) {
+    g_object_get_property (G_OBJECT (f->target & SERVER ? priv->server : priv->client), f->inner,
+                           value);
+    return;
   }
+  std::lock_guard<std::mutex> g (priv->lock);
+  auto or_null = [] (const std::string &s) {
+    return s.empty () ? nullptr : s.c_str ();
+  };
+  switch (prop_id) {
   case PROP_PROTOCOL:
     g_value_set_enum (value, priv->protocol);
     break;
-  case PROP_ICE_SERVERS:
-    g_value_set_string (value, priv->ice_servers.c_str ());
+  case PROP_WHIP_URL:
+    g_value_set_string (value, or_null (priv->whip_url));
     break;
-  case PROP_DATA_CHANNELS:
-    g_value_set_string (value, priv->data_channels.c_str ());
+  case PROP_WHEP_URL:
+    g_value_set_string (value, or_null (priv->whep_url));
     break;
+  case PROP_ICE_SERVERS: {
+    /* As a client: what the server announced (its Link headers). */
+    bool client = !client_url (priv).empty ();
+    g_object_get_property (G_OBJECT (client ? priv->client : priv->server), "ice-servers", value);
+    break;
+  }
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -750,8 +333,30 @@ static void gst_rtc_http_signaller_finalize (GObject *object)
 {
   auto self = GST_RTC_HTTP_SIGNALLER (object);
   http_stop (GST_RTC_SIGNALLER (self));
+  gst_object_unref (self->priv->server);
+  gst_object_unref (self->priv->client);
   delete self->priv;
   G_OBJECT_CLASS (gst_rtc_http_signaller_parent_class)->finalize (object);
+}
+
+/* The inner property's spec under the same name, for the forwarded ones:
+ * same type, range, default and blurb. */
+static GParamSpec *forwarded_spec (GType inner, const char *name, GParamFlags flags)
+{
+  GObjectClass *klass = G_OBJECT_CLASS (g_type_class_ref (inner));
+  GParamSpec *p = g_object_class_find_property (klass, name);
+  GParamSpec *copy = nullptr;
+  GParamFlags f = GParamFlags (flags | (p->flags & (G_PARAM_READABLE | G_PARAM_WRITABLE)));
+  const char *nick = g_param_spec_get_nick (p), *blurb = g_param_spec_get_blurb (p);
+  if (G_IS_PARAM_SPEC_STRING (p))
+    copy = g_param_spec_string (name, nick, blurb, G_PARAM_SPEC_STRING (p)->default_value, f);
+  else if (G_IS_PARAM_SPEC_UINT (p))
+    copy =
+        g_param_spec_uint (name, nick, blurb, G_PARAM_SPEC_UINT (p)->minimum,
+                           G_PARAM_SPEC_UINT (p)->maximum, G_PARAM_SPEC_UINT (p)->default_value, f);
+  g_type_class_unref (klass);
+  g_assert (copy);
+  return copy;
 }
 
 static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
@@ -761,72 +366,64 @@ static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
   gobject_class->get_property = gst_rtc_http_signaller_get_property;
   gobject_class->finalize = gst_rtc_http_signaller_finalize;
   auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_property (gobject_class, PROP_ADDRESS,
-                                   g_param_spec_string ("address", "Address",
-                                                        "IP address the embedded server binds to",
-                                                        DEFAULT_ADDRESS, rw));
-  g_object_class_install_property (
-      gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port",
-                         "TCP port of the embedded server (0 = pick a free port; reads back the "
-                         "bound port once started)",
-                         0, 65535, DEFAULT_PORT, rw));
-  g_object_class_install_property (gobject_class, PROP_STREAM_NAME,
-                                   g_param_spec_string ("stream-name", "Stream name",
-                                                        "Name in /whep/<name> (or /whip/<name>) "
-                                                        "and in the page URL",
-                                                        DEFAULT_STREAM_NAME, rw));
-  g_object_class_install_property (
-      gobject_class, PROP_AUTH_TOKEN,
-      g_param_spec_string ("auth-token", "Auth token",
-                           "Bearer token viewers must send (NULL = no check)", nullptr, rw));
-  g_object_class_install_property (
-      gobject_class, PROP_ALLOWED_ORIGINS,
-      g_param_spec_string ("allowed-origins", "Allowed origins",
-                           "Comma-separated browser origins allowed to use the endpoint, or *",
-                           DEFAULT_ALLOWED_ORIGINS, rw));
-  g_object_class_install_property (
-      gobject_class, PROP_MEDIA,
-      g_param_spec_string ("media", "Media",
-                           "Comma-separated media kinds of the stream, listed in /streams.json", "",
-                           rw));
-  g_object_class_install_property (
-      gobject_class, PROP_URL,
-      g_param_spec_string ("url", "URL",
-                           "The page URL once started (viewer page for WHEP, publish page for "
-                           "WHIP)",
-                           nullptr, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
-  g_object_class_install_property (
-      gobject_class, PROP_TLS_CERTIFICATE_FILE,
-      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
-                           "PEM certificate (chain) for HTTPS; NULL = plain HTTP", nullptr, rw));
-  g_object_class_install_property (
-      gobject_class, PROP_TLS_KEY_FILE,
-      g_param_spec_string ("tls-key-file", "TLS key file",
-                           "PEM private key for HTTPS (NULL = in the certificate file)", nullptr,
-                           rw));
   g_object_class_install_property (
       gobject_class, PROP_PROTOCOL,
       g_param_spec_enum ("protocol", "Protocol",
-                         "WHEP (peers receive) or WHIP (peers publish); sets the URL prefix",
-                         GST_TYPE_RTC_HTTP_PROTOCOL, GST_RTC_HTTP_PROTOCOL_WHEP, rw));
+                         "The server's protocol: WHEP (the element sends; its client is WHIP) or "
+                         "WHIP (the element receives; its client is WHEP)",
+                         GST_TYPE_RTC_HTTP_PROTOCOL, GST_RTC_HTTP_PROTOCOL_WHEP,
+                         GParamFlags (rw | G_PARAM_CONSTRUCT_ONLY)));
+  g_object_class_install_property (
+      gobject_class, PROP_WHIP_URL,
+      g_param_spec_string ("whip-url", "WHIP URL",
+                           "Publish to this WHIP endpoint instead of serving WHEP (an element that "
+                           "sends; NULL = serve)",
+                           nullptr, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_WHEP_URL,
+      g_param_spec_string ("whep-url", "WHEP URL",
+                           "Play from this WHEP endpoint instead of serving WHIP (an element that "
+                           "receives; NULL = serve)",
+                           nullptr, rw));
   g_object_class_install_property (
       gobject_class, PROP_ICE_SERVERS,
       g_param_spec_string ("ice-servers", "ICE servers",
-                           "Comma-separated stun://host:port and turn(s)://user:pass@host:port "
-                           "URLs announced to peers in Link headers",
-                           "", rw));
-  g_object_class_install_property (
-      gobject_class, PROP_DATA_CHANNELS,
-      g_param_spec_string ("data-channels", "Data channels",
-                           "JSON array of the stream's data channels (label and "
-                           "RTCDataChannelInit options), listed in /streams.json for the pages",
-                           "[]", rw));
+                           "Server: the stun:// and turn:// URLs announced to peers (Link "
+                           "headers). Client: read, the ones the server announced",
+                           nullptr, rw));
+  auto fwd = [&] (guint id, GType inner, const char *name) {
+    g_object_class_install_property (
+        gobject_class, id, forwarded_spec (inner, name, GParamFlags (G_PARAM_STATIC_STRINGS)));
+  };
+  GType server = GST_TYPE_RTC_HTTP_SERVER_SIGNALLER, client = GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER;
+  fwd (PROP_ADDRESS, server, "address");
+  fwd (PROP_PORT, server, "port");
+  fwd (PROP_STREAM_NAME, server, "stream-name");
+  fwd (PROP_AUTH_TOKEN, server, "auth-token");
+  fwd (PROP_ALLOWED_ORIGINS, server, "allowed-origins");
+  fwd (PROP_TLS_CERTIFICATE_FILE, server, "tls-certificate-file");
+  fwd (PROP_TLS_KEY_FILE, server, "tls-key-file");
+  fwd (PROP_MEDIA, server, "media");
+  fwd (PROP_DATA_CHANNELS, server, "data-channels");
+  fwd (PROP_URL, server, "url");
+  fwd (PROP_RETRY_DELAY_MIN, client, "retry-delay-min");
+  fwd (PROP_RETRY_DELAY_MAX, client, "retry-delay-max");
+  fwd (PROP_RESOURCE_URL, client, "resource-url");
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
-                           "WHEP/WHIP server signaller");
+                           "WHEP/WHIP signaller: server or client");
 }
 
 static void gst_rtc_http_signaller_init (GstRtcHttpSignaller *self)
 {
   self->priv = new GstRtcHttpSignallerPrivate ();
+  self->priv->server = GST_RTC_SIGNALLER (
+      gst_object_ref_sink (g_object_new (GST_TYPE_RTC_HTTP_SERVER_SIGNALLER, nullptr)));
+  self->priv->client = GST_RTC_SIGNALLER (
+      gst_object_ref_sink (g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, nullptr)));
+}
+
+GstRtcSignaller *gst_rtc_http_signaller_new (GstRtcHttpProtocol protocol)
+{
+  return GST_RTC_SIGNALLER (gst_object_ref_sink (
+      g_object_new (GST_TYPE_RTC_HTTP_SIGNALLER, "protocol", protocol, nullptr)));
 }

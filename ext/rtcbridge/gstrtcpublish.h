@@ -1,11 +1,12 @@
 /* GstRtcPublish (webrtcpublish): publishes a pipeline's audio and video to
- * any number of WebRTC viewers, with an embedded WHEP server and viewer page.
+ * any number of WebRTC viewers, with an embedded WHEP server and viewer page
+ * by default, or to whatever its signaller connects it with.
  *
- * Objects: the element (a GstBin) owns one input branch per request pad
- * (capsfilter ! tee ! fakesink), one RtcEncoderBranch per input and codec in
- * use ("encode once"), and one RtcPeerSession per viewer (its webrtcbin and
- * per-viewer payloaders). A GstRtcSignaller (by default GstRtcHttpSignaller
- * on the shared RtcHttpServer) brings viewers' offers.
+ * Objects: the element is a thin GObject shell (properties, pads, state,
+ * signals) around an rtc::ElementCore (shared settings, the signaller, the
+ * control thread, the data router; rtcelement.h) and an rtc::Publisher
+ * (gst/rtc/rtcpublisher.h: inputs, the encoder pool, congestion control and
+ * the viewers' sessions through the shared session layer).
  *
  * Threads:
  *  - application thread: properties, state changes, pad requests;
@@ -13,15 +14,15 @@
  *    every change of topology (sessions, encoder branches), negotiation
  *    steps that touch the bin, timers; work from the other threads is
  *    posted to it and never waits for it;
- *  - the HTTP server thread (shared): runs the signaller, which emits
- *    "session-requested"/"ice-candidate"/"session-ended"; our handlers only
- *    post to the control thread;
+ *  - the signaller's threads (the shared HTTP server, a client's or Janus's
+ *    thread): its signals are posted to the control thread;
  *  - webrtcbin's threads: promise callbacks and notifications, handled
  *    inside RtcPeerSession, reported to the control thread;
  *  - streaming threads: never block on the network; probes only.
  *
- * Lock order: GstRtcPublishPrivate::lock, then a session's lock. No lock is
- * held while emitting a signal, posting a message or changing a state.
+ * Lock order: the element's settings lock (ElementCore::lock) is taken
+ * alone. No lock is held while emitting a signal, posting a message or
+ * changing a state.
  */
 #pragma once
 

@@ -1,31 +1,34 @@
 /* GstRtcSubscribe (webrtcsubscribe): receives WebRTC media into a pipeline.
  *
- * Two modes:
- *  - WHIP server (default): publishers (OBS, browsers, webrtcpublish in WHIP
- *    client mode, any RFC 9725 client) POST to /whip/<stream-name> on the
- *    embedded server; the publish page /publish/<stream-name> sends a
- *    browser's camera and microphone.
- *  - WHEP client ("whep-url" set): pulls a stream from a WHEP server
- *    (webrtcpublish in another process, or any WHEP server), retrying with
- *    back-off.
+ * By default (a GstRtcHttpSignaller):
+ *  - WHIP server: publishers (OBS, browsers, webrtcpublish in WHIP client
+ *    mode, any RFC 9725 client) POST to /whip/<stream-name> on the embedded
+ *    server; the publish page /publish/<stream-name> sends a browser's
+ *    camera and microphone;
+ *  - WHEP client ("whep-url" set): pulls a stream from a WHEP server,
+ *    retrying with back-off.
+ * Any other signaller (a Janus VideoRoom, the loopback, an application's)
+ * works in either role.
  *
  * Src pads video_%u / audio_%u (sometimes pads) appear as media arrives,
  * decoded (default) or encoded ("decode" = FALSE). They stay when the
  * publisher goes away: the next publisher's media flows out of the same pads
  * (no new stream-start, no EOS), so a recording keeps running across
- * reconnects.
+ * reconnects. With max-publishers > 1 each live publisher has its own set.
  *
- * Inside:
- *   webrtcbin.src_N -> depayloader [-> parser | -> decoder] -> ghost pad
- * One webrtcbin per publisher session (PeerSession), one chain per m-line.
+ * Objects: a thin GObject shell around an rtc::ElementCore (rtcelement.h)
+ * and an rtc::Subscriber (gst/rtc/rtcsubscriber.h: the publishers'
+ * sessions through the shared session layer, and rtc::Outputs, the pads and
+ * receive chains: webrtcbin.src_N -> depayloader [-> parser | -> decoder]
+ * -> ghost pad).
  *
  * Threading:
  *  - control thread ("rtcsubscribe-ctl"): sessions, signaller events,
- *    timers; owns `sessions`.
+ *    timers.
  *  - streaming threads: webrtcbin's pad-added builds the chain and links it
- *    to the output pad, under `out_lock`.
+ *    to the output pad, under the outputs' lock.
  *  - application thread: properties, state changes.
- * Lock order: `lock` (settings), then `out_lock`.
+ * Lock order: the settings lock and the outputs' lock are each taken alone.
  */
 #pragma once
 

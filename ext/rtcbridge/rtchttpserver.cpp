@@ -145,6 +145,11 @@ bool HttpServer::start (std::string &error)
     HttpServer *self = st.self;
     std::string err;
     self->server_ = soup_server_new ("server-header", "gst-rtcbridge ", nullptr);
+    /* No permessage-deflate: a 64 KiB compressed frame may inflate a
+     * thousandfold past the frame limit, and libsoup 3.2 keeps the
+     * extensions a handshake accepted on the path's handler, shared by
+     * concurrent handshakes. Signalling frames are small anyway. */
+    soup_server_remove_websocket_extension (self->server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
     soup_server_add_early_handler (self->server_, nullptr, early_handler, self, nullptr);
     soup_server_add_handler (self->server_, nullptr, handler, self, nullptr);
     GInetAddress *inet = g_inet_address_new_from_string (self->address_.c_str ());
@@ -210,6 +215,11 @@ gpointer HttpServer::thread_main (gpointer data)
   auto self = static_cast<HttpServer *> (data);
   g_main_context_push_thread_default (self->context_);
   g_main_loop_run (self->loop_);
+  /* Answers given just before (a 503 to a waiting POST when its stream
+   * stopped) are written before the connections are cut: at most 500 ms. */
+  gint64 flush_end = g_get_monotonic_time () + 500 * 1000;
+  while (g_get_monotonic_time () < flush_end && g_main_context_iteration (self->context_, FALSE))
+    ;
   if (self->server_) {
     soup_server_disconnect (self->server_);
     g_object_unref (self->server_);
@@ -250,8 +260,13 @@ std::string HttpServer::base_url () const
 
 void HttpServer::invoke (std::function<void ()> fn)
 {
-  g_main_context_invoke_full (context_, G_PRIORITY_DEFAULT, run_invocation,
-                              new Invocation{std::move (fn)}, free_invocation);
+  /* Not g_main_context_invoke_full(): on the server thread it would run @fn
+   * inside its caller. */
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, run_invocation, new Invocation{std::move (fn)}, free_invocation);
+  g_source_attach (source, context_);
+  g_source_unref (source);
 }
 
 bool HttpServer::add_endpoint (const std::string &prefix, const std::string &name,
@@ -261,15 +276,39 @@ bool HttpServer::add_endpoint (const std::string &prefix, const std::string &nam
     error = "invalid stream name '" + name + "' (use letters, digits, '-', '_', '.')";
     return false;
   }
-  std::lock_guard<std::mutex> g (lock_);
-  auto key = std::make_pair (prefix, name);
-  if (endpoints_.count (key)) {
-    error = "stream name '" + name + "' is already used on " + base_url () + " (/" + prefix + "/" +
-            name + ")";
-    return false;
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    auto key = std::make_pair (prefix, name);
+    if (endpoints_.count (key)) {
+      error = "stream name '" + name + "' is already used on " + base_url () + " (/" + prefix +
+              "/" + name + ")";
+      return false;
+    }
+    endpoints_[key] = endpoint;
   }
-  endpoints_[key] = endpoint;
+  if (endpoint->takes_websocket ()) {
+    /* libsoup runs WebSocket handshakes only for paths with a WebSocket
+     * handler; that path then needs our handlers too (the most specific
+     * path's handlers are the only ones run). They route like the default
+     * ones and stay for the server's life. */
+    invoke_sync ([this, prefix] () {
+      if (!websocket_prefixes_.insert (prefix).second)
+        return;
+      std::string path = "/" + prefix;
+      soup_server_add_early_handler (server_, path.c_str (), early_handler, this, nullptr);
+      soup_server_add_handler (server_, path.c_str (), handler, this, nullptr);
+      soup_server_add_websocket_handler (server_, path.c_str (), nullptr, nullptr,
+                                         websocket_handler, this, nullptr);
+    });
+  }
   return true;
+}
+
+HttpEndpoint *HttpServer::find_endpoint (const std::string &prefix, const std::string &name)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  auto it = endpoints_.find (std::make_pair (prefix, name));
+  return it == endpoints_.end () ? nullptr : it->second;
 }
 
 void HttpServer::remove_endpoint (const std::string &prefix, const std::string &name)
@@ -322,6 +361,10 @@ void HttpServer::early_handler (SoupServer *, SoupServerMessage *msg, const char
 {
   auto self = static_cast<HttpServer *> (data);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  /* Keep the body ourselves so that we can stop at the limit; a body
+   * refused below is still read by libsoup (no Expect: 100-continue), and
+   * must not be kept either. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
       (gsize)soup_message_headers_get_content_length (headers) > self->max_body_size_) {
     http_respond_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
@@ -331,8 +374,6 @@ void HttpServer::early_handler (SoupServer *, SoupServerMessage *msg, const char
                                   "close");
     return;
   }
-  /* Keep the body ourselves so that we can stop at the limit. */
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   g_object_set_data_full (G_OBJECT (msg), BODY_KEY, g_byte_array_new (),
                           (GDestroyNotify)g_byte_array_unref);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk),
@@ -358,18 +399,17 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
   g_auto (GStrv) parts = g_strsplit (p.c_str () + 1, "/", 3);
   guint n = g_strv_length (parts);
   if (n >= 2 && parts[0][0] && parts[1][0]) {
-    HttpEndpoint *endpoint = nullptr;
-    {
-      std::lock_guard<std::mutex> g (self->lock_);
-      auto it =
-          self->endpoints_.find (std::make_pair (std::string (parts[0]), std::string (parts[1])));
-      if (it != self->endpoints_.end ())
-        endpoint = it->second;
-    }
+    HttpEndpoint *endpoint = self->find_endpoint (parts[0], parts[1]);
     if (endpoint) {
+      std::string rest = n == 3 ? std::string ("/") + parts[2] : std::string ();
+      SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+      if (method == "GET" && soup_message_headers_header_contains (req, "Upgrade", "websocket") &&
+          endpoint->takes_websocket ()) {
+        self->upgrade (msg, endpoint, rest);
+        return;
+      }
       auto body = static_cast<GByteArray *> (g_object_get_data (G_OBJECT (msg), BODY_KEY));
       GBytes *bytes = body ? g_bytes_new (body->data, body->len) : g_bytes_new (nullptr, 0);
-      std::string rest = n == 3 ? std::string ("/") + parts[2] : std::string ();
       endpoint->handle_request (msg, method, rest, bytes);
       g_bytes_unref (bytes);
       return;
@@ -388,22 +428,78 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
     return;
   }
   if (p == "/")
-    self->serve_static (msg, "index.html");
+    http_respond_resource (msg, "index.html");
   else if (p == "/favicon.ico")
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
   else if (p == "/streams.json")
     self->serve_streams (msg);
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
-    self->serve_static (msg, "viewer.html");
+    http_respond_resource (msg, "viewer.html");
   else if (g_str_has_prefix (p.c_str (), "/publish/") && n == 2)
-    self->serve_static (msg, "publish.html");
+    http_respond_resource (msg, "publish.html");
   else if (g_str_has_prefix (p.c_str (), "/static/") && n == 2)
-    self->serve_static (msg, parts[1]);
+    http_respond_resource (msg, parts[1]);
   else
     http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
 }
 
-void HttpServer::serve_static (SoupServerMessage *msg, const std::string &file)
+/* An upgrade request for a WebSocket endpoint: its access check, then the
+ * subprotocol; the handshake itself is libsoup's (websocket_handler). */
+void HttpServer::upgrade (SoupServerMessage *msg, HttpEndpoint *endpoint, const std::string &rest)
+{
+  if (!endpoint->accept_websocket (msg, rest)) {
+    if (soup_server_message_get_status (msg) == 0)
+      http_respond_text (msg, SOUP_STATUS_FORBIDDEN, "WebSocket refused");
+    return;
+  }
+  const char *offered = soup_message_headers_get_list (
+      soup_server_message_get_request_headers (msg), "Sec-WebSocket-Protocol");
+  if (!offered || !*offered)
+    return;
+  g_auto (GStrv) list = g_strsplit_set (offered, ", ", -1);
+  for (auto &protocol : endpoint->websocket_protocols ()) {
+    for (guint i = 0; list[i]; i++) {
+      if (protocol == list[i]) {
+        /* libsoup keeps it in the 101 and gives it to the connection. */
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                      "Sec-WebSocket-Protocol", protocol.c_str ());
+        return;
+      }
+    }
+  }
+  http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                     std::string ("none of the WebSocket subprotocols offered (") + offered +
+                         ") is spoken here");
+}
+
+/* libsoup 3.2 cuts a connection that sends a frame over the limit without a
+ * close frame: send one first (it is written at once), so that the peer
+ * learns why (1009) rather than seeing an abnormal closure. */
+static void on_websocket_error (SoupWebsocketConnection *conn, GError *error, gpointer)
+{
+  if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_CLOSE_TOO_BIG) &&
+      soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "frame too big");
+}
+
+void HttpServer::websocket_handler (SoupServer *, SoupServerMessage *msg, const char *path,
+                                    SoupWebsocketConnection *conn, gpointer data)
+{
+  auto self = static_cast<HttpServer *> (data);
+  soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_WEBSOCKET_PAYLOAD);
+  g_signal_connect (conn, "error", G_CALLBACK (on_websocket_error), nullptr);
+  g_auto (GStrv) parts = g_strsplit (path ? path + 1 : "", "/", 3);
+  guint n = g_strv_length (parts);
+  HttpEndpoint *endpoint = n >= 2 ? self->find_endpoint (parts[0], parts[1]) : nullptr;
+  if (!endpoint) {
+    /* Removed since its handler accepted the upgrade. */
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "gone");
+    return;
+  }
+  endpoint->websocket_opened (conn, msg, n == 3 ? std::string ("/") + parts[2] : std::string ());
+}
+
+void http_respond_resource (SoupServerMessage *msg, const std::string &file)
 {
   std::string path = "/org/gstreamer/rtcbridge/web/" + file;
   GBytes *bytes = g_resources_lookup_data (path.c_str (), G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr);
@@ -428,6 +524,8 @@ void HttpServer::serve_streams (SoupServerMessage *msg)
   {
     std::lock_guard<std::mutex> g (lock_);
     for (auto &kv : endpoints_) {
+      if (!kv.second->listed ())
+        continue;
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "name");
       json_builder_add_string_value (b, kv.first.second.c_str ());

@@ -5,8 +5,19 @@
  * (/streams.json), and routes /<prefix>/<name>[/<rest>] (e.g. /whep/live/<id>)
  * to the HttpEndpoint registered for that prefix and stream name.
  *
+ * An endpoint may also take WebSocket connections on its paths
+ * (takes_websocket()). A GET with "Upgrade: websocket" goes to the
+ * endpoint's accept_websocket() (its access check) instead of
+ * handle_request(); the server then picks a subprotocol the client offered
+ * from websocket_protocols(), libsoup completes the handshake and the
+ * endpoint gets the connection in websocket_opened(). The server knows no
+ * protocol: it only routes by prefix and name.
+ *
  * Every request body is capped (max_body_size): a larger one is answered
- * 413 without being kept in memory.
+ * 413 without being kept in memory. WebSocket messages are capped at
+ * MAX_WEBSOCKET_PAYLOAD (larger: closed with 1009; a room's descriptions
+ * grow with every m-line), and permessage-deflate is not offered (see
+ * start()).
  *
  * Threading: libsoup runs on the server's own thread (its own GMainContext).
  * Endpoints are called on that thread and must not block; to answer later
@@ -23,7 +34,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace rtc {
 
@@ -36,6 +49,28 @@ public:
                                const std::string &rest, GBytes *body) = 0;
   /* Adds this stream's members to the /streams.json entry. Server thread. */
   virtual void describe (JsonBuilder *builder) = 0;
+  /* Whether /streams.json lists this endpoint (a second page of another
+   * endpoint is not listed on its own). */
+  virtual bool listed () { return true; }
+
+  /* WebSocket endpoints return true. Their prefix then also has a libsoup
+   * WebSocket handler, which runs after handle_request() when that left
+   * the request without a status: so handle_request() must answer (not
+   * pause) every request on such an endpoint. Read once, when added. */
+  virtual bool takes_websocket () { return false; }
+  /* The subprotocols it speaks, preferred first. A client that offers none
+   * is accepted without one; one that offers only others is refused (400). */
+  virtual std::vector<std::string> websocket_protocols () { return {}; }
+  /* An upgrade request for /<prefix>/<name><rest>: the access check.
+   * Answer it (401, 403, 404...) and return false to refuse; return true
+   * without a status to let the handshake go on. Server thread. */
+  virtual bool accept_websocket (SoupServerMessage *, const std::string &) { return false; }
+  /* The handshake is done: @conn is open, its incoming frames capped at the
+   * server's body limit. The endpoint takes a reference to keep it (and
+   * must keep it until "closed" for a clean close). Server thread. */
+  virtual void websocket_opened (SoupWebsocketConnection *, SoupServerMessage *,
+                                 const std::string &)
+  {}
 };
 
 class HttpServer {
@@ -53,6 +88,7 @@ public:
   };
 
   static constexpr gsize DEFAULT_MAX_BODY_SIZE = 64 * 1024;
+  static constexpr gsize MAX_WEBSOCKET_PAYLOAD = 256 * 1024;
 
   /* The server for @address:@port, started if needed. @port 0 always makes a
    * new server on a free port. Returns nullptr with @error on failure (e.g.
@@ -74,7 +110,8 @@ public:
                      std::string &error);
   void remove_endpoint (const std::string &prefix, const std::string &name);
 
-  /* Runs @fn on the server thread, later. */
+  /* Runs @fn on the server thread, later (also when called there: never
+   * from inside the caller). */
   void invoke (std::function<void ()> fn);
   /* Runs @fn on the server thread and waits for it (never call it from the
    * server thread: there it runs @fn at once). */
@@ -91,7 +128,10 @@ private:
                              gpointer data);
   static void handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                        gpointer data);
-  void serve_static (SoupServerMessage *msg, const std::string &file);
+  static void websocket_handler (SoupServer *, SoupServerMessage *msg, const char *path,
+                                 SoupWebsocketConnection *conn, gpointer data);
+  HttpEndpoint *find_endpoint (const std::string &prefix, const std::string &name);
+  void upgrade (SoupServerMessage *msg, HttpEndpoint *endpoint, const std::string &rest);
   void serve_streams (SoupServerMessage *msg);
 
   std::string address_;
@@ -106,11 +146,14 @@ private:
 
   std::mutex lock_; /* guards endpoints_ */
   std::map<std::pair<std::string, std::string>, HttpEndpoint *> endpoints_;
+  std::set<std::string> websocket_prefixes_; /* server thread only */
 };
 
 /* Helpers for endpoints (server thread). */
 void http_respond (SoupServerMessage *msg, guint status, const std::string &content_type,
                    const std::string &body);
 void http_respond_text (SoupServerMessage *msg, guint status, const std::string &text);
+/* Answers with web/@file from the plugin's GResource (404 when it has none). */
+void http_respond_resource (SoupServerMessage *msg, const std::string &file);
 
 } // namespace rtc

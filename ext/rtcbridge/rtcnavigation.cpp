@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstring>
 
+GST_DEBUG_CATEGORY_STATIC (rtc_navigation_debug);
+#define GST_CAT_DEFAULT rtc_navigation_debug
+
 namespace rtc {
 
 namespace {
@@ -168,6 +171,42 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
   }
   error = std::string ("unknown \"type\" ") + type;
   return nullptr;
+}
+
+void navigation_handle (GstElement *element, DataRouter &router, const std::string &session,
+                        const gchar *text, GstPad *target, gint width, gint height)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_navigation_debug, "rtcnavigation", 0, "Remote control");
+    g_once_init_leave (&once, 1);
+  }
+  std::string error;
+  GstEvent *event = nullptr;
+  if (!text)
+    error = "navigation messages are JSON text";
+  else if (!target || width <= 0 || height <= 0)
+    error = "this stream has no video to navigate";
+  else
+    event = navigation_event_from_json (text, width, height, error);
+  if (event) {
+    GST_LOG_OBJECT (element, "viewer %s: %" GST_PTR_FORMAT, session.c_str (), event);
+    gst_pad_push_event (target, event);
+    return;
+  }
+  GST_INFO_OBJECT (element, "viewer %s: bad navigation message: %s", session.c_str (),
+                   error.c_str ());
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "error");
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, error.c_str ());
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree gchar *reply = json_to_string (root, FALSE);
+  std::string ignored;
+  router.send (session.c_str (), NAVIGATION_LABEL, reply, nullptr, ignored);
 }
 
 } // namespace rtc

@@ -26,11 +26,23 @@
 #include <gst/gst.h>
 #include <string>
 
+#include "rtcdatarouter.h"
+
 namespace rtc {
+
+/* The data channel label of remote control. */
+constexpr const char *NAVIGATION_LABEL = "navigation";
 
 /* The navigation event for @json on a @width x @height picture, or nullptr
  * with @error saying what is wrong with the message. */
 GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
                                       std::string &error);
+
+/* A viewer's message on the navigation channel: the event travels upstream
+ * from @target (the first video input, @width x @height; nullptr when
+ * there is none); a bad message gets {"type":"error","message":...} back on
+ * the channel. webrtcbin thread. */
+void navigation_handle (GstElement *element, DataRouter &router, const std::string &session,
+                        const gchar *text, GstPad *target, gint width, gint height);
 
 } // namespace rtc

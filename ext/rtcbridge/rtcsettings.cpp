@@ -1,13 +1,28 @@
 /* See rtcsettings.h. */
 #include "rtcsettings.h"
 
-#include "gstrtchttpclientsignaller.h"
 #include "gstrtchttpsignaller.h"
 
 #include <json-glib/json-glib.h>
 
 GST_DEBUG_CATEGORY_STATIC (rtc_settings_debug);
 #define GST_CAT_DEFAULT rtc_settings_debug
+
+GType gst_rtc_congestion_control_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+      {GST_RTC_CONGESTION_CONTROL_NONE,
+       "None: every viewer gets video-bitrate (webrtcroom: every participant the original)",
+       "none"},
+      {GST_RTC_CONGESTION_CONTROL_GCC,
+       "Google Congestion Control on transport-wide feedback, per viewer or participant", "gcc"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstRtcCongestionControl", values));
+  return (GType)type;
+}
 
 namespace rtc {
 
@@ -62,20 +77,23 @@ void Settings::install (GObjectClass *klass, const Role &role)
       klass, ADDRESS,
       g_param_spec_string ("address", "Address",
                            "IP address the embedded server binds to (0.0.0.0 or :: for all "
-                           "interfaces)",
+                           "interfaces). Forwarded to the default signaller",
                            d.address.c_str (), ready));
   g_object_class_install_property (
       klass, PORT,
       g_param_spec_uint ("port", "Port",
                          "TCP port of the embedded server; 0 picks a free port, which this "
-                         "property returns once the element is READY",
+                         "property returns once the element is READY. Forwarded to the default "
+                         "signaller",
                          0, 65535, d.port, ready));
   g_object_class_install_property (
       klass, STREAM_NAME,
       g_param_spec_string (
-          "stream-name", "Stream name",
-          blurb ("Name of the stream: " + std::string (role.server_path) + " on the server"),
-          d.stream_name.c_str (), ready));
+          role.name_property, "Name",
+          blurb ("Name of the " +
+                 std::string (g_str_equal (role.name_property, "room-name") ? "room" : "stream") +
+                 ": " + role.server_path + " on the server. Forwarded to the default signaller"),
+          role.name_default, ready));
   g_object_class_install_property (klass, REMOTE_URL,
                                    g_param_spec_string (role.remote_url_property,
                                                         role.remote_url_property,
@@ -114,13 +132,17 @@ void Settings::install (GObjectClass *klass, const Role &role)
       klass, AUTH_TOKEN,
       g_param_spec_string ("auth-token", "Auth token",
                            blurb ("Bearer token: the embedded server requires it from " + peers +
-                                  " (NULL = no check); in client mode it is sent to the server"),
+                                  " (NULL = no check); in client mode it is sent to the server. "
+                                  "Forwarded to the default signaller"),
                            nullptr, ready));
   g_object_class_install_property (
       klass, ALLOWED_ORIGINS,
       g_param_spec_string ("allowed-origins", "Allowed origins",
-                           "Comma-separated browser origins allowed to use the endpoint, or *",
-                           d.allowed_origins.c_str (), ready));
+                           "Comma-separated browser origins allowed to use the endpoint, or *; "
+                           "empty: only the server's own pages (same origin). Requests without "
+                           "an Origin (not from a browser) are not checked. Forwarded to the "
+                           "default signaller",
+                           role.allowed_origins, ready));
   g_object_class_install_property (
       klass, TLS_CERTIFICATE_FILE,
       g_param_spec_string ("tls-certificate-file", "TLS certificate file",
@@ -143,12 +165,31 @@ void Settings::install (GObjectClass *klass, const Role &role)
   g_object_class_install_property (
       klass, DATA_CHANNELS,
       g_param_spec_string ("data-channels", "Data channels",
-                           blurb ("Comma-separated labels of reliable, ordered data channels "
-                                  "opened with every one of the " +
-                                  peers +
-                                  " (besides the data pads' labels), for send-string/"
-                                  "send-data (NULL = none)"),
+                           role.data_channels_blurb
+                               ? role.data_channels_blurb
+                               : blurb ("Comma-separated labels of reliable, ordered data "
+                                        "channels opened with every one of the " +
+                                        peers +
+                                        " (besides the data pads' labels), for send-string/"
+                                        "send-data (NULL = none)"),
                            nullptr, ready));
+  g_object_class_install_property (
+      klass, PAGE_URL,
+      g_param_spec_string (
+          "url", "URL",
+          blurb ("The " + std::string (role.page) +
+                 " URL while the embedded server runs (read from the default "
+                 "signaller)"),
+          nullptr, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK)));
+  g_object_class_install_property (
+      klass, SIGNALLER_TYPE,
+      g_param_spec_string (
+          "signaller-type", "Signaller type",
+          "Use a new signaller of this GstRtcSignaller type instead of the default "
+          "(GstRtcJanusSignaller, GstRtcLoopbackSignaller, an application's), so that "
+          "gst-launch-1.0 can choose one; set it before the signaller::... properties "
+          "(NULL = the default WHEP/WHIP signaller)",
+          nullptr, flags (GParamFlags (G_PARAM_STATIC_BLURB))));
 }
 
 bool Settings::set (guint prop_id, const GValue *value)
@@ -188,7 +229,7 @@ bool Settings::set (guint prop_id, const GValue *value)
     auth_token = take_string (value, "");
     break;
   case ALLOWED_ORIGINS:
-    allowed_origins = take_string (value, "*");
+    allowed_origins = take_string (value, allowed_origins_default.c_str ());
     break;
   case TLS_CERTIFICATE_FILE:
     tls_certificate_file = take_string (value, "");
@@ -201,6 +242,9 @@ bool Settings::set (guint prop_id, const GValue *value)
     break;
   case DATA_CHANNELS:
     data_channels = take_string (value, "");
+    break;
+  case SIGNALLER_TYPE:
+    signaller_type = take_string (value, "");
     break;
   default:
     return false;
@@ -259,26 +303,16 @@ bool Settings::get (guint prop_id, GValue *value) const
   case DATA_CHANNELS:
     g_value_set_string (value, or_null (data_channels));
     break;
+  case PAGE_URL:
+    g_value_set_string (value, nullptr); /* only the running default signaller knows */
+    break;
+  case SIGNALLER_TYPE:
+    g_value_set_string (value, or_null (signaller_type));
+    break;
   default:
     return false;
   }
   return true;
-}
-
-void Settings::get_live (guint prop_id, GValue *value, GstRtcSignaller *server)
-{
-  if (prop_id == PORT) {
-    if (server) {
-      guint port = 0;
-      g_object_get (server, "port", &port, nullptr);
-      g_value_set_uint (value, port);
-    }
-    return;
-  }
-  gchar *url = nullptr;
-  if (server)
-    g_object_get (server, "url", &url, nullptr);
-  g_value_take_string (value, url);
 }
 
 std::vector<std::string> Settings::turn_list () const
@@ -299,61 +333,6 @@ void Settings::fill (PeerSession::Config &config) const
   config.stun_server = stun_server;
   config.turn_servers = turn_list ();
   config.gather_timeout = gathering_timeout_ms * GST_MSECOND;
-}
-
-void Settings::configure_signaller (GstRtcSignaller *signaller) const
-{
-  if (GST_IS_RTC_HTTP_CLIENT_SIGNALLER (signaller)) {
-    g_object_set (signaller, "url", remote_url.c_str (), "auth-token", or_null (auth_token),
-                  nullptr);
-    return;
-  }
-  if (GST_IS_RTC_HTTP_SIGNALLER (signaller)) {
-    g_object_set (signaller, "address", address.c_str (), "port", port, "stream-name",
-                  stream_name.c_str (), "auth-token", or_null (auth_token), "allowed-origins",
-                  allowed_origins.c_str (), "tls-certificate-file", or_null (tls_certificate_file),
-                  "tls-key-file", or_null (tls_key_file), "ice-servers", ice_servers ().c_str (),
-                  nullptr);
-  }
-}
-
-SignallerHost::SignallerHost (const Role &role) : role_ (role)
-{
-  static gsize once = 0;
-  if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (rtc_settings_debug, "rtcsignallerhost", 0,
-                             "Elements' signaller set-up");
-    g_once_init_leave (&once, 1);
-  }
-  signaller = make_default (false);
-}
-
-SignallerHost::~SignallerHost ()
-{
-  stop ();
-  gst_object_unref (signaller);
-}
-
-GstRtcSignaller *SignallerHost::make_default (bool client_mode) const
-{
-  /* publish: WHEP server or WHIP client; subscribe: WHIP server or WHEP client */
-  GstRtcHttpProtocol server =
-      role_.receiving ? GST_RTC_HTTP_PROTOCOL_WHIP : GST_RTC_HTTP_PROTOCOL_WHEP;
-  GstRtcHttpProtocol remote =
-      role_.receiving ? GST_RTC_HTTP_PROTOCOL_WHEP : GST_RTC_HTTP_PROTOCOL_WHIP;
-  GObject *s =
-      client_mode
-          ? G_OBJECT (
-                g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, "protocol", remote, nullptr))
-          : G_OBJECT (g_object_new (GST_TYPE_RTC_HTTP_SIGNALLER, "protocol", server, nullptr));
-  return GST_RTC_SIGNALLER (g_object_ref_sink (s));
-}
-
-void SignallerHost::set (GstRtcSignaller *custom)
-{
-  gst_object_unref (signaller);
-  is_default = custom == nullptr;
-  signaller = custom ? GST_RTC_SIGNALLER (g_object_ref_sink (custom)) : make_default (false);
 }
 
 std::string data_channels_json (const std::vector<DataChannelOptions> &channels)
@@ -389,49 +368,186 @@ std::string data_channels_json (const std::vector<DataChannelOptions> &channels)
   return text;
 }
 
+/* ---- SignallerHost ---------------------------------------------------- */
+
+SignallerHost::SignallerHost (const Role &role) : role_ (role)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_settings_debug, "rtcsignallerhost", 0,
+                             "Elements' signaller set-up");
+    g_once_init_leave (&once, 1);
+  }
+  signaller_ = make_default ();
+}
+
+SignallerHost::~SignallerHost ()
+{
+  if (signaller_)
+    gst_object_unref (signaller_);
+}
+
+GstRtcSignaller *SignallerHost::ref ()
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return GST_RTC_SIGNALLER (gst_object_ref (signaller_));
+}
+
+bool SignallerHost::is_default ()
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return is_default_;
+}
+
+GstRtcSignaller *SignallerHost::make_default () const
+{
+  return role_.make_default ? role_.make_default () : gst_rtc_http_signaller_new (role_.protocol);
+}
+
+/* The default signaller's property for element property @prop_id, or
+ * nullptr when it is the element's own. */
+const char *SignallerHost::signaller_property (guint prop_id) const
+{
+  switch (prop_id) {
+  case Settings::ADDRESS:
+    return "address";
+  case Settings::PORT:
+    return "port";
+  case Settings::STREAM_NAME:
+    return role_.name_property;
+  case Settings::REMOTE_URL:
+    if (role_.remote_property)
+      return role_.remote_property;
+    return role_.protocol == GST_RTC_HTTP_PROTOCOL_WHEP ? "whip-url" : "whep-url";
+  case Settings::AUTH_TOKEN:
+    return "auth-token";
+  case Settings::ALLOWED_ORIGINS:
+    return "allowed-origins";
+  case Settings::TLS_CERTIFICATE_FILE:
+    return "tls-certificate-file";
+  case Settings::TLS_KEY_FILE:
+    return "tls-key-file";
+  case Settings::STUN_SERVER:
+  case Settings::TURN_SERVERS:
+    return "ice-servers";
+  case Settings::PAGE_URL:
+    return "url";
+  default:
+    return nullptr;
+  }
+}
+
+void SignallerHost::set_forwarded (GstRtcSignaller *signaller, guint prop_id,
+                                   const Settings &settings)
+{
+  const char *name = signaller_property (prop_id);
+  if (!name || prop_id == Settings::PAGE_URL ||
+      !g_object_class_find_property (G_OBJECT_GET_CLASS (signaller), name))
+    return;
+  GValue v = G_VALUE_INIT;
+  if (prop_id == Settings::STUN_SERVER || prop_id == Settings::TURN_SERVERS) {
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_set_string (&v, settings.ice_servers ().c_str ());
+  } else {
+    g_value_init (&v, prop_id == Settings::PORT ? G_TYPE_UINT : G_TYPE_STRING);
+    settings.get (prop_id, &v);
+  }
+  g_object_set_property (G_OBJECT (signaller), name, &v);
+  g_value_unset (&v);
+}
+
+void SignallerHost::set (GstRtcSignaller *custom, const Settings &settings)
+{
+  GstRtcSignaller *next = custom ? GST_RTC_SIGNALLER (g_object_ref_sink (custom)) : make_default ();
+  if (!custom)
+    for (guint p = Settings::ENABLE_SERVER; p < Settings::N_PROPS; p++)
+      set_forwarded (next, p, settings);
+  GstRtcSignaller *old;
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    old = signaller_;
+    signaller_ = next;
+    is_default_ = custom == nullptr;
+  }
+  gst_object_unref (old);
+}
+
+void SignallerHost::forward (guint prop_id, const Settings &settings)
+{
+  if (!is_default ())
+    return;
+  GstRtcSignaller *s = ref ();
+  set_forwarded (s, prop_id, settings);
+  gst_object_unref (s);
+}
+
+bool SignallerHost::read (guint prop_id, GValue *value)
+{
+  const char *name = signaller_property (prop_id);
+  if (!name || prop_id == Settings::STUN_SERVER || prop_id == Settings::TURN_SERVERS ||
+      !is_default ())
+    return false;
+  GstRtcSignaller *s = ref ();
+  bool has = g_object_class_find_property (G_OBJECT_GET_CLASS (s), name) != nullptr;
+  if (has)
+    g_object_get_property (G_OBJECT (s), name, value);
+  gst_object_unref (s);
+  return has;
+}
+
 void SignallerHost::describe (const std::string &media, const std::string &data_channels)
 {
-  GObjectClass *klass = G_OBJECT_GET_CLASS (signaller);
+  GstRtcSignaller *s = ref ();
+  GObjectClass *klass = G_OBJECT_GET_CLASS (s);
   if (g_object_class_find_property (klass, "media"))
-    g_object_set (signaller, "media", media.c_str (), nullptr);
+    g_object_set (s, "media", media.c_str (), nullptr);
   if (g_object_class_find_property (klass, "data-channels"))
-    g_object_set (signaller, "data-channels", data_channels.c_str (), nullptr);
+    g_object_set (s, "data-channels", data_channels.c_str (), nullptr);
+  gst_object_unref (s);
 }
 
 bool SignallerHost::start (GstElement *element, const Settings &settings, ControlThread *thread,
-                           SignallerLink::Handler *handler)
+                           Sessions &sessions)
 {
-  client = settings.client_mode () && is_default;
-  if (is_default && client != (bool)GST_IS_RTC_HTTP_CLIENT_SIGNALLER (signaller)) {
-    gst_object_unref (signaller);
-    signaller = make_default (client);
-  }
-  if (is_default && !settings.enable_server && !client)
+  GstRtcSignaller *s = ref ();
+  bool is_default_signaller = is_default ();
+  GstRtcSignallerRole role = gst_rtc_signaller_get_role (s);
+  bool serves = is_default_signaller && settings.remote_url.empty ();
+  if (serves && !settings.enable_server && role == GST_RTC_SIGNALLER_ROLE_ANSWERER) {
+    gst_object_unref (s);
     return true; /* no server, no client: the application drives sessions */
-  if (is_default)
-    settings.configure_signaller (signaller);
-  link = std::make_unique<SignallerLink> ();
-  link->connect (signaller, thread, handler);
+  }
+  sessions.bind (s);
+  link_ = std::make_unique<SignallerLink> ();
+  link_->connect (s, thread, &sessions);
   GError *gerr = nullptr;
-  if (!gst_rtc_signaller_start (signaller, &gerr)) {
-    if (client)
-      GST_ELEMENT_ERROR (
-          element, RESOURCE, SETTINGS,
-          ("Could not start %s: %s", role_.client_action, gerr ? gerr->message : "?"),
-          ("URL %s", settings.remote_url.c_str ()));
-    else
+  if (!gst_rtc_signaller_start (s, &gerr)) {
+    if (serves)
       GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ_WRITE,
                          ("Could not start the WebRTC server: %s", gerr ? gerr->message : "?"),
-                         ("address %s, port %u, stream-name %s", settings.address.c_str (),
-                          settings.port, settings.stream_name.c_str ()));
+                         ("address %s, port %u, %s %s", settings.address.c_str (), settings.port,
+                          role_.name_property, settings.stream_name.c_str ()));
+    else if (is_default_signaller)
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS, ("%s", gerr ? gerr->message : "?"),
+                         ("%s", G_OBJECT_TYPE_NAME (s)));
+    else
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+                         ("Could not start the signaller: %s", gerr ? gerr->message : "?"),
+                         ("%s", G_OBJECT_TYPE_NAME (s)));
     g_clear_error (&gerr);
+    link_.reset ();
+    sessions.unbind ();
+    gst_object_unref (s);
     return false;
   }
-  started = true;
-  if (is_default && !client) {
+  started_ = true;
+  /* The embedded server's address (not in client mode: no server). */
+  if (is_default_signaller && settings.remote_url.empty () &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (s), "port") &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (s), "url")) {
     guint bound = 0;
     gchar *url = nullptr;
-    g_object_get (signaller, "port", &bound, "url", &url, nullptr);
+    g_object_get (s, "port", &bound, "url", &url, nullptr);
     GST_INFO_OBJECT (element, "%s: %s", role_.page, url);
     std::string name = std::string (role_.element) + "-listening";
     gst_element_post_message (
@@ -442,38 +558,50 @@ bool SignallerHost::start (GstElement *element, const Settings &settings, Contro
                                                     bound, "url", G_TYPE_STRING, url, nullptr)));
     g_free (url);
   }
+  gst_object_unref (s);
   return true;
 }
 
 void SignallerHost::stop ()
 {
-  if (started) {
-    gst_rtc_signaller_stop (signaller);
-    started = false;
+  if (started_) {
+    GstRtcSignaller *s = ref ();
+    gst_rtc_signaller_stop (s);
+    gst_object_unref (s);
+    started_ = false;
   }
-  link.reset ();
+  link_.reset ();
 }
 
-GstRtcSignaller *SignallerHost::ref_running_server () const
+/* ---- GstChildProxy ------------------------------------------------------ */
+
+static GQuark host_quark ()
 {
-  return started && is_default && !client ? GST_RTC_SIGNALLER (gst_object_ref (signaller))
-                                          : nullptr;
+  static GQuark q = g_quark_from_static_string ("rtc-signaller-host");
+  return q;
 }
 
-void apply_signaller_ice_servers (GstRtcSignaller *signaller, PeerSession::Config &config)
+static GObject *(*data_child_by_name) (GstChildProxy *, const gchar *) = nullptr;
+
+static GObject *child_by_name (GstChildProxy *proxy, const gchar *name)
 {
-  if (!config.stun_server.empty () || !config.turn_servers.empty () ||
-      !g_object_class_find_property (G_OBJECT_GET_CLASS (signaller), "ice-servers"))
-    return;
-  gchar *servers = nullptr;
-  g_object_get (signaller, "ice-servers", &servers, nullptr);
-  for (auto &url : split (servers ? servers : "")) {
-    if (g_str_has_prefix (url.c_str (), "stun") && config.stun_server.empty ())
-      config.stun_server = url;
-    else if (g_str_has_prefix (url.c_str (), "turn"))
-      config.turn_servers.push_back (url);
-  }
-  g_free (servers);
+  auto host = static_cast<SignallerHost *> (g_object_get_qdata (G_OBJECT (proxy), host_quark ()));
+  if (host && g_str_equal (name, "signaller"))
+    return G_OBJECT (host->ref ());
+  return data_child_by_name (proxy, name);
+}
+
+void SignallerHost::child_proxy_init (gpointer g_iface, gpointer data)
+{
+  DataRouter::child_proxy_init (g_iface, data);
+  auto iface = static_cast<GstChildProxyInterface *> (g_iface);
+  data_child_by_name = iface->get_child_by_name;
+  iface->get_child_by_name = child_by_name;
+}
+
+void SignallerHost::attach (GstElement *element, SignallerHost *host)
+{
+  g_object_set_qdata (G_OBJECT (element), host_quark (), host);
 }
 
 } // namespace rtc

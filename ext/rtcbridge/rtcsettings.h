@@ -11,14 +11,24 @@
 #include <gst/gst.h>
 #include <string>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include "gstrtcsignaller.h"
+#include <gst/rtcbridge/gstrtcsignaller.h>
 #include "rtccodecs.h"
 #include "rtccontrolthread.h"
 #include "rtcdatarouter.h"
 #include "rtcpeersession.h"
+#include "gstrtchttpsignaller.h"
+#include "rtcsessions.h"
 #include "rtcsignallerlink.h"
+
+/* congestion-control of webrtcpublish and webrtcroom. */
+typedef enum {
+  GST_RTC_CONGESTION_CONTROL_NONE,
+  GST_RTC_CONGESTION_CONTROL_GCC,
+} GstRtcCongestionControl;
+GType gst_rtc_congestion_control_get_type (void);
 
 namespace rtc {
 
@@ -40,6 +50,8 @@ struct Settings {
     TLS_KEY_FILE,
     DATA_CHANNEL_POLICY,
     DATA_CHANNELS,
+    PAGE_URL,       /* "url", read-only */
+    SIGNALLER_TYPE, /* handled by the ElementCore */
     N_PROPS,
   };
 
@@ -49,7 +61,16 @@ struct Settings {
     const char *peers;
     const char *remote_url_property;
     const char *remote_url_blurb;
-    const char *server_path; /* "/whep/<name> and /view/<name>" */
+    const char *server_path;                   /* "/whep/<name> and /view/<name>" */
+    const char *page;                          /* "viewer page" */
+    const char *name_property = "stream-name"; /* "room-name" for webrtcroom */
+    const char *name_default = "live";
+    /* data-channels' blurb, when the element gives the labels a meaning of
+     * its own (webrtcroom: room-wide channels); nullptr: the shared one. */
+    const char *data_channels_blurb = nullptr;
+    /* allowed-origins' default: "*" (WHEP/WHIP players on any page), or ""
+     * (webrtcroom: only the server's own pages, same origin). */
+    const char *allowed_origins = "*";
   };
 
   bool enable_server = true;
@@ -64,77 +85,100 @@ struct Settings {
   guint handshake_timeout_ms = 15000;
   std::string auth_token;
   std::string allowed_origins = "*";
+  std::string allowed_origins_default = "*"; /* what NULL sets (Role::allowed_origins) */
   std::string tls_certificate_file;
   std::string tls_key_file;
   DataPolicy data_policy = DEFAULT_DATA_POLICY;
   std::string data_channels;
+  std::string signaller_type;
 
   static void install (GObjectClass *klass, const Role &role);
   /* False when @prop_id is not one of these properties. */
   bool set (guint prop_id, const GValue *value);
   bool get (guint prop_id, GValue *value) const;
-  /* What the running embedded server says: the bound port (@prop_id PORT)
-   * or, for @prop_id 0, its page URL. Leaves @value alone for PORT when
-   * @server is nullptr; sets NULL for the URL. */
-  static void get_live (guint prop_id, GValue *value, GstRtcSignaller *server);
-
-  bool client_mode () const { return !remote_url.empty (); }
   std::vector<std::string> turn_list () const;
   /* stun-server and turn-servers as one comma-separated list (for Link
    * headers). */
   std::string ice_servers () const;
   /* The ICE part of a session's configuration. */
   void fill (PeerSession::Config &config) const;
-  /* Settings for the default signaller (the embedded server or the client). */
-  void configure_signaller (GstRtcSignaller *signaller) const;
 };
 
 /* The data channels as /streams.json lists them for the pages: a JSON array
  * of {label, and RTCDataChannelInit options}. */
 std::string data_channels_json (const std::vector<DataChannelOptions> &channels);
 
-/* An element's signaller: the default one follows the mode (embedded
- * server, or client when the remote URL is set), or the application's.
- * Application thread (state changes, properties). */
-struct SignallerHost {
-  /* How the element is named in messages and what it does with media. */
+/* An element's signaller: its default one (GstRtcHttpSignaller: the
+ * embedded WHEP/WHIP server, or a client once whip-url/whep-url is set) or
+ * the application's. The default is the element's child "signaller"
+ * (GstChildProxy), and the element's properties of the same names forward
+ * to it.
+ *
+ * Threading: application thread (state changes, properties); the object
+ * itself is read by child proxy lookups under the element's lock. */
+class SignallerHost {
+public:
+  /* How the element is named in messages and which server it runs. */
   struct Role {
-    const char *element;       /* "webrtcpublish": "<element>-listening" */
-    bool receiving;            /* subscribe: WHIP server / WHEP client */
-    const char *client_action; /* "WHIP publishing" */
-    const char *page;          /* "viewer page" */
+    const char *element;         /* "webrtcpublish": "<element>-listening" */
+    GstRtcHttpProtocol protocol; /* of the server (WHEP: the element sends) */
+    const char *page;            /* "viewer page" */
+    /* Another default than the HTTP signaller (webrtcroom's), and the names
+     * its properties have for stream-name and the remote URL. */
+    GstRtcSignaller *(*make_default) () = nullptr;
+    const char *name_property = "stream-name";
+    const char *remote_property = nullptr; /* nullptr: whip-url / whep-url */
   };
-
-  GstRtcSignaller *signaller = nullptr; /* owned */
-  bool is_default = true;
-  bool started = false;
-  bool client = false; /* the default signaller is the client */
-  std::unique_ptr<SignallerLink> link;
 
   explicit SignallerHost (const Role &role);
   ~SignallerHost ();
-  /* The application's signaller, or the default when nullptr. */
-  void set (GstRtcSignaller *custom);
-  /* Picks the default signaller for @settings' mode, configures it,
-   * connects @handler on @thread and starts it. On failure posts an element
-   * error and returns false. Posts "<element>-listening" for the embedded
-   * server. */
+  SignallerHost (const SignallerHost &) = delete;
+  SignallerHost &operator= (const SignallerHost &) = delete;
+
+  /* The signaller (a new reference). */
+  GstRtcSignaller *ref ();
+  bool is_default ();
+  /* The application's signaller, or a new default one configured from
+   * @settings when nullptr. */
+  void set (GstRtcSignaller *custom, const Settings &settings);
+  /* Element property @prop_id changed to the value in @settings: the
+   * default signaller gets it. */
+  void forward (guint prop_id, const Settings &settings);
+  /* Reads element property @prop_id from the default signaller (the bound
+   * port, the page URL, what signaller::... set); false when it has none. */
+  bool read (guint prop_id, GValue *value);
+
+  /* Binds @sessions, connects them on @thread and starts the signaller.
+   * On failure posts an element error and returns false. Posts
+   * "<element>-listening" for the default server. */
   bool start (GstElement *element, const Settings &settings, ControlThread *thread,
-              SignallerLink::Handler *handler);
+              Sessions &sessions);
   /* What the embedded server lists for the stream: its media kinds
    * ("video,audio") and data channels (data_channels_json()). */
   void describe (const std::string &media, const std::string &data_channels);
+  /* Stops the signaller: no event after it returns. The element unbinds
+   * its sessions once its control thread is done with them. */
   void stop ();
-  /* The embedded server while it runs (a new reference), else nullptr. */
-  GstRtcSignaller *ref_running_server () const;
+  /* Between start () and stop (). */
+  bool started () const { return started_; }
+
+  /* GstChildProxy for the elements: "signaller", then the data pads, then
+   * GstBin's children (G_IMPLEMENT_INTERFACE init function). The element
+   * registers its host with attach(). */
+  static void child_proxy_init (gpointer iface, gpointer data);
+  static void attach (GstElement *element, SignallerHost *host);
 
 private:
-  GstRtcSignaller *make_default (bool client_mode) const;
-  Role role_;
-};
+  const char *signaller_property (guint prop_id) const;
+  GstRtcSignaller *make_default () const;
+  void set_forwarded (GstRtcSignaller *signaller, guint prop_id, const Settings &settings);
 
-/* Uses ICE servers a client signaller learnt from Link headers when the
- * element has none of its own. */
-void apply_signaller_ice_servers (GstRtcSignaller *signaller, PeerSession::Config &config);
+  Role role_;
+  std::mutex lock_;                      /* guards signaller_ and is_default_ */
+  GstRtcSignaller *signaller_ = nullptr; /* owned */
+  bool is_default_ = true;
+  bool started_ = false;
+  std::unique_ptr<SignallerLink> link_;
+};
 
 } // namespace rtc

@@ -1,6 +1,8 @@
 /* See gstrtcdatapad.h. */
 #include "gstrtcdatapad.h"
 
+#include <gst/rtcbridge/gstrtcdatameta.h>
+
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -47,16 +49,6 @@ struct _GstRtcDataPad {
 };
 
 G_DEFINE_TYPE (GstRtcDataPad, gst_rtc_data_pad, GST_TYPE_PAD);
-
-void gst_rtc_data_meta_register (void)
-{
-  static gsize done = 0;
-  if (g_once_init_enter (&done)) {
-    static const gchar *tags[] = {nullptr};
-    gst_meta_register_custom (GST_RTC_DATA_META_NAME, tags, nullptr, nullptr, nullptr);
-    g_once_init_leave (&done, 1);
-  }
-}
 
 static void gst_rtc_data_pad_constructed (GObject *object)
 {
@@ -247,7 +239,7 @@ static void gst_rtc_data_pad_class_init (GstRtcDataPadClass *klass)
                            "max-buffered-bytes, a message over the peer's maximum size, invalid "
                            "UTF-8 on a text pad); src pads: messages over max-queued-bytes",
                            0, G_MAXUINT64, 0, ro));
-  gst_rtc_data_meta_register ();
+  gst_rtc_data_meta_get_info ();
 }
 
 static void gst_rtc_data_pad_init (GstRtcDataPad *self)

@@ -3,7 +3,7 @@
  * The pad's name is "data_send_<label>" (a sink pad: each buffer is one
  * message to every session on channel <label>) or "data_recv_<label>" (a
  * src pad: each message received on <label> from any session is one
- * buffer, with a GstRtcDataMeta custom meta naming the session).
+ * buffer, with a GstRtcDataMeta naming the session and the label).
  *
  * Properties set the options of the channels the element opens for the
  * label (ordered, max-retransmits, max-packet-lifetime, protocol,
@@ -22,14 +22,6 @@ G_BEGIN_DECLS
 
 #define GST_TYPE_RTC_DATA_PAD (gst_rtc_data_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstRtcDataPad, gst_rtc_data_pad, GST, RTC_DATA_PAD, GstPad)
-
-/* The custom meta on buffers out of a data_recv_ pad: a GstStructure with
- * "session-id" (string), "label" (string) and "binary" (boolean: FALSE for a
- * text message). */
-#define GST_RTC_DATA_META_NAME "GstRtcDataMeta"
-
-/* Registers the custom meta (idempotent). */
-void gst_rtc_data_meta_register (void);
 
 G_END_DECLS
 

@@ -17,14 +17,37 @@
  *    the pad's max-buffered-bytes blocks the sender until it drains; an
  *    unreliable one drops the message and counts it. Messages over the
  *    peer's maximum message size are refused with a warning, never cut.
+ *  - Relay (set_relay()): an element that relays messages between its
+ *    sessions (webrtcroom's room-wide channels) takes over some labels:
+ *    what sessions send on them goes to the relay instead of the pads and
+ *    signals, what the pipeline sends on them (data_send_ pads, the send
+ *    actions to every session) goes to the relay instead of the sessions;
+ *    the relay forwards with try_send() and hands the pipeline its share
+ *    with deliver_local().
+ *
+ *    Why try_send() never waits: the relay learns of a message on the
+ *    receiving session's webrtcbin thread. Sending from there with send()
+ *    would block that thread while the target's queue is full: the
+ *    sender's other messages (and every member's) wait for the slowest
+ *    member, and two sessions relaying to each other with both queues
+ *    full wait on each other — each queue drains only if its peer keeps
+ *    reading, and a peer that is itself blocked sending to us (a pipeline
+ *    in send(), any client whose reads and writes share one loop) stops
+ *    reading: the classic deadlock of two writers on full pipes. So a
+ *    relay queues, sends from a thread of its own, and try_send() answers
+ *    FULL instead of waiting (retry on the relay's drained() call or a
+ *    short poll).
  *
  * Threading: configuration and pads on the application thread; attach(),
  * open_channels() and detach() on the element's control thread; send()
  * and the pads' chain functions on any thread (they may block for
- * back-pressure); webrtcbin calls back on its own threads, where received
- * messages are pushed out of src pads and signals are emitted. One lock
- * guards the router's state; it is never held while calling into
- * webrtcbin, emitting a signal, posting a message or pushing a buffer.
+ * back-pressure); try_send() and deliver_local() on any thread, never
+ * blocking; webrtcbin calls back on its own threads, where received
+ * messages are pushed out of src pads and signals are emitted, and the
+ * relay's received/opened/closed/drained are called. One lock guards the
+ * router's state; it is never held while calling into webrtcbin, calling
+ * the relay, emitting a signal, posting a message or pushing a buffer
+ * (so a relay's own lock and the router's are never nested).
  */
 #pragma once
 
@@ -54,6 +77,35 @@ public:
    * empty binary message when @text is nullptr too). */
   using Handler = std::function<void (DataRouter &router, const std::string &session,
                                       const gchar *text, GBytes *bytes)>;
+
+  /* Outcome of try_send(): sent; the channel's buffered-amount is over its
+   * limit (retry later); no open channel @label to that session; the
+   * message is over the peer's maximum message size. */
+  enum class TrySend { OK, FULL, GONE, TOO_LARGE };
+
+  /* Who relays messages between sessions (see the top of this file). Every
+   * member must be set when @takes is; none may block or call back into
+   * the router with a lock of its own held that the router could wait on
+   * (the router calls them with no lock held). In each, exactly one of
+   * @text and @bytes is set. */
+  struct Relay {
+    /* Whether the relay takes @label (asked for every message). */
+    std::function<bool (const std::string &label)> takes;
+    /* Session @session sent a message on @label (webrtcbin thread). */
+    std::function<void (const std::string &session, const std::string &label, const gchar *text,
+                        GBytes *bytes)>
+        received;
+    /* @session's channel @label opened / closed (its first open channel of
+     * that label / its last one; also when the session goes). */
+    std::function<void (const std::string &session, const std::string &label)> opened;
+    std::function<void (const std::string &session, const std::string &label)> closed;
+    /* The pipeline sent a message on @label (streaming or application
+     * thread). */
+    std::function<void (const std::string &label, const gchar *text, GBytes *bytes)> from_pipeline;
+    /* @session's channel @label went under its buffered-amount-low
+     * threshold: a FULL target may take more. Optional. */
+    std::function<void (const std::string &session, const std::string &label)> drained;
+  };
 
   /* @element owns the router; @prefix names its bus messages. */
   DataRouter (GstElement *element, const char *prefix);
@@ -100,9 +152,30 @@ public:
   void detach (const std::string &session);
 
   /* Any thread: sends to @session's channel @label, or to every session's
-   * when @session is nullptr. False with @error when no channel took it. */
+   * when @session is nullptr (to the relay instead when it takes @label).
+   * False with @error when no channel took it. */
   bool send (const gchar *session, const std::string &label, const gchar *text, GBytes *bytes,
              std::string &error);
+
+  /* Application thread, before start() (an empty @relay: none). */
+  void set_relay (Relay relay);
+  /* Any thread: when @session's peer last sent a message on any channel
+   * (monotonic µs; 0: never). A sign of life for a peer that sends no
+   * media (a board page). */
+  gint64 last_received_us (const std::string &session);
+  /* Any thread, never blocks: sends to @session's channel @label if its
+   * buffered-amount is within the limit (the data_send_<label> pad's
+   * max-buffered-bytes, or 1 MiB); a message may overshoot the limit by
+   * its own size. Independent of start()/stop(): the relay lives with the
+   * sessions. */
+  TrySend try_send (const std::string &session, const std::string &label, const gchar *text,
+                    GBytes *bytes);
+  /* Any thread: to the pipeline, as if session @from had sent it on
+   * @label: out of data_recv_<label> (its GstRtcDataMeta naming @from)
+   * and the data-received / string-received signals (emitted on the
+   * calling thread). */
+  void deliver_local (const std::string &from, const std::string &label, const gchar *text,
+                      GBytes *bytes);
 
   /* State: start() on READY->PAUSED, stop() on PAUSED->READY (wakes
    * blocked senders, refuses new sends). */

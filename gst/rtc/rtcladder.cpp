@@ -12,12 +12,14 @@ static const double UP_MARGIN = 1.2;
 
 guint Ladder::low (int rung) const
 {
+  /* A min over the max is the max: no rung runs above it. */
+  guint floor = std::min (min_bps, max_bps);
   if (rung >= (int)rungs - 1)
-    return std::min (min_bps, max_bps);
+    return floor;
   double f = 1;
   for (int i = 0; i <= rung; i++)
     f *= STEP;
-  return std::max (min_bps, (guint)(max_bps * f));
+  return std::max (floor, (guint)(max_bps * f));
 }
 
 guint Ladder::high (int rung) const
@@ -52,10 +54,12 @@ int Ladder::next (int current, guint budget, gint64 now_us, int &wanted, gint64 
     since_us = now_us;
     return current;
   }
-  if (target != wanted) {
-    wanted = target;
+  /* The hold counts from when the viewer first wanted to move that way:
+   * a budget wobbling between two rungs below (or above) still moves it. */
+  bool down = target > current;
+  if (down != (wanted > current) || wanted == current)
     since_us = now_us;
-  }
+  wanted = target;
   gint64 hold = target > current ? DOWN_AFTER_US : UP_AFTER_US;
   if (now_us - since_us >= hold) {
     since_us = now_us;

@@ -1,6 +1,10 @@
 /* See rtcpeersession.h. */
 #include "rtcpeersession.h"
 
+#include "rtcpeersessionprivate.h"
+
+#include "rtcdebug.h"
+
 #include "rtcsdp.h"
 #include "rtcteardown.h"
 
@@ -8,71 +12,11 @@
 
 #include <memory>
 
-GST_DEBUG_CATEGORY_STATIC (rtc_peer_session_debug);
-#define GST_CAT_DEFAULT rtc_peer_session_debug
+RTC_DEBUG_CATEGORY_FUNCTION (rtc_peer_session_category, "rtcpeersession", "One viewer's webrtcbin")
 
 namespace rtc {
 
-/* webrtcbin may call us back after the session is gone (a promise answered
- * during teardown, a signal emission already running on another thread).
- * Every callback gets a reference to this handle; the destructor clears
- * `session` under `lock`, so a callback either runs to completion first or
- * sees nullptr. */
-struct SessionHandle {
-  std::mutex lock;
-  PeerSession *session;
-};
-
-namespace {
-
-using HandlePtr = std::shared_ptr<SessionHandle>;
-
-gpointer handle_ref (const HandlePtr &h)
-{
-  return new HandlePtr (h);
-}
-void handle_unref (gpointer p)
-{
-  delete static_cast<HandlePtr *> (p);
-}
-void handle_unref_closure (gpointer p, GClosure *)
-{
-  handle_unref (p);
-}
-
-struct Locked {
-  std::unique_lock<std::mutex> guard;
-  PeerSession *session;
-};
-Locked lock_handle (gpointer p)
-{
-  SessionHandle *h = static_cast<HandlePtr *> (p)->get ();
-  Locked l{std::unique_lock<std::mutex> (h->lock), h->session};
-  return l;
-}
-
-GstPromise *promise_for (PeerSession *s, GstPromiseChangeFunc func)
-{
-  return gst_promise_new_with_change_func (func, handle_ref (s->handle ()), handle_unref);
-}
-
-std::string promise_error (GstPromise *promise)
-{
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    return "interrupted";
-  if (!reply)
-    return {};
-  GError *error = nullptr;
-  if (gst_structure_get (reply, "error", G_TYPE_ERROR, &error, nullptr) && error) {
-    std::string msg = error->message;
-    g_error_free (error);
-    return msg.empty () ? "failed" : msg;
-  }
-  return {};
-}
-
-} // namespace
+using namespace peer;
 
 /* libnice maps ports on the LAN's router by UPnP unless told not to: a
  * surprise for a server, and each agent would start GUPnP threads. */
@@ -98,15 +42,13 @@ PeerSession::PeerSession (std::string id, std::string peer_address, GstBin *bin,
     : id_ (std::move (id)), peer_address_ (std::move (peer_address)), bin_ (bin),
       notify_ (std::move (notify)), created_us_ (g_get_monotonic_time ())
 {
-  static gsize debug_done = 0;
-  if (g_once_init_enter (&debug_done)) {
-    GST_DEBUG_CATEGORY_INIT (rtc_peer_session_debug, "rtcpeersession", 0, "One viewer's webrtcbin");
-    g_once_init_leave (&debug_done, 1);
-  }
   handle_ = std::make_shared<SessionHandle> ();
   handle_->session = this;
-  /* Short: webrtcbin names its threads "<name>:pc" and Linux keeps 15 chars. */
-  std::string name = "v" + id_.substr (0, 8);
+  /* Unique in the element whatever the signaller's ids look like (they may
+   * share a prefix), and short: webrtcbin names its threads "<name>:pc" and
+   * Linux keeps 15 chars. */
+  static std::atomic<guint> serial{0};
+  std::string name = "pc" + std::to_string (++serial);
   webrtcbin_ = gst_element_factory_make ("webrtcbin", name.c_str ());
   if (webrtcbin_) {
     gst_object_ref_sink (webrtcbin_);
@@ -120,13 +62,18 @@ PeerSession::~PeerSession ()
     std::lock_guard<std::mutex> g (handle_->lock);
     handle_->session = nullptr;
   }
-  for (GSource *t : timers_) {
-    g_source_destroy (t);
-    g_source_unref (t);
+  /* The links' elements and the webrtcbin go in one disposal, the
+   * webrtcbin stopped first: a payloader pushing into a webrtcbin whose
+   * transport no longer drains (its sink prerolling as the pipeline goes
+   * down) is blocked until that webrtcbin flushes. */
+  std::vector<GstElement *> elements;
+  for (auto &link : links_) {
+    if (link.tee_pad)
+      link.branch->release_output (link.tee_pad);
+    elements.push_back (link.queue);
+    elements.push_back (link.payloader);
   }
-  if (control_context_)
-    g_main_context_unref (control_context_);
-  unlink_media ();
+  links_.clear ();
   if (webrtcbin_) {
     g_signal_handlers_disconnect_matched (webrtcbin_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
                                           (gpointer)on_ice_candidate, nullptr);
@@ -142,9 +89,21 @@ PeerSession::~PeerSession ()
     /* Its streaming threads may be blocked downstream (a sink prerolling
      * while the pipeline goes down, see rtcteardown.h): stop it without
      * waiting for them. */
-    dispose_elements (bin_, {webrtcbin_});
+    elements.push_back (webrtcbin_);
+    dispose_elements (bin_, elements);
     gst_object_unref (webrtcbin_);
+  } else {
+    dispose_elements (bin_, elements);
   }
+  for (GstPad *p : send_lines_)
+    gst_object_unref (p);
+  for (auto &parked : parked_) {
+    gst_object_unref (parked.first);
+    if (parked.second)
+      gst_caps_unref (parked.second);
+  }
+  if (deferred_)
+    gst_webrtc_session_description_free (deferred_);
   if (local_)
     gst_webrtc_session_description_free (local_);
   if (remote_sdp_)
@@ -173,6 +132,7 @@ bool PeerSession::prepare (const Config &config, std::string &error)
   }
   const HandlePtr &handle = handle_;
   on_src_pad_ = config.on_src_pad;
+  polite_ = config.polite;
   g_signal_connect_data (webrtcbin_, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
                          handle_ref (handle), handle_unref_closure, GConnectFlags (0));
   g_signal_connect_data (webrtcbin_, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state),
@@ -185,6 +145,17 @@ bool PeerSession::prepare (const Config &config, std::string &error)
   if (on_src_pad_)
     g_signal_connect_data (webrtcbin_, "pad-added", G_CALLBACK (on_pad_added), handle_ref (handle),
                            handle_unref_closure, GConnectFlags (0));
+  if (config.nack)
+    g_signal_connect (webrtcbin_, "on-new-transceiver",
+                      G_CALLBACK (+[] (GstElement *, GstWebRTCRTPTransceiver *trans, gpointer) {
+                        /* Video only: browsers refuse audio with RTX (an
+                         * a=ssrc-group:FID on an audio m-line). */
+                        GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+                        g_object_get (trans, "kind", &kind, nullptr);
+                        if (kind == GST_WEBRTC_KIND_VIDEO)
+                          g_object_set (trans, "do-nack", TRUE, nullptr);
+                      }),
+                      nullptr);
   return true;
 }
 
@@ -241,7 +212,7 @@ bool PeerSession::start (const Config &config, GstWebRTCSessionDescription *offe
 bool PeerSession::start_offer (const Config &config, const std::vector<GstCaps *> &mlines,
                                std::string &error)
 {
-  offerer_ = true;
+  creating_offer_ = true;
   if (!prepare (config, error) || !add_transceivers (webrtcbin_, config.direction, mlines, error) ||
       !add_to_bin (config, error))
     return false;
@@ -261,41 +232,15 @@ bool PeerSession::add_to_bin (const Config &config, std::string &error)
                            handle_ref (handle_), handle_unref_closure, GConnectFlags (0));
     if (on_src_pad_)
       g_signal_connect (rtpbin_, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), nullptr);
-    g_signal_connect_data (rtpbin_, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), handle_ref (handle_),
-                           handle_unref_closure, GConnectFlags (0));
+    if (config.end_on_bye)
+      g_signal_connect_data (rtpbin_, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), handle_ref (handle_),
+                             handle_unref_closure, GConnectFlags (0));
   }
   if (!gst_element_sync_state_with_parent (webrtcbin_)) {
     error = "webrtcbin could not start";
     return false;
   }
-  std::lock_guard<std::mutex> g (lock_);
-  if (config.control_context)
-    control_context_ = g_main_context_ref (config.control_context);
-  if (config.control_context && config.gather_timeout != GST_CLOCK_TIME_NONE)
-    add_timer (GST_TIME_AS_MSECONDS (config.gather_timeout), on_gather_timeout);
   return true;
-}
-
-void PeerSession::set_remote_answer (GstWebRTCSessionDescription *answer)
-{
-  if (remote_sdp_)
-    gst_sdp_message_free (remote_sdp_);
-  gst_sdp_message_copy (answer->sdp, &remote_sdp_);
-  g_signal_emit_by_name (webrtcbin_, "set-remote-description", answer,
-                         promise_for (this, on_remote_answer_set));
-}
-
-void PeerSession::on_remote_answer_set (GstPromise *promise, gpointer data)
-{
-  auto l = lock_handle (data);
-  if (!l.session)
-    return;
-  std::string err = promise_error (promise);
-  if (!err.empty ()) {
-    l.session->fail ("webrtcbin refused the answer: " + err, Event::REFUSED);
-    return;
-  }
-  l.session->notify_ (l.session->id_, Event::REMOTE_SET, {});
 }
 
 void PeerSession::fail (const std::string &reason, Event event)
@@ -310,60 +255,81 @@ void PeerSession::fail (const std::string &reason, Event event)
   notify_ (id_, event, reason);
 }
 
-void PeerSession::on_remote_set (GstPromise *promise, gpointer data)
+bool PeerSession::begin (const Config &config, std::string &error)
 {
-  auto l = lock_handle (data);
-  if (!l.session)
-    return;
-  std::string err = promise_error (promise);
-  if (!err.empty ()) {
-    l.session->fail ("webrtcbin refused the offer: " + err, Event::REFUSED);
-    return;
-  }
-  g_signal_emit_by_name (l.session->webrtcbin_, "create-answer", nullptr,
-                         promise_for (l.session, on_description_created));
+  return prepare (config, error) && add_to_bin (config, error);
 }
 
-void PeerSession::on_description_created (GstPromise *promise, gpointer data)
+GstPad *PeerSession::add_send_line (GstCaps *caps, const std::string &msid, std::string &error)
 {
-  auto l = lock_handle (data);
-  if (!l.session)
-    return;
-  auto self = l.session;
-  const char *what = self->offerer_ ? "offer" : "answer";
-  std::string err = promise_error (promise);
-  GstWebRTCSessionDescription *desc = nullptr;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  if (err.empty () && reply)
-    gst_structure_get (reply, what, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
-  if (!desc) {
-    self->fail (std::string ("could not create an ") + what + (err.empty () ? "" : ": " + err));
-    return;
+  GstPadTemplate *templ = gst_element_get_pad_template (webrtcbin_, "sink_%u");
+  GstPad *pad = templ ? gst_element_request_pad (webrtcbin_, templ, nullptr, caps) : nullptr;
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  if (pad)
+    g_object_get (pad, "transceiver", &trans, nullptr);
+  if (!trans) {
+    error = "webrtcbin refused a sending m-line";
+    if (pad)
+      gst_element_release_request_pad (webrtcbin_, pad);
+    return nullptr;
   }
+  g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                "codec-preferences", caps, nullptr);
+  gst_object_unref (trans);
+  g_object_set (pad, "msid", msid.c_str (), nullptr);
+  send_lines_.push_back (GST_PAD (gst_object_ref (pad)));
+  bool answering;
   {
-    std::lock_guard<std::mutex> g (self->lock_);
-    self->local_ = gst_webrtc_session_description_copy (desc);
+    std::lock_guard<std::mutex> g (lock_);
+    answering = answering_;
   }
-  g_signal_emit_by_name (self->webrtcbin_, "set-local-description", desc,
-                         promise_for (self, on_local_set));
-  gst_webrtc_session_description_free (desc);
+  /* The session layer adds no line while it answers (a line made before
+   * set_remote_offer () is parked there); this narrows what is left. */
+  if (answering)
+    park_unnegotiated ({pad});
+  return pad;
 }
 
-void PeerSession::on_local_set (GstPromise *promise, gpointer data)
+bool PeerSession::add_recv_line (GstCaps *caps, std::string &error, bool inactive)
 {
-  auto l = lock_handle (data);
-  if (!l.session)
+  return add_transceivers (webrtcbin_,
+                           inactive ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE
+                                    : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                           {caps}, error);
+}
+
+void PeerSession::set_inactive (GstPad *send_line)
+{
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_object_get (send_line, "transceiver", &trans, nullptr);
+  if (!trans)
     return;
-  std::string err = promise_error (promise);
-  if (!err.empty ()) {
-    l.session->fail ("could not apply our description: " + err);
-    return;
-  }
+  g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, nullptr);
+  gst_object_unref (trans);
+}
+
+gint PeerSession::mline_of (GstPad *send_line) const
+{
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_object_get (send_line, "transceiver", &trans, nullptr);
+  if (!trans)
+    return -1;
+  guint mline = G_MAXUINT;
+  g_object_get (trans, "mlineindex", &mline, nullptr);
+  gst_object_unref (trans);
+  return mline == G_MAXUINT ? -1 : (gint)mline;
+}
+
+/* Under notify_lock_. */
+void PeerSession::gathering_done ()
+{
   {
-    std::lock_guard<std::mutex> g (l.session->lock_);
-    l.session->local_applied_ = true;
+    std::lock_guard<std::mutex> g (lock_);
+    if (gathering_reported_ || !local_applied_)
+      return;
+    gathering_reported_ = true;
   }
-  l.session->maybe_finish (false);
+  notify_ (id_, Event::GATHERING_DONE, {});
 }
 
 void PeerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate,
@@ -373,17 +339,15 @@ void PeerSession::on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *c
   if (!l.session)
     return;
   auto self = l.session;
-  bool trickle;
+  std::lock_guard<std::mutex> order (self->notify_lock_);
   {
     std::lock_guard<std::mutex> g (self->lock_);
-    trickle = self->local_sent_;
-    if (!trickle)
+    if (!self->local_applied_) {
       self->local_candidates_.push_back ({mline, candidate});
+      return;
+    }
   }
-  if (trickle)
-    self->notify_ (self->id_, Event::LOCAL_CANDIDATE, std::to_string (mline) + " " + candidate);
-  else
-    self->maybe_finish (true);
+  self->notify_ (self->id_, Event::LOCAL_CANDIDATE, std::to_string (mline) + " " + candidate);
 }
 
 void PeerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer data)
@@ -393,100 +357,19 @@ void PeerSession::on_gathering_state (GObject *webrtcbin, GParamSpec *, gpointer
     return;
   GstWebRTCICEGatheringState state;
   g_object_get (webrtcbin, "ice-gathering-state", &state, nullptr);
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-    l.session->maybe_finish (false);
-}
-
-gboolean PeerSession::on_gather_timeout (gpointer data)
-{
-  auto l = lock_handle (data);
-  if (l.session) {
-    {
-      std::lock_guard<std::mutex> g (l.session->lock_);
-      l.session->gather_timed_out_ = true;
-    }
-    GST_INFO ("session %s: ICE gathering timeout", l.session->id_.c_str ());
-    l.session->maybe_finish (false);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-/* When our description goes to the peer. webrtcbin (1.22) may report
- * gathering complete before it has emitted the candidates, and on a loaded
- * machine the gathering timeout may pass before the description is even
- * made: a description without candidates is useless to a peer that does not
- * trickle (WHEP players), so it waits for them — the first one and 20 ms
- * for the rest of its burst, or at most LAST_CHANCE_MS more. */
-static const guint BURST_MS = 20, LAST_CHANCE_MS = 1000;
-
-void PeerSession::maybe_finish (bool on_candidate)
-{
-  GstWebRTCICEGatheringState state;
-  g_object_get (webrtcbin_, "ice-gathering-state", &state, nullptr);
-  bool complete = state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE;
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    if (local_sent_ || !local_applied_ || finish_armed_ || !(complete || gather_timed_out_))
-      return;
-    if (control_context_) { /* without one (no timers), send at once */
-      if (local_candidates_.empty ()) {
-        if (!last_chance_armed_) {
-          last_chance_armed_ = true;
-          add_timer (LAST_CHANCE_MS, on_finish_timer);
-        }
-        return;
-      }
-      finish_armed_ = true;
-      if (on_candidate) {
-        add_timer (BURST_MS, on_finish_timer);
-        return;
-      }
-    }
-  }
-  finish_local ();
-}
-
-gboolean PeerSession::on_finish_timer (gpointer data)
-{
-  auto l = lock_handle (data);
-  if (l.session)
-    l.session->finish_local ();
-  return G_SOURCE_REMOVE;
-}
-
-/* A one-shot timer on the control context, destroyed with the session.
- * Under lock_. */
-void PeerSession::add_timer (guint ms, GSourceFunc fn)
-{
-  GSource *t = g_timeout_source_new (ms);
-  g_source_set_callback (t, fn, handle_ref (handle_), handle_unref);
-  g_source_attach (t, control_context_);
-  timers_.push_back (t);
-}
-
-void PeerSession::finish_local ()
-{
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    if (local_sent_ || failed_ || !local_)
-      return;
-    local_sent_ = true;
-    GstWebRTCICEGatheringState state;
-    g_object_get (webrtcbin_, "ice-gathering-state", &state, nullptr);
-    sdp_add_candidates (local_->sdp, local_candidates_,
-                        state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE);
-    local_candidates_.clear ();
-  }
-  notify_ (id_, Event::LOCAL_READY, {});
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return;
+  std::lock_guard<std::mutex> order (l.session->notify_lock_);
+  l.session->gathering_done ();
 }
 
 GstWebRTCSessionDescription *PeerSession::take_local_description ()
 {
   std::lock_guard<std::mutex> g (lock_);
-  GstWebRTCSessionDescription *a = local_sent_ ? local_ : nullptr;
-  if (a)
+  GstWebRTCSessionDescription *d = local_applied_ ? local_ : nullptr;
+  if (d)
     local_ = nullptr;
-  return a;
+  return d;
 }
 
 void PeerSession::on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer data)
@@ -622,13 +505,22 @@ static GstPad *webrtc_sink_for_mline (GstElement *webrtcbin, guint mline)
   return found;
 }
 
-bool PeerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::string &error)
+bool PeerSession::link_media (guint mline, gint pt, guint ssrc, EncoderBranch *branch,
+                              std::string &error)
 {
   ObjectPtr<GstPad> sink (webrtc_sink_for_mline (webrtcbin_, mline));
   if (!sink) {
     error = "webrtcbin has no sink pad for m-line " + std::to_string (mline);
     return false;
   }
+  return link_pad (sink.get (), pt, ssrc, branch, error);
+}
+
+bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch *branch,
+                            std::string &error)
+{
+  ObjectPtr<GstPad> sink (GST_PAD (gst_object_ref (sink_pad)));
+  gint mline = mline_of (sink_pad);
   const Codec &codec = branch->codec ();
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
   GstElement *pay = gst_element_factory_make (codec.payloader, nullptr);
@@ -644,6 +536,8 @@ bool PeerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::
   g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                 (guint64)(200 * GST_MSECOND), nullptr);
   g_object_set (pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
+  if (ssrc)
+    g_object_set (pay, "ssrc", ssrc, nullptr);
   GObjectClass *klass = G_OBJECT_GET_CLASS (pay);
   if (g_object_class_find_property (klass, "config-interval"))
     g_object_set (pay, "config-interval", -1, nullptr);
@@ -676,7 +570,7 @@ bool PeerSession::link_media (guint mline, gint pt, EncoderBranch *branch, std::
     gst_bin_remove_many (bin_, queue, pay, nullptr);
     return false;
   }
-  links_.push_back ({mline, branch, tee_pad, queue, pay});
+  links_.push_back ({(guint)mline, branch, tee_pad, queue, pay});
   if (codec.kind == MediaKind::VIDEO)
     branch->request_keyframe ();
   return true;
@@ -722,14 +616,36 @@ void PeerSession::unlink_media ()
   links_.clear ();
 }
 
+void PeerSession::unlink_pad (GstPad *send_line)
+{
+  for (auto it = links_.begin (); it != links_.end (); ++it) {
+    ObjectPtr<GstPad> pay_src (gst_element_get_static_pad (it->payloader, "src"));
+    ObjectPtr<GstPad> peer (gst_pad_get_peer (pay_src.get ()));
+    if (peer.get () != send_line)
+      continue;
+    if (it->tee_pad)
+      it->branch->release_output (it->tee_pad);
+    dispose_elements (bin_, {it->queue, it->payloader});
+    links_.erase (it);
+    return;
+  }
+}
+
+void PeerSession::touch (gint64 when_us)
+{
+  gint64 seen = last_activity_us_;
+  while (when_us > seen && !last_activity_us_.compare_exchange_weak (seen, when_us))
+    ;
+}
+
 std::string PeerSession::expiry_reason (gint64 now_us, gint64 handshake_us, gint64 silence_us,
                                         const char *peer) const
 {
   if (!connected_ && now_us - created_us_ > handshake_us)
     return std::string ("the ") + peer + " did not connect in time (ICE/DTLS handshake)";
   if (connected_ && now_us - last_activity_us_ > silence_us)
-    return std::string (on_src_pad_ ? "no media or RTCP" : "no RTCP") + " from the " + peer +
-           " for " + std::to_string (silence_us / 1000) + " ms (gone)";
+    return std::string (on_src_pad_ ? "no media, RTCP or data" : "no RTCP or data") + " from the " +
+           peer + " for " + std::to_string (silence_us / 1000) + " ms (gone)";
   return {};
 }
 
@@ -739,8 +655,7 @@ bool PeerSession::remote_has_data () const
     return false;
   for (guint i = 0; i < gst_sdp_message_medias_len (remote_sdp_); i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media (remote_sdp_, i);
-    if (g_strcmp0 (gst_sdp_media_get_media (m), "application") == 0 &&
-        (gst_sdp_media_get_port (m) != 0 || gst_sdp_media_get_attribute_val (m, "bundle-only")))
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "application") == 0 && sdp_media_used (m))
       return true;
   }
   return false;

@@ -95,7 +95,7 @@ void sdp_add_candidates (GstSDPMessage *sdp,
         gst_sdp_media_add_attribute (media, "candidate", value);
     }
     if (complete)
-      gst_sdp_media_add_attribute (media, "end-of-candidates", nullptr);
+      gst_sdp_media_add_attribute (media, "end-of-candidates", ""); /* NULL breaks webrtcbin */
   }
 }
 
@@ -179,6 +179,43 @@ void caps_add_twcc (GstCaps *caps, int id)
     gst_structure_set (gst_caps_get_structure (caps, i), field, G_TYPE_STRING, RTC_TWCC_URI,
                        "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE, nullptr);
   g_free (field);
+}
+
+bool sdp_media_has (const GstSDPMedia *media, const char *key)
+{
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++)
+    if (g_strcmp0 (gst_sdp_media_get_attribute (media, i)->key, key) == 0)
+      return true;
+  return false;
+}
+
+bool sdp_media_used (const GstSDPMedia *media)
+{
+  return gst_sdp_media_get_port (media) != 0 || sdp_media_has (media, "bundle-only");
+}
+
+bool sdp_carries_media (const GstSDPMessage *sdp)
+{
+  if (!sdp)
+    return false;
+  /* A direction of the m-line overrides the session's (RFC 4566 §6). */
+  bool session_inactive = false;
+  for (guint i = 0; i < gst_sdp_message_attributes_len (sdp); i++)
+    session_inactive |= g_strcmp0 (gst_sdp_message_get_attribute (sdp, i)->key, "inactive") == 0;
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    const char *kind = gst_sdp_media_get_media (m);
+    if (g_strcmp0 (kind, "audio") != 0 && g_strcmp0 (kind, "video") != 0)
+      continue;
+    if (!sdp_media_used (m))
+      continue;
+    bool directed = sdp_media_has (m, "sendrecv") || sdp_media_has (m, "sendonly") ||
+                    sdp_media_has (m, "recvonly");
+    if (sdp_media_has (m, "inactive") || (!directed && session_inactive))
+      continue;
+    return true;
+  }
+  return false;
 }
 
 } // namespace rtc

@@ -45,6 +45,17 @@ void sdp_remove_bundle (GstSDPMessage *sdp);
  * (draft-holmer-rmcat-transport-wide-cc-extensions-01). */
 #define RTC_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
+/* Whether @media has attribute @key, with or without a value. (A flag
+ * attribute's value is NULL in an SDP built in memory, as webrtcbin's
+ * are, and "" in one parsed from text: gst_sdp_media_get_attribute_val()
+ * cannot tell.) */
+bool sdp_media_has (const GstSDPMedia *media, const char *key);
+/* Whether m-line @media is in use: a port, or bundle-only (RFC 8843). */
+bool sdp_media_used (const GstSDPMedia *media);
+/* Whether @sdp has an audio or video m-line in use that is not inactive:
+ * one on which RTP or at least RTCP flows. */
+bool sdp_carries_media (const GstSDPMessage *sdp);
+
 /* The id @media gives the header extension @uri (a=extmap), or 0. */
 int sdp_extmap_id (const GstSDPMedia *media, const char *uri);
 /* Makes RTP caps (all their structures) carry TWCC as extension @id, with

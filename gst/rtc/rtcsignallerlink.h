@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "gstrtcsignaller.h"
+#include <gst/rtcbridge/gstrtcsignaller.h>
 #include "rtccontrolthread.h"
 
 namespace rtc {

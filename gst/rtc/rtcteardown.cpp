@@ -19,9 +19,12 @@ struct Job {
 void run_job (gpointer data, gpointer)
 {
   auto job = static_cast<Job *> (data);
-  for (GstElement *e : job->elements) {
-    gst_element_set_state (e, GST_STATE_NULL);
-    gst_object_unref (e);
+  /* Downstream first (callers list a chain in flow order): a sink blocked
+   * prerolling holds its upstream's streaming thread, which stopping the
+   * upstream element first would wait for. */
+  for (auto it = job->elements.rbegin (); it != job->elements.rend (); ++it) {
+    gst_element_set_state (*it, GST_STATE_NULL);
+    gst_object_unref (*it);
   }
   delete job;
   std::lock_guard<std::mutex> g (pending_lock);
@@ -34,8 +37,10 @@ GThreadPool *pool ()
   static GThreadPool *p = nullptr;
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
-    /* Shared threads: idle ones go back to GLib's pool. */
-    p = g_thread_pool_new (run_job, nullptr, 4, FALSE, nullptr);
+    /* Shared threads: idle ones go back to GLib's pool. No limit: a job
+     * may wait for one queued behind it (a payloader blocked until its
+     * webrtcbin, disposed separately, flushes). */
+    p = g_thread_pool_new (run_job, nullptr, -1, FALSE, nullptr);
     g_once_init_leave (&once, 1);
   }
   return p;

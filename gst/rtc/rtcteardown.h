@@ -15,8 +15,9 @@
 
 namespace rtc {
 
-/* Removes @elements from @bin now and sets them to NULL and drops them on a
- * worker thread. Takes its own references. Any thread. */
+/* Removes @elements from @bin now and sets them to NULL (the last one
+ * first: list a chain upstream to downstream) and drops them on a worker
+ * thread. Takes its own references. Any thread. */
 void dispose_elements (GstBin *bin, const std::vector<GstElement *> &elements);
 
 /* Waits until every disposal started so far has finished (tests, and an

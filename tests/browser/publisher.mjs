@@ -1,5 +1,6 @@
-// Starts a webrtcpublish pipeline with gst-launch-1.0 -m on a free port and
-// resolves with the port announced in its "webrtcpublish-listening" message.
+// Starts a pipeline (webrtcpublish, webrtcroom, ...) with gst-launch-1.0 -m
+// on a free port and resolves with the port announced in its
+// "<element>-listening" message.
 import { spawn } from 'node:child_process';
 import { stopper } from './proc.mjs';
 
@@ -13,7 +14,7 @@ export function startPublisher(launchArgs, timeoutMs = 30000) {
     }, timeoutMs);
     const onData = (chunk) => {
       output += chunk.toString();
-      const m = output.match(/webrtcpublish-listening.*port=\(uint\)(\d+)/);
+      const m = output.match(/webrtc\w+-listening.*port=\(uint\)(\d+)/);
       if (m) {
         clearTimeout(timer);
         resolve({

@@ -7,6 +7,7 @@
  * properties from a launch line, and remote control (navigation). */
 #include <gst/check/gstcheck.h>
 #include <gst/video/navigation.h>
+#include <gst/rtcbridge/gstrtcdatameta.h>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -50,12 +51,10 @@ struct Collector {
     auto self = static_cast<Collector *> (data);
     GstMapInfo map;
     gst_buffer_map (buf, &map, GST_MAP_READ);
-    GstCustomMeta *meta = gst_buffer_get_custom_meta (buf, "GstRtcDataMeta");
+    GstRtcDataMeta *meta = gst_rtc_buffer_get_data_meta (buf);
     std::lock_guard<std::mutex> g (self->lock);
     if (meta) {
-      const gchar *sid =
-          gst_structure_get_string (gst_custom_meta_get_structure (meta), "session-id");
-      self->sessions.insert (sid ? sid : "");
+      self->sessions.insert (meta->session_id ? meta->session_id : "");
     } else {
       self->missing_meta = true;
     }

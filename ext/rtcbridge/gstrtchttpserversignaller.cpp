@@ -1,0 +1,765 @@
+/* See gstrtchttpserversignaller.h. */
+#include "gstrtchttpserversignaller.h"
+
+#include <gst/sdp/sdp.h>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <gst/rtcbridge/gstrtcsignaller.h>
+#include "rtchttpaccess.h"
+#include "rtchttpserver.h"
+#include "rtcsdp.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_server_signaller_debug);
+#define GST_CAT_DEFAULT gst_rtc_http_server_signaller_debug
+
+#define DEFAULT_ADDRESS "127.0.0.1"
+#define DEFAULT_PORT 8080
+#define DEFAULT_STREAM_NAME "live"
+#define DEFAULT_ALLOWED_ORIGINS "*"
+#define RETRY_AFTER_SECONDS "2"
+
+enum {
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_STREAM_NAME,
+  PROP_AUTH_TOKEN,
+  PROP_ALLOWED_ORIGINS,
+  PROP_MEDIA,
+  PROP_URL,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
+  PROP_PROTOCOL,
+  PROP_ICE_SERVERS,
+  PROP_DATA_CHANNELS,
+};
+
+GType gst_rtc_http_protocol_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+      {GST_RTC_HTTP_PROTOCOL_WHEP, "WHEP: peers receive the stream", "whep"},
+      {GST_RTC_HTTP_PROTOCOL_WHIP, "WHIP: peers publish into the pipeline", "whip"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&id))
+    g_once_init_leave (&id, g_enum_register_static ("GstRtcHttpProtocol", values));
+  return (GType)id;
+}
+
+namespace {
+
+struct HttpSession {
+  SoupServerMessage *pending = nullptr; /* paused POST waiting for the answer */
+  bool disconnected = false;            /* the POST's client went away */
+  GstSDPMessage *offer = nullptr;
+  std::string ufrag;
+
+  ~HttpSession ()
+  {
+    if (pending)
+      g_object_unref (pending);
+    if (offer)
+      gst_sdp_message_free (offer);
+  }
+};
+
+class Endpoint;
+
+} // namespace
+
+struct GstRtcHttpServerSignallerPrivate {
+  std::mutex lock; /* guards the settings */
+  std::string address = DEFAULT_ADDRESS;
+  guint port = DEFAULT_PORT;
+  std::string stream_name = DEFAULT_STREAM_NAME;
+  std::string auth_token;
+  std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
+  std::string media;
+  std::string ice_servers;
+  std::string data_channels = "[]";
+  GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
+  rtc::HttpServer::Tls tls;
+
+  std::string prefix () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "whip" : "whep"; }
+  const char *upper () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "WHIP" : "WHEP"; }
+
+  std::shared_ptr<rtc::HttpServer> server; /* while started */
+  std::unique_ptr<Endpoint> endpoint;
+  /* server thread only: */
+  std::map<std::string, std::unique_ptr<HttpSession>> sessions;
+};
+
+struct _GstRtcHttpServerSignaller {
+  GstObject parent;
+  GstRtcHttpServerSignallerPrivate *priv;
+};
+
+static void gst_rtc_http_server_signaller_iface_init (GstRtcSignallerInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (GstRtcHttpServerSignaller, gst_rtc_http_server_signaller, GST_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (GST_TYPE_RTC_SIGNALLER,
+                                                gst_rtc_http_server_signaller_iface_init));
+
+namespace {
+
+std::string media_type (SoupServerMessage *msg)
+{
+  const char *ct = soup_message_headers_get_content_type (
+      soup_server_message_get_request_headers (msg), nullptr);
+  return ct ? ct : "";
+}
+
+class Endpoint : public rtc::HttpEndpoint {
+public:
+  explicit Endpoint (GstRtcHttpServerSignaller *self) : self_ (self) {}
+
+  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
+                       GBytes *body) override;
+  void describe (JsonBuilder *b) override
+  {
+    auto priv = self_->priv;
+    std::string media, data;
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      media = priv->media;
+      data = priv->data_channels;
+    }
+    json_builder_set_member_name (b, "data");
+    JsonNode *channels = json_from_string (data.c_str (), nullptr);
+    if (!channels || !JSON_NODE_HOLDS_ARRAY (channels)) {
+      if (channels)
+        json_node_unref (channels);
+      channels = json_node_init_array (json_node_alloc (), json_array_new ());
+    }
+    json_builder_add_value (b, channels);
+    json_builder_set_member_name (b, "media");
+    json_builder_begin_array (b);
+    g_auto (GStrv) kinds = g_strsplit (media.c_str (), ",", -1);
+    for (guint i = 0; kinds[i]; i++)
+      if (kinds[i][0])
+        json_builder_add_string_value (b, kinds[i]);
+    json_builder_end_array (b);
+    bool whip;
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      whip = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP;
+    }
+    json_builder_set_member_name (b, whip ? "publish" : "viewer");
+    json_builder_add_string_value (b, ((whip ? "/publish/" : "/view/") + name ()).c_str ());
+    json_builder_set_member_name (b, whip ? "publishers" : "viewers");
+    json_builder_add_int_value (b, priv->sessions.size ());
+  }
+
+  std::string name ()
+  {
+    std::lock_guard<std::mutex> g (self_->priv->lock);
+    return self_->priv->stream_name;
+  }
+
+private:
+  bool check_access (SoupServerMessage *msg);
+  void post (SoupServerMessage *msg, GBytes *body);
+  void patch (SoupServerMessage *msg, const std::string &id, GBytes *body);
+  void remove (SoupServerMessage *msg, const std::string &id);
+
+  GstRtcHttpServerSignaller *self_;
+};
+
+/* Origin allow-list and bearer token (rtchttpaccess.h). */
+bool Endpoint::check_access (SoupServerMessage *msg)
+{
+  std::string token, allowed;
+  {
+    std::lock_guard<std::mutex> g (self_->priv->lock);
+    token = self_->priv->auth_token;
+    allowed = self_->priv->allowed_origins;
+  }
+  return rtc::http_check_access (msg, token, allowed);
+}
+
+static std::string allowed_origins (GstRtcHttpServerSignaller *self)
+{
+  std::lock_guard<std::mutex> g (self->priv->lock);
+  return self->priv->allowed_origins;
+}
+
+static std::string ice_servers (GstRtcHttpServerSignaller *self)
+{
+  std::lock_guard<std::mutex> g (self->priv->lock);
+  return self->priv->ice_servers;
+}
+
+void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method,
+                               const std::string &rest, GBytes *body)
+{
+  rtc::http_add_cors (msg, allowed_origins (self_));
+  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
+  bool on_session = !rest.empty () && rest != "/";
+  std::string id = on_session ? rest.substr (1) : std::string ();
+  if (method == "OPTIONS") {
+    soup_message_headers_replace (resp, "Access-Control-Allow-Methods",
+                                  on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
+    soup_message_headers_replace (resp, "Access-Control-Allow-Headers",
+                                  "Authorization, Content-Type, If-Match");
+    soup_message_headers_replace (resp, "Access-Control-Max-Age", "600");
+    if (on_session) {
+      soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    } else {
+      soup_message_headers_replace (resp, "Accept-Post", "application/sdp");
+      rtc::http_add_ice_server_links (resp, ice_servers (self_), GST_OBJECT (self_));
+    }
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    return;
+  }
+  if (!on_session && method == "POST") {
+    if (check_access (msg))
+      post (msg, body);
+    return;
+  }
+  if (on_session && (method == "PATCH" || method == "DELETE")) {
+    if (!check_access (msg))
+      return;
+    if (method == "PATCH")
+      patch (msg, id, body);
+    else
+      remove (msg, id);
+    return;
+  }
+  soup_message_headers_replace (resp, "Allow",
+                                on_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS");
+  std::string prefix;
+  const char *upper;
+  {
+    std::lock_guard<std::mutex> g (self_->priv->lock);
+    prefix = self_->priv->prefix ();
+    upper = self_->priv->upper ();
+  }
+  rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                          method + " is not allowed here (" + upper + ": POST an offer to /" +
+                              prefix + "/<name>, PATCH or DELETE the session URL)");
+}
+
+void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (data);
+  for (auto &kv : self->priv->sessions) {
+    if (kv.second->pending == msg)
+      kv.second->disconnected = true;
+  }
+}
+
+void Endpoint::post (SoupServerMessage *msg, GBytes *body)
+{
+  auto priv = self_->priv;
+  if (media_type (msg) != "application/sdp") {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Post",
+                                  "application/sdp");
+    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/sdp");
+    return;
+  }
+  gsize len = 0;
+  const guint8 *data = static_cast<const guint8 *> (g_bytes_get_data (body, &len));
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new (&sdp);
+  std::string error;
+  if (len == 0 || gst_sdp_message_parse_buffer (data, len, sdp) != GST_SDP_OK ||
+      !rtc::sdp_validate_offer (sdp, error)) {
+    gst_sdp_message_free (sdp);
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                            "malformed SDP offer" + (error.empty () ? "" : ": " + error));
+    return;
+  }
+  gchar *uuid = g_uuid_string_random ();
+  std::string id = uuid;
+  g_free (uuid);
+  auto session = std::make_unique<HttpSession> ();
+  session->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
+  session->offer = sdp;
+  session->ufrag = rtc::sdp_ice_ufrag (sdp, 0);
+  g_signal_connect_object (msg, "disconnected", G_CALLBACK (on_pending_disconnected), self_,
+                           GConnectFlags (0));
+  priv->sessions[id] = std::move (session);
+  soup_server_message_pause (msg);
+
+  const char *host = soup_server_message_get_remote_host (msg);
+  GstWebRTCSessionDescription *offer = nullptr;
+  {
+    GstSDPMessage *copy = nullptr;
+    gst_sdp_message_copy (sdp, &copy);
+    offer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
+  }
+  GST_INFO_OBJECT (self_, "session %s requested by %s", id.c_str (), host ? host : "?");
+  g_signal_emit_by_name (self_, "session-requested", id.c_str (), host ? host : "", offer);
+  gst_webrtc_session_description_free (offer);
+}
+
+void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *body)
+{
+  auto priv = self_->priv;
+  auto it = priv->sessions.find (id);
+  if (it == priv->sessions.end ()) {
+    rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
+    return;
+  }
+  if (media_type (msg) != "application/trickle-ice-sdpfrag") {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Patch",
+                                  "application/trickle-ice-sdpfrag");
+    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/trickle-ice-sdpfrag");
+    return;
+  }
+  const char *if_match =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "If-Match");
+  std::string etag = "\"" + id + "\"";
+  if (if_match && !g_str_equal (if_match, "*") && etag != if_match) {
+    rtc::http_respond_text (msg, SOUP_STATUS_PRECONDITION_FAILED, "ETag does not match");
+    return;
+  }
+  gsize len = 0;
+  const char *data = static_cast<const char *> (g_bytes_get_data (body, &len));
+  std::string ufrag, error;
+  std::vector<rtc::RemoteCandidate> candidates;
+  if (!rtc::parse_trickle_sdpfrag (std::string (data ? data : "", len), it->second->offer, ufrag,
+                                   candidates, error)) {
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, error);
+    return;
+  }
+  if ((if_match && g_str_equal (if_match, "*")) ||
+      (!ufrag.empty () && ufrag != it->second->ufrag)) {
+    rtc::http_respond_text (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                            "ICE restart is not supported; start a new session");
+    return;
+  }
+  for (auto &c : candidates)
+    g_signal_emit_by_name (self_, "ice-candidate", id.c_str (), c.mline, c.candidate.c_str ());
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
+}
+
+void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
+{
+  auto priv = self_->priv;
+  auto it = priv->sessions.find (id);
+  if (it == priv->sessions.end ()) {
+    rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
+    return;
+  }
+  if (it->second->pending && !it->second->disconnected) {
+    rtc::http_respond_text (it->second->pending, SOUP_STATUS_GONE, "session deleted");
+    soup_server_message_unpause (it->second->pending);
+  }
+  priv->sessions.erase (it);
+  GST_INFO_OBJECT (self_, "session %s deleted by the viewer", id.c_str ());
+  g_signal_emit_by_name (self_, "session-ended", id.c_str ());
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
+}
+
+/* Runs @fn on the server thread if the signaller is still alive then;
+ * with @wait, returns once it ran. The server thread never waits on the
+ * element's threads, so waiting for it cannot deadlock. */
+void on_server_thread (GstRtcHttpServerSignaller *self,
+                       std::function<void (GstRtcHttpServerSignaller *self)> fn, bool wait = false)
+{
+  std::shared_ptr<rtc::HttpServer> server;
+  {
+    std::lock_guard<std::mutex> g (self->priv->lock);
+    server = self->priv->server;
+  }
+  if (!server)
+    return;
+  if (wait) {
+    server->invoke_sync ([self, fn] () { fn (self); }); /* the caller holds @self */
+    return;
+  }
+  auto weak = new GWeakRef;
+  g_weak_ref_init (weak, self);
+  server->invoke ([weak, fn] () {
+    auto s = static_cast<GstRtcHttpServerSignaller *> (g_weak_ref_get (weak));
+    g_weak_ref_clear (weak);
+    delete weak;
+    if (!s)
+      return;
+    fn (s);
+    gst_object_unref (s);
+  });
+}
+
+void finish_pending (HttpSession &session, guint status, const std::string &content_type,
+                     const std::string &body)
+{
+  if (!session.pending)
+    return;
+  if (!session.disconnected) {
+    rtc::http_respond (session.pending, status, content_type, body);
+    soup_server_message_unpause (session.pending);
+  }
+  g_object_unref (session.pending);
+  session.pending = nullptr;
+}
+
+} // namespace
+
+static gboolean http_start (GstRtcSignaller *signaller, GError **error)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (signaller);
+  auto priv = self->priv;
+  std::string address, name, prefix;
+  guint port;
+  rtc::HttpServer::Tls tls;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    if (priv->server)
+      return TRUE;
+    prefix = priv->prefix ();
+    tls = priv->tls;
+    address = priv->address;
+    port = priv->port;
+    name = priv->stream_name;
+  }
+  std::string err;
+  auto server = rtc::HttpServer::acquire (address, port, tls, err);
+  if (!server) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE, "%s", err.c_str ());
+    return FALSE;
+  }
+  auto endpoint = std::make_unique<Endpoint> (self);
+  if (!server->add_endpoint (prefix, name, endpoint.get (), err)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s", err.c_str ());
+    return FALSE;
+  }
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->server = server;
+  priv->endpoint = std::move (endpoint);
+  GST_INFO_OBJECT (self, "endpoint %s/%s/%s", server->base_url ().c_str (), prefix.c_str (),
+                   name.c_str ());
+  return TRUE;
+}
+
+static void http_stop (GstRtcSignaller *signaller)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (signaller);
+  auto priv = self->priv;
+  std::shared_ptr<rtc::HttpServer> server;
+  std::string name, prefix;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    server = priv->server;
+    name = priv->stream_name;
+    prefix = priv->prefix ();
+  }
+  if (!server)
+    return;
+  server->remove_endpoint (prefix, name);
+  server->invoke_sync ([priv] () {
+    for (auto &kv : priv->sessions)
+      finish_pending (*kv.second, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
+                      "the stream stopped\n");
+    priv->sessions.clear ();
+  });
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->endpoint.reset ();
+  priv->server.reset ();
+}
+
+static void http_send_description (GstRtcSignaller *signaller, const gchar *session_id,
+                                   GstWebRTCSessionDescription *answer)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (signaller);
+  if (answer->type != GST_WEBRTC_SDP_TYPE_ANSWER) {
+    GST_WARNING_OBJECT (self, "session %s: a %s is not an answer; ignored", session_id,
+                        gst_webrtc_sdp_type_to_string (answer->type));
+    return;
+  }
+  gchar *text = gst_sdp_message_as_text (answer->sdp);
+  std::string sdp = text;
+  g_free (text);
+  std::string id = session_id;
+  on_server_thread (self, [id, sdp] (GstRtcHttpServerSignaller *self) {
+    auto priv = self->priv;
+    auto it = priv->sessions.find (id);
+    if (it == priv->sessions.end () || !it->second->pending)
+      return;
+    SoupMessageHeaders *resp = soup_server_message_get_response_headers (it->second->pending);
+    std::string name, prefix;
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      name = priv->stream_name;
+      prefix = priv->prefix ();
+    }
+    soup_message_headers_replace (resp, "Location",
+                                  ("/" + prefix + "/" + name + "/" + id).c_str ());
+    rtc::http_add_ice_server_links (resp, ice_servers (self), GST_OBJECT (self));
+    soup_message_headers_replace (resp, "ETag", ("\"" + id + "\"").c_str ());
+    soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    finish_pending (*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);
+  });
+}
+
+static guint status_for (const GError *error)
+{
+  if (error && error->domain == GST_RTC_SIGNALLER_ERROR) {
+    switch (error->code) {
+    case GST_RTC_SIGNALLER_ERROR_BAD_REQUEST:
+      return SOUP_STATUS_BAD_REQUEST;
+    case GST_RTC_SIGNALLER_ERROR_NOT_ACCEPTABLE:
+      return SOUP_STATUS_UNPROCESSABLE_ENTITY;
+    case GST_RTC_SIGNALLER_ERROR_UNAVAILABLE:
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    case GST_RTC_SIGNALLER_ERROR_CONFLICT:
+      return SOUP_STATUS_CONFLICT;
+    default:
+      break;
+    }
+  }
+  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+static void http_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
+                                 const GError *error)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (signaller);
+  std::string id = session_id;
+  guint status = status_for (error);
+  std::string reason = error ? error->message : "rejected";
+  on_server_thread (self, [id, status, reason] (GstRtcHttpServerSignaller *self) {
+    auto priv = self->priv;
+    auto it = priv->sessions.find (id);
+    if (it == priv->sessions.end ())
+      return;
+    if (it->second->pending && status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+      soup_message_headers_replace (soup_server_message_get_response_headers (it->second->pending),
+                                    "Retry-After", RETRY_AFTER_SECONDS);
+    finish_pending (*it->second, status, "text/plain; charset=utf-8", reason + "\n");
+    priv->sessions.erase (it);
+  });
+}
+
+static void http_end_session (GstRtcSignaller *signaller, const gchar *session_id)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (signaller);
+  std::string id = session_id;
+  /* Waits: once the element says a session ended, its URL is gone (a
+   * DELETE that follows gets 404, not a session that is no more). */
+  on_server_thread (
+      self,
+      [id] (GstRtcHttpServerSignaller *self) {
+        auto priv = self->priv;
+        auto it = priv->sessions.find (id);
+        if (it == priv->sessions.end ())
+          return;
+        finish_pending (*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
+                        "the session ended before it was answered\n");
+        priv->sessions.erase (it);
+      },
+      true);
+}
+
+static void gst_rtc_http_server_signaller_iface_init (GstRtcSignallerInterface *iface)
+{
+  iface->start = http_start;
+  iface->stop = http_stop;
+  iface->send_description = http_send_description;
+  iface->reject_session = http_reject_session;
+  iface->end_session = http_end_session;
+  /* WHEP and WHIP have no way for the server to trickle: send_ice_candidate
+   * is unset and the answer carries the candidates. */
+}
+
+static void gst_rtc_http_server_signaller_set_property (GObject *object, guint prop_id,
+                                                        const GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (object);
+  auto priv = self->priv;
+  std::lock_guard<std::mutex> g (priv->lock);
+  const gchar *s = nullptr;
+  switch (prop_id) {
+  case PROP_ADDRESS:
+    s = g_value_get_string (value);
+    priv->address = s ? s : DEFAULT_ADDRESS;
+    break;
+  case PROP_PORT:
+    priv->port = g_value_get_uint (value);
+    break;
+  case PROP_STREAM_NAME:
+    s = g_value_get_string (value);
+    priv->stream_name = s ? s : DEFAULT_STREAM_NAME;
+    break;
+  case PROP_AUTH_TOKEN:
+    s = g_value_get_string (value);
+    priv->auth_token = s ? s : "";
+    break;
+  case PROP_ALLOWED_ORIGINS:
+    s = g_value_get_string (value);
+    priv->allowed_origins = s ? s : DEFAULT_ALLOWED_ORIGINS;
+    break;
+  case PROP_MEDIA:
+    s = g_value_get_string (value);
+    priv->media = s ? s : "";
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    s = g_value_get_string (value);
+    priv->tls.certificate_file = s ? s : "";
+    break;
+  case PROP_TLS_KEY_FILE:
+    s = g_value_get_string (value);
+    priv->tls.key_file = s ? s : "";
+    break;
+  case PROP_PROTOCOL:
+    priv->protocol = (GstRtcHttpProtocol)g_value_get_enum (value);
+    break;
+  case PROP_ICE_SERVERS:
+    s = g_value_get_string (value);
+    priv->ice_servers = s ? s : "";
+    break;
+  case PROP_DATA_CHANNELS:
+    s = g_value_get_string (value);
+    priv->data_channels = s && *s ? s : "[]";
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+static void gst_rtc_http_server_signaller_get_property (GObject *object, guint prop_id,
+                                                        GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (object);
+  auto priv = self->priv;
+  std::lock_guard<std::mutex> g (priv->lock);
+  switch (prop_id) {
+  case PROP_ADDRESS:
+    g_value_set_string (value, priv->address.c_str ());
+    break;
+  case PROP_PORT:
+    g_value_set_uint (value, priv->server ? priv->server->port () : priv->port);
+    break;
+  case PROP_STREAM_NAME:
+    g_value_set_string (value, priv->stream_name.c_str ());
+    break;
+  case PROP_AUTH_TOKEN:
+    g_value_set_string (value, priv->auth_token.empty () ? nullptr : priv->auth_token.c_str ());
+    break;
+  case PROP_ALLOWED_ORIGINS:
+    g_value_set_string (value, priv->allowed_origins.c_str ());
+    break;
+  case PROP_MEDIA:
+    g_value_set_string (value, priv->media.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (
+        value, priv->tls.certificate_file.empty () ? nullptr : priv->tls.certificate_file.c_str ());
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, priv->tls.key_file.empty () ? nullptr : priv->tls.key_file.c_str ());
+    break;
+  case PROP_URL: {
+    const char *page = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "/publish/" : "/view/";
+    g_value_set_string (value, priv->server
+                                   ? (priv->server->base_url () + page + priv->stream_name).c_str ()
+                                   : nullptr);
+    break;
+  }
+  case PROP_PROTOCOL:
+    g_value_set_enum (value, priv->protocol);
+    break;
+  case PROP_ICE_SERVERS:
+    g_value_set_string (value, priv->ice_servers.c_str ());
+    break;
+  case PROP_DATA_CHANNELS:
+    g_value_set_string (value, priv->data_channels.c_str ());
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+static void gst_rtc_http_server_signaller_finalize (GObject *object)
+{
+  auto self = GST_RTC_HTTP_SERVER_SIGNALLER (object);
+  http_stop (GST_RTC_SIGNALLER (self));
+  delete self->priv;
+  G_OBJECT_CLASS (gst_rtc_http_server_signaller_parent_class)->finalize (object);
+}
+
+static void gst_rtc_http_server_signaller_class_init (GstRtcHttpServerSignallerClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  gobject_class->set_property = gst_rtc_http_server_signaller_set_property;
+  gobject_class->get_property = gst_rtc_http_server_signaller_get_property;
+  gobject_class->finalize = gst_rtc_http_server_signaller_finalize;
+  auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+                                   g_param_spec_string ("address", "Address",
+                                                        "IP address the embedded server binds to",
+                                                        DEFAULT_ADDRESS, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+                         "TCP port of the embedded server (0 = pick a free port; reads back the "
+                         "bound port once started)",
+                         0, 65535, DEFAULT_PORT, rw));
+  g_object_class_install_property (gobject_class, PROP_STREAM_NAME,
+                                   g_param_spec_string ("stream-name", "Stream name",
+                                                        "Name in /whep/<name> (or /whip/<name>) "
+                                                        "and in the page URL",
+                                                        DEFAULT_STREAM_NAME, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_AUTH_TOKEN,
+      g_param_spec_string ("auth-token", "Auth token",
+                           "Bearer token viewers must send (NULL = no check)", nullptr, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_ALLOWED_ORIGINS,
+      g_param_spec_string ("allowed-origins", "Allowed origins",
+                           "Comma-separated browser origins allowed to use the endpoint, or *",
+                           DEFAULT_ALLOWED_ORIGINS, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_MEDIA,
+      g_param_spec_string ("media", "Media",
+                           "Comma-separated media kinds of the stream, listed in /streams.json", "",
+                           rw));
+  g_object_class_install_property (
+      gobject_class, PROP_URL,
+      g_param_spec_string ("url", "URL",
+                           "The page URL once started (viewer page for WHEP, publish page for "
+                           "WHIP)",
+                           nullptr, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
+                           "PEM certificate (chain) for HTTPS; NULL = plain HTTP", nullptr, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS key file",
+                           "PEM private key for HTTPS (NULL = in the certificate file)", nullptr,
+                           rw));
+  g_object_class_install_property (
+      gobject_class, PROP_PROTOCOL,
+      g_param_spec_enum ("protocol", "Protocol",
+                         "WHEP (peers receive) or WHIP (peers publish); sets the URL prefix",
+                         GST_TYPE_RTC_HTTP_PROTOCOL, GST_RTC_HTTP_PROTOCOL_WHEP, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_ICE_SERVERS,
+      g_param_spec_string ("ice-servers", "ICE servers",
+                           "Comma-separated stun://host:port and turn(s)://user:pass@host:port "
+                           "URLs announced to peers in Link headers",
+                           "", rw));
+  g_object_class_install_property (
+      gobject_class, PROP_DATA_CHANNELS,
+      g_param_spec_string ("data-channels", "Data channels",
+                           "JSON array of the stream's data channels (label and "
+                           "RTCDataChannelInit options), listed in /streams.json for the pages",
+                           "[]", rw));
+  GST_DEBUG_CATEGORY_INIT (gst_rtc_http_server_signaller_debug, "rtchttpsignaller", 0,
+                           "WHEP/WHIP server signaller");
+}
+
+static void gst_rtc_http_server_signaller_init (GstRtcHttpServerSignaller *self)
+{
+  self->priv = new GstRtcHttpServerSignallerPrivate ();
+}

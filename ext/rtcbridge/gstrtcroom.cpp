@@ -1,0 +1,841 @@
+/**
+ * SECTION:element-webrtcroom
+ * @title: webrtcroom
+ *
+ * Hosts a room: browsers join at /room/<room-name> (a video conference) or
+ * /board/<room-name> (a shared board) on the embedded server. Each
+ * participant has one peer connection with the room and receives every
+ * other participant's tracks, forwarded without decoding, and the
+ * pipeline's own tracks (its video_%u / audio_%u sink pads, encoded once).
+ * Each participant's tracks are src pads of the element,
+ * participant_<id>_video_<n> and participant_<id>_audio_<n>, decoded or
+ * parsed, added and removed as participants come and go.
+ *
+ * The room's data channels are room-wide (docs/room-protocol.md, "Room
+ * data channels"): `board` (logged: a late joiner gets the whole log
+ * first), `files` and the labels of the data-channels property, opened by
+ * the room on every participant's session and relayed by it: a text
+ * message (a JSON object) reaches every other participant as {"seq",
+ * "from", "name", "msg"}, binary unchanged. The pipeline takes part: what
+ * it sends on data_send_<label> (or with send-string/send-data to every
+ * session) comes "from": "pipeline", and data_recv_<label> and the
+ * string-received/data-received signals get everything relayed on the
+ * label, wrapped the same way (the signals are emitted on the room's data
+ * thread). send-string/send-data to one session go to that participant
+ * alone, unwrapped. Other labels (a data pad's label alone) are plain
+ * channels between the pipeline and each participant, as on
+ * webrtcpublish.
+ *
+ * With room-url set the element is a participant of a room hosted
+ * elsewhere (docs/room-client.md): it joins that room over the room
+ * protocol's WebSocket (its default signaller then runs a
+ * GstRtcRoomClientSignaller: signaller::display-name, join-timeout...),
+ * publishes its sink pads there and exposes the room's tracks as
+ * participant_<owner>_... src pads, <owner> being the host's id of each
+ * participant ("pipeline" for the host pipeline's own tracks). Its
+ * channels are plain channels to that room (which does the relaying); it
+ * relays nothing itself.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 webrtcroom name=room room-name=team videotestsrc is-live=true ! room.
+ * ]| then open http://127.0.0.1:8080/room/team in two browsers
+ * |[
+ * gst-launch-1.0 -e webrtcroom room-url=ws://127.0.0.1:8080/room/team record-location="rec/%s.mkv"
+ * ]| joins that room from another pipeline and records every participant
+ *
+ * Since: 0.2
+ */
+#include "gstrtcroom.h"
+
+#include <json-glib/json-glib.h>
+
+#include <gst/rtcbridge/gstrtcsignaller.h>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "gstrtcbridgeelements.h"
+#include "gstrtcroomdefaultsignaller.h"
+#include "rtccodecs.h"
+#include "rtcelement.h"
+#include "rtcroom.h"
+#include "rtcsettings.h"
+#include "rtcroomdata.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_rtc_room_debug);
+#define GST_CAT_DEFAULT gst_rtc_room_debug
+
+using rtc::Codec;
+
+#define DEFAULT_MAX_PARTICIPANTS 16
+#define DEFAULT_DECODE TRUE
+#define DEFAULT_VIDEO_BITRATE 1500000
+#define DEFAULT_AUDIO_BITRATE 64000
+#define DEFAULT_KEYFRAME_INTERVAL 2000
+#define DEFAULT_PARTICIPANT_TIMEOUT 15000
+#define DEFAULT_CONGESTION_CONTROL GST_RTC_CONGESTION_CONTROL_GCC
+#define DEFAULT_LOW_LAYER_BITRATE 250000
+#define DEFAULT_LOW_LAYER_WIDTH 320
+#define DEFAULT_MAX_BITRATE 6000000
+
+/* The shared properties (rtc::Settings) come first. */
+enum {
+  PROP_MAX_PARTICIPANTS = rtc::Settings::N_PROPS,
+  PROP_DECODE,
+  PROP_VIDEO_BITRATE,
+  PROP_AUDIO_BITRATE,
+  PROP_KEYFRAME_INTERVAL,
+  PROP_PARTICIPANT_TIMEOUT,
+  PROP_SIGNALLER,
+  PROP_N_PARTICIPANTS,
+  PROP_RECORD_LOCATION,
+  PROP_CONGESTION_CONTROL,
+  PROP_LOW_LAYER_BITRATE,
+  PROP_LOW_LAYER_WIDTH,
+  PROP_MAX_BITRATE,
+  PROP_DATA_MESSAGES_DROPPED,
+};
+
+enum {
+  SIGNAL_PARTICIPANT_CREATED,
+  N_SIGNALS,
+};
+static guint signals[N_SIGNALS];
+
+#define VIDEO_CAPS "video/x-raw; video/x-h264; video/x-vp8; video/x-vp9"
+#define AUDIO_CAPS "audio/x-raw; audio/x-opus"
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
+    "video_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (VIDEO_CAPS));
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE (
+    "audio_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (AUDIO_CAPS));
+static GstStaticPadTemplate participant_video_template = GST_STATIC_PAD_TEMPLATE (
+    "participant_%s_video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate participant_audio_template = GST_STATIC_PAD_TEMPLATE (
+    "participant_%s_audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+
+/* Hosts the room on the embedded server, or joins the one at room-url. */
+static GstRtcSignaller *make_room_signaller ()
+{
+  return gst_rtc_room_default_signaller_new ();
+}
+
+struct GstRtcRoomPrivate {
+  explicit GstRtcRoomPrivate (GstElement *self)
+      : core (self, {"webrtcroom", GST_RTC_HTTP_PROTOCOL_WHEP, "conference page",
+                     make_room_signaller, "room-name", "room-url"})
+  {}
+  rtc::ElementCore core; /* core.lock guards the settings below */
+  guint max_participants = DEFAULT_MAX_PARTICIPANTS;
+  bool decode = DEFAULT_DECODE;
+  guint video_bitrate = DEFAULT_VIDEO_BITRATE;
+  guint audio_bitrate = DEFAULT_AUDIO_BITRATE;
+  guint keyframe_interval_ms = DEFAULT_KEYFRAME_INTERVAL;
+  guint participant_timeout_ms = DEFAULT_PARTICIPANT_TIMEOUT;
+  std::string record_location;
+  GstRtcCongestionControl congestion_control = DEFAULT_CONGESTION_CONTROL;
+  guint low_layer_bitrate = DEFAULT_LOW_LAYER_BITRATE;
+  guint low_layer_width = DEFAULT_LOW_LAYER_WIDTH;
+  guint max_bitrate = DEFAULT_MAX_BITRATE;
+  /* while started */
+  std::vector<const Codec *> preferences;
+  std::map<const Codec *, std::string> encoders, decoders;
+
+  std::unique_ptr<rtc::Room> room;                           /* from init to finalize */
+  std::atomic<bool> eos_requested{false}, eos_posted{false}; /* reset at READY->PAUSED */
+  /* The room-wide data channels (host only), from init to finalize; they
+   * go before the room and the core (declared after them). */
+  std::unique_ptr<rtc::RouterTransport> data_transport;
+  std::unique_ptr<rtc::RoomData> room_data;
+};
+
+struct _GstRtcRoom {
+  GstBin parent;
+  GstRtcRoomPrivate *priv;
+};
+
+#define gst_rtc_room_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstRtcRoom, gst_rtc_room, GST_TYPE_BIN,
+                         G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+                                                rtc::SignallerHost::child_proxy_init));
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (webrtcroom, "webrtcroom", GST_RANK_NONE, GST_TYPE_RTC_ROOM,
+                                       GST_DEBUG_CATEGORY_INIT (gst_rtc_room_debug, "webrtcroom", 0,
+                                                                "WebRTC room"));
+
+/* What the room works with, from the properties (any thread). */
+static rtc::Room::Settings room_settings (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  rtc::Room::Settings s;
+  std::lock_guard<std::mutex> g (priv->core.lock);
+  s.preferences = priv->preferences;
+  s.decode = priv->decode;
+  s.decoders = priv->decoders;
+  s.encoding.encoders = priv->encoders;
+  s.encoding.video_bitrate = priv->video_bitrate;
+  s.encoding.audio_bitrate = priv->audio_bitrate;
+  s.encoding.keyframe_interval_ms = priv->keyframe_interval_ms;
+  s.encoding.congestion_control = false;
+  s.max_participants = priv->max_participants;
+  s.client = !priv->core.settings.remote_url.empty ();
+  s.record_location = priv->record_location;
+  s.layers.enabled = priv->congestion_control != GST_RTC_CONGESTION_CONTROL_NONE;
+  s.layers.low_bitrate = priv->low_layer_bitrate;
+  s.layers.low_width = (gint)priv->low_layer_width;
+  s.layers.max = priv->max_bitrate;
+  s.layers.start = std::min (s.layers.start, priv->max_bitrate);
+  s.layers.min = std::min (s.layers.min, priv->max_bitrate);
+  s.layers.audio = priv->audio_bitrate;
+  priv->core.settings.fill (s.session);
+  s.handshake_us = (gint64)priv->core.settings.handshake_timeout_ms * 1000;
+  s.silence_us = (gint64)priv->participant_timeout_ms * 1000;
+  return s;
+}
+
+/* The room's data channels: board (logged), files, then the labels of
+ * data-channels; a data_send_/data_recv_ pad of the same label gives its
+ * options. */
+static std::vector<rtc::RoomData::Channel> room_channels (GstRtcRoom *self,
+                                                          const rtc::Settings &settings)
+{
+  std::vector<rtc::RoomData::Channel> channels = rtc::RoomData::default_channels ();
+  g_auto (GStrv) labels = g_strsplit (settings.data_channels.c_str (), ",", -1);
+  for (guint i = 0; labels[i]; i++) {
+    rtc::RoomData::Channel c;
+    c.options.label = g_strstrip (labels[i]);
+    if (!c.options.label.empty ())
+      channels.push_back (c);
+  }
+  for (auto &o : self->priv->core.data->wanted ())
+    for (auto &c : channels)
+      if (c.options.label == o.label)
+        c.options = o;
+  return channels;
+}
+
+static bool is_host (const rtc::Settings &settings)
+{
+  return settings.remote_url.empty ();
+}
+
+/* What the signaller lists: the media, and the data channels (a host's
+ * room channels with their "log" flag: welcome.data). */
+static void describe (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  std::string media = priv->room->inputs ().kinds ();
+  rtc::Settings settings = priv->core.copy_settings ();
+  if (is_host (settings))
+    priv->core.describe (media, rtc::RoomData::describe (room_channels (self, settings)));
+  else
+    priv->core.describe (media);
+}
+
+/**
+ * gst_rtc_room_get_data_channels:
+ * @room: a webrtcroom
+ *
+ * The room's data channels as the room protocol's `welcome.data` lists
+ * them: a JSON array of {label, ordered, maxRetransmits?,
+ * maxPacketLifeTime?, protocol?, log}, e.g.
+ * `[{"label":"board","ordered":true,"log":true},{"label":"files","ordered":true,"log":false}]`.
+ * The element also gives it to its signaller's "data-channels" property,
+ * when it has one, whenever it changes. Any thread.
+ *
+ * Returns: (transfer full): the JSON text; "[]" for a participant of a room
+ * hosted elsewhere (room-url).
+ */
+gchar *gst_rtc_room_get_data_channels (GstRtcRoom *room)
+{
+  g_return_val_if_fail (GST_IS_RTC_ROOM (room), nullptr);
+  rtc::Settings settings = room->priv->core.copy_settings ();
+  if (!is_host (settings))
+    return g_strdup ("[]");
+  return g_strdup (rtc::RoomData::describe (room_channels (room, settings)).c_str ());
+}
+
+/* The signaller announces the pipeline's tracks in the rosters (when it is
+ * one that does: the room protocol's). */
+static void announce_pipeline_tracks (GstRtcRoom *self,
+                                      const std::vector<rtc::Room::PublicTrack> &tracks)
+{
+  GstRtcSignaller *signaller = self->priv->core.host.ref ();
+  if (!signaller)
+    return;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (signaller), "pipeline-tracks")) {
+    JsonBuilder *b = json_builder_new ();
+    json_builder_begin_array (b);
+    for (auto &t : tracks) {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, t.id.c_str ());
+      json_builder_set_member_name (b, "kind");
+      json_builder_add_string_value (b, t.kind.c_str ());
+      json_builder_set_member_name (b, "label");
+      json_builder_add_string_value (b, t.label.c_str ());
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    JsonNode *root = json_builder_get_root (b);
+    gchar *text = json_to_string (root, FALSE);
+    g_object_set (signaller, "pipeline-tracks", text, nullptr);
+    g_free (text);
+    json_node_unref (root);
+    g_object_unref (b);
+  }
+  gst_object_unref (signaller);
+}
+
+/* ---- pads --------------------------------------------------------------- */
+
+static GstPad *gst_rtc_room_request_new_pad (GstElement *element, GstPadTemplate *templ,
+                                             const gchar *name, const GstCaps *)
+{
+  auto self = GST_RTC_ROOM (element);
+  auto priv = self->priv;
+  GstPad *pad = rtc::DataRouter::is_data_template (templ)
+                    ? priv->core.data->request_pad (templ, name)
+                    : priv->room->inputs ().add (templ, name,
+                                                 g_str_has_prefix (templ->name_template, "video")
+                                                     ? VIDEO_CAPS
+                                                     : AUDIO_CAPS);
+  if (pad)
+    describe (self);
+  return pad;
+}
+
+static void gst_rtc_room_release_pad (GstElement *element, GstPad *pad)
+{
+  auto self = GST_RTC_ROOM (element);
+  auto priv = self->priv;
+  if (priv->core.data->release_pad (pad))
+    return;
+  const rtc::Input *input = priv->room->inputs ().find (pad);
+  if (!input)
+    return;
+  priv->core.control.post_sync ([priv, input] () { priv->room->drop_input (input); });
+  priv->room->inputs ().remove (pad);
+  describe (self);
+}
+
+/* ---- start / stop ------------------------------------------------------- */
+
+static bool gst_rtc_room_start (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  rtc::Settings settings = priv->core.copy_settings ();
+  std::vector<const Codec *> prefs;
+  if (!priv->core.parse_preferences (prefs))
+    return false;
+  std::map<const Codec *, std::string> encoders, decoders;
+  for (const Codec *c : prefs) {
+    std::string enc = rtc::find_encoder (*c), dec = rtc::find_decoder (*c);
+    if (!enc.empty ())
+      encoders[c] = enc;
+    if (!dec.empty ())
+      decoders[c] = dec;
+  }
+  {
+    std::lock_guard<std::mutex> g (priv->core.lock);
+    priv->preferences = prefs;
+    priv->encoders = encoders;
+    priv->decoders = decoders;
+  }
+  if (is_host (settings)) {
+    /* The room opens its channels on every session and relays them. */
+    std::vector<rtc::RoomData::Channel> channels = room_channels (self, settings);
+    std::string labels;
+    for (auto &c : channels)
+      labels += (labels.empty () ? "" : ",") + c.options.label;
+    priv->core.data->configure (settings.data_policy, labels);
+    priv->room_data->configure (channels);
+    priv->core.data->set_relay (priv->room_data->relay ());
+    priv->room_data->start ();
+  } else {
+    priv->core.data->configure (settings.data_policy, settings.data_channels);
+    priv->core.data->set_relay (rtc::DataRouter::Relay ());
+  }
+  if (!priv->core.start ("rtcroom-ctl", priv->room->sessions (),
+                         [priv] () { priv->room->tick (); }))
+    return false;
+  describe (self);
+  return true;
+}
+
+static void gst_rtc_room_stop (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  priv->core.stop (priv->room->sessions (),
+                   [priv] () { priv->room->stop ("the room stopped", false); });
+  priv->room_data->stop ();
+}
+
+/* Whether the top-level pipeline @element is in is going to READY or NULL. */
+static bool pipeline_stopping (GstElement *element)
+{
+  for (GstObject *o = GST_OBJECT (element); o; o = GST_OBJECT_PARENT (o))
+    if (GST_IS_ELEMENT (o) && GST_STATE_TARGET (GST_ELEMENT (o)) <= GST_STATE_READY)
+      return true;
+  return false;
+}
+
+static void end_participants (GstRtcRoomPrivate *priv)
+{
+  priv->core.control.post_sync ([priv] () { priv->room->stop ("the room stopped", true); });
+}
+
+/* A participant of a room hosted elsewhere is in that room while it is
+ * PAUSED or PLAYING. It leaves before its session ends (the end of a
+ * session its signaller did not end reads as a failure, which the
+ * signaller answers by joining again), and joins again from READY to
+ * PAUSED. */
+static void leave_remote_room (GstRtcRoomPrivate *priv)
+{
+  if (!is_host (priv->core.copy_settings ()))
+    priv->core.host.stop ();
+}
+
+static bool join_remote_room (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  rtc::Settings settings = priv->core.copy_settings ();
+  if (is_host (settings) || priv->core.host.started ())
+    return true;
+  return priv->core.host.start (GST_ELEMENT (self), settings, &priv->core.control,
+                                priv->room->sessions ());
+}
+
+static GstStateChangeReturn gst_rtc_room_change_state (GstElement *element,
+                                                       GstStateChange transition)
+{
+  auto self = GST_RTC_ROOM (element);
+  auto priv = self->priv;
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !gst_rtc_room_start (self)) {
+    gst_rtc_room_stop (self);
+    return GST_STATE_CHANGE_FAILURE;
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !join_remote_room (self))
+    return GST_STATE_CHANGE_FAILURE;
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    priv->room->inputs ().reset_eos ();
+    priv->eos_requested = false;
+    priv->eos_posted = false;
+  }
+  priv->core.data_transition (transition);
+  /* Stopping (the pipeline, not only this element, is going to READY or
+   * NULL: a bin sets its children one step at a time): the recordings'
+   * files are finished while their elements still run. */
+  if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED && pipeline_stopping (element))
+    priv->room->finish_recordings (5000);
+  /* The participants go before the bin's own PAUSED->READY: their
+   * forwarding links the sessions' webrtcbins in loops, so GstBin cannot
+   * order its children, and a PAUSED webrtcbin's sink blocks the streaming
+   * threads whose stream locks deactivating a payloader waits for
+   * (gst-launch-1.0 hung on stop). Not at PLAYING->PAUSED: the sinks
+   * downstream of the room are PAUSED already then, and removing a pad
+   * waits for a push blocked in their preroll. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    leave_remote_room (priv);
+    end_participants (priv);
+  }
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+  /* Participants come and go: like a live source, no preroll. */
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED ||
+      transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+    ret = GST_STATE_CHANGE_NO_PREROLL;
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    gst_rtc_room_stop (self);
+  return ret;
+}
+
+/* EOS sent to the element (gst-launch-1.0 -e) ends the room: once its
+ * inputs ended too, the recordings' files are finished and the element
+ * posts EOS (a bin of sources only, it is the one to say so). Inputs that
+ * end on their own (a file played to its end) do not end the room. */
+static void finish_if_ended (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  if (!priv->eos_requested || !priv->room->inputs ().all_ended () ||
+      priv->eos_posted.exchange (true))
+    return;
+  GST_INFO_OBJECT (self, "end of stream: finishing the recordings");
+  gst_object_ref (self);
+  std::thread ([self] () {
+    self->priv->room->finish_recordings (5000);
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
+    gst_object_unref (self);
+  }).detach ();
+}
+
+/* The room's inputs end; its participants' pads end on EOS sent to the
+ * element (gst-launch-1.0 -e), so recordings finish their files. */
+static gboolean gst_rtc_room_send_event (GstElement *element, GstEvent *event)
+{
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  auto self = GST_RTC_ROOM (element);
+  self->priv->eos_requested = true;
+  self->priv->core.data->push_eos ();
+  GstIterator *it = gst_element_iterate_src_pads (element);
+  GValue v = G_VALUE_INIT;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    gst_pad_push_event (GST_PAD (g_value_get_object (&v)), gst_event_ref (event));
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  gst_event_unref (event);
+  finish_if_ended (self);
+  return TRUE;
+}
+
+/* To the pipeline the element is both: a source (EOS sent to the pipeline
+ * reaches it: send_event) and a sink (the pipeline's EOS waits for the one
+ * it posts once its recordings are finished: a pipeline with no sink never
+ * ends). */
+static void keep_source_flags (GstRtcRoom *self)
+{
+  GST_OBJECT_LOCK (self);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean gst_rtc_room_add_element (GstBin *bin, GstElement *element)
+{
+  gboolean ok = GST_BIN_CLASS (parent_class)->add_element (bin, element);
+  keep_source_flags (GST_RTC_ROOM (bin));
+  return ok;
+}
+
+static gboolean gst_rtc_room_remove_element (GstBin *bin, GstElement *element)
+{
+  gboolean ok = GST_BIN_CLASS (parent_class)->remove_element (bin, element);
+  keep_source_flags (GST_RTC_ROOM (bin));
+  return ok;
+}
+
+/* EOS from the inputs' clock sinks is not the room's end. */
+static void gst_rtc_room_handle_message (GstBin *bin, GstMessage *message)
+{
+  auto self = GST_RTC_ROOM (bin);
+  if (self->priv->room->absorb_session_error (message)) {
+    gst_message_unref (message);
+    return;
+  }
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS &&
+      self->priv->room->inputs ().mark_eos (GST_MESSAGE_SRC (message))) {
+    gst_message_unref (message);
+    finish_if_ended (self);
+    return;
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static void gst_rtc_room_set_property (GObject *object, guint prop_id, const GValue *value,
+                                       GParamSpec *pspec)
+{
+  auto self = GST_RTC_ROOM (object);
+  auto priv = self->priv;
+  if (priv->core.set_property (prop_id, value, PROP_SIGNALLER))
+    return;
+  std::lock_guard<std::mutex> g (priv->core.lock);
+  switch (prop_id) {
+  case PROP_MAX_PARTICIPANTS:
+    priv->max_participants = g_value_get_uint (value);
+    break;
+  case PROP_DECODE:
+    priv->decode = g_value_get_boolean (value);
+    break;
+  case PROP_VIDEO_BITRATE:
+    priv->video_bitrate = g_value_get_uint (value);
+    break;
+  case PROP_AUDIO_BITRATE:
+    priv->audio_bitrate = g_value_get_uint (value);
+    break;
+  case PROP_KEYFRAME_INTERVAL:
+    priv->keyframe_interval_ms = g_value_get_uint (value);
+    break;
+  case PROP_PARTICIPANT_TIMEOUT:
+    priv->participant_timeout_ms = g_value_get_uint (value);
+    break;
+  case PROP_RECORD_LOCATION: {
+    const gchar *v = g_value_get_string (value);
+    priv->record_location = v ? v : "";
+    break;
+  }
+  case PROP_CONGESTION_CONTROL:
+    priv->congestion_control = (GstRtcCongestionControl)g_value_get_enum (value);
+    break;
+  case PROP_LOW_LAYER_BITRATE:
+    priv->low_layer_bitrate = g_value_get_uint (value);
+    break;
+  case PROP_LOW_LAYER_WIDTH:
+    priv->low_layer_width = g_value_get_uint (value);
+    break;
+  case PROP_MAX_BITRATE:
+    priv->max_bitrate = g_value_get_uint (value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+static void gst_rtc_room_get_property (GObject *object, guint prop_id, GValue *value,
+                                       GParamSpec *pspec)
+{
+  auto self = GST_RTC_ROOM (object);
+  auto priv = self->priv;
+  if (priv->core.get_property (prop_id, value, PROP_SIGNALLER))
+    return;
+  if (prop_id == PROP_N_PARTICIPANTS) {
+    g_value_set_uint (value, priv->room->n_participants ());
+    return;
+  }
+  if (prop_id == PROP_DATA_MESSAGES_DROPPED) {
+    g_value_set_uint64 (value, priv->room_data->stats ().dropped);
+    return;
+  }
+  std::lock_guard<std::mutex> g (priv->core.lock);
+  switch (prop_id) {
+  case PROP_MAX_PARTICIPANTS:
+    g_value_set_uint (value, priv->max_participants);
+    break;
+  case PROP_DECODE:
+    g_value_set_boolean (value, priv->decode);
+    break;
+  case PROP_VIDEO_BITRATE:
+    g_value_set_uint (value, priv->video_bitrate);
+    break;
+  case PROP_AUDIO_BITRATE:
+    g_value_set_uint (value, priv->audio_bitrate);
+    break;
+  case PROP_KEYFRAME_INTERVAL:
+    g_value_set_uint (value, priv->keyframe_interval_ms);
+    break;
+  case PROP_PARTICIPANT_TIMEOUT:
+    g_value_set_uint (value, priv->participant_timeout_ms);
+    break;
+  case PROP_RECORD_LOCATION:
+    g_value_set_string (value,
+                        priv->record_location.empty () ? nullptr : priv->record_location.c_str ());
+    break;
+  case PROP_CONGESTION_CONTROL:
+    g_value_set_enum (value, priv->congestion_control);
+    break;
+  case PROP_LOW_LAYER_BITRATE:
+    g_value_set_uint (value, priv->low_layer_bitrate);
+    break;
+  case PROP_LOW_LAYER_WIDTH:
+    g_value_set_uint (value, priv->low_layer_width);
+    break;
+  case PROP_MAX_BITRATE:
+    g_value_set_uint (value, priv->max_bitrate);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+static void gst_rtc_room_finalize (GObject *object)
+{
+  auto priv = GST_RTC_ROOM (object)->priv;
+  priv->core.data->set_relay (rtc::DataRouter::Relay ());
+  delete priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void gst_rtc_room_class_init (GstRtcRoomClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_rtc_room_set_property;
+  gobject_class->get_property = gst_rtc_room_get_property;
+  gobject_class->finalize = gst_rtc_room_finalize;
+  element_class->request_new_pad = gst_rtc_room_request_new_pad;
+  element_class->release_pad = gst_rtc_room_release_pad;
+  element_class->change_state = gst_rtc_room_change_state;
+  element_class->send_event = gst_rtc_room_send_event;
+  GST_BIN_CLASS (klass)->add_element = gst_rtc_room_add_element;
+  GST_BIN_CLASS (klass)->remove_element = gst_rtc_room_remove_element;
+  GST_BIN_CLASS (klass)->handle_message = gst_rtc_room_handle_message;
+
+  rtc::Settings::Role role{"participants",
+                           "room-url",
+                           "Join the room at this URL (ws://host:port/room/<name>) as a "
+                           "participant instead of hosting one (NULL = host)",
+                           "/room/<name> and /board/<name>",
+                           "conference page",
+                           "room-name",
+                           "room",
+                           "Comma-separated labels of room-wide data channels, besides the "
+                           "defaults \"board\" (logged: replayed to late joiners) and "
+                           "\"files\": reliable, ordered, opened on every participant's "
+                           "session; the room relays a text message (a JSON object) to every "
+                           "other member as {seq, from, name, msg}, binary unchanged. With "
+                           "room-url: plain channels to that room, no defaults (NULL = none)",
+                           ""};
+  rtc::Settings::install (gobject_class, role);
+  auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  auto rw_playing = GParamFlags (rw | GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_PARTICIPANTS,
+      g_param_spec_uint ("max-participants", "Max participants",
+                         "Participants at once; one more is refused (\"full\"). 0 = no limit", 0,
+                         G_MAXUINT, DEFAULT_MAX_PARTICIPANTS, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_DECODE,
+      g_param_spec_boolean ("decode", "Decode",
+                            "Participants' tracks on the src pads decoded (TRUE) or encoded, "
+                            "parsed (FALSE)",
+                            DEFAULT_DECODE, GParamFlags (rw | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (
+      gobject_class, PROP_VIDEO_BITRATE,
+      g_param_spec_uint ("video-bitrate", "Video bitrate",
+                         "Bitrate of the pipeline's video tracks, bit/s", 1000, G_MAXUINT,
+                         DEFAULT_VIDEO_BITRATE, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_AUDIO_BITRATE,
+      g_param_spec_uint ("audio-bitrate", "Audio bitrate",
+                         "Bitrate of the pipeline's audio tracks, bit/s", 6000, 510000,
+                         DEFAULT_AUDIO_BITRATE, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_KEYFRAME_INTERVAL,
+      g_param_spec_uint ("keyframe-interval", "Keyframe interval",
+                         "Longest time between keyframes of the pipeline's video tracks, ms", 100,
+                         60000, DEFAULT_KEYFRAME_INTERVAL,
+                         GParamFlags (rw | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (
+      gobject_class, PROP_PARTICIPANT_TIMEOUT,
+      g_param_spec_uint ("participant-timeout", "Participant timeout",
+                         "A connected participant with media that sends no media, RTCP or "
+                         "data-channel message this long is removed, ms (one with data "
+                         "channels alone, a board page, stays while its signalling does)",
+                         1000, 600000, DEFAULT_PARTICIPANT_TIMEOUT, rw_playing));
+  g_object_class_install_property (
+      gobject_class, PROP_SIGNALLER,
+      g_param_spec_object ("signaller", "Signaller",
+                           "How participants reach the room (default: a "
+                           "GstRtcRoomDefaultSignaller: the room on the embedded server, or, with "
+                           "room-url, a participant of that room); also the child \"signaller\"",
+                           GST_TYPE_RTC_SIGNALLER, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_RECORD_LOCATION,
+      g_param_spec_string (
+          "record-location", "Record location",
+          "Record every participant's tracks, as they arrive (no re-encoding), one file per "
+          "track: a file name pattern whose %s is the track's pad name, e.g. "
+          "\"rec/%s.mkv\" (.mkv Matroska, .webm WebM, .mp4 MP4). Files are finished when the "
+          "track ends and when the pipeline stops (NULL = no recording)",
+          nullptr, GParamFlags (rw | GST_PARAM_MUTABLE_READY)));
+  auto rw_ready = GParamFlags (rw | GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property (
+      gobject_class, PROP_CONGESTION_CONTROL,
+      g_param_spec_enum ("congestion-control", "Congestion control",
+                         "Per-participant bandwidth estimation (GCC on transport-wide feedback, "
+                         "an rtcgcc per participant): a participant whose link cannot take a "
+                         "forwarded video gets its low layer (see low-layer-bitrate), or none",
+                         gst_rtc_congestion_control_get_type (), DEFAULT_CONGESTION_CONTROL,
+                         rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_LOW_LAYER_BITRATE,
+      g_param_spec_uint ("low-layer-bitrate", "Low layer bitrate",
+                         "Congestion control: bitrate of a forwarded video's low layer, encoded "
+                         "once per track (decoded, scaled, encoded again) while a constrained "
+                         "participant receives it, bit/s",
+                         50000, 2000000, DEFAULT_LOW_LAYER_BITRATE, rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_LOW_LAYER_WIDTH,
+      g_param_spec_uint ("low-layer-width", "Low layer width",
+                         "Congestion control: width of the low layer, about (the picture is "
+                         "scaled down by a whole factor)",
+                         64, 1920, DEFAULT_LOW_LAYER_WIDTH, rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_BITRATE,
+      g_param_spec_uint ("max-bitrate", "Max bitrate",
+                         "Congestion control: the most a participant's link is taken to carry "
+                         "(the estimator's upper bound), bit/s",
+                         100000, G_MAXUINT, DEFAULT_MAX_BITRATE, rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_N_PARTICIPANTS,
+      g_param_spec_uint ("n-participants", "Participants", "Participants in the room now", 0,
+                         G_MAXUINT, 0, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_DATA_MESSAGES_DROPPED,
+      g_param_spec_uint64 ("data-messages-dropped", "Data messages dropped",
+                           "Room data channel messages dropped for participants that did not "
+                           "keep up (over their queue limit, 16 MiB, or the room's, 64 MiB), "
+                           "counted per participant; each was told (error \"dropped\") and "
+                           "resyncs by rejoining",
+                           0, G_MAXUINT64, 0,
+                           GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstRtcRoom::participant-created:
+   * @self: the element
+   * @participant_id: the participant's id
+   * @webrtcbin: its webrtcbin, not yet negotiated
+   *
+   * Emitted on the element's control thread when a participant's session
+   * is made: the application may customise @webrtcbin.
+   */
+  signals[SIGNAL_PARTICIPANT_CREATED] =
+      g_signal_new ("participant-created", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
+                    nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, GST_TYPE_ELEMENT);
+
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_add_static_pad_template (element_class, &participant_video_template);
+  gst_element_class_add_static_pad_template (element_class, &participant_audio_template);
+  rtc::DataRouter::install (element_class);
+  gst_element_class_set_static_metadata (
+      element_class, "WebRTC room", "Source/Sink/Network/WebRTC",
+      "Hosts a multi-party WebRTC room: every participant receives every other's media, "
+      "forwarded without decoding; participants' tracks are src pads, the pipeline's sink pads "
+      "are published into the room",
+      "gst-rtcbridge developers");
+  gst_type_mark_as_plugin_api (GST_TYPE_RTC_SIGNALLER, (GstPluginAPIFlags)0);
+}
+
+static void gst_rtc_room_init (GstRtcRoom *self)
+{
+  auto priv = self->priv = new GstRtcRoomPrivate (GST_ELEMENT (self));
+  {
+    std::lock_guard<std::mutex> g (priv->core.lock);
+    priv->core.settings.stream_name = "room";
+    /* A room's WebSocket is for its own pages (a page elsewhere could
+     * join it from a visitor's browser). */
+    priv->core.settings.allowed_origins = priv->core.settings.allowed_origins_default = "";
+  }
+  priv->room = std::make_unique<rtc::Room> (GST_ELEMENT (self), "webrtcroom", *priv->core.data,
+                                            priv->core.control,
+                                            priv->core.hooks (signals[SIGNAL_PARTICIPANT_CREATED]),
+                                            [self] () { return room_settings (self); });
+  priv->room->on_pipeline_tracks = [self] (const std::vector<rtc::Room::PublicTrack> &tracks) {
+    announce_pipeline_tracks (self, tracks);
+  };
+  priv->data_transport = std::make_unique<rtc::RouterTransport> (*priv->core.data);
+  priv->room_data = std::make_unique<rtc::RoomData> (GST_ELEMENT (self), *priv->data_transport);
+  rtc::RoomData *data = priv->room_data.get ();
+  rtc::Room::Members members;
+  members.joined = [data] (const std::string &id, const std::string &name) {
+    data->set_name (id, name);
+  };
+  members.left = [data] (const std::string &id) {
+    data->forget (id);
+  };
+  priv->room->set_members (members);
+  keep_source_flags (self);
+}

@@ -1,0 +1,36 @@
+/* GstRtcRoom (webrtcroom): a room hosted by a pipeline — a video
+ * conference or a collaboration board. Browsers join at /room/<room-name>
+ * or /board/<room-name> on the embedded server (the room protocol,
+ * docs/room-protocol.md, through a GstRtcRoomSignaller by default); every
+ * participant receives every other participant's tracks, forwarded without
+ * decoding, and the pipeline's own (sink pads, encoded once).
+ *
+ * Objects: a thin GObject shell (properties, pads, state, signals) around
+ * an rtc::ElementCore (rtcelement.h) and an rtc::Room (gst/rtc/rtcroom.h:
+ * participants' sessions, tracks, forwarding) and, when it hosts, an
+ * rtc::RoomData (rtcroomdata.h: the room-wide data channels' relay policy)
+ * behind the DataRouter's relay.
+ *
+ * Threads: as webrtcpublish (gstrtcpublish.h): the application thread, the
+ * control thread ("rtcroom-ctl"), the HTTP server's thread (the room
+ * signaller), webrtcbin's threads, streaming threads; and the room's data
+ * thread ("rtcroom-data", RoomData's worker: it sends the relayed messages
+ * and emits string-received/data-received for the room's channels).
+ *
+ * Lock order: the element's settings lock (ElementCore::lock), the data
+ * router's and RoomData's are each taken alone. No lock is held while
+ * emitting a signal, posting a message or changing a state.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_RTC_ROOM (gst_rtc_room_get_type ())
+G_DECLARE_FINAL_TYPE (GstRtcRoom, gst_rtc_room, GST, RTC_ROOM, GstBin)
+
+/* The room's data channels as welcome.data lists them (a JSON array). */
+gchar *gst_rtc_room_get_data_channels (GstRtcRoom *room);
+
+G_END_DECLS

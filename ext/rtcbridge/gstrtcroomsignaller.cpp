@@ -1,0 +1,797 @@
+/* See gstrtcroomsignaller.h. The room itself (sockets, roster, limits,
+ * keepalive, chat, relays) is rtc::RoomHub (rtcroomhub.h); this file is its
+ * GObject edge: properties, the GstRtcSignaller vfuncs, the signals and the
+ * two endpoints on the embedded server. */
+#include "gstrtcroomsignaller.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rtcdebug.h"
+#include "rtchttpaccess.h"
+#include "rtchttpserver.h"
+#include "rtcroomhub.h"
+
+/**
+ * SECTION:gstrtcroomsignaller
+ * @title: GstRtcRoomSignaller
+ * @short_description: the server side of the room protocol, for webrtcroom
+ *
+ * A #GstRtcSignaller that hosts one multi-party room on the embedded HTTP
+ * server: participants open a WebSocket on `/room/<room-name>` and speak
+ * the room protocol (docs/room-protocol.md); `GET /room/<room-name>` is the
+ * conference page and `GET /board/<room-name>` the collaboration page.
+ * Every participant is one session of the element (the session id is the
+ * participant id); the element offers (role offerer) and candidates
+ * trickle.
+ *
+ * Get it with `gst_dynamic_type_factory_load ("GstRtcRoomSignaller")`.
+ *
+ * Since: 0.1
+ */
+
+RTC_DEBUG_CATEGORY_FUNCTION (gst_rtc_room_signaller_category, "rtcroomsignaller",
+                             "Room protocol server signaller")
+#define GST_CAT_DEFAULT gst_rtc_room_signaller_category ()
+
+#define DEFAULT_ADDRESS "127.0.0.1"
+#define DEFAULT_PORT 8080
+#define DEFAULT_ROOM_NAME "room"
+#define DEFAULT_ALLOWED_ORIGINS "" /* same origin */
+#define DEFAULT_MAX_PARTICIPANTS 16
+#define DEFAULT_KEEPALIVE_TIMEOUT 15000
+#define DEFAULT_RESUME_TIMEOUT 10000
+#define DEFAULT_MESSAGES_PER_SECOND 50
+#define DEFAULT_DATA_CHANNELS "[]"
+/* How long stop() lets the participants answer the close frames. */
+#define STOP_CLOSE_WAIT_MS 1000
+
+enum {
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_ROOM_NAME,
+  PROP_AUTH_TOKEN,
+  PROP_ALLOWED_ORIGINS,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
+  PROP_MAX_PARTICIPANTS,
+  PROP_KEEPALIVE_TIMEOUT,
+  PROP_RESUME_TIMEOUT,
+  PROP_MESSAGES_PER_SECOND,
+  PROP_ICE_SERVERS,
+  PROP_DATA_CHANNELS,
+  PROP_PIPELINE_TRACKS,
+  PROP_URL,
+  PROP_N_PARTICIPANTS,
+  N_PROPS,
+};
+
+enum {
+  SIGNAL_TRACK_PUBLISHED,
+  SIGNAL_TRACK_UNPUBLISHED,
+  SIGNAL_CHAT,
+  SIGNAL_SEND_CHAT,
+  N_SIGNALS,
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+namespace {
+class RoomEndpoint;
+class BoardEndpoint;
+} // namespace
+
+struct GstRtcRoomSignallerPrivate {
+  std::mutex lock; /* guards the settings, the server and the endpoints */
+  std::string address = DEFAULT_ADDRESS;
+  guint port = DEFAULT_PORT;
+  std::string room_name = DEFAULT_ROOM_NAME;
+  std::string auth_token;
+  std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
+  rtc::HttpServer::Tls tls;
+  guint max_participants = DEFAULT_MAX_PARTICIPANTS;
+  guint keepalive_timeout = DEFAULT_KEEPALIVE_TIMEOUT;
+  guint resume_timeout = DEFAULT_RESUME_TIMEOUT;
+  guint messages_per_second = DEFAULT_MESSAGES_PER_SECOND;
+  std::string ice_servers;
+  std::vector<rtc::IceServer> ice_server_list;
+  std::string data_channels = DEFAULT_DATA_CHANNELS;
+  std::string pipeline_tracks;
+  std::vector<rtc::room::Track> pipeline_track_list;
+
+  std::atomic<guint> n_participants{0};
+  std::atomic<guint64> next_id{1};  /* participant ids are never reused */
+  std::atomic<guint> generation{0}; /* of start(): calls posted before a restart are dropped */
+
+  std::shared_ptr<rtc::HttpServer> server; /* while started */
+  std::string started_name;                /* the name the endpoints have */
+  std::unique_ptr<RoomEndpoint> room_endpoint;
+  std::unique_ptr<BoardEndpoint> board_endpoint;
+  /* server thread only: */
+  std::unique_ptr<rtc::RoomHub> room;
+};
+
+struct _GstRtcRoomSignaller {
+  GstObject parent;
+  GstRtcRoomSignallerPrivate *priv;
+};
+
+static void gst_rtc_room_signaller_iface_init (GstRtcSignallerInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (GstRtcRoomSignaller, gst_rtc_room_signaller, GST_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (GST_TYPE_RTC_SIGNALLER,
+                                                gst_rtc_room_signaller_iface_init));
+
+namespace {
+
+using Self = GstRtcRoomSignaller;
+
+/* /room/<name>: the page, and the protocol on a WebSocket upgrade. */
+class RoomEndpoint : public rtc::HttpEndpoint {
+public:
+  explicit RoomEndpoint (Self *self) : self_ (self) {}
+
+  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
+                       GBytes *) override
+  {
+    if (!rest.empty ()) {
+      rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
+    } else if (method == "GET" || method == "HEAD") {
+      rtc::http_respond_resource (msg, "room.html");
+    } else {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    "GET, HEAD");
+      rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                              method + " is not allowed here: GET the page, or open a WebSocket");
+    }
+  }
+  void describe (JsonBuilder *b) override
+  {
+    auto priv = self_->priv;
+    std::string name;
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      name = priv->started_name;
+    }
+    json_builder_set_member_name (b, "participants");
+    json_builder_add_int_value (b, priv->room ? priv->room->n_participants () : 0);
+    json_builder_set_member_name (b, "board");
+    json_builder_add_string_value (b, ("/board/" + name).c_str ());
+  }
+  bool takes_websocket () override { return true; }
+  std::vector<std::string> websocket_protocols () override { return {rtc::room::SUBPROTOCOL}; }
+  bool accept_websocket (SoupServerMessage *msg, const std::string &rest) override
+  {
+    if (!rest.empty ()) {
+      rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
+      return false;
+    }
+    std::string allowed;
+    {
+      std::lock_guard<std::mutex> g (self_->priv->lock);
+      allowed = self_->priv->allowed_origins;
+    }
+    /* Browsers cannot send a bearer token on a WebSocket: the room's token
+     * travels in `join`. The origin is checked here. */
+    return rtc::http_check_access (msg, "", allowed);
+  }
+  void websocket_opened (SoupWebsocketConnection *conn, SoupServerMessage *msg,
+                         const std::string &) override
+  {
+    auto priv = self_->priv;
+    const char *host = soup_server_message_get_remote_host (msg);
+    if (priv->room)
+      priv->room->accept (conn, host ? host : "?");
+    else
+      soup_websocket_connection_close (conn, rtc::room::CLOSE_STOPPED, "the room stopped");
+  }
+
+private:
+  Self *self_;
+};
+
+/* /board/<name>: the collaboration page of the same room. */
+class BoardEndpoint : public rtc::HttpEndpoint {
+public:
+  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
+                       GBytes *) override
+  {
+    if (!rest.empty ()) {
+      rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
+    } else if (method == "GET" || method == "HEAD") {
+      rtc::http_respond_resource (msg, "board.html");
+    } else {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    "GET, HEAD");
+      rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
+    }
+  }
+  void describe (JsonBuilder *) override {}
+  bool listed () override { return false; }
+};
+
+/* Runs @fn with the room on the server thread, later, if the signaller
+ * still runs the same room then. */
+void with_room (Self *self, std::function<void (rtc::RoomHub &)> fn)
+{
+  auto priv = self->priv;
+  std::shared_ptr<rtc::HttpServer> server;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    server = priv->server;
+  }
+  if (!server)
+    return;
+  guint generation = priv->generation;
+  std::shared_ptr<GWeakRef> weak (new GWeakRef, [] (GWeakRef *w) {
+    g_weak_ref_clear (w);
+    delete w;
+  });
+  g_weak_ref_init (weak.get (), self);
+  server->invoke ([weak, generation, fn] () {
+    auto s = static_cast<Self *> (g_weak_ref_get (weak.get ()));
+    if (!s)
+      return;
+    if (s->priv->room && s->priv->generation == generation)
+      fn (*s->priv->room);
+    gst_object_unref (s);
+  });
+}
+
+rtc::RoomHub::Events room_events (Self *self)
+{
+  rtc::RoomHub::Events ev;
+  ev.session_requested = [self] (const std::string &id, const std::string &name) {
+    g_signal_emit_by_name (self, "session-requested", id.c_str (), name.c_str (), nullptr);
+  };
+  ev.session_description = [self] (const std::string &id, GstWebRTCSessionDescription *d) {
+    g_signal_emit_by_name (self, "session-description", id.c_str (), d);
+  };
+  ev.ice_candidate = [self] (const std::string &id, guint mline, const char *candidate) {
+    g_signal_emit_by_name (self, "ice-candidate", id.c_str (), mline, candidate);
+  };
+  ev.session_ended = [self] (const std::string &id) {
+    g_signal_emit_by_name (self, "session-ended", id.c_str ());
+  };
+  ev.track_published = [self] (const std::string &id, const rtc::room::Track &t) {
+    g_signal_emit (self, signals[SIGNAL_TRACK_PUBLISHED], 0, id.c_str (), t.id.c_str (),
+                   t.kind.c_str (), t.label.c_str ());
+  };
+  ev.track_unpublished = [self] (const std::string &id, const std::string &mid) {
+    g_signal_emit (self, signals[SIGNAL_TRACK_UNPUBLISHED], 0, id.c_str (), mid.c_str ());
+  };
+  ev.chat = [self] (const std::string &id, const std::string &name, const std::string &text,
+                    guint64 seq) {
+    g_signal_emit (self, signals[SIGNAL_CHAT], 0, id.c_str (), name.c_str (), text.c_str (), seq);
+  };
+  ev.participants_changed = [self] (guint n) {
+    self->priv->n_participants = n;
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_PARTICIPANTS]);
+  };
+  return ev;
+}
+
+rtc::RoomHub::Settings room_settings (GstRtcRoomSignallerPrivate *priv)
+{
+  std::lock_guard<std::mutex> g (priv->lock);
+  rtc::RoomHub::Settings s;
+  s.name = priv->started_name;
+  s.token = priv->auth_token;
+  s.max_participants = priv->max_participants;
+  s.keepalive_timeout_ms = priv->keepalive_timeout;
+  s.resume_timeout_ms = priv->resume_timeout;
+  s.messages_per_second = priv->messages_per_second;
+  s.ice_servers = priv->ice_server_list;
+  s.data_channels = priv->data_channels;
+  return s;
+}
+
+} // namespace
+
+static gboolean room_start (GstRtcSignaller *signaller, GError **error)
+{
+  auto self = GST_RTC_ROOM_SIGNALLER (signaller);
+  auto priv = self->priv;
+  std::string address, name;
+  guint port;
+  rtc::HttpServer::Tls tls;
+  std::vector<rtc::room::Track> tracks;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    if (priv->server)
+      return TRUE;
+    address = priv->address;
+    port = priv->port;
+    name = priv->room_name;
+    tls = priv->tls;
+    tracks = priv->pipeline_track_list;
+    priv->started_name = name;
+  }
+  std::string err;
+  auto server = rtc::HttpServer::acquire (address, port, tls, err);
+  if (!server) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE, "%s", err.c_str ());
+    return FALSE;
+  }
+  priv->generation++;
+  /* (Not the server itself in the closure: its last reference must not go
+   * on its own thread.) */
+  GMainContext *context = server->context ();
+  server->invoke_sync ([self, priv, context, tracks] () {
+    priv->room = std::make_unique<rtc::RoomHub> (
+        context, room_events (self), [priv] () { return room_settings (priv); },
+        [priv] () { return "p" + std::to_string (priv->next_id++); }, GST_OBJECT (self));
+    priv->room->set_pipeline_tracks (tracks);
+  });
+  auto room_endpoint = std::make_unique<RoomEndpoint> (self);
+  auto board_endpoint = std::make_unique<BoardEndpoint> ();
+  bool ok = server->add_endpoint ("room", name, room_endpoint.get (), err);
+  if (ok && !server->add_endpoint ("board", name, board_endpoint.get (), err)) {
+    server->remove_endpoint ("room", name);
+    ok = false;
+  }
+  if (!ok) {
+    server->invoke_sync ([priv] () { priv->room.reset (); });
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s", err.c_str ());
+    return FALSE;
+  }
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->server = server;
+  priv->room_endpoint = std::move (room_endpoint);
+  priv->board_endpoint = std::move (board_endpoint);
+  GST_INFO_OBJECT (self, "room %s/room/%s", server->base_url ().c_str (), name.c_str ());
+  return TRUE;
+}
+
+/* With @finalizing, also from the server thread (the last reference was
+ * dropped in a posted call): then the sockets are cut, not closed. */
+static void stop_room (Self *self, bool finalizing)
+{
+  auto priv = self->priv;
+  std::shared_ptr<rtc::HttpServer> server;
+  std::string name;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    server = priv->server;
+    name = priv->started_name;
+  }
+  if (!server)
+    return;
+  bool on_server_thread = g_main_context_is_owner (server->context ());
+  if (on_server_thread && !finalizing) {
+    /* It would wait for its own thread: handlers must post their work (see
+     * gstrtcsignaller.h). */
+    GST_ERROR_OBJECT (self, "stop() called from a signal handler; not stopped");
+    return;
+  }
+  /* No new socket or request, then everyone told (1001) and no signal more. */
+  server->remove_endpoint ("room", name);
+  server->remove_endpoint ("board", name);
+  server->invoke_sync ([priv] () {
+    if (priv->room)
+      priv->room->shutdown (rtc::room::CLOSE_STOPPED, "the room stopped");
+  });
+  /* The participants answer the close frames; those that do not are cut. */
+  gint64 deadline = g_get_monotonic_time () + STOP_CLOSE_WAIT_MS * 1000;
+  while (!on_server_thread) {
+    guint open = 0;
+    server->invoke_sync (
+        [priv, &open] () { open = priv->room ? priv->room->open_connections () : 0; });
+    if (open == 0 || g_get_monotonic_time () >= deadline)
+      break;
+    g_usleep (10 * 1000);
+  }
+  server->invoke_sync ([priv] () { priv->room.reset (); });
+  priv->n_participants = 0;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->room_endpoint.reset ();
+    priv->board_endpoint.reset ();
+    priv->server.reset ();
+  }
+  /* The last reference to the server joins its thread: not from there. */
+  if (on_server_thread)
+    std::thread ([s = std::move (server)] () mutable { s.reset (); }).detach ();
+}
+
+static void room_stop (GstRtcSignaller *signaller)
+{
+  stop_room (GST_RTC_ROOM_SIGNALLER (signaller), false);
+}
+
+static GstRtcSignallerRole room_get_role (GstRtcSignaller *)
+{
+  return GST_RTC_SIGNALLER_ROLE_OFFERER;
+}
+
+static gboolean room_get_trickle (GstRtcSignaller *)
+{
+  return TRUE;
+}
+
+static void room_send_description (GstRtcSignaller *signaller, const gchar *session_id,
+                                   GstWebRTCSessionDescription *description)
+{
+  GstSDPMessage *copy = nullptr;
+  gst_sdp_message_copy (description->sdp, &copy);
+  std::shared_ptr<GstSDPMessage> sdp (copy, gst_sdp_message_free);
+  std::string id = session_id;
+  GstWebRTCSDPType type = description->type;
+  with_room (GST_RTC_ROOM_SIGNALLER (signaller), [id, type, sdp] (rtc::RoomHub &room) {
+    room.send_description (id, type, sdp.get ());
+  });
+}
+
+static void room_send_ice_candidate (GstRtcSignaller *signaller, const gchar *session_id,
+                                     guint mline, const gchar *candidate)
+{
+  std::string id = session_id;
+  bool end = candidate == nullptr;
+  std::string text = candidate ? candidate : "";
+  with_room (GST_RTC_ROOM_SIGNALLER (signaller), [id, mline, end, text] (rtc::RoomHub &room) {
+    room.send_candidate (id, mline, end ? nullptr : text.c_str ());
+  });
+}
+
+static void room_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
+                                 const GError *error)
+{
+  std::string id = session_id;
+  /* The protocol's error code is the GstRtcSignallerError's nick. */
+  std::string code = "internal";
+  if (error && error->domain == GST_RTC_SIGNALLER_ERROR) {
+    g_autoptr (GEnumClass) klass =
+        static_cast<GEnumClass *> (g_type_class_ref (GST_TYPE_RTC_SIGNALLER_ERROR));
+    GEnumValue *value = g_enum_get_value (klass, error->code);
+    if (value)
+      code = value->value_nick;
+  }
+  gushort close_code = code == "internal" ? rtc::room::CLOSE_INTERNAL : rtc::room::CLOSE_LEAVE;
+  std::string message = error ? error->message : "the room refused the session";
+  with_room (GST_RTC_ROOM_SIGNALLER (signaller),
+             [id, code, message, close_code] (rtc::RoomHub &room) {
+               room.reject_session (id, code, message, close_code);
+             });
+}
+
+static void room_end_session (GstRtcSignaller *signaller, const gchar *session_id)
+{
+  std::string id = session_id;
+  with_room (GST_RTC_ROOM_SIGNALLER (signaller),
+             [id] (rtc::RoomHub &room) { room.end_session (id); });
+}
+
+static void gst_rtc_room_signaller_iface_init (GstRtcSignallerInterface *iface)
+{
+  iface->start = room_start;
+  iface->stop = room_stop;
+  iface->get_role = room_get_role;
+  iface->get_trickle = room_get_trickle;
+  iface->send_description = room_send_description;
+  iface->send_ice_candidate = room_send_ice_candidate;
+  iface->reject_session = room_reject_session;
+  iface->end_session = room_end_session;
+}
+
+static gboolean room_send_chat (Self *self, const gchar *text)
+{
+  if (!text || !*text || !g_utf8_validate (text, -1, nullptr) ||
+      g_utf8_strlen (text, -1) > (glong)rtc::room::MAX_CHAT_CHARS) {
+    GST_WARNING_OBJECT (self, "send-chat: the text must be 1 to %u characters of UTF-8",
+                        rtc::room::MAX_CHAT_CHARS);
+    return FALSE;
+  }
+  {
+    std::lock_guard<std::mutex> g (self->priv->lock);
+    if (!self->priv->server)
+      return FALSE;
+  }
+  std::string t = text;
+  with_room (self, [t] (rtc::RoomHub &room) { room.send_chat (t); });
+  return TRUE;
+}
+
+static std::string string_or (const GValue *value, const char *fallback)
+{
+  const gchar *s = g_value_get_string (value);
+  return s ? s : fallback;
+}
+
+static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
+                                                 const GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_RTC_ROOM_SIGNALLER (object);
+  auto priv = self->priv;
+  std::string error;
+  if (prop_id == PROP_PIPELINE_TRACKS) {
+    std::string json = string_or (value, "");
+    std::vector<rtc::room::Track> tracks;
+    if (!rtc::room::parse_pipeline_tracks (json, tracks, error)) {
+      GST_WARNING_OBJECT (self, "pipeline-tracks ignored: %s", error.c_str ());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      priv->pipeline_tracks = json;
+      priv->pipeline_track_list = tracks;
+    }
+    with_room (self, [tracks] (rtc::RoomHub &room) { room.set_pipeline_tracks (tracks); });
+    return;
+  }
+  if (prop_id == PROP_ICE_SERVERS) {
+    std::string servers = string_or (value, "");
+    auto list = rtc::parse_ice_servers (servers, GST_OBJECT (self));
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->ice_servers = servers;
+    priv->ice_server_list = list;
+    return;
+  }
+  std::lock_guard<std::mutex> g (priv->lock);
+  switch (prop_id) {
+  case PROP_ADDRESS:
+    priv->address = string_or (value, DEFAULT_ADDRESS);
+    break;
+  case PROP_PORT:
+    priv->port = g_value_get_uint (value);
+    break;
+  case PROP_ROOM_NAME:
+    priv->room_name = string_or (value, DEFAULT_ROOM_NAME);
+    break;
+  case PROP_AUTH_TOKEN:
+    priv->auth_token = string_or (value, "");
+    break;
+  case PROP_ALLOWED_ORIGINS:
+    priv->allowed_origins = string_or (value, DEFAULT_ALLOWED_ORIGINS);
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    priv->tls.certificate_file = string_or (value, "");
+    break;
+  case PROP_TLS_KEY_FILE:
+    priv->tls.key_file = string_or (value, "");
+    break;
+  case PROP_MAX_PARTICIPANTS:
+    priv->max_participants = g_value_get_uint (value);
+    break;
+  case PROP_KEEPALIVE_TIMEOUT:
+    priv->keepalive_timeout = g_value_get_uint (value);
+    break;
+  case PROP_RESUME_TIMEOUT:
+    priv->resume_timeout = g_value_get_uint (value);
+    break;
+  case PROP_MESSAGES_PER_SECOND:
+    priv->messages_per_second = g_value_get_uint (value);
+    break;
+  case PROP_DATA_CHANNELS: {
+    std::string json = string_or (value, "");
+    if (json.empty ())
+      json = DEFAULT_DATA_CHANNELS;
+    if (rtc::room::valid_data_channels (json, error))
+      priv->data_channels = json;
+    else
+      GST_WARNING_OBJECT (self, "data-channels ignored: %s", error.c_str ());
+    break;
+  }
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+static const gchar *or_null (const std::string &s)
+{
+  return s.empty () ? nullptr : s.c_str ();
+}
+
+static void gst_rtc_room_signaller_get_property (GObject *object, guint prop_id, GValue *value,
+                                                 GParamSpec *pspec)
+{
+  auto self = GST_RTC_ROOM_SIGNALLER (object);
+  auto priv = self->priv;
+  std::lock_guard<std::mutex> g (priv->lock);
+  switch (prop_id) {
+  case PROP_ADDRESS:
+    g_value_set_string (value, priv->address.c_str ());
+    break;
+  case PROP_PORT:
+    g_value_set_uint (value, priv->server ? priv->server->port () : priv->port);
+    break;
+  case PROP_ROOM_NAME:
+    g_value_set_string (value, priv->room_name.c_str ());
+    break;
+  case PROP_AUTH_TOKEN:
+    g_value_set_string (value, or_null (priv->auth_token));
+    break;
+  case PROP_ALLOWED_ORIGINS:
+    g_value_set_string (value, priv->allowed_origins.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (value, or_null (priv->tls.certificate_file));
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, or_null (priv->tls.key_file));
+    break;
+  case PROP_MAX_PARTICIPANTS:
+    g_value_set_uint (value, priv->max_participants);
+    break;
+  case PROP_KEEPALIVE_TIMEOUT:
+    g_value_set_uint (value, priv->keepalive_timeout);
+    break;
+  case PROP_RESUME_TIMEOUT:
+    g_value_set_uint (value, priv->resume_timeout);
+    break;
+  case PROP_MESSAGES_PER_SECOND:
+    g_value_set_uint (value, priv->messages_per_second);
+    break;
+  case PROP_ICE_SERVERS:
+    g_value_set_string (value, priv->ice_servers.c_str ());
+    break;
+  case PROP_DATA_CHANNELS:
+    g_value_set_string (value, priv->data_channels.c_str ());
+    break;
+  case PROP_PIPELINE_TRACKS:
+    g_value_set_string (value, priv->pipeline_tracks.c_str ());
+    break;
+  case PROP_URL:
+    g_value_set_string (
+        value, priv->server ? (priv->server->base_url () + "/room/" + priv->started_name).c_str ()
+                            : nullptr);
+    break;
+  case PROP_N_PARTICIPANTS:
+    g_value_set_uint (value, priv->n_participants);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+static void gst_rtc_room_signaller_finalize (GObject *object)
+{
+  auto self = GST_RTC_ROOM_SIGNALLER (object);
+  stop_room (self, true);
+  delete self->priv;
+  G_OBJECT_CLASS (gst_rtc_room_signaller_parent_class)->finalize (object);
+}
+
+static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  gobject_class->set_property = gst_rtc_room_signaller_set_property;
+  gobject_class->get_property = gst_rtc_room_signaller_get_property;
+  gobject_class->finalize = gst_rtc_room_signaller_finalize;
+
+  auto ready = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  auto playing =
+      GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  auto read_only = GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ADDRESS] = g_param_spec_string (
+      "address", "Address", "IP address the embedded server binds to", DEFAULT_ADDRESS, ready);
+  properties[PROP_PORT] = g_param_spec_uint (
+      "port", "Port",
+      "TCP port of the embedded server (0 = pick a free port; reads back the bound port once "
+      "started)",
+      0, 65535, DEFAULT_PORT, ready);
+  properties[PROP_ROOM_NAME] =
+      g_param_spec_string ("room-name", "Room name",
+                           "Name in /room/<name> (the page and the WebSocket) and /board/<name>",
+                           DEFAULT_ROOM_NAME, ready);
+  properties[PROP_AUTH_TOKEN] = g_param_spec_string (
+      "auth-token", "Auth token",
+      "The room's token: participants must send it in `join` (NULL = anyone may join)", nullptr,
+      playing);
+  properties[PROP_ALLOWED_ORIGINS] = g_param_spec_string (
+      "allowed-origins", "Allowed origins",
+      "Comma-separated browser origins allowed to open the room's WebSocket, or *; empty: only "
+      "the room's own pages (same origin)",
+      DEFAULT_ALLOWED_ORIGINS, playing);
+  properties[PROP_TLS_CERTIFICATE_FILE] = g_param_spec_string (
+      "tls-certificate-file", "TLS certificate file",
+      "PEM certificate (chain) for HTTPS and WSS; NULL = plain HTTP", nullptr, ready);
+  properties[PROP_TLS_KEY_FILE] =
+      g_param_spec_string ("tls-key-file", "TLS key file",
+                           "PEM private key (NULL = in the certificate file)", nullptr, ready);
+  properties[PROP_MAX_PARTICIPANTS] =
+      g_param_spec_uint ("max-participants", "Max participants",
+                         "Participants in the room at most (the pipeline not counted); a `join` "
+                         "beyond it gets error full",
+                         1, 1024, DEFAULT_MAX_PARTICIPANTS, playing);
+  properties[PROP_KEEPALIVE_TIMEOUT] =
+      g_param_spec_uint ("keepalive-timeout", "Keepalive timeout",
+                         "A participant that sends nothing for this long (ms) has left", 100,
+                         600000, DEFAULT_KEEPALIVE_TIMEOUT, playing);
+  properties[PROP_RESUME_TIMEOUT] = g_param_spec_uint (
+      "resume-timeout", "Resume timeout",
+      "How long (ms) a participant whose socket dropped or timed out may come back with its id", 0,
+      600000, DEFAULT_RESUME_TIMEOUT, playing);
+  properties[PROP_MESSAGES_PER_SECOND] =
+      g_param_spec_uint ("messages-per-second", "Messages per second",
+                         "Messages a participant may send per second, averaged over 2 s", 1, 10000,
+                         DEFAULT_MESSAGES_PER_SECOND, playing);
+  properties[PROP_ICE_SERVERS] = g_param_spec_string (
+      "ice-servers", "ICE servers",
+      "Comma-separated stun://host:port and turn(s)://user:pass@host:port URLs announced to "
+      "participants in `welcome`",
+      "", playing);
+  properties[PROP_DATA_CHANNELS] = g_param_spec_string (
+      "data-channels", "Data channels",
+      "JSON array of the room's data channels ({label, and RTCDataChannelInit options}), "
+      "announced in `welcome`",
+      DEFAULT_DATA_CHANNELS, playing);
+  properties[PROP_PIPELINE_TRACKS] = g_param_spec_string (
+      "pipeline-tracks", "Pipeline tracks",
+      "JSON array of the tracks the pipeline publishes ({id, kind, label}): the participant "
+      "\"pipeline\" in every roster",
+      "", playing);
+  properties[PROP_URL] = g_param_spec_string (
+      "url", "URL", "The conference page's URL once started", nullptr, read_only);
+  properties[PROP_N_PARTICIPANTS] = g_param_spec_uint (
+      "n-participants", "Participants",
+      "Participants in the room now (notified on the server thread)", 0, G_MAXUINT, 0, read_only);
+  g_object_class_install_properties (gobject_class, N_PROPS, properties);
+
+  /**
+   * GstRtcRoomSignaller::track-published:
+   * @signaller: the signaller
+   * @session_id: the participant (and session) id
+   * @mid: the mid of the participant's sending transceiver: the track's id
+   * @kind: "video" or "audio"
+   * @label: "camera", "microphone", "screen" or the client's own label
+   *
+   * A participant announced a track it sends, after the description that
+   * carries it. Emitted on the server thread.
+   */
+  signals[SIGNAL_TRACK_PUBLISHED] = g_signal_new (
+      "track-published", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+      G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstRtcRoomSignaller::track-unpublished:
+   * @signaller: the signaller
+   * @session_id: the participant (and session) id
+   * @mid: the track's mid
+   *
+   * A participant stopped sending a track. (When it leaves, only
+   * "session-ended" is emitted.) Emitted on the server thread.
+   */
+  signals[SIGNAL_TRACK_UNPUBLISHED] =
+      g_signal_new ("track-unpublished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
+                    nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstRtcRoomSignaller::chat:
+   * @signaller: the signaller
+   * @session_id: who said it
+   * @name: their display name
+   * @text: the message
+   * @seq: its place in the room's chat (room-wide, increasing)
+   *
+   * A participant said something in the chat (the pipeline's own
+   * "send-chat" messages are not emitted). Emitted on the server thread,
+   * in order.
+   */
+  signals[SIGNAL_CHAT] = g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                       nullptr, nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING,
+                                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
+  /**
+   * GstRtcRoomSignaller::send-chat:
+   * @signaller: the signaller
+   * @text: 1 to 4096 characters
+   *
+   * The pipeline says @text in the chat, as the participant "pipeline".
+   * Any thread.
+   *
+   * Returns: %TRUE when the room runs and takes the text
+   */
+  signals[SIGNAL_SEND_CHAT] = g_signal_new_class_handler (
+      "send-chat", G_TYPE_FROM_CLASS (klass), GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (room_send_chat), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+}
+
+static void gst_rtc_room_signaller_init (GstRtcRoomSignaller *self)
+{
+  self->priv = new GstRtcRoomSignallerPrivate ();
+}

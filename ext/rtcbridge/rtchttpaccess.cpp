@@ -1,0 +1,126 @@
+/* See rtchttpaccess.h. */
+#include "rtchttpaccess.h"
+
+#include "rtchttpserver.h"
+
+GST_DEBUG_CATEGORY_STATIC (rtc_http_access_debug);
+#define GST_CAT_DEFAULT rtc_http_access_debug
+
+namespace rtc {
+
+static void ensure_debug ()
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_http_access_debug, "rtchttpaccess", 0,
+                             "HTTP signalling access control");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+void http_add_cors (SoupServerMessage *msg, const std::string &allowed)
+{
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
+  const char *origin = soup_message_headers_get_one (req, "Origin");
+  if (allowed == "*")
+    soup_message_headers_replace (resp, "Access-Control-Allow-Origin", "*");
+  else if (origin)
+    soup_message_headers_replace (resp, "Access-Control-Allow-Origin", origin),
+        soup_message_headers_append (resp, "Vary", "Origin");
+  soup_message_headers_replace (resp, "Access-Control-Expose-Headers",
+                                "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After");
+}
+
+std::vector<IceServer> parse_ice_servers (const std::string &servers, GstObject *log_object)
+{
+  ensure_debug ();
+  std::vector<IceServer> out;
+  g_auto (GStrv) list = g_strsplit (servers.c_str (), ",", -1);
+  for (guint i = 0; list[i]; i++) {
+    std::string url = g_strstrip (list[i]);
+    if (url.empty ())
+      continue;
+    GUri *uri = g_uri_parse (url.c_str (), G_URI_FLAGS_HAS_PASSWORD, nullptr);
+    if (!uri || !g_uri_get_host (uri)) {
+      if (uri)
+        g_uri_unref (uri);
+      GST_WARNING_OBJECT (log_object, "ICE server %s is not a URL; not announced", url.c_str ());
+      continue;
+    }
+    std::string host = g_uri_get_host (uri);
+    if (host.find (':') != std::string::npos)
+      host = "[" + host + "]";
+    gint port = g_uri_get_port (uri);
+    IceServer server;
+    server.url = std::string (g_uri_get_scheme (uri)) + ":" + host +
+                 (port > 0 ? ":" + std::to_string (port) : "");
+    const char *user = g_uri_get_user (uri);
+    const char *password = g_uri_get_password (uri);
+    if (user && password) {
+      g_autofree gchar *u = g_uri_unescape_string (user, nullptr);
+      g_autofree gchar *p = g_uri_unescape_string (password, nullptr);
+      server.username = u ? u : user;
+      server.credential = p ? p : password;
+    }
+    out.push_back (std::move (server));
+    g_uri_unref (uri);
+  }
+  return out;
+}
+
+/* RFC 9725 section 4.6: one Link header per configured ICE server. */
+void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &servers,
+                                GstObject *log_object)
+{
+  for (auto &server : parse_ice_servers (servers, log_object)) {
+    std::string value = "<" + server.url + ">; rel=\"ice-server\"";
+    if (!server.username.empty () || !server.credential.empty ())
+      value += "; username=\"" + server.username + "\"; credential=\"" + server.credential +
+               "\"; credential-type=\"password\"";
+    soup_message_headers_append (resp, "Link", value.c_str ());
+  }
+}
+
+bool http_check_access (SoupServerMessage *msg, const std::string &token,
+                        const std::string &allowed)
+{
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (req, "Origin");
+  if (origin && allowed.empty ()) {
+    /* Same origin: the page came from this server (the Host it asks). */
+    const char *host = soup_message_headers_get_one (req, "Host");
+    const char *rest = g_str_has_prefix (origin, "https://")  ? origin + 8
+                       : g_str_has_prefix (origin, "http://") ? origin + 7
+                                                              : nullptr;
+    if (!host || !rest || g_ascii_strcasecmp (rest, host) != 0) {
+      http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                         std::string ("origin ") + origin +
+                             " is not allowed (only this server's own pages: set allowed-origins)");
+      return false;
+    }
+  } else if (origin && allowed != "*") {
+    bool ok = false;
+    g_auto (GStrv) list = g_strsplit (allowed.c_str (), ",", -1);
+    for (guint i = 0; list[i] && !ok; i++)
+      ok = g_str_equal (g_strstrip (list[i]), origin);
+    if (!ok) {
+      http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                         std::string ("origin ") + origin + " is not allowed");
+      return false;
+    }
+  }
+  if (!token.empty ()) {
+    const char *auth = soup_message_headers_get_one (req, "Authorization");
+    if (!auth || !g_str_equal (auth, ("Bearer " + token).c_str ())) {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED,
+                         auth ? "wrong bearer token" : "a bearer token is required");
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace rtc

@@ -1,0 +1,40 @@
+/* RtcHttpAccess: who may use an HTTP signalling endpoint and what its
+ * answers carry besides the SDP — CORS, the bearer token, the origin
+ * allow-list, and the ICE servers announced in Link headers (RFC 9725,
+ * section 4.6). Pure functions on a request; thread-safe.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+#include <string>
+#include <vector>
+
+namespace rtc {
+
+/* An ICE server as browsers take it (RTCIceServer). */
+struct IceServer {
+  std::string url; /* "stun:host:port", "turn:host:port" */
+  std::string username, credential;
+};
+/* @servers: comma-separated GStreamer-style URLs (stun://host:port,
+ * turn(s)://user:pass@host:port, user and password percent-encoded). URLs
+ * that do not parse are logged on @log_object and left out. */
+std::vector<IceServer> parse_ice_servers (const std::string &servers, GstObject *log_object);
+
+/* CORS headers of every answer: @allowed_origins "*", or the request's
+ * Origin when listed (with Vary: Origin). */
+void http_add_cors (SoupServerMessage *msg, const std::string &allowed_origins);
+/* Origin allow-list (comma-separated, "*", or empty: same origin — the
+ * Origin's host:port is the request's Host) and bearer token (empty: no
+ * check). A request without Origin (not a browser) passes the origin check. Answers the request
+ * (403, 401 with WWW-Authenticate) and returns false when access is denied. */
+bool http_check_access (SoupServerMessage *msg, const std::string &token,
+                        const std::string &allowed_origins);
+/* One Link rel="ice-server" header per URL of @ice_servers (comma-separated
+ * stun://host:port, turn(s)://user:pass@host:port); URLs that do not parse
+ * are logged on @log_object and left out. */
+void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ice_servers,
+                                GstObject *log_object);
+
+} // namespace rtc

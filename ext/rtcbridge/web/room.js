@@ -1,0 +1,994 @@
+// room.js: the browser side of the room protocol (docs/room-protocol.md),
+// an ES module with no dependencies, served at /static/room.js.
+//
+//   import { RoomClient } from '/static/room.js';
+//   const room = new RoomClient({ name: 'Ada' });   // room: last path segment
+//   room.addEventListener('track', (e) => show(e.detail.participant, e.detail.stream));
+//   await room.join();                               // resolves with `welcome`
+//   await room.publish(cameraTrack, 'camera');       // before or after join()
+//   room.sendChat('hello');
+//   await room.sendData('board', { op: 'clear' });
+//   room.leave();
+//
+// new RoomClient(options)
+//   url           ws(s)://host/room/<name>; default: this page's host and `room`
+//   room          the room's name; default: the last segment of location.pathname
+//   name          display name (≤ 64 chars)
+//   token         the room's token, if it has one (never put it in a URL)
+//   iceServers    overrides welcome.ice_servers
+//   receiveMedia  false: answer the room's media m-lines inactive (a page that
+//                 only uses chat and data channels); default true
+//   reconnect     resume {id, secret} after an unexpected close; default true
+//
+// Properties: id, roomName, name, state ('new' | 'joining' | 'joined' |
+// 'reconnecting' | 'closed'), roster (participants, yourself included, with
+// `self: true`), remoteTracks, published, pc (the RTCPeerConnection of the
+// current session; a new one after a resume), limits, dataLabels.
+//
+// Methods: join(), publish(track, label) → mid, unpublish(track),
+// setMuted(track, muted), sendChat(text), sendData(label, objectOrBinary),
+// isDataOpen(label), stats() (per remote track: decoding, loss, jitter, RTT,
+// a `quality` of good/fair/poor/stalled), leave(), on(type, fn) → off().
+//
+// Events (CustomEvent, the payload in `detail`):
+//   welcome {id, room, roster, ...}   joined {participant}   left {id, reason}
+//   roster {roster}                   (any change of the roster)
+//   track {mid, participant, trackId, kind, label, track, stream, muted}
+//   trackended {mid, participant, trackId, kind, label, track}
+//   published {participant, track} / unpublished {participant, track}
+//   mute {participant, track, muted}
+//   chat {from, name, text, seq, ts, self}
+//   data {label, seq, from, name, msg} (text) or {label, data} (binary)
+//   datachannelopen {label}   datachannelclose {label}
+//   error {code, message, ref}   reconnecting {attempt}   resumed {id, sameId}
+//   closed {code, reason}
+//
+// Negotiation: the room is impolite, this client polite (perfect
+// negotiation): the room's offer rolls back ours, and we offer again once
+// stable; `error glare` (the room ignored our offer) also makes us offer
+// again. Camera and microphone ride on the room's first offer's receiving
+// m-lines (one exchange to join); anything else gets its own transceiver and
+// offer. Remote tracks are known by mid from `description.tracks`.
+
+const PROTOCOL = 'rtcbridge-room.v1';
+const KEEPALIVE_MS = 5000;
+const SILENCE_MS = 15000; // no frame at all from the room for this long: reconnect
+const RESUME_WINDOW_MS = 10000; // the room's default grace period
+const DATA_HIGH_WATER = 1024 * 1024;
+const DATA_LOW_WATER = 256 * 1024;
+const MAX_MESSAGE = 64 * 1024; // a data-channel message
+const MAX_FRAME = 256 * 1024; // a WebSocket message (the room's limits.max_message_bytes)
+// Close codes after which a reconnect cannot help.
+const FINAL_CLOSE = new Set([1000, 1001, 1009, 1011, 4000, 4001, 4003, 4008]);
+
+// The m-sections of @sdp: [{kind, mid, direction, port}].
+export function sdpSections(sdp) {
+  return sdp.split(/\r?\nm=/).slice(1).map((text) => {
+    const [kind, port] = text.split(' ', 2);
+    const mid = /\na=mid:(\S+)/.exec(text);
+    const dir = /\na=(sendrecv|sendonly|recvonly|inactive)\b/.exec(text);
+    // Port 0 with a=bundle-only (RFC 8843, what webrtcbin offers for every
+    // bundled m-line but the first) is in use; port 0 alone is rejected.
+    const used = Number(port) !== 0 || /\na=bundle-only\b/.test(text);
+    return { kind, port: Number(port), used, mid: mid ? mid[1] : null, direction: dir ? dir[1] : 'sendrecv' };
+  });
+}
+
+export class RoomClient extends EventTarget {
+  constructor(options = {}) {
+    super();
+    const segments = typeof location !== 'undefined' ? location.pathname.split('/').filter(Boolean) : [];
+    this.roomName = options.room || decodeURIComponent(segments.pop() || 'room');
+    this.url = options.url || RoomClient.defaultUrl(this.roomName);
+    this.name = String(options.name || 'Guest').slice(0, 64);
+    this.token = options.token || null;
+    this.iceServersOverride = options.iceServers || null;
+    this.receiveMedia = options.receiveMedia !== false;
+    this.reconnect = options.reconnect !== false;
+
+    this.id = null;
+    this.secret = null;
+    this.state = 'new';
+    this.pc = null;
+    this.limits = { max_participants: 16, max_message_bytes: MAX_FRAME, messages_per_second: 50 };
+    this.dataLabels = [];
+    this.welcome = null;
+    this.signallingRtt = null;
+
+    this._ws = null;
+    this._participants = new Map(); // id -> {id, name, tracks, pipeline}
+    this._gone = new Set(); // ids that left: their m-lines are not shown any more
+    this._remote = new Map(); // mid -> remote track entry
+    this._retired = new WeakSet(); // our transceivers that carried a track and went inactive
+    this._trackMap = {}; // description.tracks of the room's latest description
+    this._pubs = []; // [{track, label, kind, transceiver, announced, muted, stream}]
+    this._own = new Set(); // transceivers this client may send on
+    this._channels = new Map(); // label -> RTCDataChannel
+    this._channelWaiters = new Map(); // label -> [resolve]
+    this._dataChains = new Map(); // label -> promise (keeps sends in call order)
+    this._chain = Promise.resolve(); // the room's messages, one at a time
+    this._pendingCandidates = [];
+    this._makingOffer = false;
+    this._offerWanted = false;
+    this._firstDone = false;
+    this._outbox = [];
+    this._sentTimes = [];
+    this._outboxTimer = null;
+    this._keepalive = null;
+    this._lastHeard = 0;
+    this._leaving = false;
+    this._joinWaiter = null;
+    this._reconnectStart = 0;
+    this._attempt = 0;
+  }
+
+  static defaultUrl(room) {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    return `${scheme}://${location.host}/room/${encodeURIComponent(room)}`;
+  }
+
+  on(type, fn) {
+    const h = (e) => fn(e.detail, e);
+    this.addEventListener(type, h);
+    return () => this.removeEventListener(type, h);
+  }
+
+  _emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  get roster() {
+    const list = [...this._participants.values()].map((p) => ({ ...p, tracks: [...p.tracks], self: p.id === this.id }));
+    if (this.id && !this._participants.has(this.id)) {
+      list.unshift({ id: this.id, name: this.name, pipeline: false, self: true,
+        tracks: this._pubs.filter((p) => p.announced).map((p) => ({ id: p.mid, kind: p.kind, label: p.label, muted: p.muted })) });
+    }
+    return list;
+  }
+
+  get remoteTracks() { return [...this._remote.values()]; }
+
+  get published() {
+    return this._pubs.map((p) => ({ track: p.track, label: p.label, kind: p.kind, mid: p.mid, announced: p.announced, muted: p.muted }));
+  }
+
+  // Opens the WebSocket and joins; resolves with the `welcome` message.
+  join() {
+    if (this.state !== 'new' && this.state !== 'closed') return Promise.reject(new Error(`already ${this.state}`));
+    this._leaving = false;
+    this.state = 'joining';
+    return new Promise((resolve, reject) => {
+      this._joinWaiter = { resolve, reject };
+      this._connect(false);
+    });
+  }
+
+  // Sends `leave`; the room closes the socket. Local tracks stay the page's.
+  leave() {
+    if (this.state === 'closed') return;
+    this._leaving = true;
+    if (this._ws && this._ws.readyState === WebSocket.OPEN) {
+      this._ws.send(JSON.stringify({ type: 'leave' }));
+      const ws = this._ws;
+      setTimeout(() => ws.close(1000, 'leave'), 1000); // the room closes first, normally
+    }
+    this._shutdown(1000, 'leave');
+  }
+
+  // Publishes @track as @label (camera, microphone, screen, ...). Resolves
+  // with its mid once the room has it (negotiated and announced).
+  publish(track, label) {
+    if (this._pubs.some((p) => p.track === track)) return Promise.reject(new Error('already published'));
+    const pub = { track, label: String(label || track.kind).slice(0, 32), kind: track.kind, transceiver: null,
+      mid: null, announced: false, muted: !track.enabled, stream: new MediaStream([track]), waiters: [] };
+    this._pubs.push(pub);
+    const done = new Promise((resolve, reject) => pub.waiters.push({ resolve, reject }));
+    if (this.pc && this._firstDone) this._attachLater(pub);
+    return done;
+  }
+
+  // Stops sending @track and tells the room. Its m-line goes inactive for
+  // good: a GStreamer room (webrtcbin 1.22) cannot take an m-line back from
+  // inactive, so the next track gets a new one.
+  unpublish(track) {
+    const i = this._pubs.findIndex((p) => p.track === track);
+    if (i < 0) return;
+    const [pub] = this._pubs.splice(i, 1);
+    for (const w of pub.waiters) w.reject(new Error('unpublished'));
+    if (pub.announced && pub.mid) this._send({ type: 'track', action: 'unpublish', mid: pub.mid, kind: pub.kind, label: pub.label });
+    const t = pub.transceiver;
+    if (t && this.pc && this.pc.signalingState !== 'closed' && !t.stopped) {
+      t.sender.replaceTrack(null).catch(() => {});
+      t.direction = 'inactive';
+      this._retired.add(t);
+    }
+  }
+
+  // Mutes (sends black or silence) or unmutes @track and tells the room.
+  setMuted(track, muted) {
+    const pub = this._pubs.find((p) => p.track === track);
+    track.enabled = !muted;
+    if (!pub) return;
+    pub.muted = !!muted;
+    if (pub.announced) this._send({ type: 'mute', mid: pub.mid, muted: pub.muted });
+  }
+
+  sendChat(text) {
+    text = String(text).slice(0, 4096);
+    if (!text) return;
+    this._send({ type: 'chat', text });
+  }
+
+  isDataOpen(label) {
+    const dc = this._channels.get(label);
+    return !!dc && dc.readyState === 'open';
+  }
+
+  // Sends @message on the room data channel @label: an object (as JSON
+  // text) or binary (ArrayBuffer or a view), ≤ 64 KiB. Waits for the channel
+  // to open and while more than 1 MiB is queued; sends keep their call order.
+  sendData(label, message) {
+    let payload;
+    if (message instanceof ArrayBuffer) payload = message;
+    else if (ArrayBuffer.isView(message)) payload = message;
+    else if (typeof message === 'string') payload = message;
+    else payload = JSON.stringify(message);
+    const size = typeof payload === 'string' ? new TextEncoder().encode(payload).length : payload.byteLength;
+    const max = Math.min(MAX_MESSAGE, (this.pc && this.pc.sctp && this.pc.sctp.maxMessageSize) || MAX_MESSAGE);
+    if (size > max) return Promise.reject(new Error(`message of ${size} bytes is over the limit (${max})`));
+    const prev = this._dataChains.get(label) || Promise.resolve();
+    const next = prev.catch(() => {}).then(() => this._sendDataNow(label, payload));
+    this._dataChains.set(label, next);
+    return next;
+  }
+
+  async _sendDataNow(label, payload) {
+    for (;;) {
+      let dc = this._channels.get(label);
+      if (!dc || dc.readyState !== 'open') {
+        if (this.state === 'closed') throw new Error('not in the room');
+        await new Promise((resolve) => {
+          if (!this._channelWaiters.has(label)) this._channelWaiters.set(label, []);
+          this._channelWaiters.get(label).push(resolve);
+        });
+        continue;
+      }
+      while (dc.bufferedAmount > DATA_HIGH_WATER && dc.readyState === 'open') {
+        await new Promise((resolve) => {
+          const done = () => {
+            dc.removeEventListener('bufferedamountlow', done);
+            dc.removeEventListener('close', done);
+            resolve();
+          };
+          dc.addEventListener('bufferedamountlow', done);
+          dc.addEventListener('close', done);
+        });
+      }
+      if (dc.readyState !== 'open') continue; // closed meanwhile: wait for the next one
+      dc.send(payload);
+      return;
+    }
+  }
+
+  // Connection quality of every remote track (and the selected ICE pair's RTT).
+  async stats() {
+    const pc = this.pc;
+    if (!pc) return [];
+    let rtt = null;
+    try {
+      const report = await pc.getStats();
+      let selected = null;
+      report.forEach((r) => {
+        if (r.type === 'transport' && r.selectedCandidatePairId) selected = report.get(r.selectedCandidatePairId);
+      });
+      if (!selected) {
+        report.forEach((r) => {
+          if (r.type === 'candidate-pair' && (r.selected || (r.nominated && r.state === 'succeeded'))) selected = r;
+        });
+      }
+      if (selected && typeof selected.currentRoundTripTime === 'number') rtt = selected.currentRoundTripTime;
+    } catch (e) { /* closed meanwhile */ }
+    const out = [];
+    for (const entry of this._remote.values()) {
+      const s = { mid: entry.mid, participant: entry.participant, trackId: entry.trackId, kind: entry.kind,
+        label: entry.label, muted: entry.muted, rtt, framesDecoded: 0, framesPerSecond: 0, width: 0, height: 0,
+        bytesReceived: 0, packetsReceived: 0, packetsLost: 0, jitter: 0, lossRate: 0, quality: 'unknown' };
+      try {
+        (await entry.transceiver.receiver.getStats()).forEach((r) => {
+          if (r.type !== 'inbound-rtp') return;
+          s.framesDecoded = r.framesDecoded || 0;
+          s.width = r.frameWidth || 0;
+          s.height = r.frameHeight || 0;
+          s.bytesReceived = r.bytesReceived || 0;
+          s.packetsReceived = r.packetsReceived || 0;
+          s.packetsLost = Math.max(0, r.packetsLost || 0);
+          s.jitter = r.jitter || 0;
+          s.framesPerSecond = r.framesPerSecond || 0;
+        });
+      } catch (e) { /* closed meanwhile */ }
+      const prev = entry.lastStats;
+      const now = performance.now();
+      if (prev) {
+        const received = s.packetsReceived - prev.packetsReceived;
+        const lost = s.packetsLost - prev.packetsLost;
+        s.lossRate = received + lost > 0 ? Math.max(0, lost) / (received + lost) : 0;
+        const stalled = entry.kind === 'video' ? s.framesDecoded === prev.framesDecoded : received === 0;
+        if (stalled && !entry.muted) s.quality = 'stalled';
+        else if (s.lossRate < 0.02 && (rtt === null || rtt < 0.3)) s.quality = 'good';
+        else if (s.lossRate < 0.1 && (rtt === null || rtt < 0.6)) s.quality = 'fair';
+        else s.quality = 'poor';
+      }
+      entry.lastStats = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, framesDecoded: s.framesDecoded, at: now };
+      out.push(s);
+    }
+    return out;
+  }
+
+  // ---- WebSocket ----
+
+  _connect(resume) {
+    let ws;
+    try {
+      ws = new WebSocket(this.url, PROTOCOL);
+    } catch (e) {
+      this._fail(new Error(`cannot open ${this.url}: ${e.message}`));
+      return;
+    }
+    this._ws = ws;
+    ws.onopen = () => {
+      if (this._ws !== ws) return;
+      this._lastHeard = Date.now();
+      const join = { type: 'join', v: 1, name: this.name };
+      if (this.token) join.token = this.token;
+      if (resume && this.id && this.secret) join.resume = { id: this.id, secret: this.secret };
+      ws.send(JSON.stringify(join));
+      this._sentTimes.push(Date.now());
+    };
+    ws.onmessage = (e) => {
+      if (this._ws !== ws) return;
+      this._lastHeard = Date.now();
+      let msg;
+      try {
+        msg = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      if (!msg || typeof msg.type !== 'string') return;
+      if (globalThis.ROOM_DEBUG) console.debug('room <', e.data);
+      // Descriptions and candidates wait for each other; the rest is quick.
+      this._chain = this._chain.then(() => this._onMessage(msg)).catch((err) => {
+        this._emit('error', { code: 'client', message: String(err && err.message || err), ref: msg.type });
+      });
+    };
+    ws.onclose = (e) => {
+      if (this._ws !== ws) return;
+      this._ws = null;
+      this._onSocketClosed(e.code, e.reason);
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  _onSocketClosed(code, reason) {
+    if (this._leaving || this.state === 'closed') return;
+    const canResume = this.reconnect && this.id && !FINAL_CLOSE.has(code) && this.state !== 'joining';
+    if (!canResume) {
+      this._fail(new Error(reason || `socket closed (${code})`), code, reason);
+      return;
+    }
+    if (this.state !== 'reconnecting') {
+      this.state = 'reconnecting';
+      this._reconnectStart = Date.now();
+      this._attempt = 0;
+      this._teardownSession();
+    }
+    // Best effort: keep trying a little past the room's grace period (after
+    // it the room gives a new id, which still beats a dead page).
+    if (Date.now() - this._reconnectStart > 2 * RESUME_WINDOW_MS) {
+      this._fail(new Error('could not reconnect'), code, reason);
+      return;
+    }
+    this._attempt += 1;
+    this._emit('reconnecting', { attempt: this._attempt, code });
+    const delay = Math.min(2000, 250 * 2 ** (this._attempt - 1));
+    setTimeout(() => {
+      if (this.state === 'reconnecting') this._connect(true);
+    }, delay);
+  }
+
+  _fail(err, code = 1006, reason = '') {
+    if (this._joinWaiter) {
+      this._joinWaiter.reject(err);
+      this._joinWaiter = null;
+    }
+    this._shutdown(code, reason || err.message);
+  }
+
+  _shutdown(code, reason) {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this._keepalive);
+    this._keepalive = null;
+    clearTimeout(this._outboxTimer);
+    this._outboxTimer = null;
+    this._outbox = [];
+    if (this._ws) {
+      const ws = this._ws;
+      this._ws = null;
+      if (!this._leaving) try { ws.close(1000); } catch (e) { /* closing */ }
+    }
+    this._teardownSession();
+    for (const pub of this._pubs) {
+      for (const w of pub.waiters) w.reject(new Error('left the room'));
+      pub.waiters = [];
+    }
+    for (const [, waiters] of this._channelWaiters) waiters.forEach((r) => r());
+    this._channelWaiters.clear();
+    this._emit('closed', { code, reason });
+  }
+
+  // Drops the peer connection and everything that came with it.
+  _teardownSession() {
+    for (const entry of this._remote.values()) this._emit('trackended', this._entryDetail(entry));
+    this._remote.clear();
+    for (const [label, dc] of this._channels) {
+      try { dc.close(); } catch (e) { /* closed */ }
+      this._emit('datachannelclose', { label });
+    }
+    this._channels.clear();
+    if (this.pc) this.pc.close();
+    this.pc = null;
+    this._own.clear();
+    this._trackMap = {};
+    this._pendingCandidates = [];
+    this._outbox = []; // the old session's candidates and descriptions mean nothing to a new one
+    this._firstDone = false;
+    this._makingOffer = false;
+    this._offerWanted = false;
+    this._chain = Promise.resolve();
+    for (const pub of this._pubs) {
+      pub.transceiver = null;
+      pub.mid = null;
+      pub.announced = false;
+    }
+  }
+
+  // Sends @msg, at most 80 % of the room's message rate (averaged over 2 s).
+  _send(msg) {
+    if (globalThis.ROOM_DEBUG) console.debug('room >', JSON.stringify(msg));
+    this._outbox.push(JSON.stringify(msg));
+    this._flush();
+  }
+
+  _flush() {
+    if (this._outboxTimer) return;
+    const ws = this._ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      if (this.state === 'closed') this._outbox = [];
+      return;
+    }
+    const budget = Math.max(4, Math.floor(0.8 * 2 * (this.limits.messages_per_second || 50)));
+    const now = Date.now();
+    this._sentTimes = this._sentTimes.filter((t) => now - t < 2000);
+    while (this._outbox.length && this._sentTimes.length < budget) {
+      ws.send(this._outbox.shift());
+      this._sentTimes.push(now);
+    }
+    if (this._outbox.length) {
+      const wait = 2000 - (now - this._sentTimes[0]) + 5;
+      this._outboxTimer = setTimeout(() => {
+        this._outboxTimer = null;
+        this._flush();
+      }, wait);
+    }
+  }
+
+  // ---- the room's messages ----
+
+  async _onMessage(msg) {
+    switch (msg.type) {
+      case 'welcome': return this._onWelcome(msg);
+      case 'description': return this._onDescription(msg);
+      case 'candidate': return this._onCandidate(msg);
+      case 'joined': {
+        const p = this._addParticipant(msg.participant);
+        if (p) {
+          this._gone.delete(p.id);
+          this._emit('joined', { participant: { ...p } });
+          this._emit('roster', { roster: this.roster });
+        }
+        return;
+      }
+      case 'left': {
+        this._participants.delete(msg.id);
+        this._gone.add(msg.id);
+        for (const entry of [...this._remote.values()]) {
+          if (entry.participant === msg.id) this._dropRemote(entry);
+        }
+        this._emit('left', { id: msg.id, reason: msg.reason });
+        this._emit('roster', { roster: this.roster });
+        return;
+      }
+      case 'track': {
+        const p = this._participants.get(msg.participant);
+        const t = msg.track || {};
+        if (p) {
+          p.tracks = p.tracks.filter((x) => x.id !== t.id);
+          if (msg.action === 'published') p.tracks.push({ ...t });
+        }
+        this._emit(msg.action === 'published' ? 'published' : 'unpublished', { participant: msg.participant, track: t });
+        this._emit('roster', { roster: this.roster });
+        return;
+      }
+      case 'mute': {
+        const p = this._participants.get(msg.participant);
+        const t = p && p.tracks.find((x) => x.id === msg.track);
+        if (t) t.muted = !!msg.muted;
+        for (const entry of this._remote.values()) {
+          if (entry.participant === msg.participant && entry.trackId === msg.track) entry.muted = !!msg.muted;
+        }
+        this._emit('mute', { participant: msg.participant, track: msg.track, muted: !!msg.muted });
+        this._emit('roster', { roster: this.roster });
+        return;
+      }
+      case 'chat':
+        this._emit('chat', { from: msg.from, name: msg.name, text: msg.text, seq: msg.seq, ts: msg.ts, self: msg.from === this.id });
+        return;
+      case 'ping':
+        this._send({ type: 'pong', ts: msg.ts });
+        return;
+      case 'pong':
+        if (typeof msg.ts === 'number') this.signallingRtt = Date.now() - msg.ts;
+        return;
+      case 'error': return this._onError(msg);
+      default:
+        return; // a newer room's message: ignore
+    }
+  }
+
+  _addParticipant(p) {
+    if (!p || typeof p.id !== 'string') return null;
+    const entry = { id: p.id, name: String(p.name || ''), pipeline: !!p.pipeline,
+      tracks: Array.isArray(p.tracks) ? p.tracks.map((t) => ({ ...t })) : [] };
+    if (p.id === this.id) return null; // ourselves: the roster getter adds us
+    this._participants.set(p.id, entry);
+    return entry;
+  }
+
+  _onWelcome(msg) {
+    const resumed = this.state === 'reconnecting';
+    const sameId = resumed && msg.id === this.id;
+    if (resumed && !sameId) this._participants.clear();
+    this.welcome = msg;
+    this.id = msg.id;
+    this.secret = msg.secret;
+    this.roomName = msg.room || this.roomName;
+    if (msg.limits) this.limits = { ...this.limits, ...msg.limits };
+    this.dataLabels = Array.isArray(msg.data) ? msg.data : [];
+    this._participants.clear();
+    this._gone.clear();
+    for (const p of msg.roster || []) this._addParticipant(p);
+    this.state = 'joined';
+    this._lastHeard = Date.now();
+    clearInterval(this._keepalive);
+    this._keepalive = setInterval(() => this._tick(), KEEPALIVE_MS);
+    this._newPeerConnection(msg.ice_servers);
+    if (resumed) this._emit('resumed', { id: msg.id, sameId });
+    this._emit('welcome', msg);
+    this._emit('roster', { roster: this.roster });
+    if (this._joinWaiter) {
+      this._joinWaiter.resolve(msg);
+      this._joinWaiter = null;
+    }
+    this._flush();
+  }
+
+  _tick() {
+    if (this.state !== 'joined') return;
+    if (Date.now() - this._lastHeard > SILENCE_MS && this._ws) {
+      // The room went quiet: treat it as a dropped socket.
+      const ws = this._ws;
+      this._ws = null;
+      try { ws.close(); } catch (e) { /* closing */ }
+      this._onSocketClosed(4010, 'silence');
+      return;
+    }
+    this._send({ type: 'ping', ts: Date.now() });
+  }
+
+  _onError(msg) {
+    const code = msg.code;
+    if (code === 'glare') {
+      // The room ignored our offer (its own was outstanding): offer again
+      // once its offer is answered.
+      this._offerWanted = true;
+      this._maybeOffer();
+      return;
+    }
+    this._emit('error', { code, message: msg.message, ref: msg.ref });
+    if (this.state === 'joining' && ['unauthorized', 'full', 'version'].includes(code)) {
+      this._fail(new Error(msg.message || code), code === 'full' ? 4003 : code === 'version' ? 4000 : 4001, code);
+    }
+  }
+
+  // ---- the peer connection ----
+
+  _newPeerConnection(iceServers) {
+    if (this.pc) this._teardownSession();
+    const servers = this.iceServersOverride || (iceServers || []).map((s) => {
+      const o = { urls: s.urls };
+      if (s.username) o.username = s.username;
+      if (s.credential) o.credential = s.credential;
+      return o;
+    });
+    const pc = new RTCPeerConnection({ iceServers: servers, bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    pc.onicecandidate = (e) => {
+      if (this.pc !== pc) return;
+      const c = e.candidate;
+      this._send({ type: 'candidate', candidate: c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } : null });
+    };
+    pc.onnegotiationneeded = () => {
+      if (this.pc !== pc) return;
+      this._offerWanted = true;
+      this._maybeOffer();
+    };
+    pc.ondatachannel = (e) => this._addChannel(e.channel);
+    // The room opens its channels in-band (ondatachannel); one announced
+    // as pre-negotiated ({negotiated: true, id}) is ours to create.
+    for (const d of this.dataLabels) {
+      if (!d || d.negotiated !== true || typeof d.id !== 'number' || typeof d.label !== 'string') continue;
+      const init = { negotiated: true, id: d.id };
+      for (const k of ['ordered', 'maxPacketLifeTime', 'maxRetransmits', 'protocol']) if (k in d) init[k] = d[k];
+      try {
+        this._addChannel(pc.createDataChannel(d.label, init));
+      } catch (e) {
+        this._emit('error', { code: 'client', message: `data channel ${d.label}: ${e.message}` });
+      }
+    }
+    pc.onconnectionstatechange = () => {
+      if (this.pc === pc) this._emit('connectionstate', { state: pc.connectionState });
+    };
+  }
+
+  _addChannel(dc) {
+    dc.binaryType = 'arraybuffer';
+    dc.bufferedAmountLowThreshold = DATA_LOW_WATER;
+    const label = dc.label;
+    this._channels.set(label, dc);
+    // `datachannelopen` once per channel and before its first message: a
+    // channel handed over already open still gets its open event (it was
+    // announced twice), and the room replays a logged label right after
+    // opening, so a page that starts afresh on `datachannelopen` (the
+    // board) could drop the replay's first messages at the second one.
+    let announced = false;
+    const opened = () => {
+      if (announced || this._channels.get(label) !== dc) return;
+      announced = true;
+      this._emit('datachannelopen', { label });
+      const waiters = this._channelWaiters.get(label) || [];
+      this._channelWaiters.delete(label);
+      waiters.forEach((r) => r());
+    };
+    dc.onopen = opened;
+    if (dc.readyState === 'open') setTimeout(opened, 0);
+    dc.onclose = () => {
+      if (this._channels.get(label) === dc) {
+        this._channels.delete(label);
+        this._emit('datachannelclose', { label });
+      }
+    };
+    dc.onmessage = (e) => {
+      if (!announced) opened();
+      if (typeof e.data === 'string') {
+        let m;
+        try {
+          m = JSON.parse(e.data);
+        } catch (err) {
+          return;
+        }
+        if (!m || typeof m !== 'object') return;
+        this._emit('data', { label, seq: m.seq, from: m.from, name: m.name, msg: m.msg });
+      } else {
+        this._emit('data', { label, data: e.data });
+      }
+    };
+  }
+
+  async _onDescription(msg) {
+    const pc = this.pc;
+    if (!pc || !msg.sdp) return;
+    if (msg.tracks && typeof msg.tracks === 'object') this._trackMap = msg.tracks;
+    const desc = msg.sdp;
+    if (desc.type === 'offer') {
+      // Polite: the room's offer wins; ours (if any) is rolled back
+      // implicitly and made again once stable.
+      if (this._makingOffer || pc.signalingState !== 'stable') this._offerWanted = true;
+      await pc.setRemoteDescription(desc);
+      if (this.pc !== pc) return;
+      const first = !this._firstDone;
+      if (first) this._claimReceivingLines(desc.sdp);
+      if (!this.receiveMedia) {
+        for (const t of pc.getTransceivers()) {
+          if (!this._own.has(t) && !t.stopped && t.direction !== 'inactive') t.direction = 'inactive';
+        }
+      }
+      await this._flushCandidates();
+      await pc.setLocalDescription(await pc.createAnswer());
+      if (this.pc !== pc) return;
+      this._send({ type: 'description', sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+    } else if (desc.type === 'answer') {
+      if (pc.signalingState !== 'have-local-offer') return; // an answer to an offer we rolled back
+      await pc.setRemoteDescription(desc);
+      if (this.pc !== pc) return;
+      await this._flushCandidates();
+    }
+    this._reconcileTracks();
+    if (pc.signalingState === 'stable') this._onStable();
+  }
+
+  // The room's first offer: its receiving m-lines (one video, one audio) are
+  // ours to send the camera and microphone on.
+  _claimReceivingLines(sdp) {
+    const pc = this.pc;
+    const byMid = new Map(pc.getTransceivers().filter((t) => t.mid).map((t) => [t.mid, t]));
+    for (const s of sdpSections(sdp)) {
+      if (s.direction !== 'recvonly' || !s.used || (s.kind !== 'video' && s.kind !== 'audio')) continue;
+      const t = byMid.get(s.mid);
+      if (!t) continue;
+      this._own.add(t);
+      const pub = this._pickPending(s.kind, s.kind === 'video' ? 'camera' : 'microphone');
+      if (pub) this._attach(pub, t);
+    }
+  }
+
+  _pickPending(kind, preferred) {
+    const pending = this._pubs.filter((p) => !p.transceiver && p.kind === kind);
+    return pending.find((p) => p.label === preferred) || pending[0] || null;
+  }
+
+  _attach(pub, t) {
+    pub.transceiver = t;
+    t.sender.replaceTrack(pub.track).catch(() => {});
+    if (t.sender.setStreams) {
+      try { t.sender.setStreams(pub.stream); } catch (e) { /* older browsers */ }
+    }
+    t.direction = 'sendonly';
+  }
+
+  // After the first exchange: a free transceiver of ours that never carried
+  // a track (never one that went inactive: see unpublish), or a new one.
+  _attachLater(pub) {
+    const pc = this.pc;
+    const mapped = new Set(Object.keys(this._trackMap));
+    const busy = new Set(this._pubs.map((p) => p.transceiver).filter(Boolean));
+    const free = pc.getTransceivers().find((t) => this._own.has(t) && !t.stopped && !busy.has(t)
+      && !this._retired.has(t) && t.receiver.track.kind === pub.kind && !(t.mid && mapped.has(t.mid)));
+    if (free) {
+      this._attach(pub, free);
+    } else {
+      const t = pc.addTransceiver(pub.track, { direction: 'sendonly', streams: [pub.stream] });
+      this._own.add(t);
+      pub.transceiver = t;
+    }
+    // negotiationneeded follows
+  }
+
+  _maybeOffer() {
+    const pc = this.pc;
+    if (!pc || !this._offerWanted || !this._firstDone || this._makingOffer) return;
+    if (pc.signalingState !== 'stable' || this.state !== 'joined') return;
+    this._offerWanted = false;
+    this._makingOffer = true;
+    (async () => {
+      try {
+        await pc.setLocalDescription(await pc.createOffer());
+        // A room offer that came meanwhile rolled it back: nothing to send.
+        if (this.pc === pc && pc.signalingState === 'have-local-offer') {
+          this._send({ type: 'description', sdp: { type: 'offer', sdp: pc.localDescription.sdp } });
+        }
+      } catch (e) {
+        if (this.pc === pc) this._offerWanted = true;
+      } finally {
+        this._makingOffer = false;
+      }
+    })();
+  }
+
+  _onStable() {
+    if (!this._firstDone) {
+      this._firstDone = true;
+      // What did not fit on the first offer's lines gets transceivers now.
+      for (const pub of this._pubs) if (!pub.transceiver) this._attachLater(pub);
+    }
+    this._announce();
+    this._maybeOffer();
+  }
+
+  // `track publish` for every publication whose m-line is negotiated.
+  _announce() {
+    for (const pub of this._pubs) {
+      const t = pub.transceiver;
+      if (!t || pub.announced || !t.mid) continue;
+      if (t.currentDirection !== 'sendonly' && t.currentDirection !== 'sendrecv') continue;
+      pub.mid = t.mid;
+      pub.announced = true;
+      this._send({ type: 'track', action: 'publish', mid: pub.mid, kind: pub.kind, label: pub.label });
+      if (pub.muted) this._send({ type: 'mute', mid: pub.mid, muted: true });
+      for (const w of pub.waiters) w.resolve(pub.mid);
+      pub.waiters = [];
+    }
+  }
+
+  async _onCandidate(msg) {
+    const pc = this.pc;
+    if (!pc || !msg.candidate || !msg.candidate.candidate) return; // null: end of candidates
+    if (!pc.remoteDescription) {
+      this._pendingCandidates.push(msg.candidate);
+      return;
+    }
+    try {
+      await pc.addIceCandidate(msg.candidate);
+    } catch (e) { /* for an m-line we rolled back: harmless */ }
+  }
+
+  async _flushCandidates() {
+    const list = this._pendingCandidates;
+    this._pendingCandidates = [];
+    for (const c of list) {
+      try {
+        await this.pc.addIceCandidate(c);
+      } catch (e) { /* see _onCandidate */ }
+    }
+  }
+
+  // Which remote track each mid carries now, from description.tracks and
+  // the room's direction on that m-line; emits track / trackended.
+  _reconcileTracks() {
+    const pc = this.pc;
+    if (!pc || !pc.remoteDescription) return;
+    const sending = new Set();
+    if (this.receiveMedia) {
+      for (const s of sdpSections(pc.remoteDescription.sdp)) {
+        if (s.used && (s.direction === 'sendonly' || s.direction === 'sendrecv')) sending.add(s.mid);
+      }
+    }
+    const want = new Map();
+    for (const t of pc.getTransceivers()) {
+      const info = t.mid && this._trackMap[t.mid];
+      if (!info || t.stopped || !sending.has(t.mid) || this._gone.has(info.participant)) continue;
+      if (t.direction === 'inactive' || t.direction === 'sendonly') continue;
+      want.set(t.mid, { info, t });
+    }
+    for (const entry of [...this._remote.values()]) {
+      const w = want.get(entry.mid);
+      if (!w || w.info.participant !== entry.participant || w.info.track !== entry.trackId) this._dropRemote(entry);
+    }
+    for (const [mid, { info, t }] of want) {
+      if (this._remote.has(mid)) continue;
+      const p = this._participants.get(info.participant);
+      const known = p && p.tracks.find((x) => x.id === info.track);
+      const track = t.receiver.track;
+      const entry = { mid, participant: info.participant, trackId: info.track, kind: info.kind || track.kind,
+        label: info.label || '', track, stream: new MediaStream([track]), transceiver: t,
+        muted: !!(known && known.muted), lastStats: null };
+      this._remote.set(mid, entry);
+      this._emit('track', this._entryDetail(entry));
+    }
+  }
+
+  _dropRemote(entry) {
+    this._remote.delete(entry.mid);
+    this._emit('trackended', this._entryDetail(entry));
+  }
+
+  _entryDetail(e) {
+    return { mid: e.mid, participant: e.participant, trackId: e.trackId, kind: e.kind, label: e.label,
+      track: e.track, stream: e.stream, muted: e.muted };
+  }
+}
+
+// ---- SHA-256 (crypto.subtle needs a secure context: http://10.x is not) ----
+
+const K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+
+// Incremental SHA-256 in plain JS: new Sha256().update(bytes).hex().
+export class Sha256 {
+  constructor() {
+    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+    this.w = new Uint32Array(64);
+    this.block = new Uint8Array(64);
+    this.used = 0;
+    this.length = 0; // bytes
+  }
+
+  update(data) {
+    const bytes = data instanceof Uint8Array ? data
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    let i = 0;
+    this.length += bytes.length;
+    if (this.used) {
+      const n = Math.min(64 - this.used, bytes.length);
+      this.block.set(bytes.subarray(0, n), this.used);
+      this.used += n;
+      i = n;
+      if (this.used < 64) return this;
+      this._compress(this.block, 0);
+      this.used = 0;
+    }
+    for (; i + 64 <= bytes.length; i += 64) this._compress(bytes, i);
+    if (i < bytes.length) {
+      this.block.set(bytes.subarray(i), 0);
+      this.used = bytes.length - i;
+    }
+    return this;
+  }
+
+  _compress(b, o) {
+    const w = this.w;
+    for (let t = 0; t < 16; t++) {
+      w[t] = (b[o + 4 * t] << 24) | (b[o + 4 * t + 1] << 16) | (b[o + 4 * t + 2] << 8) | b[o + 4 * t + 3];
+    }
+    for (let t = 16; t < 64; t++) {
+      const x = w[t - 15];
+      const y = w[t - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+    }
+    const h = this.h;
+    let a = h[0]; let bb = h[1]; let c = h[2]; let d = h[3];
+    let e = h[4]; let f = h[5]; let g = h[6]; let hh = h[7];
+    for (let t = 0; t < 64; t++) {
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const ch = (e & f) ^ (~e & g);
+      const t1 = (hh + S1 + ch + K[t] + w[t]) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const maj = (a & bb) ^ (a & c) ^ (bb & c);
+      const t2 = (S0 + maj) | 0;
+      hh = g; g = f; f = e; e = (d + t1) | 0;
+      d = c; c = bb; bb = a; a = (t1 + t2) | 0;
+    }
+    h[0] += a; h[1] += bb; h[2] += c; h[3] += d;
+    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+  }
+
+  digest() {
+    const bits = this.length * 8;
+    const pad = new Uint8Array(((this.used < 56 ? 56 : 120) - this.used) + 8);
+    pad[0] = 0x80;
+    const view = new DataView(pad.buffer);
+    view.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
+    view.setUint32(pad.length - 4, bits >>> 0);
+    this.update(pad);
+    const out = new Uint8Array(32);
+    const ov = new DataView(out.buffer);
+    for (let i = 0; i < 8; i++) ov.setUint32(4 * i, this.h[i]);
+    return out;
+  }
+
+  hex() { return toHex(this.digest()); }
+}
+
+export function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// SHA-256 of @data (ArrayBuffer, a view or a string) as hex: crypto.subtle
+// where the page is a secure context, the plain-JS one elsewhere.
+export async function sha256Hex(data) {
+  if (typeof data === 'string') data = new TextEncoder().encode(data);
+  if (globalThis.crypto && crypto.subtle && globalThis.isSecureContext !== false) {
+    try {
+      return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));
+    } catch (e) { /* fall back */ }
+  }
+  return new Sha256().update(data).hex();
+}

@@ -1,0 +1,220 @@
+// A video conference hosted by a gst-launch-1.0 pipeline (webrtcroom with a
+// test pattern and a tone, recording every participant): three Chromium
+// pages and one Firefox page on the conference page (/room/<name>), and one
+// aiortc participant (tests/peers/roomparticipant.py: another WebRTC stack
+// speaking the room protocol).
+//  - everyone decodes everyone's camera (right size) and receives everyone's
+//    microphone, and the pipeline's video;
+//  - a screen share renegotiates: everyone decodes the new track;
+//  - one page leaves: the others' rosters and tiles drop it, the rest goes
+//    on playing;
+//  - chat arrives in the same order everywhere;
+//  - the pipeline stops: every participant's tracks are files that play,
+//    with the duration the participant was there.
+// Runs inside tests/netns-run.sh (see tests/meson.build).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchChromium } from './chromium.mjs';
+import { launchFirefox } from './firefox.mjs';
+import { startPublisher } from './publisher.mjs';
+import { startRoomProxy } from './roomproxy.mjs';
+import { onLines, stopper, waitFor } from './proc.mjs';
+
+const ROOM = 'conf';
+
+// What a page's state says about the others: {name: {video: frames, width, audio: bytes}}.
+function received(state) {
+  const out = {};
+  for (const t of state.remoteTracks || []) {
+    const who = t.name || t.participant;
+    const label = t.label === 'screen' ? 'screen' : t.kind;
+    out[who] = out[who] || {};
+    out[who][label] = t.kind === 'video' ? { frames: t.framesDecoded, width: t.width } : { bytes: t.bytesReceived };
+  }
+  return out;
+}
+
+// Whether @state decodes the camera and hears the microphone of every name
+// in @names, and decodes the pipeline's video.
+function hearsAndSees(state, names) {
+  const r = received(state);
+  if (!r.pipeline || !r.pipeline.video || r.pipeline.video.frames < 10) return false;
+  return names.every((n) => r[n] && r[n].video && r[n].video.frames >= 10 && r[n].video.width > 0 &&
+    r[n].audio && r[n].audio.bytes > 1000);
+}
+
+// An aiortc participant publishing a camera and a microphone; state() is its
+// latest report in the shape a page's roomTest.state() has.
+function startAiortc(url, name) {
+  const script = fileURLToPath(new URL('../peers/roomparticipant.py', import.meta.url));
+  const proc = spawn('/usr/bin/python3', [script, url, '--name', name, '--video', '--audio', '--seconds', '600'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let last = {};
+  let errors = '';
+  onLines(proc.stdout, (line) => { try { last = JSON.parse(line); } catch (e) { /* not a report */ } });
+  proc.stderr.on('data', (c) => { errors = (errors + c.toString()).slice(-3000); });
+  const state = () => {
+    const names = new Map((last.roster || []).map((p) => [p.id, p.name]));
+    names.set('pipeline', 'pipeline');
+    return {
+      id: last.id,
+      roster: last.roster || [],
+      errors: (last.errors || []).concat(errors ? [errors] : []),
+      remoteTracks: (last.tracks || []).filter((t) => t.active).map((t) => ({
+        name: names.get(t.participant) || t.participant, participant: t.participant, kind: t.kind,
+        label: t.label, framesDecoded: t.frames, width: t.width, bytesReceived: 2 * t.samples,
+      })),
+    };
+  };
+  return { state, stop: stopper(proc) };
+}
+
+// The duration of a media file in seconds (GstDiscoverer, from Python).
+function duration(path) {
+  const script = 'import sys, gi\ngi.require_version("Gst", "1.0")\ngi.require_version("GstPbutils", "1.0")\n' +
+    'from gi.repository import Gst, GstPbutils\nGst.init(None)\n' +
+    'i = GstPbutils.Discoverer.new(10 * Gst.SECOND).discover_uri(Gst.filename_to_uri(sys.argv[1]))\n' +
+    'print(i.get_duration() / Gst.SECOND)';
+  return Number(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim());
+}
+
+test('a conference of three Chromium pages and Firefox, hosted and recorded by a pipeline', { timeout: 420000 }, async (t) => {
+  const recDir = mkdtempSync(join(tmpdir(), 'room-rec-'));
+  // congestion-control=none: on a 2-core machine running three Chromium
+  // pages, Firefox and aiortc, the room's estimates read the CPU's delays as
+  // congestion and it transcoded every camera to its low layer (~150 % CPU
+  // at peaks). The adaptation has its own test (room_layers.test.mjs); this
+  // one is about the conference. Known, not fixed: about a minute in, the
+  // three Chromium pages sometimes all go silent (signalling, media, RTCP)
+  // for 15 s and the room times them out, with or without the adaptation.
+  const host = await startPublisher([
+    '-e', 'webrtcroom', 'name=room', 'port=0', 'congestion-control=none', `room-name=${ROOM}`, 'allowed-origins=*',
+    `record-location=${recDir}/%s.mkv`,
+    'videotestsrc', 'is-live=true', 'pattern=ball', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!', 'room.',
+    'audiotestsrc', 'is-live=true', 'wave=ticks', '!', 'room.',
+  ]);
+  const base = `http://127.0.0.1:${host.port}`;
+  const chrome = await launchChromium();
+  const proxy = await startRoomProxy(host.port);
+  let ff = null;
+  const pages = {};
+  let aio = null;
+  const state = (name) => {
+    if (name === 'F') return proxy.reports.get('F') || {};
+    if (name === 'P') return aio.state();
+    return pages[name].evaluate(() => window.roomTest.state());
+  };
+  const joinedAt = {};
+  try {
+    for (const name of ['A', 'B', 'C']) {
+      const page = await chrome.context.newPage();
+      await page.goto(`${base}/room/${ROOM}?name=${name}&autojoin=1&fakescreen=1`);
+      pages[name] = page;
+      joinedAt[name] = Date.now();
+    }
+    ff = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&autojoin=1`);
+    joinedAt.F = Date.now();
+    aio = startAiortc(`ws://127.0.0.1:${host.port}/room/${ROOM}`, 'P');
+    const everyone = ['A', 'B', 'C', 'F', 'P'];
+
+    await t.test('everyone decodes everyone and the pipeline', async () => {
+      for (const me of everyone) {
+        const others = everyone.filter((n) => n !== me);
+        await waitFor(async () => hearsAndSees(await state(me), others), 150000,
+          `${me} receiving ${others.join(', ')} and the pipeline`).catch(async (e) => {
+          const s = await state(me);
+          console.log(me, 'receives', JSON.stringify(received(s)), 'errors', JSON.stringify(s.errors));
+          console.log(me, 'state', s.state, 'roster', JSON.stringify(s.roster), 'local', JSON.stringify(s.local));
+          console.log('pipeline output:\n' + host.output().slice(-4000));
+          throw e;
+        });
+      }
+      const r = received(await state('A'));
+      assert.equal(r.pipeline.video.width, 320);
+      // Chromium's fake camera at its size, or the room's low layer of it
+      // (low-layer-width 320) when the room's estimate of A's link fell (a
+      // CPU-starved machine delays packets; the adaptation is tested on its own).
+      assert.ok([640, 320].includes(r.B.video.width), `B's video at A: ${r.B.video.width} wide`);
+      console.log('A receives', JSON.stringify(r));
+      console.log('F receives', JSON.stringify(received(await state('F'))));
+      console.log('P receives', JSON.stringify(received(await state('P'))));
+    });
+
+    await t.test('chat arrives in the same order everywhere', async () => {
+      for (let i = 0; i < 3; i++)
+        for (const n of ['A', 'B', 'C']) await pages[n].evaluate((text) => window.roomTest.sendChat(text), `${n}${i}`);
+      const texts = async (n) => ((await state(n)).chat || []).map((m) => m.text);
+      await waitFor(async () => (await texts('F')).length >= 9, 30000, 'chat in Firefox').catch((e) => {
+        const f = proxy.reports.get('F') || {};
+        console.log('F reports', JSON.stringify({ ...f, remoteTracks: undefined, roster: undefined }).slice(0, 3000));
+        throw e;
+      });
+      const order = await texts('A');
+      assert.equal(order.length, 9);
+      for (const n of ['B', 'C', 'F']) assert.deepEqual(await texts(n), order, `${n}'s chat order`);
+    });
+
+    await t.test('a screen share renegotiates and everyone decodes it', async () => {
+      await pages.A.evaluate(() => window.roomTest.startScreenShare());
+      for (const me of ['B', 'C', 'F']) {
+        await waitFor(async () => {
+          const r = received(await state(me));
+          return r.A && r.A.screen && r.A.screen.frames >= 10;
+        }, 90000, `${me} decoding A's screen`).catch(async (e) => {
+          const a = await state('A');
+          console.log('A', a.state, 'local', JSON.stringify(a.local), 'errors', JSON.stringify(a.errors));
+          console.log(me, 'receives', JSON.stringify(received(await state(me))));
+          console.log('pipeline warnings:\n' + host.output().split('\n').filter((l) => /WARN|ERROR|rror:|Debugging info/.test(l)).slice(-20).join('\n'));
+          throw e;
+        });
+      }
+    });
+
+    await t.test('one leaves: the others drop it and go on', async () => {
+      const bId = (await state('B')).id;
+      assert.ok((await state('A')).tiles.includes(bId), 'A shows a tile for B');
+      await pages.B.evaluate(() => window.roomTest.leave());
+      for (const me of ['A', 'C', 'F', 'P']) {
+        await waitFor(async () => {
+          const s = await state(me);
+          return !(s.roster || []).some((p) => p.name === 'B') && !(s.tiles || []).includes(bId) && !received(s).B;
+        }, 30000, `${me} dropping B (roster, ${me === 'P' ? '' : 'tile, '}tracks)`);
+      }
+      const before = received(await state('A'));
+      await new Promise((r) => setTimeout(r, 4000));
+      const after = received(await state('A'));
+      assert.ok(after.C.video.frames > before.C.video.frames, 'C still plays at A');
+      assert.ok(after.F.video.frames > before.F.video.frames, 'F still plays at A');
+      assert.ok(after.P.video.frames > before.P.video.frames, 'P (aiortc) still plays at A');
+      assert.ok(!after.B, 'B is gone at A');
+    });
+
+    await t.test('the recordings play, one file per track', async () => {
+      const stopped = Date.now();
+      const code = await host.stop();
+      assert.equal(code, 0, 'the pipeline stopped cleanly:\n' + host.output().slice(-3000));
+      const files = readdirSync(recDir).sort();
+      console.log('recordings:', files.join(' '));
+      // Three Chromium pages (camera, microphone; A's screen too), Firefox and aiortc.
+      assert.ok(files.length >= 11, `${files.length} files`);
+      for (const f of files) {
+        const d = duration(join(recDir, f));
+        assert.ok(d >= 2, `${f} lasts ${d} s`);
+      }
+      const bVideo = files.find((f) => /_video_0\.mkv$/.test(f) && duration(join(recDir, f)) < (stopped - joinedAt.A) / 1000 - 5);
+      assert.ok(bVideo, 'the page that left has a shorter file');
+    });
+  } finally {
+    if (ff) await ff.close();
+    if (aio) await aio.stop();
+    await chrome.close();
+    await proxy.close();
+    await host.stop();
+    rmSync(recDir, { recursive: true, force: true });
+  }
+});
