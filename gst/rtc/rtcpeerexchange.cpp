@@ -7,6 +7,7 @@
 #include "rtcpeersession.h"
 
 #include "rtcpeersessionprivate.h"
+#include "rtcsdp.h"
 
 namespace rtc {
 
@@ -206,6 +207,7 @@ void PeerSession::on_description_created (GstPromise *promise, gpointer data)
     return;
   }
   self->keep_dtls_role (desc->sdp, self->creating_offer_);
+  sdp_unify_opus_formats (desc->sdp);
   bool dropped = false, deferred = false;
   {
     std::lock_guard<std::mutex> g (self->lock_);

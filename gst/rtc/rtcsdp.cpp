@@ -181,6 +181,43 @@ void caps_add_twcc (GstCaps *caps, int id)
   g_free (field);
 }
 
+void sdp_unify_opus_formats (GstSDPMessage *sdp)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    auto media = const_cast<GstSDPMedia *> (gst_sdp_message_get_media (sdp, i));
+    for (guint f = 0; f < gst_sdp_media_formats_len (media); f++) {
+      int pt = atoi (gst_sdp_media_get_format (media, f));
+      GstCaps *caps = gst_sdp_media_get_caps_from_media (media, pt);
+      const char *name =
+          caps ? gst_structure_get_string (gst_caps_get_structure (caps, 0), "encoding-name")
+               : nullptr;
+      bool opus = name && g_ascii_strcasecmp (name, "OPUS") == 0;
+      if (caps)
+        gst_caps_unref (caps);
+      if (!opus)
+        continue;
+      std::string prefix = std::to_string (pt) + " ";
+      for (guint a = 0; a < gst_sdp_media_attributes_len (media); a++) {
+        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a);
+        if (g_strcmp0 (attr->key, "fmtp") != 0 || !attr->value ||
+            !g_str_has_prefix (attr->value, prefix.c_str ()))
+          continue;
+        std::string kept;
+        gchar **params = g_strsplit (attr->value + prefix.size (), ";", -1);
+        for (gchar **p = params; *p; p++) {
+          g_strstrip (*p);
+          if (**p && !g_str_has_prefix (*p, "sprop-"))
+            kept += (kept.empty () ? "" : ";") + std::string (*p);
+        }
+        g_strfreev (params);
+        GstSDPAttribute replacement;
+        gst_sdp_attribute_set (&replacement, "fmtp", (prefix + kept).c_str ());
+        gst_sdp_media_replace_attribute (media, a, &replacement);
+      }
+    }
+  }
+}
+
 bool sdp_media_has (const GstSDPMedia *media, const char *key)
 {
   for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++)

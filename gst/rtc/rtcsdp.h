@@ -62,6 +62,13 @@ int sdp_extmap_id (const GstSDPMedia *media, const char *uri);
  * transport-cc feedback, so webrtcbin negotiates it and its rtpsession
  * stamps, acknowledges and reports it. */
 void caps_add_twcc (GstCaps *caps, int id);
+/* Makes @sdp (our own offer or answer) give each Opus payload type the
+ * same parameters on every m-line: drops Opus's sprop-* parameters (one
+ * sender's source: stereo, capture rate; hints to a receiver). Left in, the
+ * pipeline's audio and the lines that receive or forward audio give one
+ * payload type two sets of parameters in one BUNDLE, which Chromium reports
+ * as a codec collision ("All codecs must share the same ... parameters"). */
+void sdp_unify_opus_formats (GstSDPMessage *sdp);
 
 /* Cheap checks that a text is an SDP offer we can try: parses, has at least
  * one m-line, ice-ufrag and fingerprint present. Returns false with @error. */

@@ -26,6 +26,11 @@ import { startRoomProxy } from './roomproxy.mjs';
 import { onLines, stopper, waitFor } from './proc.mjs';
 
 const ROOM = 'conf';
+// The Chromium pages' camera (?camera=WxH@fps). Three Chromium pages,
+// Firefox, aiortc and the room on 2 cores: at the page's default
+// 640x360@24 the machine ran at a load of 25-30 and the Chromium pages'
+// signalling stalled for seconds at a time.
+const CAMERA = '320x180@15';
 
 // What a page's state says about the others: {name: {video: frames, width, audio: bytes}}.
 function received(state) {
@@ -89,9 +94,7 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
   // pages, Firefox and aiortc, the room's estimates read the CPU's delays as
   // congestion and it transcoded every camera to its low layer (~150 % CPU
   // at peaks). The adaptation has its own test (room_layers.test.mjs); this
-  // one is about the conference. Known, not fixed: about a minute in, the
-  // three Chromium pages sometimes all go silent (signalling, media, RTCP)
-  // for 15 s and the room times them out, with or without the adaptation.
+  // one is about the conference.
   const host = await startPublisher([
     '-e', 'webrtcroom', 'name=room', 'port=0', 'congestion-control=none', `room-name=${ROOM}`, 'allowed-origins=*',
     `record-location=${recDir}/%s.mkv`,
@@ -113,7 +116,7 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
   try {
     for (const name of ['A', 'B', 'C']) {
       const page = await chrome.context.newPage();
-      await page.goto(`${base}/room/${ROOM}?name=${name}&autojoin=1&fakescreen=1`);
+      await page.goto(`${base}/room/${ROOM}?name=${name}&autojoin=1&fakescreen=1&camera=${CAMERA}`);
       pages[name] = page;
       joinedAt[name] = Date.now();
     }
@@ -136,10 +139,7 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
       }
       const r = received(await state('A'));
       assert.equal(r.pipeline.video.width, 320);
-      // Chromium's fake camera at its size, or the room's low layer of it
-      // (low-layer-width 320) when the room's estimate of A's link fell (a
-      // CPU-starved machine delays packets; the adaptation is tested on its own).
-      assert.ok([640, 320].includes(r.B.video.width), `B's video at A: ${r.B.video.width} wide`);
+      assert.equal(r.B.video.width, 320, `B's camera (${CAMERA}) at A`);
       console.log('A receives', JSON.stringify(r));
       console.log('F receives', JSON.stringify(received(await state('F'))));
       console.log('P receives', JSON.stringify(received(await state('P'))));
@@ -185,12 +185,16 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
           return !(s.roster || []).some((p) => p.name === 'B') && !(s.tiles || []).includes(bId) && !received(s).B;
         }, 30000, `${me} dropping B (roster, ${me === 'P' ? '' : 'tile, '}tracks)`);
       }
+      // The rest keeps playing at A (each one's frames grow).
       const before = received(await state('A'));
-      await new Promise((r) => setTimeout(r, 4000));
+      for (const n of ['C', 'F', 'P']) {
+        await waitFor(async () => {
+          const r = received(await state('A'));
+          const was = before[n] && before[n].video ? before[n].video.frames : 0;
+          return r[n] && r[n].video && r[n].video.frames > was;
+        }, 30000, `${n}'s video still playing at A`);
+      }
       const after = received(await state('A'));
-      assert.ok(after.C.video.frames > before.C.video.frames, 'C still plays at A');
-      assert.ok(after.F.video.frames > before.F.video.frames, 'F still plays at A');
-      assert.ok(after.P.video.frames > before.P.video.frames, 'P (aiortc) still plays at A');
       assert.ok(!after.B, 'B is gone at A');
     });
 

@@ -1,7 +1,8 @@
 // The conference page (/room/<name>): camera, microphone and screen to the
 // room, a tile per participant, chat, participants, connection quality.
 // Query: ?name= (display name), ?autojoin=1, ?camera=0 / ?mic=0 (join
-// without), ?fakescreen=1 (a canvas instead of getDisplayMedia, for tests),
+// without), ?camera=WxH or WxH@fps (the camera's size and rate: default
+// 640x360 at 24 fps), ?fakescreen=1 (a canvas instead of getDisplayMedia, for tests),
 // ?token= (tests only: a real deployment should not put tokens in URLs).
 // Tests drive window.roomTest.
 import { RoomClient } from '/static/room.js';
@@ -204,9 +205,16 @@ function addNotice(text) {
 
 // ---- local media ----
 
+// ?camera=WxH[@fps], else 640x360 at 24 fps.
+function cameraConstraints() {
+  const m = /^(\d{2,4})x(\d{2,4})(?:@(\d{1,2}))?$/.exec(params.get('camera') || '');
+  const [width, height, rate] = m ? [Number(m[1]), Number(m[2]), Number(m[3] || 24)] : [640, 360, 24];
+  return { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: rate } };
+}
+
 async function getMedia(video, audio) {
   const constraints = {
-    video: video ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } } : false,
+    video: video ? cameraConstraints() : false,
     audio: !!audio,
   };
   try {

@@ -4,10 +4,12 @@
  * goes back to 0; after the cycles the process has the threads and (about) the memory it had after
  * the first few (warm-up: thread pools, plugin loading, DTLS contexts). Quiet participants stay
  * past participant-timeout: one in an empty room, and one that takes none of the room's tracks
- * (data channels alone, as a board page). */
+ * (data channels alone, as a board page). The room's offer gives each payload
+ * type one format (one set of parameters) across its BUNDLE. */
 #include <gst/check/gstcheck.h>
 #include <gst/rtcbridge/rtcbridge.h>
 #include <malloc.h>
+#include <map>
 #include <string>
 
 #include "rtctestsignallerpeer.h"
@@ -235,6 +237,99 @@ GST_START_TEST (test_participant_without_media_stays)
 }
 GST_END_TEST;
 
+/* A subscriber that keeps the offers it gets, as text. */
+class OfferRecorder : public Subscriber {
+public:
+  using Subscriber::Subscriber;
+  std::vector<std::string> offers;
+
+protected:
+  void on_requested (Session *s, GstWebRTCSessionDescription *offer) override
+  {
+    keep (offer);
+    Subscriber::on_requested (s, offer);
+  }
+  void on_description (Session *s, GstWebRTCSessionDescription *offer) override
+  {
+    keep (offer);
+    Subscriber::on_description (s, offer);
+  }
+
+private:
+  void keep (GstWebRTCSessionDescription *d)
+  {
+    if (d->type != GST_WEBRTC_SDP_TYPE_OFFER)
+      return;
+    gchar *text = gst_sdp_message_as_text (d->sdp);
+    offers.push_back (text);
+    g_free (text);
+  }
+};
+
+/* The payload type @pt's rtpmap and fmtp in @media ("" when absent). */
+std::string format_of (const GstSDPMedia *media, const std::string &pt)
+{
+  std::string out;
+  for (const char *key : {"rtpmap", "fmtp"}) {
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+      if (!g_strcmp0 (a->key, key) && a->value && g_str_has_prefix (a->value, (pt + " ").c_str ()))
+        out += std::string (key) + ":" + a->value + ";";
+    }
+  }
+  return out;
+}
+
+/* A room with its own audio offers a participant a line to send its
+ * microphone on and the pipeline's audio: one BUNDLE, one payload type for
+ * Opus. A payload type must mean one format with the same parameters on
+ * every line of the group (Chromium: "A BUNDLE group contains a codec
+ * collision"); the pipeline's Opus carried sprop-stereo and
+ * sprop-maxcapturerate, the receiving line did not. */
+GST_START_TEST (test_offer_one_format_per_payload_type)
+{
+  TestPipeline host (std::string (VIDEO) + "webrtcroom name=room" +
+                         loopback ("formats", "offerer") + "audiotestsrc is-live=true ! room.",
+                     "room");
+  OfferRecorder peer (gst_rtc_loopback_signaller_new ("formats", GST_RTC_SIGNALLER_ROLE_ANSWERER));
+  peer.start ();
+  fail_unless (
+      peer.wait ([&] () { return peer.latest () && peer.latest ()->counts->audio > 10; }, 30000),
+      "the participant does not get the pipeline's audio");
+  /* The pipeline's encoders run now: a new track's offer carries their caps. */
+  size_t before = peer.offers.size ();
+  GstElement *more = gst_parse_bin_from_description (
+      "videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1", TRUE, nullptr);
+  fail_unless (more != nullptr);
+  gst_bin_add (GST_BIN (host.pipeline), more);
+  fail_unless (gst_element_link (more, host.pub));
+  gst_element_sync_state_with_parent (more);
+  fail_unless (peer.wait ([&] () { return peer.offers.size () > before; }, 30000),
+               "no offer for the pipeline's new track");
+  for (const std::string &text : peer.offers) {
+    GstSDPMessage *sdp = nullptr;
+    gst_sdp_message_new_from_text (text.c_str (), &sdp);
+    fail_unless (sdp != nullptr);
+    std::map<std::string, std::string> formats; /* payload type -> rtpmap and fmtp */
+    for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+      const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+      for (guint f = 0; f < gst_sdp_media_formats_len (m); f++) {
+        std::string pt = gst_sdp_media_get_format (m, f);
+        std::string fmt = format_of (m, pt);
+        auto it = formats.emplace (pt, fmt).first;
+        if (it->second != fmt)
+          g_printerr ("the offer:\n%s\n", text.c_str ());
+        fail_unless (it->second == fmt,
+                     "payload type %s is \"%s\" on one line and \"%s\" on line %u", pt.c_str (),
+                     it->second.c_str (), fmt.c_str (), i);
+      }
+    }
+    gst_sdp_message_free (sdp);
+  }
+  peer.stop ();
+}
+GST_END_TEST;
+
 static Suite *webrtcroom_churn_suite (void)
 {
   Suite *s = suite_create ("webrtcroom_churn");
@@ -243,6 +338,7 @@ static Suite *webrtcroom_churn_suite (void)
   tcase_add_test (tc, test_join_leave_cycles);
   tcase_add_test (tc, test_quiet_participant_stays);
   tcase_add_test (tc, test_participant_without_media_stays);
+  tcase_add_test (tc, test_offer_one_format_per_payload_type);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -412,6 +412,14 @@ protected:
     GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, s, nullptr);
     g_signal_emit_by_name (s->webrtc, "set-remote-description", offer, promise);
   }
+  /* A later offer (renegotiation) is answered as the first. */
+  void on_description (Session *s, GstWebRTCSessionDescription *offer) override
+  {
+    if (offer->type != GST_WEBRTC_SDP_TYPE_OFFER || !s->webrtc)
+      return;
+    GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, s, nullptr);
+    g_signal_emit_by_name (s->webrtc, "set-remote-description", offer, promise);
+  }
 
 private:
   static void on_remote_set (GstPromise *promise, gpointer data)
