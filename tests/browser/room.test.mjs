@@ -23,10 +23,12 @@ import { launchChromium } from './chromium.mjs';
 import { launchFirefox } from './firefox.mjs';
 import { startPublisher } from './publisher.mjs';
 import { startRoomProxy } from './roomproxy.mjs';
-import { onLines, stopper, waitFor } from './proc.mjs';
+import { onLines, stopper, waitFor as poll } from './proc.mjs';
 
 const ROOM = 'conf';
-// The Chromium pages' camera (?camera=WxH@fps). Three Chromium pages,
+// Polls once a second: each look at a page's state is a getStats.
+const waitFor = (fn, timeoutMs, what) => poll(fn, timeoutMs, what, 1000);
+// The pages' camera (?camera=WxH@fps). Three Chromium pages,
 // Firefox, aiortc and the room on 2 cores: at the page's default
 // 640x360@24 the machine ran at a load of 25-30 and the Chromium pages'
 // signalling stalled for seconds at a time.
@@ -120,7 +122,7 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
       pages[name] = page;
       joinedAt[name] = Date.now();
     }
-    ff = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&autojoin=1`);
+    ff = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&autojoin=1&camera=${CAMERA}`);
     joinedAt.F = Date.now();
     aio = startAiortc(`ws://127.0.0.1:${host.port}/room/${ROOM}`, 'P');
     const everyone = ['A', 'B', 'C', 'F', 'P'];
@@ -149,11 +151,16 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
       for (let i = 0; i < 3; i++)
         for (const n of ['A', 'B', 'C']) await pages[n].evaluate((text) => window.roomTest.sendChat(text), `${n}${i}`);
       const texts = async (n) => ((await state(n)).chat || []).map((m) => m.text);
-      await waitFor(async () => (await texts('F')).length >= 9, 30000, 'chat in Firefox').catch((e) => {
-        const f = proxy.reports.get('F') || {};
-        console.log('F reports', JSON.stringify({ ...f, remoteTracks: undefined, roster: undefined }).slice(0, 3000));
-        throw e;
-      });
+      const sent = Date.now();
+      for (const n of ['A', 'B', 'C', 'F']) {
+        await waitFor(async () => (await texts(n)).length >= 9, 90000, `chat at ${n}`).catch((e) => {
+          const s = n === 'F' ? (proxy.reports.get('F') || {}) : {};
+          console.log(n, 'state', JSON.stringify({ ...s, remoteTracks: undefined, roster: undefined }).slice(0, 3000),
+            n === 'F' ? `reported ${Date.now() - s.reportedAt} ms ago` : '');
+          throw e;
+        });
+      }
+      console.log(`chat everywhere ${Date.now() - sent} ms after it was sent`);
       const order = await texts('A');
       assert.equal(order.length, 9);
       for (const n of ['B', 'C', 'F']) assert.deepEqual(await texts(n), order, `${n}'s chat order`);

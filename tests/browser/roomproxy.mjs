@@ -30,7 +30,7 @@ export async function startRoomProxy(targetPort, targetHost = '127.0.0.1') {
       req.on('end', () => {
         try {
           const r = JSON.parse(body);
-          reports.set(r.key, r.state);
+          reports.set(r.key, { ...r.state, reportedAt: Date.now() });
         } catch (e) { /* a page going away */ }
         res.end('ok');
       });

@@ -273,11 +273,15 @@ export class RoomClient extends EventTarget {
     const pc = this.pc;
     if (!pc) return [];
     let rtt = null;
+    // One report for the whole connection (a getStats per receiver costs
+    // each a round of the browser's WebRTC threads): inbound-rtp by track.
+    const inbound = new Map();
     try {
       const report = await pc.getStats();
       let selected = null;
       report.forEach((r) => {
         if (r.type === 'transport' && r.selectedCandidatePairId) selected = report.get(r.selectedCandidatePairId);
+        if (r.type === 'inbound-rtp' && r.trackIdentifier) inbound.set(r.trackIdentifier, r);
       });
       if (!selected) {
         report.forEach((r) => {
@@ -291,19 +295,25 @@ export class RoomClient extends EventTarget {
       const s = { mid: entry.mid, participant: entry.participant, trackId: entry.trackId, kind: entry.kind,
         label: entry.label, muted: entry.muted, rtt, framesDecoded: 0, framesPerSecond: 0, width: 0, height: 0,
         bytesReceived: 0, packetsReceived: 0, packetsLost: 0, jitter: 0, lossRate: 0, quality: 'unknown' };
-      try {
-        (await entry.transceiver.receiver.getStats()).forEach((r) => {
-          if (r.type !== 'inbound-rtp') return;
-          s.framesDecoded = r.framesDecoded || 0;
-          s.width = r.frameWidth || 0;
-          s.height = r.frameHeight || 0;
-          s.bytesReceived = r.bytesReceived || 0;
-          s.packetsReceived = r.packetsReceived || 0;
-          s.packetsLost = Math.max(0, r.packetsLost || 0);
-          s.jitter = r.jitter || 0;
-          s.framesPerSecond = r.framesPerSecond || 0;
-        });
-      } catch (e) { /* closed meanwhile */ }
+      const take = (r) => {
+        s.framesDecoded = r.framesDecoded || 0;
+        s.width = r.frameWidth || 0;
+        s.height = r.frameHeight || 0;
+        s.bytesReceived = r.bytesReceived || 0;
+        s.packetsReceived = r.packetsReceived || 0;
+        s.packetsLost = Math.max(0, r.packetsLost || 0);
+        s.jitter = r.jitter || 0;
+        s.framesPerSecond = r.framesPerSecond || 0;
+      };
+      const receiver = entry.transceiver.receiver;
+      const found = receiver.track && inbound.get(receiver.track.id);
+      if (found) {
+        take(found);
+      } else {
+        try { // a browser without trackIdentifier
+          (await receiver.getStats()).forEach((r) => { if (r.type === 'inbound-rtp') take(r); });
+        } catch (e) { /* closed meanwhile */ }
+      }
       const prev = entry.lastStats;
       const now = performance.now();
       if (prev) {
