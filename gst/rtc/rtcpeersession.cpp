@@ -228,6 +228,7 @@ bool PeerSession::add_to_bin (const Config &config, std::string &error)
   gst_bin_add (bin_, webrtcbin_);
   rtpbin_ = gst_bin_get_by_name (GST_BIN (webrtcbin_), "rtpbin");
   if (rtpbin_) {
+    g_signal_connect (rtpbin_, "pad-added", G_CALLBACK (on_rtpbin_pad_added), nullptr);
     g_signal_connect_data (rtpbin_, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
                            handle_ref (handle_), handle_unref_closure, GConnectFlags (0));
     if (on_src_pad_)
@@ -423,6 +424,29 @@ void PeerSession::on_new_jitterbuffer (GstElement *, GstElement *jitterbuffer, g
 {
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (jitterbuffer), "faststart-min-packets"))
     g_object_set (jitterbuffer, "faststart-min-packets", 3u, nullptr);
+}
+
+/* A stream webrtcbin 1.22 cannot give a transceiver ("Could not find
+ * ssrc": an SSRC neither the description nor a mid header extension names,
+ * seen from Chromium after renegotiations) leaves rtpbin's pad unlinked: its
+ * first buffer's not-linked stops the transport's source and so the whole
+ * BUNDLE, every track of the peer. Such a pad's buffers are dropped instead
+ * (and pass once webrtcbin links it). */
+void PeerSession::on_rtpbin_pad_added (GstElement *, GstPad *pad, gpointer)
+{
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SRC &&
+      g_str_has_prefix (GST_PAD_NAME (pad), "recv_rtp_src_"))
+    gst_pad_add_probe (pad,
+                       GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                       drop_unlinked, nullptr, nullptr);
+}
+
+GstPadProbeReturn PeerSession::drop_unlinked (GstPad *pad, GstPadProbeInfo *, gpointer)
+{
+  if (gst_pad_is_linked (pad))
+    return GST_PAD_PROBE_OK;
+  GST_LOG_OBJECT (pad, "no transceiver for this stream: buffer dropped");
+  return GST_PAD_PROBE_DROP;
 }
 
 GstPadProbeReturn PeerSession::on_rtp_in (GstPad *, GstPadProbeInfo *, gpointer data)

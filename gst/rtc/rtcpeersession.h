@@ -200,6 +200,8 @@ private:
   static void on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer, guint session,
                                    guint ssrc, gpointer data);
   static GstPadProbeReturn on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer data);
+  static void on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, gpointer data);
+  static GstPadProbeReturn drop_unlinked (GstPad *pad, GstPadProbeInfo *info, gpointer data);
   bool prepare (const Config &config, std::string &error);
   bool add_to_bin (const Config &config, std::string &error);
   static void on_local_set (GstPromise *promise, gpointer data);

@@ -176,7 +176,9 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
           const a = await state('A');
           console.log('A', a.state, 'local', JSON.stringify(a.local), 'errors', JSON.stringify(a.errors));
           console.log(me, 'receives', JSON.stringify(received(await state(me))));
-          console.log('pipeline warnings:\n' + host.output().split('\n').filter((l) => /WARN|ERROR|rror:|Debugging info/.test(l)).slice(-20).join('\n'));
+          const lines = host.output().split('\n');
+          const notes = lines.flatMap((l, i) => (/^(WARNING|ERROR)/.test(l) ? lines.slice(i, i + 3) : []));
+          console.log('pipeline warnings:\n' + notes.slice(-30).join('\n'));
           throw e;
         });
       }
