@@ -445,7 +445,11 @@ GstPadProbeReturn PeerSession::drop_unlinked (GstPad *pad, GstPadProbeInfo *, gp
 {
   if (gst_pad_is_linked (pad))
     return GST_PAD_PROBE_OK;
-  GST_LOG_OBJECT (pad, "no transceiver for this stream: buffer dropped");
+  static GQuark warned = g_quark_from_static_string ("rtc-unlinked-warned");
+  if (!g_object_get_qdata (G_OBJECT (pad), warned)) {
+    g_object_set_qdata (G_OBJECT (pad), warned, GINT_TO_POINTER (1));
+    GST_WARNING_OBJECT (pad, "webrtcbin gave this stream no transceiver: its buffers are dropped");
+  }
   return GST_PAD_PROBE_DROP;
 }
 

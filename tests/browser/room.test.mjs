@@ -177,7 +177,7 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
           console.log('A', a.state, 'local', JSON.stringify(a.local), 'errors', JSON.stringify(a.errors));
           console.log(me, 'receives', JSON.stringify(received(await state(me))));
           const lines = host.output().split('\n');
-          const notes = lines.flatMap((l, i) => (/^(WARNING|ERROR)/.test(l) ? lines.slice(i, i + 3) : []));
+          const notes = lines.flatMap((l, i) => (/^(WARNING|ERROR)/.test(l) ? lines.slice(i, i + 5) : []));
           console.log('pipeline warnings:\n' + notes.slice(-30).join('\n'));
           throw e;
         });
