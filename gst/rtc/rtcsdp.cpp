@@ -210,6 +210,10 @@ void sdp_unify_opus_formats (GstSDPMessage *sdp)
             kept += (kept.empty () ? "" : ";") + std::string (*p);
         }
         g_strfreev (params);
+        if (kept.empty ()) { /* nothing but sprop-*: no fmtp at all */
+          gst_sdp_media_remove_attribute (media, a--);
+          continue;
+        }
         GstSDPAttribute replacement;
         gst_sdp_attribute_set (&replacement, "fmtp", (prefix + kept).c_str ());
         gst_sdp_media_replace_attribute (media, a, &replacement);
