@@ -430,27 +430,24 @@ void PeerSession::on_new_jitterbuffer (GstElement *, GstElement *jitterbuffer, g
  * ssrc": an SSRC neither the description nor a mid header extension names,
  * seen from Chromium after renegotiations) leaves rtpbin's pad unlinked: its
  * first buffer's not-linked stops the transport's source and so the whole
- * BUNDLE, every track of the peer. Such a pad's buffers are dropped instead
- * (and pass once webrtcbin links it). */
+ * BUNDLE, every track of the peer. webrtcbin's own pad-added handler (made
+ * with rtpbin, so it runs before this one) has linked every pad it could;
+ * only a pad left unlinked gets a probe, which drops its buffers until a
+ * link appears and then goes away (no per-buffer work on normal pads). */
 void PeerSession::on_rtpbin_pad_added (GstElement *, GstPad *pad, gpointer)
 {
-  if (GST_PAD_DIRECTION (pad) == GST_PAD_SRC &&
-      g_str_has_prefix (GST_PAD_NAME (pad), "recv_rtp_src_"))
-    gst_pad_add_probe (pad,
-                       GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                       drop_unlinked, nullptr, nullptr);
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC ||
+      !g_str_has_prefix (GST_PAD_NAME (pad), "recv_rtp_src_") || gst_pad_is_linked (pad))
+    return;
+  GST_WARNING_OBJECT (pad, "webrtcbin gave this stream no transceiver: its buffers are dropped");
+  gst_pad_add_probe (pad,
+                     GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                     drop_unlinked, nullptr, nullptr);
 }
 
 GstPadProbeReturn PeerSession::drop_unlinked (GstPad *pad, GstPadProbeInfo *, gpointer)
 {
-  if (gst_pad_is_linked (pad))
-    return GST_PAD_PROBE_OK;
-  static GQuark warned = g_quark_from_static_string ("rtc-unlinked-warned");
-  if (!g_object_get_qdata (G_OBJECT (pad), warned)) {
-    g_object_set_qdata (G_OBJECT (pad), warned, GINT_TO_POINTER (1));
-    GST_WARNING_OBJECT (pad, "webrtcbin gave this stream no transceiver: its buffers are dropped");
-  }
-  return GST_PAD_PROBE_DROP;
+  return gst_pad_is_linked (pad) ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_DROP;
 }
 
 GstPadProbeReturn PeerSession::on_rtp_in (GstPad *, GstPadProbeInfo *, gpointer data)
