@@ -1,8 +1,8 @@
 // Per-subscriber adaptation in a room (webrtcroom's low layer), over the
 // emulated network path (tests/netem): the room (gst-launch-1.0) and two
-// Chromium pages run in namespace A — a publisher (its fake camera,
-// 640 wide) and an unconstrained subscriber — and a third page, the
-// constrained subscriber, in namespace B behind the path. The path carries
+// Chromium pages run in namespace A — a publisher (its fake camera playing
+// scrolling bars, 640x480, ~2 Mb/s) and an unconstrained subscriber — and a
+// third page, the constrained subscriber, in namespace B behind the path. The path carries
 // 20 Mb/s, then 500 kb/s from 12 s on:
 //  - the constrained subscriber is switched to the low layer (320 wide;
 //    webrtcroom-layer-changed layer=low for it), the unconstrained one keeps
@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { launchChromium } from './chromium.mjs';
 import { stopper, waitFor } from './proc.mjs';
-import { startPath, A } from '../netem/ccrun.mjs';
+import { startPath, snowY4m, A } from '../netem/ccrun.mjs';
 
 const ROOM = 'layers';
 
@@ -52,7 +52,10 @@ test('a constrained subscriber gets the low layer, another the original; both ke
     const base = `http://${A}:${await room.port}/room/${ROOM}`;
     // The pages are not on localhost: camera access needs the origin deemed secure.
     const secure = [`--unsafely-treat-insecure-origin-as-secure=http://${A}:${await room.port}`];
-    inA = await launchChromium(path.chromiumIn(path.nsA), secure);
+    // The publisher's camera: scrolling bars (Chromium's own fake picture
+    // encodes to ~200 kb/s, which the constrained link carries as is).
+    inA = await launchChromium(path.chromiumIn(path.nsA),
+      [...secure, `--use-file-for-fake-video-capture=${await snowY4m()}`]);
     inB = await launchChromium(path.chromiumIn(path.nsB), secure);
     const pub = await inA.context.newPage();
     await pub.goto(`${base}?name=P&autojoin=1&mic=0`);

@@ -163,9 +163,11 @@ export function pollVideoStats(page, pcExpr, out, direction = 'inbound-rtp') {
   return async () => { stop = true; await loop; };
 }
 
-// 10 s of the same picture as Y4M, for Chromium's fake camera (made once).
+// 10 s of the same picture as Y4M, for Chromium's fake camera (made once;
+// also the room adaptation test's publisher: its fake camera's own picture
+// compresses to ~200 kb/s, under any constrained link worth testing).
 let snowFile = null;
-async function snowY4m() {
+export async function snowY4m() {
   if (snowFile) return snowFile;
   const file = join(tmpdir(), `rtc-cc-smpte-${WIDTH}x${HEIGHT}.y4m`);
   const proc = spawn('gst-launch-1.0', ['-q', 'videotestsrc', ...PATTERN, 'num-buffers=300', '!',
