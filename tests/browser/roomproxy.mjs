@@ -3,12 +3,16 @@
 // the room's server (pages, scripts, the WebSocket upgrade) and adds a
 // reporter to the room and board pages it serves: every second the page's
 // window.roomTest.state() (and boardHash() on the board) is posted to
-// /__report on the proxy. The product pages stay untouched.
+// /__report on the proxy, whose answer carries the calls the test queued
+// for that page (call(): a window.roomTest method and its arguments); the
+// page posts each call's result to /__result. The product pages stay
+// untouched.
 import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 
 const REPORTER = `<script type="module">
 const key = new URLSearchParams(location.search).get('name') || 'page';
+const post = (path, body) => fetch(path, { method: 'POST', body: JSON.stringify(body) });
 setInterval(async () => {
   if (!window.roomTest) return;
   let s;
@@ -16,23 +20,51 @@ setInterval(async () => {
     s = await window.roomTest.state();
     if (window.roomTest.boardHash) s.hash = await window.roomTest.boardHash();
   } catch (e) { s = { error: String(e) }; }
-  fetch('/__report', { method: 'POST', body: JSON.stringify({ key, state: s }) }).catch(() => {});
+  let calls = [];
+  try { calls = await (await post('/__report', { key, state: s })).json(); } catch (e) { /* going away */ }
+  for (const c of calls) {
+    let out;
+    try { out = { value: await window.roomTest[c.fn](...c.args) }; } catch (e) { out = { error: String(e) }; }
+    post('/__result', { id: c.id, ...out }).catch(() => {});
+  }
 }, 1000);
 </script>`;
 
-// Resolves with {base, reports (Map name -> last state), close()}.
+// Resolves with {base, reports (Map name -> last state), call(name, fn,
+// ...args) (resolves with what window.roomTest[fn](...args) returned in
+// that page), close()}.
 export async function startRoomProxy(targetPort, targetHost = '127.0.0.1') {
   const reports = new Map();
+  const queued = new Map(); // page name -> [{id, fn, args}]
+  const waiting = new Map(); // call id -> {resolve, reject}
+  let nextId = 1;
+  const call = (key, fn, ...args) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    waiting.set(id, { resolve, reject });
+    queued.set(key, [...(queued.get(key) || []), { id, fn, args }]);
+  });
   const server = createServer((req, res) => {
-    if (req.method === 'POST' && req.url === '/__report') {
+    if (req.method === 'POST' && (req.url === '/__report' || req.url === '/__result')) {
       let body = '';
       req.on('data', (c) => { body += c; });
       req.on('end', () => {
-        try {
-          const r = JSON.parse(body);
+        let r = null;
+        try { r = JSON.parse(body); } catch (e) { /* a page going away */ }
+        if (r && req.url === '/__result') {
+          const w = waiting.get(r.id);
+          waiting.delete(r.id);
+          if (w && 'error' in r) w.reject(new Error(r.error));
+          else if (w) w.resolve(r.value);
+          res.end('ok');
+          return;
+        }
+        const calls = (r && queued.get(r.key)) || [];
+        if (r) {
           reports.set(r.key, { ...r.state, reportedAt: Date.now() });
-        } catch (e) { /* a page going away */ }
-        res.end('ok');
+          queued.delete(r.key);
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(calls));
       });
       return;
     }
@@ -79,6 +111,7 @@ export async function startRoomProxy(targetPort, targetHost = '127.0.0.1') {
   return {
     base: `http://127.0.0.1:${server.address().port}`,
     reports,
+    call,
     close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
   };
 }

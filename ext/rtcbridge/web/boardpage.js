@@ -534,6 +534,7 @@ window.roomTest = {
   },
   undo: () => undo(),
   clear: () => clearBoard(),
+  chat: (text) => { if (room) room.sendChat(text); },
   // Sends a file of @size pseudo-random bytes from @seed; resolves with its SHA-256.
   async sendFile(name, size, seed = 1) {
     const rnd = prng(seed);
