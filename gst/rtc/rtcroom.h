@@ -57,6 +57,7 @@
 #include "rtcencoderpool.h"
 #include "rtcinputs.h"
 #include "rtcrecorder.h"
+#include "rtchostload.h"
 #include "rtcsessions.h"
 
 namespace rtc {
@@ -82,6 +83,10 @@ public:
       gint low_width = 320;                               /* its width, about */
       guint min = 150000, start = 1000000, max = 6000000; /* the estimator's bounds */
       guint audio = 64000;                                /* kept for each audio track */
+      /* A low layer is started only while the host's CPU pressure
+       * (rtchostload.h) is under this percentage: encoding on a saturated
+       * host slows everything already running (0: never; 100: always). */
+      guint max_cpu_pressure = 60;
     } layers;
     /* Each participant's track recorded to this file name pattern (one
      * "%s": the track's pad name), empty: none. */
@@ -165,6 +170,7 @@ private:
   void attach_estimator (Participant &p);
   void on_estimate (const std::string &id, guint bps);
   LowLayer *low_layer (Track &t);
+  bool cpu_allows_low_layer (const Settings &s, const Track &t);
   bool set_layer (Participant &p, Line &line, Track &t, bool low);
   void adapt (Participant &p);
   void measure_layers ();
@@ -186,6 +192,10 @@ private:
   /* Callbacks from other threads hold it weakly: nothing once the room is gone. */
   std::shared_ptr<Room *> alive_ = std::make_shared<Room *> (this);
   std::atomic<guint> n_participants_{0};
+  /* Control thread: the host's CPU, read each tick (measure_layers), and
+   * whether a low layer it held back has been warned about. */
+  CpuPressure host_cpu_;
+  bool cpu_warned_ = false;
 };
 
 } // namespace rtc

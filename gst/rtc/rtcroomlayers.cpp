@@ -6,6 +6,12 @@
  * Layers::low_bitrate) while anyone uses it. Switches wait for a keyframe
  * of the layer switched to.
  *
+ * A low layer is an encoder: it is not started while the host's CPU is
+ * saturated (Settings::Layers::max_cpu_pressure; rtchostload.h). On a
+ * saturated host the estimates fall for everyone (the delay is the host's
+ * own, not the links') and a transcoder would add to the cause; the room
+ * warns once and keeps forwarding the originals until the pressure drops.
+ *
  * Why not the browser's simulcast: webrtcbin 1.22 does not negotiate it
  * (no a=simulcast/a=rid in its answers, no header extensions), so a
  * browser sends only its first encoding; see docs/rooms.md.
@@ -141,11 +147,35 @@ void Room::on_estimate (const std::string &id, guint bps)
 
 /* ---- the low layer -------------------------------------------------------- */
 
+bool Room::cpu_allows_low_layer (const Settings &s, const Track &t)
+{
+  guint max = s.layers.max_cpu_pressure;
+  if (max >= 100 || (max > 0 && (host_cpu_.percent < 0 || host_cpu_.percent < (gint)max)))
+    return true;
+  if (max > 0 && !cpu_warned_) {
+    cpu_warned_ = true;
+    GST_ELEMENT_WARNING (element_, RESOURCE, BUSY,
+                         ("The host's CPU is saturated (%s: %d %%, the room's "
+                          "low-layer-max-cpu-pressure is %u %%): no low layer is encoded "
+                          "for %s's video while it lasts, so participants whose links "
+                          "cannot take the original get it anyway. Give the pipeline more "
+                          "CPU, lower the participants' camera resolution, or raise "
+                          "low-layer-max-cpu-pressure.",
+                          host_cpu_.source, host_cpu_.percent, max, t.owner.c_str ()),
+                         (nullptr));
+  }
+  GST_DEBUG_OBJECT (element_, "track %s: no low layer (CPU pressure %d %%, at most %u %%)",
+                    t.id.c_str (), host_cpu_.percent, max);
+  return false;
+}
+
 LowLayer *Room::low_layer (Track &t)
 {
   if (t.low)
     return t.low.get ();
   Settings s = settings ();
+  if (!cpu_allows_low_layer (s, t))
+    return nullptr;
   auto dec = s.decoders.find (t.codec);
   auto enc = s.encoding.encoders.find (t.codec);
   if (dec == s.decoders.end () || enc == s.encoding.encoders.end () || !t.tee)
@@ -319,10 +349,22 @@ void Room::adapt (Participant &p)
   p.promote_after_us = now + p.backoff_s * SECOND;
 }
 
-/* Each second: the tracks' rates; low layers nobody used for 10 s go. */
+/* Each second: the host's CPU, the tracks' rates; low layers nobody used
+ * for 10 s go. */
 void Room::measure_layers ()
 {
   gint64 now = g_get_monotonic_time ();
+  Settings s = settings ();
+  if (s.layers.enabled) {
+    CpuPressure before = host_cpu_;
+    host_cpu_ = read_cpu_pressure ();
+    if (cpu_warned_ && host_cpu_.percent >= 0 &&
+        host_cpu_.percent < (gint)s.layers.max_cpu_pressure) {
+      GST_INFO_OBJECT (element_, "host CPU pressure %d %% (was %d %%): low layers can start again",
+                       host_cpu_.percent, before.percent);
+      cpu_warned_ = false;
+    }
+  }
   for (auto &kv : tracks_) {
     Track &t = *kv.second;
     if (t.bytes) {

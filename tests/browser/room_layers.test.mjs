@@ -2,25 +2,31 @@
 // emulated network path (tests/netem): the room (gst-launch-1.0) and two
 // Chromium pages run in namespace A — a publisher (its fake camera playing
 // scrolling bars, 640x480, ~2 Mb/s) and an unconstrained subscriber — and a
-// third page, the constrained subscriber, in namespace B behind the path. The path carries
-// 20 Mb/s, then 500 kb/s from 12 s on:
-//  - the constrained subscriber is switched to the low layer (320 wide;
-//    webrtcroom-layer-changed layer=low for it), the unconstrained one keeps
-//    the original (640 wide);
-//  - both go on decoding across the switch.
+// third page, the constrained subscriber, in namespace B behind the path,
+// which carries 20 Mb/s and then 500 kb/s.
+//  1. The constrained subscriber is switched to the low layer (320 wide;
+//     webrtcroom-layer-changed layer=low for it), the unconstrained one
+//     keeps the original (640 wide); both go on decoding across the switch.
+//  2. On a host whose CPU is saturated (busy loops at the lowest priority:
+//     the pages hardly slow down, Linux's CPU pressure goes to ~100 %), the
+//     room does not start the low layer (an encoder would add to the load):
+//     it warns and the constrained subscriber keeps the original; once the
+//     load is gone, the low layer starts and the subscriber switches.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { launchChromium } from './chromium.mjs';
 import { stopper, waitFor } from './proc.mjs';
 import { startPath, snowY4m, A } from '../netem/ccrun.mjs';
 
 const ROOM = 'layers';
 
-function startRoom(ns) {
+function startRoom(ns, extra) {
   const proc = spawn('ip', ['netns', 'exec', ns, 'gst-launch-1.0', '-m', 'webrtcroom',
-    `address=${A}`, 'port=0', `room-name=${ROOM}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    `address=${A}`, 'port=0', `room-name=${ROOM}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const port = new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('room did not start:\n' + output)), 20000);
@@ -43,9 +49,12 @@ async function videoFrom(page, owner) {
   return t ? { frames: t.framesDecoded || 0, width: t.width || 0 } : null;
 }
 
-test('a constrained subscriber gets the low layer, another the original; both keep playing', { timeout: 240000 }, async () => {
-  const path = await startPath({ schedule: [[0, 20e6], [12, 0.5e6]] });
-  const room = startRoom(path.nsA);
+// The path (capacity drop at @dropAt s), the room (@props) and the three
+// pages, all decoding P at 640; @body({room, path, free, poor, poorId})
+// runs next, then everything stops.
+async function withRoom(dropAt, props, body) {
+  const path = await startPath({ schedule: [[0, 20e6], [dropAt, 0.5e6]] });
+  const room = startRoom(path.nsA, props);
   let inA = null;
   let inB = null;
   try {
@@ -64,8 +73,6 @@ test('a constrained subscriber gets the low layer, another the original; both ke
     const poor = await inB.context.newPage();
     await poor.goto(`${base}?name=C&autojoin=1&camera=0&mic=0`);
     const poorId = await waitFor(async () => (await poor.evaluate(() => window.roomTest.state())).id, 30000, "C's id");
-
-    // Before the drop: both decode the original.
     for (const [page, who] of [[free, 'U'], [poor, 'C']])
       await waitFor(async () => { const v = await videoFrom(page, 'P'); return v && v.frames >= 30 && v.width === 640; },
         60000, `${who} decoding P at 640`).catch(async (e) => {
@@ -74,19 +81,45 @@ test('a constrained subscriber gets the low layer, another the original; both ke
         console.log(room.output().slice(-3000));
         throw e;
       });
+    await body({ room, path, free, poor, poorId });
+  } finally {
+    if (inB) await inB.close();
+    if (inA) await inA.close();
+    await room.stop();
+    await path.stop();
+  }
+}
 
-    // After it (12 s from the path's start): C switches to the low layer.
-    await waitFor(async () => room.output().includes(`participant=(string)${poorId}`) &&
-      new RegExp(`webrtcroom-layer-changed, participant=\\(string\\)${poorId}[^\\n]*layer=\\(string\\)low`).test(room.output()),
-    90000, 'the room switching C to the low layer').catch((e) => {
-      console.log(room.output().split('\n').filter((l) => /layer-changed|WARN|ERROR|participant-joined/.test(l)).join('\n').slice(-4000));
-      throw e;
-    });
-    await waitFor(async () => { const v = await videoFrom(poor, 'P'); return v && v.width === 320; },
-      30000, 'C decoding the low layer (320 wide)');
-    const layerLines = room.output().split('\n').filter((l) => l.includes('webrtcroom-layer-changed'));
-    console.log(layerLines.map((l) => l.replace(/.*webrtcroom-layer-changed, /, '')).join('\n'));
+const switchedLow = (room, id) =>
+  new RegExp(`webrtcroom-layer-changed, participant=\\(string\\)${id}[^\\n]*layer=\\(string\\)low`).test(room.output());
 
+async function waitForLowLayer(room, poor, poorId, seconds) {
+  await waitFor(async () => switchedLow(room, poorId), seconds * 1000, 'the room switching C to the low layer').catch((e) => {
+    console.log(room.output().split('\n').filter((l) => /layer-changed|WARN|ERROR|participant-joined/.test(l)).join('\n').slice(-4000));
+    throw e;
+  });
+  await waitFor(async () => { const v = await videoFrom(poor, 'P'); return v && v.width === 320; },
+    30000, 'C decoding the low layer (320 wide)');
+  const layerLines = room.output().split('\n').filter((l) => l.includes('webrtcroom-layer-changed'));
+  console.log(layerLines.map((l) => l.replace(/.*webrtcroom-layer-changed, /, '')).join('\n'));
+}
+
+// Linux's CPU pressure ("some avg10", %), which the room reads.
+function cpuPressure() {
+  let text;
+  try {
+    text = readFileSync('/proc/pressure/cpu', 'utf8');
+  } catch (e) {
+    throw new Error('this test needs Linux pressure stall information (/proc/pressure/cpu)');
+  }
+  return Number(/^some avg10=([\d.]+)/m.exec(text)[1]);
+}
+
+test('a constrained subscriber gets the low layer, another the original; both keep playing', { timeout: 240000 }, async () => {
+  // low-layer-max-cpu-pressure=100: about the link, however busy the machine.
+  await withRoom(12, ['low-layer-max-cpu-pressure=100'], async ({ room, free, poor, poorId }) => {
+    // After the drop (12 s from the path's start): C switches to the low layer.
+    await waitForLowLayer(room, poor, poorId, 90);
     // Both go on: frames grow over 5 s, U still at 640.
     const before = { U: await videoFrom(free, 'P'), C: await videoFrom(poor, 'P') };
     await new Promise((r) => setTimeout(r, 5000));
@@ -95,10 +128,40 @@ test('a constrained subscriber gets the low layer, another the original; both ke
     assert.ok(after.U.frames >= before.U.frames + 25, `U decoded ${after.U.frames - before.U.frames} frames in 5 s`);
     assert.ok(after.C.frames >= before.C.frames + 25, `C decoded ${after.C.frames - before.C.frames} frames in 5 s`);
     assert.equal(after.U.width, 640, 'the unconstrained subscriber keeps the original');
+  });
+});
+
+test('a saturated host forwards the original instead of starting a low layer, and starts it once the load is gone', { timeout: 300000 }, async () => {
+  // Busy loops at the lowest priority, twice as many as there are cores, and one.
+  const burners = [];
+  const burn = () => {
+    for (let i = 0; i <= 2 * cpus().length; i++)
+      burners.push(spawn('nice', ['-n', '19', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+  };
+  const unburn = () => { for (const b of burners.splice(0)) b.kill('SIGKILL'); };
+  try {
+    // The default low-layer-max-cpu-pressure (60 %); the drop 30 s in.
+    await withRoom(30, [], async ({ room, path, poor, poorId }) => {
+      burn();
+      await waitFor(async () => cpuPressure() >= 80, 30000, 'the CPU pressure above 80 %');
+      const dropIn = 30000 - (Date.now() - path.started());
+      assert.ok(dropIn > 0, `the pages took too long: the drop came ${-dropIn} ms before the load`);
+      await new Promise((r) => setTimeout(r, dropIn));
+      await waitFor(async () => room.output().includes("The host's CPU is saturated"), 60000,
+        'the room warning that the CPU is saturated');
+      // It keeps forwarding the original to C, through the constraint.
+      await new Promise((r) => setTimeout(r, 10000));
+      assert.ok(cpuPressure() >= 60, `the pressure stayed up (${cpuPressure()} %)`);
+      assert.ok(!switchedLow(room, poorId), 'no low layer while the CPU is saturated');
+      const v = await videoFrom(poor, 'P');
+      assert.equal(v.width, 640, 'C still gets the original');
+      console.log(room.output().split('\n').filter((l) => l.includes('CPU is saturated')).join('\n'));
+
+      // The load goes: the pressure falls under 60 % and the low layer starts.
+      unburn();
+      await waitForLowLayer(room, poor, poorId, 90);
+    });
   } finally {
-    if (inB) await inB.close();
-    if (inA) await inA.close();
-    await room.stop();
-    await path.stop();
+    unburn();
   }
 });

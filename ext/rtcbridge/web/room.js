@@ -1,5 +1,6 @@
 // room.js: the browser side of the room protocol (docs/room-protocol.md),
-// an ES module with no dependencies, served at /static/room.js.
+// an ES module served at /static/room.js; it imports roomchannels.js,
+// roomstats.js and sha256.js, served beside it, and nothing else.
 //
 //   import { RoomClient } from '/static/room.js';
 //   const room = new RoomClient({ name: 'Ada' });   // room: last path segment
@@ -50,13 +51,15 @@
 // m-lines (one exchange to join); anything else gets its own transceiver and
 // offer. Remote tracks are known by mid from `description.tracks`.
 
+import { RoomChannels } from '/static/roomchannels.js';
+import { remoteTrackStats } from '/static/roomstats.js';
+
+export { Sha256, sha256Hex, toHex } from '/static/sha256.js';
+
 const PROTOCOL = 'rtcbridge-room.v1';
 const KEEPALIVE_MS = 5000;
 const SILENCE_MS = 15000; // no frame at all from the room for this long: reconnect
 const RESUME_WINDOW_MS = 10000; // the room's default grace period
-const DATA_HIGH_WATER = 1024 * 1024;
-const DATA_LOW_WATER = 256 * 1024;
-const MAX_MESSAGE = 64 * 1024; // a data-channel message
 const MAX_FRAME = 256 * 1024; // a WebSocket message (the room's limits.max_message_bytes)
 // Close codes after which a reconnect cannot help.
 const FINAL_CLOSE = new Set([1000, 1001, 1009, 1011, 4000, 4001, 4003, 4008]);
@@ -103,9 +106,8 @@ export class RoomClient extends EventTarget {
     this._trackMap = {}; // description.tracks of the room's latest description
     this._pubs = []; // [{track, label, kind, transceiver, announced, muted, stream}]
     this._own = new Set(); // transceivers this client may send on
-    this._channels = new Map(); // label -> RTCDataChannel
-    this._channelWaiters = new Map(); // label -> [resolve]
-    this._dataChains = new Map(); // label -> promise (keeps sends in call order)
+    this._data = new RoomChannels((type, detail) => this._emit(type, detail), () => this.state === 'closed');
+    this._channels = this._data.channels; // label -> RTCDataChannel (board.test.mjs prints it)
     this._chain = Promise.resolve(); // the room's messages, one at a time
     this._pendingCandidates = [];
     this._makingOffer = false;
@@ -217,119 +219,20 @@ export class RoomClient extends EventTarget {
     this._send({ type: 'chat', text });
   }
 
-  isDataOpen(label) {
-    const dc = this._channels.get(label);
-    return !!dc && dc.readyState === 'open';
-  }
+  isDataOpen(label) { return this._data.isOpen(label); }
 
   // Sends @message on the room data channel @label: an object (as JSON
   // text) or binary (ArrayBuffer or a view), ≤ 64 KiB. Waits for the channel
   // to open and while more than 1 MiB is queued; sends keep their call order.
   sendData(label, message) {
-    let payload;
-    if (message instanceof ArrayBuffer) payload = message;
-    else if (ArrayBuffer.isView(message)) payload = message;
-    else if (typeof message === 'string') payload = message;
-    else payload = JSON.stringify(message);
-    const size = typeof payload === 'string' ? new TextEncoder().encode(payload).length : payload.byteLength;
-    const max = Math.min(MAX_MESSAGE, (this.pc && this.pc.sctp && this.pc.sctp.maxMessageSize) || MAX_MESSAGE);
-    if (size > max) return Promise.reject(new Error(`message of ${size} bytes is over the limit (${max})`));
-    const prev = this._dataChains.get(label) || Promise.resolve();
-    const next = prev.catch(() => {}).then(() => this._sendDataNow(label, payload));
-    this._dataChains.set(label, next);
-    return next;
-  }
-
-  async _sendDataNow(label, payload) {
-    for (;;) {
-      let dc = this._channels.get(label);
-      if (!dc || dc.readyState !== 'open') {
-        if (this.state === 'closed') throw new Error('not in the room');
-        await new Promise((resolve) => {
-          if (!this._channelWaiters.has(label)) this._channelWaiters.set(label, []);
-          this._channelWaiters.get(label).push(resolve);
-        });
-        continue;
-      }
-      while (dc.bufferedAmount > DATA_HIGH_WATER && dc.readyState === 'open') {
-        await new Promise((resolve) => {
-          const done = () => {
-            dc.removeEventListener('bufferedamountlow', done);
-            dc.removeEventListener('close', done);
-            resolve();
-          };
-          dc.addEventListener('bufferedamountlow', done);
-          dc.addEventListener('close', done);
-        });
-      }
-      if (dc.readyState !== 'open') continue; // closed meanwhile: wait for the next one
-      dc.send(payload);
-      return;
-    }
+    return this._data.send(label, message, this.pc && this.pc.sctp && this.pc.sctp.maxMessageSize);
   }
 
   // Connection quality of every remote track (and the selected ICE pair's RTT).
   async stats() {
     const pc = this.pc;
     if (!pc) return [];
-    let rtt = null;
-    // One report for the whole connection (a getStats per receiver costs
-    // each a round of the browser's WebRTC threads): inbound-rtp by track.
-    const inbound = new Map();
-    try {
-      const report = await pc.getStats();
-      let selected = null;
-      report.forEach((r) => {
-        if (r.type === 'transport' && r.selectedCandidatePairId) selected = report.get(r.selectedCandidatePairId);
-        if (r.type === 'inbound-rtp' && r.trackIdentifier) inbound.set(r.trackIdentifier, r);
-      });
-      if (!selected) {
-        report.forEach((r) => {
-          if (r.type === 'candidate-pair' && (r.selected || (r.nominated && r.state === 'succeeded'))) selected = r;
-        });
-      }
-      if (selected && typeof selected.currentRoundTripTime === 'number') rtt = selected.currentRoundTripTime;
-    } catch (e) { /* closed meanwhile */ }
-    const out = [];
-    for (const entry of this._remote.values()) {
-      const s = { mid: entry.mid, participant: entry.participant, trackId: entry.trackId, kind: entry.kind,
-        label: entry.label, muted: entry.muted, rtt, framesDecoded: 0, framesPerSecond: 0, width: 0, height: 0,
-        bytesReceived: 0, packetsReceived: 0, packetsLost: 0, jitter: 0, lossRate: 0, quality: 'unknown' };
-      const take = (r) => {
-        s.framesDecoded = r.framesDecoded || 0;
-        s.width = r.frameWidth || 0;
-        s.height = r.frameHeight || 0;
-        s.bytesReceived = r.bytesReceived || 0;
-        s.packetsReceived = r.packetsReceived || 0;
-        s.packetsLost = Math.max(0, r.packetsLost || 0);
-        s.jitter = r.jitter || 0;
-        s.framesPerSecond = r.framesPerSecond || 0;
-      };
-      const receiver = entry.transceiver.receiver;
-      const found = receiver.track && inbound.get(receiver.track.id);
-      if (found) {
-        take(found);
-      } else {
-        try { // a browser without trackIdentifier
-          (await receiver.getStats()).forEach((r) => { if (r.type === 'inbound-rtp') take(r); });
-        } catch (e) { /* closed meanwhile */ }
-      }
-      const prev = entry.lastStats;
-      const now = performance.now();
-      if (prev) {
-        const received = s.packetsReceived - prev.packetsReceived;
-        const lost = s.packetsLost - prev.packetsLost;
-        s.lossRate = received + lost > 0 ? Math.max(0, lost) / (received + lost) : 0;
-        const stalled = entry.kind === 'video' ? s.framesDecoded === prev.framesDecoded : received === 0;
-        if (stalled && !entry.muted) s.quality = 'stalled';
-        else if (s.lossRate < 0.02 && (rtt === null || rtt < 0.3)) s.quality = 'good';
-        else if (s.lossRate < 0.1 && (rtt === null || rtt < 0.6)) s.quality = 'fair';
-        else s.quality = 'poor';
-      }
-      entry.lastStats = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, framesDecoded: s.framesDecoded, at: now };
-      out.push(s);
-    }
-    return out;
+    return remoteTrackStats(pc, this._remote);
   }
 
   // ---- WebSocket ----
@@ -429,8 +332,7 @@ export class RoomClient extends EventTarget {
       for (const w of pub.waiters) w.reject(new Error('left the room'));
       pub.waiters = [];
     }
-    for (const [, waiters] of this._channelWaiters) waiters.forEach((r) => r());
-    this._channelWaiters.clear();
+    this._data.wakeAll();
     this._emit('closed', { code, reason });
   }
 
@@ -438,11 +340,7 @@ export class RoomClient extends EventTarget {
   _teardownSession() {
     for (const entry of this._remote.values()) this._emit('trackended', this._entryDetail(entry));
     this._remote.clear();
-    for (const [label, dc] of this._channels) {
-      try { dc.close(); } catch (e) { /* closed */ }
-      this._emit('datachannelclose', { label });
-    }
-    this._channels.clear();
+    this._data.closeAll();
     if (this.pc) this.pc.close();
     this.pc = null;
     this._own.clear();
@@ -640,7 +538,7 @@ export class RoomClient extends EventTarget {
       this._offerWanted = true;
       this._maybeOffer();
     };
-    pc.ondatachannel = (e) => this._addChannel(e.channel);
+    pc.ondatachannel = (e) => this._data.add(e.channel);
     // The room opens its channels in-band (ondatachannel); one announced
     // as pre-negotiated ({negotiated: true, id}) is ours to create.
     for (const d of this.dataLabels) {
@@ -648,57 +546,13 @@ export class RoomClient extends EventTarget {
       const init = { negotiated: true, id: d.id };
       for (const k of ['ordered', 'maxPacketLifeTime', 'maxRetransmits', 'protocol']) if (k in d) init[k] = d[k];
       try {
-        this._addChannel(pc.createDataChannel(d.label, init));
+        this._data.add(pc.createDataChannel(d.label, init));
       } catch (e) {
         this._emit('error', { code: 'client', message: `data channel ${d.label}: ${e.message}` });
       }
     }
     pc.onconnectionstatechange = () => {
       if (this.pc === pc) this._emit('connectionstate', { state: pc.connectionState });
-    };
-  }
-
-  _addChannel(dc) {
-    dc.binaryType = 'arraybuffer';
-    dc.bufferedAmountLowThreshold = DATA_LOW_WATER;
-    const label = dc.label;
-    this._channels.set(label, dc);
-    // `datachannelopen` once per channel and before its first message: a
-    // channel handed over already open still gets its open event (it was
-    // announced twice), and the room replays a logged label right after
-    // opening, so a page that starts afresh on `datachannelopen` (the
-    // board) could drop the replay's first messages at the second one.
-    let announced = false;
-    const opened = () => {
-      if (announced || this._channels.get(label) !== dc) return;
-      announced = true;
-      this._emit('datachannelopen', { label });
-      const waiters = this._channelWaiters.get(label) || [];
-      this._channelWaiters.delete(label);
-      waiters.forEach((r) => r());
-    };
-    dc.onopen = opened;
-    if (dc.readyState === 'open') setTimeout(opened, 0);
-    dc.onclose = () => {
-      if (this._channels.get(label) === dc) {
-        this._channels.delete(label);
-        this._emit('datachannelclose', { label });
-      }
-    };
-    dc.onmessage = (e) => {
-      if (!announced) opened();
-      if (typeof e.data === 'string') {
-        let m;
-        try {
-          m = JSON.parse(e.data);
-        } catch (err) {
-          return;
-        }
-        if (!m || typeof m !== 'object') return;
-        this._emit('data', { label, seq: m.seq, from: m.from, name: m.name, msg: m.msg });
-      } else {
-        this._emit('data', { label, data: e.data });
-      }
     };
   }
 
@@ -893,112 +747,4 @@ export class RoomClient extends EventTarget {
     return { mid: e.mid, participant: e.participant, trackId: e.trackId, kind: e.kind, label: e.label,
       track: e.track, stream: e.stream, muted: e.muted };
   }
-}
-
-// ---- SHA-256 (crypto.subtle needs a secure context: http://10.x is not) ----
-
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-// Incremental SHA-256 in plain JS: new Sha256().update(bytes).hex().
-export class Sha256 {
-  constructor() {
-    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-    this.w = new Uint32Array(64);
-    this.block = new Uint8Array(64);
-    this.used = 0;
-    this.length = 0; // bytes
-  }
-
-  update(data) {
-    const bytes = data instanceof Uint8Array ? data
-      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    let i = 0;
-    this.length += bytes.length;
-    if (this.used) {
-      const n = Math.min(64 - this.used, bytes.length);
-      this.block.set(bytes.subarray(0, n), this.used);
-      this.used += n;
-      i = n;
-      if (this.used < 64) return this;
-      this._compress(this.block, 0);
-      this.used = 0;
-    }
-    for (; i + 64 <= bytes.length; i += 64) this._compress(bytes, i);
-    if (i < bytes.length) {
-      this.block.set(bytes.subarray(i), 0);
-      this.used = bytes.length - i;
-    }
-    return this;
-  }
-
-  _compress(b, o) {
-    const w = this.w;
-    for (let t = 0; t < 16; t++) {
-      w[t] = (b[o + 4 * t] << 24) | (b[o + 4 * t + 1] << 16) | (b[o + 4 * t + 2] << 8) | b[o + 4 * t + 3];
-    }
-    for (let t = 16; t < 64; t++) {
-      const x = w[t - 15];
-      const y = w[t - 2];
-      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
-      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
-    }
-    const h = this.h;
-    let a = h[0]; let bb = h[1]; let c = h[2]; let d = h[3];
-    let e = h[4]; let f = h[5]; let g = h[6]; let hh = h[7];
-    for (let t = 0; t < 64; t++) {
-      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + S1 + ch + K[t] + w[t]) | 0;
-      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const maj = (a & bb) ^ (a & c) ^ (bb & c);
-      const t2 = (S0 + maj) | 0;
-      hh = g; g = f; f = e; e = (d + t1) | 0;
-      d = c; c = bb; bb = a; a = (t1 + t2) | 0;
-    }
-    h[0] += a; h[1] += bb; h[2] += c; h[3] += d;
-    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  }
-
-  digest() {
-    const bits = this.length * 8;
-    const pad = new Uint8Array(((this.used < 56 ? 56 : 120) - this.used) + 8);
-    pad[0] = 0x80;
-    const view = new DataView(pad.buffer);
-    view.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
-    view.setUint32(pad.length - 4, bits >>> 0);
-    this.update(pad);
-    const out = new Uint8Array(32);
-    const ov = new DataView(out.buffer);
-    for (let i = 0; i < 8; i++) ov.setUint32(4 * i, this.h[i]);
-    return out;
-  }
-
-  hex() { return toHex(this.digest()); }
-}
-
-export function toHex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// SHA-256 of @data (ArrayBuffer, a view or a string) as hex: crypto.subtle
-// where the page is a secure context, the plain-JS one elsewhere.
-export async function sha256Hex(data) {
-  if (typeof data === 'string') data = new TextEncoder().encode(data);
-  if (globalThis.crypto && crypto.subtle && globalThis.isSecureContext !== false) {
-    try {
-      return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));
-    } catch (e) { /* fall back */ }
-  }
-  return new Sha256().update(data).hex();
 }

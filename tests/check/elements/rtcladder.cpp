@@ -2,10 +2,13 @@
  * rung bands, the rung a budget reaches, a rung's encoder bitrate, the moves
  * between rungs with their hold times (driven with explicit timestamps), the
  * frame-rate cap of the lowest rung, and ladders of one rung or with
- * min-bitrate >= video-bitrate. Pure functions: no GStreamer element. */
+ * min-bitrate >= video-bitrate. Pure functions: no GStreamer element.
+ * Also the host-load reading the room's low layers depend on (rtchostload.h):
+ * Linux PSI text parsed, malformed text refused. */
 #include <gst/check/gstcheck.h>
 #include <vector>
 
+#include "rtchostload.h"
 #include "rtcladder.h"
 
 namespace {
@@ -377,6 +380,29 @@ GST_START_TEST (test_min_over_max_stays_under_max)
 }
 GST_END_TEST;
 
+/* /proc/pressure/cpu's "some avg10", whatever the order of the lines;
+ * anything else is "unknown" (-1), never a number made up. */
+GST_START_TEST (test_cpu_pressure_parse)
+{
+  fail_unless_equals_float (
+      rtc::parse_psi_some_avg10 ("some avg10=12.34 avg60=5.00 avg300=1.00 total=42\n"
+                                 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"),
+      12.34);
+  fail_unless_equals_float (rtc::parse_psi_some_avg10 ("full avg10=99.00 avg60=0 avg300=0 total=0\n"
+                                                       "some avg10=0.50 avg60=0 avg300=0 total=0"),
+                            0.5);
+  fail_unless_equals_float (rtc::parse_psi_some_avg10 (nullptr), -1);
+  fail_unless_equals_float (rtc::parse_psi_some_avg10 (""), -1);
+  fail_unless_equals_float (rtc::parse_psi_some_avg10 ("some avg60=3.0\nfull avg10=4.0"), -1);
+  fail_unless_equals_float (rtc::parse_psi_some_avg10 ("some avg10=x"), -1);
+  fail_unless_equals_float (rtc::parse_psi_some_avg10 ("some avg10=-3"), -1);
+  /* This host: a percentage from PSI or the load average, or unknown. */
+  rtc::CpuPressure p = rtc::read_cpu_pressure ();
+  fail_unless (p.percent >= -1 && p.percent <= 100, "pressure %d", p.percent);
+  fail_unless ((p.percent < 0) == (p.source == nullptr));
+}
+GST_END_TEST;
+
 static Suite *rtcladder_suite (void)
 {
   Suite *s = suite_create ("rtcladder");
@@ -393,6 +419,7 @@ static Suite *rtcladder_suite (void)
   tcase_add_test (tc, test_min_not_under_max);
   tcase_add_test (tc, test_down_while_estimate_wobbles);
   tcase_add_test (tc, test_min_over_max_stays_under_max);
+  tcase_add_test (tc, test_cpu_pressure_parse);
   return s;
 }
 

@@ -1,0 +1,422 @@
+/* The room signaller (ext/rtcbridge/gstrtcroomsignaller.*) on its own, as
+ * rtcroomsignaller.cpp tests it (the test plays the element and the
+ * participants; see rtctestroomsignaller.h): how a participant's stay ends
+ * (keepalive, leave, a dropped socket and its resume), who may join, bad
+ * input and floods, sessions the element ends or refuses, stop and restart.
+ * Waits are generous; nothing measures speed. */
+#include <gst/check/gstcheck.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gst/rtcbridge/gstrtcsignaller.h>
+#include "gstrtcroomsignaller.h"
+#include "rtctesthttp.h"
+#include "rtctestsignalling.h"
+#include "rtctestroom.h"
+#include "rtctestroomsignaller.h"
+#include "rtctestutil.h"
+
+/* ---- leaving ----------------------------------------------------------- */
+
+GST_START_TEST (test_keepalive_timeout)
+{
+  TestRoom r ([] (GObject *o) { g_object_set (o, "keepalive-timeout", 1000, nullptr); });
+  Client::Options o;
+  o.auto_pong = true;
+  auto a = r.join ("Ann", nullptr, o);
+  Msg w;
+  auto silent = r.join ("Sid", &w);
+  gint64 joined_at = g_get_monotonic_time ();
+  Event ended = r.rec.wait ("session-ended");
+  assert_str (ended.id, w.s ("id"));
+  /* Not before the timeout. */
+  fail_unless (ended.at_us - joined_at >= 900 * 1000, "timed out after %" G_GINT64_FORMAT " us",
+               ended.at_us - joined_at);
+  Msg left = a->wait ("left");
+  assert_str (left.s ("id"), w.s ("id"));
+  assert_str (left.s ("reason"), "timeout");
+  fail_unless_equals_int (silent->wait_closed (), 4010);
+  fail_unless (eventually ([&] { return r.n_participants () == 1; }));
+  a->assert_alive ();
+  /* A socket that never joins is closed too. */
+  auto idle = r.connect ();
+  fail_unless_equals_int (idle->wait_closed (), 4010);
+  fail_unless_equals_int (r.rec.count ("session-ended"), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_leave_and_drop)
+{
+  /* A long keepalive: a drop must be seen at once, not at the timeout. */
+  TestRoom r ([] (GObject *o) { g_object_set (o, "keepalive-timeout", 600000, nullptr); });
+  Msg wa, wb, wc;
+  auto a = r.join ("Ann", &wa);
+  auto b = r.join ("Bob", &wb);
+  auto c = r.join ("Cleo", &wc);
+  b->drop ();
+  assert_str (r.rec.wait ("session-ended").id, wb.s ("id"));
+  Msg left = a->wait ("left");
+  assert_str (left.s ("id"), wb.s ("id"));
+  assert_str (left.s ("reason"), "disconnected");
+  c->wait ("left");
+  c->send ("{\"type\":\"leave\"}");
+  fail_unless_equals_int (c->wait_closed (), 1000);
+  assert_str (r.rec.wait ("session-ended", 2).id, wc.s ("id"));
+  Msg left2 = a->wait ("left", 2);
+  assert_str (left2.s ("id"), wc.s ("id"));
+  assert_str (left2.s ("reason"), "left");
+  fail_unless (eventually ([&] { return r.n_participants () == 1; }));
+  fail_unless_equals_int (r.rec.count ("session-ended"), 2);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_resume)
+{
+  TestRoom r ([] (GObject *o) { g_object_set (o, "resume-timeout", 600000, nullptr); });
+  Msg wa, wb;
+  auto a = r.join ("Ann", &wa);
+  auto b = r.join ("Bob", &wb);
+  std::string id = wb.s ("id"), secret = wb.s ("secret");
+  auto resume = [] (const std::string &id, const std::string &secret) {
+    return ",\"resume\":{\"id\":" + quoted (id) + ",\"secret\":" + quoted (secret) + "}";
+  };
+
+  /* Dropped, back within the grace period: the same id. */
+  b->drop ();
+  r.rec.wait ("session-ended");
+  a->wait ("left");
+  auto b2 = r.connect ();
+  b2->send (join_message ("Bob", resume (id, secret)));
+  Msg w2 = b2->wait ("welcome");
+  assert_str (w2.s ("id"), id);
+  fail_unless_equals_int (b2->count ("error"), 0);
+  Event again = r.rec.wait ("session-requested", 3);
+  assert_str (again.id, id);
+  Msg joined = a->wait ("joined", 2);
+  assert_str (joined.s ("participant.id"), id);
+
+  /* Back while its old socket still looks alive: the old one goes. */
+  auto b3 = r.connect ();
+  b3->send (join_message ("Bob", resume (id, w2.s ("secret"))));
+  assert_str (b3->wait ("welcome").s ("id"), id);
+  fail_unless_equals_int (b2->wait_closed (), 4010);
+  assert_str (r.rec.wait ("session-ended", 2).id, id);
+  assert_str (r.rec.wait ("session-requested", 4).id, id);
+  assert_str (a->wait ("left", 2).s ("id"), id);
+  assert_str (a->wait ("joined", 3).s ("participant.id"), id);
+
+  /* Another's id with a wrong secret, an unknown id: a new id. */
+  auto x = r.connect ();
+  x->send (join_message ("Mallory", resume (wa.s ("id"), secret)));
+  Msg err = x->wait_error ("resume");
+  Msg wx = x->wait ("welcome");
+  fail_if (wx.s ("id") == wa.s ("id") || wx.s ("id") == id);
+  fail_unless (err.s ("message").find (wx.s ("id")) != std::string::npos);
+  auto y = r.connect ();
+  y->send (join_message ("Yann", resume ("p4242", secret)));
+  y->wait_error ("resume");
+  fail_if (y->wait ("welcome").s ("id") == "p4242");
+  a->assert_alive ();
+
+  /* No resume after a goodbye. */
+  Msg wy = y->wait ("welcome");
+  y->send ("{\"type\":\"leave\"}");
+  y->wait_closed ();
+  auto y2 = r.connect ();
+  y2->send (join_message ("Yann", resume (wy.s ("id"), wy.s ("secret"))));
+  y2->wait_error ("resume");
+  fail_if (y2->wait ("welcome").s ("id") == wy.s ("id"));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_resume_expires)
+{
+  TestRoom r ([] (GObject *o) { g_object_set (o, "resume-timeout", 200, nullptr); });
+  Msg w;
+  auto b = r.join ("Bob", &w);
+  b->drop ();
+  r.rec.wait ("session-ended");
+  g_usleep (1500 * 1000); /* well past the 200 ms grace */
+  auto b2 = r.connect ();
+  b2->send (join_message ("Bob", ",\"resume\":{\"id\":" + quoted (w.s ("id")) +
+                                     ",\"secret\":" + quoted (w.s ("secret")) + "}"));
+  b2->wait_error ("resume");
+  fail_if (b2->wait ("welcome").s ("id") == w.s ("id"));
+}
+GST_END_TEST;
+
+/* ---- who may join ------------------------------------------------------ */
+
+GST_START_TEST (test_token)
+{
+  TestRoom r ([] (GObject *o) { g_object_set (o, "auth-token", "s3cret", nullptr); });
+  auto none = r.connect ();
+  none->send (join_message ("Ann"));
+  none->wait_error ("unauthorized");
+  fail_unless_equals_int (none->wait_closed (), 4001);
+  auto wrong = r.connect ();
+  wrong->send (join_message ("Ann", ",\"token\":\"s3cre\""));
+  wrong->wait_error ("unauthorized");
+  fail_unless_equals_int (wrong->wait_closed (), 4001);
+  auto typed = r.connect ();
+  typed->send (join_message ("Ann", ",\"token\":7"));
+  typed->wait_error ("bad-message");
+  typed->send (join_message ("Ann", ",\"token\":\"s3cret\""));
+  typed->wait ("welcome");
+  r.rec.wait ("session-requested");
+  fail_unless_equals_int (r.rec.count ("session-requested"), 1);
+  g_autofree gchar *token = nullptr;
+  g_object_get (r.sig, "auth-token", &token, nullptr);
+  assert_str (token, "s3cret");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_full)
+{
+  TestRoom r ([] (GObject *o) { g_object_set (o, "max-participants", 2, nullptr); });
+  auto a = r.join ("Ann");
+  auto b = r.join ("Bob");
+  auto c = r.connect ();
+  c->send (join_message ("Cleo"));
+  c->wait_error ("full");
+  fail_unless_equals_int (c->wait_closed (), 4003);
+  fail_unless_equals_int (a->count ("joined"), 1);
+  b->send ("{\"type\":\"leave\"}");
+  b->wait_closed ();
+  a->wait ("left");
+  auto c2 = r.join ("Cleo");
+  fail_unless_equals_int (r.rec.count ("session-requested"), 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_version)
+{
+  TestRoom r;
+  auto a = r.connect ();
+  a->send ("{\"type\":\"join\",\"name\":\"Ann\"}");
+  a->wait_error ("bad-message");
+  a->send ("{\"type\":\"join\",\"v\":2,\"name\":\"Ann\"}");
+  a->wait_error ("version");
+  fail_unless_equals_int (a->wait_closed (), 4000);
+  fail_unless_equals_int (r.rec.count ("session-requested"), 0);
+}
+GST_END_TEST;
+
+/* ---- bad input --------------------------------------------------------- */
+
+GST_START_TEST (test_bad_input)
+{
+  TestRoom r;
+  auto a = r.connect ();
+  /* Before join: only join is heard. */
+  a->send ("{\"type\":\"ping\"}");
+  assert_str (a->wait_error ("not-joined").s ("ref"), "ping");
+  a->send (description_message ("offer", make_sdp ({{"video", "0", "sendrecv", ""}})));
+  a->wait_error ("not-joined", 2);
+  a->send ("{\"type\":\"join\",\"v\":1,\"name\":42}");
+  a->wait_error ("bad-message");
+  a->send ("{\"type\":\"join\",\"v\":1,\"name\":\"" + std::string (65, 'n') + "\"}");
+  a->wait_error ("bad-message", 2);
+  a->send (join_message ("Ann"));
+  a->wait ("welcome");
+  a->send (join_message ("Ann"));
+  a->wait_error ("already-joined");
+
+  const char *bad_json[] = {"not json", "[1,2]", "{\"type\":3}", "{\"no\":\"type\"}",
+                            "{\"type\":\"chat\",\"text\":\"x\""};
+  guint n = 0;
+  for (const char *text : bad_json) {
+    a->send (text);
+    a->wait_error ("bad-json", ++n);
+  }
+  a->send (std::string (40, '[') + std::string (40, ']'));
+  a->wait_error ("bad-json", ++n);
+  a->send_binary ("\x01\x02");
+  a->wait_error ("bad-json", ++n);
+  a->send ("{\"type\":\"dance\"}");
+  assert_str (a->wait_error ("unknown-type").s ("ref"), "dance");
+  for (const char *text :
+       {"{\"type\":\"description\"}", "{\"type\":\"description\",\"sdp\":\"v=0\"}",
+        "{\"type\":\"description\",\"sdp\":{\"type\":\"pranswer\",\"sdp\":\"v=0\"}}",
+        "{\"type\":\"description\",\"sdp\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}}",
+        "{\"type\":\"candidate\"}", "{\"type\":\"track\",\"action\":1}",
+        "{\"type\":\"mute\",\"mid\":\"0\"}", "{\"type\":\"chat\"}"}) {
+    guint before = a->count ("error");
+    a->send (text);
+    Msg m = a->wait ("error", before + 1);
+    fail_unless (m.s ("code") == "bad-message", "%s: %s", text, m.text.c_str ());
+  }
+  /* Every one of those was answered with an error, and the socket stays. */
+  fail_unless_equals_int (a->count ("error"), 2 + 2 + 1 + 7 + 1 + 8);
+  for (auto &m : a->all ("error"))
+    fail_if (m.s ("code") == "internal");
+  a->assert_alive ();
+  fail_unless_equals_int (r.rec.count ("session-description"), 0);
+
+  /* A frame over 256 KiB: closed (1009). */
+  std::string big = "{\"type\":\"chat\",\"text\":\"" + std::string (260 * 1024, 'x') + "\"}";
+  a->send (big);
+  fail_unless_equals_int (a->wait_closed (), 1009);
+  assert_str (r.rec.wait ("session-ended").id, a->all ("welcome")[0].s ("id"));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_flood)
+{
+  TestRoom r ([] (GObject *o) { g_object_set (o, "messages-per-second", 5, nullptr); });
+  Msg wa, wb;
+  auto a = r.join ("Ann", &wa);
+  auto b = r.join ("Bob", &wb);
+  /* A burst within 2 s worth is fine. */
+  for (int i = 0; i < 8; i++)
+    b->send ("{\"type\":\"ping\"}");
+  b->wait ("pong", 8);
+  fail_unless_equals_int (b->count ("error"), 0);
+  /* A flood: error rate (once), then closed. */
+  for (int i = 0; i < 200 && !b->closed (); i++)
+    b->send ("{\"type\":\"ping\"}");
+  b->wait_error ("rate");
+  fail_unless_equals_int (b->wait_closed (), 4008);
+  fail_unless_equals_int (b->all ("error").size (), 1);
+  assert_str (r.rec.wait ("session-ended").id, wb.s ("id"));
+  Msg left = a->wait ("left");
+  assert_str (left.s ("id"), wb.s ("id"));
+  assert_str (left.s ("reason"), "kicked");
+  a->assert_alive ();
+}
+GST_END_TEST;
+
+/* ---- the element ends or refuses sessions ------------------------------ */
+
+GST_START_TEST (test_end_and_reject)
+{
+  TestRoom r;
+  Msg wa, wb, wc, wd;
+  auto a = r.join ("Ann", &wa);
+  auto b = r.join ("Bob", &wb);
+  auto c = r.join ("Cleo", &wc);
+  auto d = r.join ("Dan", &wd);
+  gst_rtc_signaller_end_session (r.sig, wb.s ("id").c_str ());
+  fail_unless_equals_int (b->wait_closed (), 1000);
+  Msg left = a->wait ("left");
+  assert_str (left.s ("id"), wb.s ("id"));
+  assert_str (left.s ("reason"), "kicked");
+  assert_str (c->wait ("left").s ("id"), wb.s ("id"));
+
+  g_autoptr (GError) no_codec = g_error_new (
+      GST_RTC_SIGNALLER_ERROR, GST_RTC_SIGNALLER_ERROR_NOT_ACCEPTABLE, "no common codec");
+  gst_rtc_signaller_reject_session (r.sig, wc.s ("id").c_str (), no_codec);
+  Msg err = c->wait_error ("not-acceptable");
+  assert_str (err.s ("message"), "no common codec");
+  fail_unless_equals_int (c->wait_closed (), 1000);
+  assert_str (a->wait ("left", 2).s ("id"), wc.s ("id"));
+
+  g_autoptr (GError) failed =
+      g_error_new (GST_RTC_SIGNALLER_ERROR, GST_RTC_SIGNALLER_ERROR_INTERNAL, "it broke");
+  gst_rtc_signaller_reject_session (r.sig, wd.s ("id").c_str (), failed);
+  d->wait_error ("internal");
+  fail_unless_equals_int (d->wait_closed (), 1011);
+  a->wait ("left", 3);
+
+  /* Only those: Ann is still in, and the element heard no session-ended. */
+  a->assert_alive ();
+  fail_if (a->closed ());
+  fail_unless (eventually ([&] { return r.n_participants () == 1; }));
+  fail_unless_equals_int (r.rec.count ("session-ended"), 0);
+  /* Unknown ids are ignored. */
+  gst_rtc_signaller_end_session (r.sig, "p999");
+  a->assert_alive ();
+}
+GST_END_TEST;
+
+/* ---- stop, restart, resources ------------------------------------------ */
+
+GST_START_TEST (test_stop_restart)
+{
+  TestRoom r;
+  Msg wa;
+  auto a = r.join ("Ann", &wa);
+  auto b = r.join ("Bob");
+  gst_rtc_signaller_stop (r.sig);
+  fail_unless_equals_int (a->wait_closed (), 1001);
+  fail_unless_equals_int (b->wait_closed (), 1001);
+  guint events = r.rec.count ("session-ended") + r.rec.count ("session-requested");
+  g_usleep (300 * 1000);
+  fail_unless_equals_int (r.rec.count ("session-ended") + r.rec.count ("session-requested"),
+                          events);
+  gst_rtc_signaller_stop (r.sig); /* again: nothing */
+  g_autofree gchar *url = nullptr;
+  g_object_get (r.sig, "url", &url, nullptr);
+  fail_unless (url == nullptr);
+
+  /* Again, on a new port: ids are never given twice. */
+  r.start ();
+  Msg w2;
+  auto a2 = r.join ("Ann", &w2);
+  fail_if (w2.s ("id") == wa.s ("id"));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cycles_release_resources)
+{
+  TestRoom r;
+  auto a = r.join ("Ann");
+  auto cycle = [&] (guint n) {
+    for (guint i = 0; i < n; i++) {
+      auto c = r.join ("guest");
+      c->send ("{\"type\":\"leave\"}");
+      fail_unless_equals_int (c->wait_closed (), 1000);
+    }
+  };
+  cycle (2); /* warm-up: lazily made threads and sources */
+  fail_unless (eventually ([&] { return r.n_participants () == 1; }));
+  long threads = thread_count (), fds = fd_count ();
+  cycle (30);
+  fail_unless (eventually ([&] { return r.n_participants () == 1; }));
+  r.rec.wait ("session-ended", 32);
+  a->wait ("left", 32);
+  fail_unless_equals_int (a->count ("joined"), 32);
+  fail_unless (eventually ([&] { return fd_count () <= fds && thread_count () <= threads; }),
+               "fds %ld -> %ld, threads %ld -> %ld (%s)", fds, fd_count (), threads,
+               thread_count (), thread_names ().c_str ());
+}
+GST_END_TEST;
+
+static Suite *rtcroomsignaller_lifecycle_suite (void)
+{
+  Suite *s = suite_create ("rtcroomsignaller_lifecycle");
+  TCase *tc = tcase_create ("room");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_keepalive_timeout);
+  tcase_add_test (tc, test_leave_and_drop);
+  tcase_add_test (tc, test_resume);
+  tcase_add_test (tc, test_resume_expires);
+  tcase_add_test (tc, test_token);
+  tcase_add_test (tc, test_full);
+  tcase_add_test (tc, test_version);
+  tcase_add_test (tc, test_bad_input);
+  tcase_add_test (tc, test_flood);
+  tcase_add_test (tc, test_end_and_reject);
+  tcase_add_test (tc, test_stop_restart);
+  tcase_add_test (tc, test_cycles_release_resources);
+  return s;
+}
+
+int main (int argc, char **argv)
+{
+  /* The signallers are linked in: loading the plugin as well would register
+   * their GTypes twice. Never scan or load a plugin. */
+  g_setenv ("GST_REGISTRY_DISABLE", "yes", TRUE);
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (rtcroomsignaller_lifecycle_suite (), "rtcroomsignaller_lifecycle",
+                              __FILE__);
+}
