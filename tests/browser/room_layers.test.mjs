@@ -8,7 +8,7 @@
 //     webrtcroom-layer-changed layer=low for it), the unconstrained one
 //     keeps the original (640 wide); both go on decoding across the switch.
 //  2. On a host whose CPU is saturated (busy loops at the lowest priority:
-//     the pages hardly slow down, Linux's CPU pressure goes to ~100 %), the
+//     the pages hardly slow down, Linux's CPU pressure goes to ~80 %), the
 //     room does not start the low layer (an encoder would add to the load):
 //     it warns and the constrained subscriber keeps the original; once the
 //     load is gone, the low layer starts and the subscriber switches.
@@ -140,11 +140,13 @@ test('a saturated host forwards the original instead of starting a low layer, an
   };
   const unburn = () => { for (const b of burners.splice(0)) b.kill('SIGKILL'); };
   try {
-    // The default low-layer-max-cpu-pressure (60 %); the drop 30 s in.
-    await withRoom(30, [], async ({ room, path, poor, poorId }) => {
-      burn();
-      await waitFor(async () => cpuPressure() >= 80, 30000, 'the CPU pressure above 80 %');
-      const dropIn = 30000 - (Date.now() - path.started());
+    // The load from the start (the pages hardly notice busy loops at nice
+    // 19, and PSI's 10 s average has time to rise); the default
+    // low-layer-max-cpu-pressure (60 %); the drop 50 s in.
+    burn();
+    await withRoom(50, [], async ({ room, path, poor, poorId }) => {
+      await waitFor(async () => cpuPressure() >= 70, 45000, "the CPU pressure above 70 %");
+      const dropIn = 50000 - (Date.now() - path.started());
       assert.ok(dropIn > 0, `the pages took too long: the drop came ${-dropIn} ms before the load`);
       await new Promise((r) => setTimeout(r, dropIn));
       await waitFor(async () => room.output().includes("The host's CPU is saturated"), 60000,
