@@ -24,12 +24,14 @@
 /* ---- the element's side ------------------------------------------------ */
 
 /* The room's own signals, recorded like Recorder does the contract's. */
-class RoomRecorder {
+struct RoomEvent {
+  std::string name, id, a, b, c;
+  guint64 seq = 0;
+};
+
+class RoomRecorder : public EventLog<RoomEvent> {
 public:
-  struct Event {
-    std::string name, id, a, b, c;
-    guint64 seq = 0;
-  };
+  using Event = RoomEvent;
   void attach (gpointer sig)
   {
     g_signal_connect (sig, "track-published", G_CALLBACK (on_published), this);
@@ -37,38 +39,9 @@ public:
     g_signal_connect (sig, "chat", G_CALLBACK (on_chat), this);
   }
   void detach (gpointer sig) { g_signal_handlers_disconnect_by_data (sig, this); }
-  Event wait (const std::string &name, guint n = 1)
-  {
-    std::unique_lock<std::mutex> l (lock_);
-    Event found;
-    bool ok = cond_.wait_for (l, std::chrono::milliseconds (SIGNALLING_TIMEOUT_MS), [&] {
-      guint k = 0;
-      for (auto &e : events_)
-        if (e.name == name && ++k == n) {
-          found = e;
-          return true;
-        }
-      return false;
-    });
-    fail_unless (ok, "no %s #%u", name.c_str (), n);
-    return found;
-  }
-  guint count (const std::string &name)
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    guint n = 0;
-    for (auto &e : events_)
-      n += e.name == name;
-    return n;
-  }
 
 private:
-  void add (Event e)
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    events_.push_back (std::move (e));
-    cond_.notify_all ();
-  }
+  void add (Event e) { push (std::move (e)); }
   static void on_published (GstObject *, const gchar *id, const gchar *mid, const gchar *kind,
                             const gchar *label, RoomRecorder *self)
   {
@@ -85,10 +58,6 @@ private:
     e.seq = seq;
     self->add (e);
   }
-
-  std::mutex lock_;
-  std::condition_variable cond_;
-  std::vector<Event> events_;
 };
 
 /* The signaller on a free port, with the test as its element. */

@@ -78,19 +78,10 @@ struct Event {
   gint64 at_us = 0;
 };
 
-class Recorder {
+/* Events (anything with a `name`) recorded on other threads, counted and
+ * waited for on the test thread. */
+template <typename E> class EventLog {
 public:
-  void attach (gpointer sig)
-  {
-    g_signal_connect (sig, "session-requested", G_CALLBACK (on_requested), this);
-    g_signal_connect (sig, "session-description", G_CALLBACK (on_description), this);
-    g_signal_connect (sig, "ice-candidate", G_CALLBACK (on_candidate), this);
-    g_signal_connect (sig, "session-ended", G_CALLBACK (on_ended), this);
-    g_signal_connect (sig, "state-changed", G_CALLBACK (on_state), this);
-    g_signal_connect (sig, "error", G_CALLBACK (on_error), this);
-  }
-  void detach (gpointer sig) { g_signal_handlers_disconnect_by_data (sig, this); }
-
   guint count (const std::string &name)
   {
     std::lock_guard<std::mutex> g (lock_);
@@ -100,10 +91,10 @@ public:
     return n;
   }
   /* Waits until @n events called @name were seen; returns the @n-th. */
-  Event wait (const std::string &name, guint n = 1, guint timeout_ms = SIGNALLING_TIMEOUT_MS)
+  E wait (const std::string &name, guint n = 1, guint timeout_ms = SIGNALLING_TIMEOUT_MS)
   {
     std::unique_lock<std::mutex> l (lock_);
-    Event found;
+    E found;
     bool ok = cond_.wait_for (l, std::chrono::milliseconds (timeout_ms), [&] {
       guint k = 0;
       for (auto &e : events_)
@@ -116,6 +107,32 @@ public:
     fail_unless (ok, "no %s #%u within %u ms", name.c_str (), n, timeout_ms);
     return found;
   }
+
+protected:
+  void push (E e)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    events_.push_back (std::move (e));
+    cond_.notify_all ();
+  }
+
+  std::mutex lock_;
+  std::condition_variable cond_;
+  std::vector<E> events_;
+};
+
+class Recorder : public EventLog<Event> {
+public:
+  void attach (gpointer sig)
+  {
+    g_signal_connect (sig, "session-requested", G_CALLBACK (on_requested), this);
+    g_signal_connect (sig, "session-description", G_CALLBACK (on_description), this);
+    g_signal_connect (sig, "ice-candidate", G_CALLBACK (on_candidate), this);
+    g_signal_connect (sig, "session-ended", G_CALLBACK (on_ended), this);
+    g_signal_connect (sig, "state-changed", G_CALLBACK (on_state), this);
+    g_signal_connect (sig, "error", G_CALLBACK (on_error), this);
+  }
+  void detach (gpointer sig) { g_signal_handlers_disconnect_by_data (sig, this); }
   /* Whether a state-changed @state with @detail_part in its detail was seen. */
   bool saw_state (const std::string &state, const std::string &detail_part = "")
   {
@@ -133,11 +150,7 @@ private:
   void add (Event e)
   {
     e.at_us = g_get_monotonic_time ();
-    {
-      std::lock_guard<std::mutex> g (lock_);
-      events_.push_back (e);
-      cond_.notify_all ();
-    }
+    push (e);
     if (e.name == "session-requested" && on_session_requested)
       on_session_requested (e);
   }
@@ -178,10 +191,6 @@ private:
   {
     self->add (Event{"error", "", message});
   }
-
-  std::mutex lock_;
-  std::condition_variable cond_;
-  std::vector<Event> events_;
 };
 
 /* An HTTP request made on its own thread (a POST waits for the answer). */
