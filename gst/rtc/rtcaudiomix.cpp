@@ -1,0 +1,370 @@
+/* See rtcaudiomix.h. */
+#include "rtcaudiomix.h"
+
+#include "rtccodecs.h"
+#include "rtcptr.h"
+#include "rtcteardown.h"
+
+GST_DEBUG_CATEGORY_STATIC (rtc_audio_mix_debug);
+#define GST_CAT_DEFAULT rtc_audio_mix_debug
+
+namespace rtc {
+
+namespace {
+
+/* What every source is converted to once, and every mix runs at. */
+const char *const MIX_CAPS = "audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved";
+const gint MIX_RATE = 48000;
+
+GstElement *make (const char *factory, std::string &error)
+{
+  GstElement *e = gst_element_factory_make (factory, nullptr);
+  if (!e && error.empty ())
+    error = std::string ("element '") + factory + "' is missing";
+  return e;
+}
+
+GstElement *make_capsfilter (std::string &error)
+{
+  GstElement *f = make ("capsfilter", error);
+  if (f) {
+    CapsPtr caps (gst_caps_from_string (MIX_CAPS));
+    g_object_set (f, "caps", caps.get (), nullptr);
+  }
+  return f;
+}
+
+/* Adds @chain to @bin linked in order and started (downstream first);
+ * false (nothing added) when an element is missing. */
+bool add_chain (GstBin *bin, const std::vector<GstElement *> &chain)
+{
+  for (GstElement *e : chain)
+    if (!e) {
+      for (GstElement *o : chain)
+        if (o)
+          gst_object_unref (gst_object_ref_sink (o));
+      return false;
+    }
+  for (GstElement *e : chain)
+    gst_bin_add (bin, e);
+  for (size_t i = 0; i + 1 < chain.size (); i++)
+    gst_element_link (chain[i], chain[i + 1]);
+  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
+    gst_element_sync_state_with_parent (*it);
+  return true;
+}
+
+/* A queue that drops its oldest data past @ms rather than block its tee. */
+GstElement *make_leaky_queue (guint ms, std::string &error)
+{
+  GstElement *q = make ("queue", error);
+  if (q)
+    g_object_set (q, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                  (guint64)ms * GST_MSECOND, nullptr);
+  return q;
+}
+
+} // namespace
+
+/* A source, converted once: queue, audioconvert, audioresample, capsfilter, tee. */
+struct AudioMix::Source {
+  std::string owner;
+  GstBin *bin = nullptr;
+  GstElement *input_tee = nullptr;
+  GstPad *input_pad = nullptr; /* on input_tee */
+  std::vector<GstElement *> chain;
+  GstElement *tee () const { return chain.back (); }
+  ~Source ()
+  {
+    if (input_pad) {
+      gst_element_release_request_pad (input_tee, input_pad);
+      gst_object_unref (input_pad);
+    }
+    if (!chain.empty ())
+      dispose_elements (bin, chain);
+  }
+};
+
+/* A source in a mix: a request pad of the source's tee, a queue, a
+ * request pad of the mixer. */
+struct AudioMix::Input {
+  GstPad *tee_pad = nullptr;
+  GstElement *queue = nullptr;
+  GstPad *mixer_pad = nullptr;
+};
+
+/* silence ─▶ capsfilter ─▶ audiomixer ─▶ capsfilter ─▶ tee [─▶ EncoderBranch] */
+struct AudioMix::Mix {
+  std::string name;
+  GstBin *bin = nullptr;
+  std::vector<GstElement *> elements; /* silence, its capsfilter, mixer, capsfilter, tee */
+  GstElement *mixer = nullptr;
+  GstElement *tee = nullptr;
+  std::map<std::string, Input> inputs; /* by source */
+  std::unique_ptr<EncoderBranch> branch;
+  int users = 0;
+  bool pinned = false; /* full_mix (): kept while the AudioMix lives */
+};
+
+AudioMix::AudioMix (GstBin *bin, Settings settings,
+                    std::function<void (const char *, const std::string &, size_t)> on_change)
+    : bin_ (bin), settings_ (std::move (settings)), on_change_ (std::move (on_change))
+{
+  static gsize debug_done = 0;
+  if (g_once_init_enter (&debug_done)) {
+    GST_DEBUG_CATEGORY_INIT (rtc_audio_mix_debug, "rtcaudiomix", 0, "Room audio mixing");
+    g_once_init_leave (&debug_done, 1);
+  }
+}
+
+AudioMix::~AudioMix ()
+{
+  for (auto &kv : mixes_) {
+    Mix &m = *kv.second;
+    for (auto &in : m.inputs) {
+      Source *s = sources_.count (in.first) ? sources_[in.first].get () : nullptr;
+      if (s) {
+        gst_element_release_request_pad (s->tee (), in.second.tee_pad);
+        gst_object_unref (in.second.tee_pad);
+      }
+    }
+    m.branch.reset ();
+    std::vector<GstElement *> all;
+    for (auto &in : m.inputs) {
+      all.push_back (in.second.queue);
+      gst_object_unref (in.second.mixer_pad);
+    }
+    all.insert (all.end (), m.elements.begin (), m.elements.end ());
+    dispose_elements (bin_, all);
+  }
+  mixes_.clear ();
+  sources_.clear ();
+}
+
+bool AudioMix::owns_source (const std::string &owner) const
+{
+  for (auto &kv : sources_)
+    if (kv.second->owner == owner)
+      return true;
+  return false;
+}
+
+bool AudioMix::add_source (const std::string &source, const std::string &owner,
+                           GstElement *input_tee, std::string &error)
+{
+  if (sources_.count (source)) {
+    error = "audio source '" + source + "' is in the mix already";
+    return false;
+  }
+  auto s = std::make_unique<Source> ();
+  s->owner = owner;
+  s->bin = bin_;
+  s->input_tee = input_tee;
+  GstElement *tee = make ("tee", error);
+  if (tee)
+    g_object_set (tee, "allow-not-linked", TRUE, nullptr);
+  std::vector<GstElement *> chain = {make_leaky_queue (200, error), make ("audioconvert", error),
+                                     make ("audioresample", error), make_capsfilter (error), tee};
+  if (!add_chain (bin_, chain))
+    return false;
+  s->chain = chain;
+  s->input_pad = gst_element_request_pad_simple (input_tee, "src_%u");
+  ObjectPtr<GstPad> sink (gst_element_get_static_pad (chain.front (), "sink"));
+  if (gst_pad_link (s->input_pad, sink.get ()) != GST_PAD_LINK_OK) {
+    error = "could not link audio source '" + source + "' to the mixer";
+    return false; /* s's destructor removes what was added */
+  }
+  Source &added = *s;
+  sources_[source] = std::move (s);
+  GST_INFO_OBJECT (bin_, "audio source %s (%s) joins %zu mixes", source.c_str (), owner.c_str (),
+                   mixes_.size ());
+  for (auto &kv : mixes_)
+    if (kv.first != owner)
+      add_input (*kv.second, source, added);
+  return true;
+}
+
+void AudioMix::remove_source (const std::string &source)
+{
+  auto it = sources_.find (source);
+  if (it == sources_.end ())
+    return;
+  for (auto &kv : mixes_)
+    remove_input (*kv.second, source);
+  sources_.erase (it);
+  GST_INFO_OBJECT (bin_, "audio source %s left the mixes", source.c_str ());
+}
+
+bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
+{
+  std::string error;
+  Input in;
+  in.queue = make_leaky_queue (200, error);
+  if (!in.queue) {
+    GST_WARNING_OBJECT (bin_, "mix %s: %s", mix.name.c_str (), error.c_str ());
+    return false;
+  }
+  gst_bin_add (bin_, in.queue);
+  in.mixer_pad = gst_element_request_pad_simple (mix.mixer, "sink_%u");
+  ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (in.queue, "src"));
+  gst_pad_link (qsrc.get (), in.mixer_pad);
+  gst_element_sync_state_with_parent (in.queue);
+  in.tee_pad = gst_element_request_pad_simple (source.tee (), "src_%u");
+  ObjectPtr<GstPad> qsink (gst_element_get_static_pad (in.queue, "sink"));
+  gst_pad_link (in.tee_pad, qsink.get ());
+  mix.inputs[name] = in;
+  return true;
+}
+
+void AudioMix::remove_input (Mix &mix, const std::string &source)
+{
+  auto it = mix.inputs.find (source);
+  if (it == mix.inputs.end ())
+    return;
+  Input in = it->second;
+  mix.inputs.erase (it);
+  /* The source stops feeding the queue, the mixer stops waiting for it,
+   * then the queue goes (its thread ends off this one). */
+  auto s = sources_.find (source);
+  if (s != sources_.end ())
+    gst_element_release_request_pad (s->second->tee (), in.tee_pad);
+  gst_object_unref (in.tee_pad);
+  gst_element_release_request_pad (mix.mixer, in.mixer_pad);
+  gst_object_unref (in.mixer_pad);
+  dispose_elements (bin_, {in.queue});
+}
+
+AudioMix::Mix *AudioMix::make_mix (const std::string &name, std::string &error)
+{
+  GstElement *silence = make ("audiotestsrc", error);
+  GstElement *mixer = make ("audiomixer", error);
+  GstElement *tee = make ("tee", error);
+  if (silence)
+    g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer",
+                  (gint)(settings_.frame * MIX_RATE / GST_SECOND), nullptr);
+  if (mixer) {
+    /* Live: a frame is mixed once its time has passed, with what came;
+     * it starts at the first buffer's time (the silence's: now). */
+    g_object_set (mixer, "output-buffer-duration", (guint64)settings_.frame, "ignore-inactive-pads",
+                  TRUE, nullptr);
+    gst_util_set_object_arg (G_OBJECT (mixer), "start-time-selection", "first");
+  }
+  if (tee)
+    g_object_set (tee, "allow-not-linked", TRUE, nullptr);
+  GstElement *silence_caps = make_capsfilter (error);
+  GstElement *out_caps = make_capsfilter (error);
+  std::vector<GstElement *> out = {mixer, out_caps, tee};
+  if (!silence || !silence_caps || !add_chain (bin_, out)) {
+    for (GstElement *e : {silence, silence_caps})
+      if (e)
+        gst_object_unref (gst_object_ref_sink (e));
+    return nullptr;
+  }
+  auto m = std::make_unique<Mix> ();
+  m->name = name;
+  m->bin = bin_;
+  m->mixer = mixer;
+  m->tee = tee;
+  gst_bin_add_many (bin_, silence, silence_caps, nullptr);
+  gst_element_link (silence, silence_caps);
+  ObjectPtr<GstPad> src (gst_element_get_static_pad (silence_caps, "src"));
+  ObjectPtr<GstPad> pad (gst_element_request_pad_simple (mixer, "sink_%u"));
+  gst_pad_link (src.get (), pad.get ());
+  gst_element_sync_state_with_parent (silence_caps);
+  gst_element_sync_state_with_parent (silence);
+  m->elements = {silence, silence_caps, mixer, out_caps, tee};
+  Mix &made = *m;
+  mixes_[name] = std::move (m);
+  for (auto &kv : sources_)
+    if (name.empty () || kv.second->owner != name)
+      add_input (made, kv.first, *kv.second);
+  GST_INFO_OBJECT (bin_, "mix '%s' made with %zu sources", name.c_str (), made.inputs.size ());
+  return &made;
+}
+
+EncoderBranch *AudioMix::acquire (const std::string &exclude, std::string &name, std::string &error)
+{
+  name = owns_source (exclude) ? exclude : std::string ();
+  auto it = mixes_.find (name);
+  Mix *m = it != mixes_.end () ? it->second.get () : make_mix (name, error);
+  if (!m)
+    return nullptr;
+  if (!m->branch) {
+    const Codec *opus = codec_by_name ("OPUS");
+    InputFormat raw;
+    raw.kind = MediaKind::AUDIO;
+    EncoderBranch::Config config;
+    config.encoder_factory = settings_.encoder;
+    config.bitrate_bps = settings_.bitrate;
+    m->branch = EncoderBranch::create (bin_, m->tee, *opus, raw, config, error);
+    if (!m->branch) {
+      drop_mix_if_unused (name);
+      return nullptr;
+    }
+    if (on_change_)
+      on_change_ ("added", name, encoders ());
+  }
+  m->users++;
+  return m->branch.get ();
+}
+
+void AudioMix::release (const std::string &name)
+{
+  auto it = mixes_.find (name);
+  if (it == mixes_.end () || it->second->users == 0)
+    return;
+  if (--it->second->users == 0)
+    drop_mix_if_unused (name);
+}
+
+GstElement *AudioMix::full_mix (std::string &error)
+{
+  auto it = mixes_.find ("");
+  Mix *m = it != mixes_.end () ? it->second.get () : make_mix ("", error);
+  if (!m)
+    return nullptr;
+  m->pinned = true;
+  return m->tee;
+}
+
+void AudioMix::drop_mix_if_unused (const std::string &name)
+{
+  auto it = mixes_.find (name);
+  if (it == mixes_.end ())
+    return;
+  Mix &m = *it->second;
+  if (m.users > 0)
+    return;
+  bool encoded = m.branch != nullptr;
+  m.branch.reset ();
+  if (encoded && on_change_)
+    on_change_ ("removed", name, encoders ());
+  if (m.pinned)
+    return;
+  std::vector<std::string> names;
+  for (auto &in : m.inputs)
+    names.push_back (in.first);
+  for (auto &n : names)
+    remove_input (m, n);
+  dispose_elements (bin_, m.elements);
+  mixes_.erase (it);
+  GST_INFO_OBJECT (bin_, "mix '%s' removed", name.c_str ());
+}
+
+size_t AudioMix::encoders () const
+{
+  size_t n = 0;
+  for (auto &kv : mixes_)
+    n += kv.second->branch != nullptr;
+  return n;
+}
+
+std::vector<std::string> AudioMix::mix_names () const
+{
+  std::vector<std::string> names;
+  for (auto &kv : mixes_)
+    names.push_back (kv.first);
+  return names;
+}
+
+} // namespace rtc
