@@ -90,6 +90,10 @@ static GstStaticPadTemplate participant_video_template = GST_STATIC_PAD_TEMPLATE
     "participant_%s_video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
 static GstStaticPadTemplate participant_audio_template = GST_STATIC_PAD_TEMPLATE (
     "participant_%s_audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+/* audio-mode=mix: everyone's audio, mixed (raw). */
+static GstStaticPadTemplate mix_template = GST_STATIC_PAD_TEMPLATE (
+    "mix", GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved"));
 
 /* Hosts the room on the embedded server, or joins the one at room-url. */
 static GstRtcSignaller *make_room_signaller ()
@@ -135,6 +139,7 @@ static rtc::Room::Settings room_settings (GstRtcRoom *self)
   s.layers.start = std::min (s.layers.start, priv->max_bitrate);
   s.layers.min = std::min (s.layers.min, priv->max_bitrate);
   s.layers.audio = priv->audio_bitrate;
+  s.audio_mix = priv->audio_mode == GST_RTC_ROOM_AUDIO_MODE_MIX;
   priv->core.settings.fill (s.session);
   s.handshake_us = (gint64)priv->core.settings.handshake_timeout_ms * 1000;
   s.silence_us = (gint64)priv->participant_timeout_ms * 1000;
@@ -526,6 +531,7 @@ static void gst_rtc_room_class_init (GstRtcRoomClass *klass)
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_add_static_pad_template (element_class, &participant_video_template);
   gst_element_class_add_static_pad_template (element_class, &participant_audio_template);
+  gst_element_class_add_static_pad_template (element_class, &mix_template);
   rtc::DataRouter::install (element_class);
   gst_element_class_set_static_metadata (
       element_class, "WebRTC room", "Source/Sink/Network/WebRTC",

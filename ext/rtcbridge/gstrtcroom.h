@@ -27,6 +27,14 @@
 
 G_BEGIN_DECLS
 
+/* audio-mode: what the room does with participants' audio. */
+typedef enum {
+  GST_RTC_ROOM_AUDIO_MODE_FORWARD, /* forwarded like video: N-1 streams each */
+  GST_RTC_ROOM_AUDIO_MODE_MIX,     /* mixed: one stream each, everyone but itself */
+} GstRtcRoomAudioMode;
+GType gst_rtc_room_audio_mode_get_type (void);
+#define GST_TYPE_RTC_ROOM_AUDIO_MODE (gst_rtc_room_audio_mode_get_type ())
+
 #define GST_TYPE_RTC_ROOM (gst_rtc_room_get_type ())
 G_DECLARE_FINAL_TYPE (GstRtcRoom, gst_rtc_room, GST, RTC_ROOM, GstBin)
 

@@ -29,6 +29,7 @@
 #define DEFAULT_LOW_LAYER_WIDTH 320
 #define DEFAULT_LOW_LAYER_MAX_CPU_PRESSURE 60
 #define DEFAULT_MAX_BITRATE 6000000
+#define DEFAULT_AUDIO_MODE GST_RTC_ROOM_AUDIO_MODE_FORWARD
 
 struct GstRtcRoomPrivate {
   explicit GstRtcRoomPrivate (GstElement *self);
@@ -45,6 +46,7 @@ struct GstRtcRoomPrivate {
   guint low_layer_width = DEFAULT_LOW_LAYER_WIDTH;
   guint low_layer_max_cpu_pressure = DEFAULT_LOW_LAYER_MAX_CPU_PRESSURE;
   guint max_bitrate = DEFAULT_MAX_BITRATE;
+  GstRtcRoomAudioMode audio_mode = DEFAULT_AUDIO_MODE;
   /* while started */
   std::vector<const rtc::Codec *> preferences;
   std::map<const rtc::Codec *, std::string> encoders, decoders;

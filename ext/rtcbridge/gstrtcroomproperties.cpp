@@ -25,7 +25,22 @@ enum {
   PROP_LOW_LAYER_MAX_CPU_PRESSURE,
   PROP_MAX_BITRATE,
   PROP_DATA_MESSAGES_DROPPED,
+  PROP_AUDIO_MODE,
 };
+
+GType gst_rtc_room_audio_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_RTC_ROOM_AUDIO_MODE_FORWARD, "Forward every participant's audio to every other one",
+       "forward"},
+      {GST_RTC_ROOM_AUDIO_MODE_MIX,
+       "Mix in the room: each participant receives one stream with everyone but itself", "mix"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstRtcRoomAudioMode", values));
+  return type;
+}
 
 void gst_rtc_room_set_property (GObject *object, guint prop_id, const GValue *value,
                                 GParamSpec *pspec)
@@ -73,6 +88,9 @@ void gst_rtc_room_set_property (GObject *object, guint prop_id, const GValue *va
     break;
   case PROP_MAX_BITRATE:
     priv->max_bitrate = g_value_get_uint (value);
+    break;
+  case PROP_AUDIO_MODE:
+    priv->audio_mode = (GstRtcRoomAudioMode)g_value_get_enum (value);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -132,6 +150,9 @@ void gst_rtc_room_get_property (GObject *object, guint prop_id, GValue *value, G
     break;
   case PROP_MAX_BITRATE:
     g_value_set_uint (value, priv->max_bitrate);
+    break;
+  case PROP_AUDIO_MODE:
+    g_value_set_enum (value, priv->audio_mode);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -246,6 +267,16 @@ void gst_rtc_room_install_properties (GObjectClass *gobject_class)
                          "Congestion control: the most a participant's link is taken to carry "
                          "(the estimator's upper bound), bit/s",
                          100000, G_MAXUINT, DEFAULT_MAX_BITRATE, rw_ready));
+  g_object_class_install_property (
+      gobject_class, PROP_AUDIO_MODE,
+      g_param_spec_enum ("audio-mode", "Audio mode",
+                         "What the room does with participants' audio (video is forwarded "
+                         "either way): forward every stream to every participant, or mix: each "
+                         "participant's audio decoded once, each one receives one Opus stream "
+                         "with everyone but itself (a mix encoded once per distinct set), the "
+                         "pipeline's audio_%u pads heard by everyone, the mix of everyone on "
+                         "the \"mix\" src pad. Hosting only",
+                         GST_TYPE_RTC_ROOM_AUDIO_MODE, DEFAULT_AUDIO_MODE, rw_ready));
   g_object_class_install_property (
       gobject_class, PROP_N_PARTICIPANTS,
       g_param_spec_uint ("n-participants", "Participants", "Participants in the room now", 0,

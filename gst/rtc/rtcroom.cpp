@@ -124,6 +124,55 @@ static CapsPtr line_caps (const Codec *codec, bool twcc)
   return caps;
 }
 
+static guint random_ssrc ()
+{
+  guint ssrc = 0;
+  while (ssrc == 0)
+    ssrc = g_random_int ();
+  return ssrc;
+}
+
+/* A new sending m-line of @codec in @p's session, announced as @msid
+ * ("<owner>/<track>": the participant learns whose it is). Always a new
+ * m-line: webrtcbin 1.22 cannot make an inactive one send again
+ * ("transceiver direction changes are not implemented"). */
+bool Room::add_line (Participant &p, const Codec *codec, const std::string &msid, Line &line,
+                     std::string &error)
+{
+  CapsPtr caps = line_caps (codec, true);
+  guint ssrc = random_ssrc ();
+  gst_caps_set_simple (caps.get (), "ssrc", G_TYPE_UINT, ssrc, nullptr);
+  GstPad *pad = p.peer->add_send_line (caps.get (), msid, error);
+  if (!pad)
+    return false;
+  line = {pad, room_fixed_pt (codec), ssrc, false};
+  return true;
+}
+
+/* The peer's receive-only m-line @mline of @offer, answered with a
+ * sending line of @codec announced as @msid: false with @error empty when
+ * the peer cannot take @codec there. */
+bool Room::answer_send_line (PeerSession &peer, const GstSDPMessage *offer, guint mline,
+                             const Codec *codec, const std::string &msid, Line &line,
+                             std::string &error)
+{
+  InputFormat format;
+  format.kind = codec->kind;
+  format.raw = false;
+  format.codec = codec;
+  MediaChoice choice;
+  std::string why;
+  if (!choose_media (offer, mline, format, {codec}, {}, choice, why))
+    return false;
+  guint ssrc = random_ssrc ();
+  gst_caps_set_simple (choice.caps.get (), "ssrc", G_TYPE_UINT, ssrc, nullptr);
+  GstPad *pad = peer.add_send_line (choice.caps.get (), msid, error);
+  if (!pad)
+    return false;
+  line = {pad, choice.pt, ssrc, false};
+  return true;
+}
+
 /* The codecs a participant may publish with, of @kind. */
 static std::vector<const Codec *> receivable (const Room::Settings &s, MediaKind kind)
 {
@@ -169,8 +218,12 @@ std::unique_ptr<Session> Room::make_offer (const std::string &id, const std::str
     /* Everything the room carries already. */
     auto p = static_cast<Participant *> (sessions_.find (id));
     for (auto &kv : tracks_)
-      if (p && kv.second->session != id && !offer_track (*p, *kv.second, error))
+      if (p && kv.second->session != id && kv.second->branch &&
+          !offer_track (*p, *kv.second, error))
         return false;
+    /* Audio mixing: the room's audio for it, one line. */
+    if (p && s.audio_mix && !s.client && !offer_mix (*p, error))
+      return false;
     return true;
   };
   auto p = std::make_unique<Participant> ();
@@ -236,27 +289,24 @@ bool Room::answer_line (Participant &p, const GstSDPMessage *offer, guint mline,
     return true; /* data: the data router's */
   Settings s = settings ();
   if (peer_receives_only (m)) {
+    if (s.audio_mix && !s.client && kind == MediaKind::AUDIO) {
+      if (answer_mix (p, offer, mline, peer, error))
+        return true;
+      if (!error.empty ())
+        return false;
+    }
     for (auto &kv : tracks_) {
       Track &t = *kv.second;
       if (t.kind != kind || t.session == p.id || p.lines.count (t.id) || !t.branch)
         continue;
-      InputFormat format;
-      format.kind = kind;
-      format.raw = false;
-      format.codec = t.codec;
-      MediaChoice choice;
-      std::string why;
-      if (!choose_media (offer, mline, format, {t.codec}, {}, choice, why))
-        continue;
-      guint ssrc = 0;
-      while (ssrc == 0)
-        ssrc = g_random_int ();
-      gst_caps_set_simple (choice.caps.get (), "ssrc", G_TYPE_UINT, ssrc, nullptr);
-      GstPad *line = peer.add_send_line (choice.caps.get (), t.owner + "/" + t.public_id, error);
-      if (!line)
+      Line line;
+      if (answer_send_line (peer, offer, mline, t.codec, t.owner + "/" + t.public_id, line,
+                            error)) {
+        p.lines[t.id] = line;
+        return true;
+      }
+      if (!error.empty ())
         return false;
-      p.lines[t.id] = {line, choice.pt, ssrc, false};
-      return true;
     }
   } else if (sdp_media_used (m) && !sdp_media_has (m, "inactive")) {
     InputFormat format;
@@ -277,19 +327,10 @@ bool Room::offer_track (Participant &p, Track &t, std::string &error)
 {
   if (p.lines.count (t.id))
     return true;
-  CapsPtr caps = line_caps (t.codec, true);
-  guint ssrc = 0;
-  while (ssrc == 0)
-    ssrc = g_random_int ();
-  gst_caps_set_simple (caps.get (), "ssrc", G_TYPE_UINT, ssrc, nullptr);
-  /* The participant learns whose track it is from the msid: "<owner>/<track>".
-   * Always a new m-line: webrtcbin 1.22 cannot make an inactive one send
-   * again ("transceiver direction changes are not implemented"). */
-  std::string msid = t.owner + "/" + t.public_id;
-  GstPad *line = p.peer->add_send_line (caps.get (), msid, error);
-  if (!line)
+  Line line;
+  if (!add_line (p, t.codec, t.owner + "/" + t.public_id, line, error))
     return false;
-  p.lines[t.id] = {line, room_fixed_pt (t.codec), ssrc, false};
+  p.lines[t.id] = line;
   return true;
 }
 
@@ -303,6 +344,14 @@ void Room::offer_missing (Participant &p)
       continue;
     std::string error;
     if (offer_track (p, t, error))
+      added = true;
+    else
+      GST_WARNING_OBJECT (element_, "participant %s: %s", p.id.c_str (), error.c_str ());
+  }
+  Settings s = settings ();
+  if (s.audio_mix && !s.client && !p.mix_line.send_line) {
+    std::string error;
+    if (offer_mix (p, error))
       added = true;
     else
       GST_WARNING_OBJECT (element_, "participant %s: %s", p.id.c_str (), error.c_str ());
@@ -334,6 +383,7 @@ void Room::link_lines (Participant &p)
     }
     line.linked = true;
   }
+  link_mix (p);
 }
 
 /* After an exchange: receiving m-lines the peer stopped sending on end their
@@ -420,6 +470,7 @@ void Room::removed (Session &session, const std::string &reason)
   for (auto &kv : tracks_)
     if (kv.second->session == session.id)
       own.push_back (kv.first);
+  release_mix (p);
   for (auto &id : own)
     remove_track (id);
   for (auto it = published_.begin (); it != published_.end ();)
@@ -427,7 +478,6 @@ void Room::removed (Session &session, const std::string &reason)
   if (settings ().client)
     published_.clear ();
   /* The arrivals go with the session (~Participant). */
-  (void)p;
   if (members_.left)
     members_.left (session.id);
   if (session.agreed)
@@ -557,9 +607,12 @@ void Room::add_track (Arrival &a)
   format.raw = false;
   format.codec = codec;
   std::string error;
-  t->forward = EncoderBranch::create (GST_BIN (element_), a.tee, *codec, format,
-                                      EncoderBranch::Config (), error);
-  if (!t->forward)
+  /* Mixed audio is not forwarded (rtcroommix.cpp). */
+  bool mixed = s.audio_mix && !s.client && codec->kind == MediaKind::AUDIO;
+  if (!mixed)
+    t->forward = EncoderBranch::create (GST_BIN (element_), a.tee, *codec, format,
+                                        EncoderBranch::Config (), error);
+  if (!t->forward && !mixed)
     GST_ELEMENT_WARNING (
         element_, CORE, MISSING_PLUGIN,
         ("Cannot forward %s from participant %s: %s", codec->name, owner.c_str (), error.c_str ()),
@@ -586,8 +639,10 @@ void Room::add_track (Arrival &a)
   }
   GST_INFO_OBJECT (element_, "participant %s publishes %s track %s (%s)", owner.c_str (),
                    media_kind_name (track.kind), track.id.c_str (), codec->name);
-  if (s.client)
-    return; /* a room hosted elsewhere forwards it itself */
+  if (mixed)
+    mix_add_track (track);
+  if (s.client || mixed)
+    return; /* a room hosted elsewhere forwards it itself; a mix is not a track */
   for (auto &kv : sessions_.all ()) {
     if (kv.first == a.session || !takes_lines (*kv.second))
       continue;
@@ -604,8 +659,10 @@ void Room::add_track (Arrival &a)
 void Room::add_pipeline_tracks ()
 {
   Settings s = settings ();
+  if (s.audio_mix && !s.client)
+    mix_add_inputs ();
   for (auto &st : inputs_.states ()) {
-    if (!st.have_format)
+    if (!st.have_format || mixed_inputs_.count (st.input))
       continue;
     bool known = false;
     for (auto &kv : tracks_)
@@ -663,6 +720,7 @@ void Room::announce_pipeline_tracks ()
 
 void Room::drop_input (const Input *input)
 {
+  mix_drop_input (input);
   std::vector<std::string> ids;
   for (auto &kv : tracks_)
     if (kv.second->input == input)
@@ -694,6 +752,7 @@ void Room::stop (const std::string &reason, bool tell)
   for (guint64 serial : retired)
     finish_removal (serial, true);
   published_.clear ();
+  stop_mix ();
   for (auto &kv : finishing_)
     kv.second->abandon ();
   finishing_.clear ();

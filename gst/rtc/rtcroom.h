@@ -53,6 +53,7 @@
 
 #include "rtccodecs.h"
 #include "rtccontrolthread.h"
+#include "rtcaudiomix.h"
 #include "rtcdatarouter.h"
 #include "rtcencoderpool.h"
 #include "rtcinputs.h"
@@ -91,6 +92,10 @@ public:
     /* Each participant's track recorded to this file name pattern (one
      * "%s": the track's pad name), empty: none. */
     std::string record_location;
+    /* Audio mixed in the room (rtcroommix.cpp) instead of forwarded: each
+     * participant receives one stream with everyone but itself (hosting
+     * only; video is forwarded either way). */
+    bool audio_mix = false;
   };
 
   /* @prefix names the bus messages ("webrtcroom"): "<prefix>-participant-
@@ -153,6 +158,11 @@ private:
   void remove_track (const std::string &track_id);
   /* @now: the element stops; the pad goes without waiting for its EOS. */
   void finish_removal (guint64 serial, bool now = false);
+  bool add_line (Participant &p, const Codec *codec, const std::string &msid, Line &line,
+                 std::string &error);
+  bool answer_send_line (PeerSession &peer, const GstSDPMessage *offer, guint mline,
+                         const Codec *codec, const std::string &msid, Line &line,
+                         std::string &error);
   bool offer_track (Participant &p, Track &t, std::string &error);
   bool answer_line (Participant &p, const GstSDPMessage *offer, guint mline, PeerSession &peer,
                     std::string &error);
@@ -160,6 +170,20 @@ private:
   void prune_stopped (Participant &p);
   void link_lines (Participant &p);
   void expose (Track &t, const std::string &owner_name);
+  /* rtcroommix.cpp */
+  AudioMix &mixer ();
+  void mix_add_track (Track &t);
+  void mix_remove_track (Track &t);
+  void mix_add_inputs ();
+  void mix_drop_input (const Input *input);
+  bool offer_mix (Participant &p, std::string &error);
+  bool answer_mix (Participant &p, const GstSDPMessage *offer, guint mline, PeerSession &peer,
+                   std::string &error);
+  void link_mix (Participant &p);
+  void remix (const std::string &owner);
+  void release_mix (Participant &p);
+  void expose_mix ();
+  void stop_mix ();
   /* rtcroomlayers.cpp */
 public:
   struct EstimateContext;
@@ -196,6 +220,16 @@ private:
    * whether a low layer it held back has been warned about. */
   CpuPressure host_cpu_;
   bool cpu_warned_ = false;
+  /* Audio mixing (Settings::audio_mix), made on first use; the pipeline's
+   * audio inputs in it, and the element's "mix" src pad. */
+  std::unique_ptr<AudioMix> mix_;
+  struct MixedInput {
+    GstPad *tee_pad = nullptr;       /* on the input's tee, for its decoder */
+    std::vector<GstElement *> chain; /* its decoder (encoded input), or empty */
+  };
+  std::map<const Input *, MixedInput> mixed_inputs_;
+  GstPad *mix_pad_ = nullptr;
+  std::vector<GstElement *> mix_pad_chain_;
 };
 
 } // namespace rtc

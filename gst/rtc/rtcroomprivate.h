@@ -86,6 +86,10 @@ struct Room::Track {
   guint64 last_bytes = 0;
   guint rate = 0; /* bit/s, measured each second */
   std::unique_ptr<LowLayer> low;
+  /* Audio mixing: a participant's audio decoded once (queue, decoder, tee)
+   * into the room's mixes, instead of forwarded. */
+  std::vector<GstElement *> mix_chain;
+  GstPad *mix_tee_pad = nullptr; /* its request pad on tee */
 };
 
 /* A sending m-line of a participant's session, carrying a track. */
@@ -101,7 +105,7 @@ struct Room::Participant : Session {
   /* It publishes a track, or receives one (and sends RTCP for it). */
   bool expects_traffic () const override
   {
-    if (!lines.empty ())
+    if (!lines.empty () || mix_line.send_line)
       return true;
     for (auto &kv : arrivals)
       if (!kv.second->track.empty ())
@@ -120,6 +124,11 @@ struct Room::Participant : Session {
   gint64 promote_after_us = 0;
   gint64 promoted_us = 0; /* a trial on the high layer under way since */
   guint backoff_s = 8;
+  /* Audio mixing: its one received audio line, the mix on it (AudioMix:
+   * its own id when it publishes audio, else "") and that mix's encoder. */
+  Line mix_line;
+  std::string mix_name;
+  EncoderBranch *mix_branch = nullptr;
   ~Participant () override;
 };
 

@@ -61,6 +61,7 @@ void Room::remove_track (const std::string &track_id)
     gst_object_unref (t->tee_pad);
     t->tee_pad = nullptr;
   }
+  mix_remove_track (*t);
   t->low.reset ();
   t->forward.reset ();
   if (t->input)

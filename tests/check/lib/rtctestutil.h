@@ -69,6 +69,12 @@ struct TestPublisher {
   {
     GError *err = nullptr;
     pipeline = gst_parse_launch (launch.c_str (), &err);
+    if (pipeline && !GST_IS_PIPELINE (pipeline)) {
+      /* One element (a room that only listens): in a pipeline of its own. */
+      GstElement *only = pipeline;
+      pipeline = gst_pipeline_new (nullptr);
+      gst_bin_add (GST_BIN (pipeline), only);
+    }
     if (err) {
       g_printerr ("parse error: %s\n", err->message);
       g_error_free (err);

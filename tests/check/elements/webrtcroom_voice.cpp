@@ -1,0 +1,241 @@
+/* webrtcroom audio-mode=mix, as a user runs it: a room hosted by one
+ * pipeline, participants that are other pipelines joining with room-url,
+ * each sending a tone (440, 660, 990 Hz). Measured on the audio each one
+ * receives (Goertzel power of the decoded stream):
+ *
+ *  - each participant receives one audio track from the room (the mix,
+ *    its pad named after the owner "room") with the two other tones and
+ *    its own at least 20 dB under them;
+ *  - a listen-only participant hears all three; the host's "mix" src pad
+ *    carries all three;
+ *  - mixes are shared: three talkers and one listener run four encoders
+ *    (the webrtcroom-mix messages say so), not one per listener;
+ *  - a talker that leaves is no longer heard, the others still are.
+ */
+#include <gst/check/gstcheck.h>
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "rtctestroommembers.h"
+#include "rtctestroompipelines.h"
+#include "rtctestutil.h"
+
+namespace {
+
+const double TONES[] = {440, 660, 990};
+const char *const NAMES[] = {"low", "mid", "high"};
+
+/* The first channel of the S16 audio that passes a pad. */
+struct AudioTap {
+  std::mutex lock;
+  std::vector<float> samples;
+  gint channels = 0, rate = 0;
+  bool s16 = false;
+
+  static GstPadProbeReturn on_data (GstPad *, GstPadProbeInfo *info, gpointer data)
+  {
+    auto self = static_cast<std::shared_ptr<AudioTap> *> (data)->get ();
+    std::lock_guard<std::mutex> g (self->lock);
+    if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+      GstEvent *e = GST_PAD_PROBE_INFO_EVENT (info);
+      if (GST_EVENT_TYPE (e) == GST_EVENT_CAPS) {
+        GstCaps *caps = nullptr;
+        gst_event_parse_caps (e, &caps);
+        const GstStructure *s = gst_caps_get_structure (caps, 0);
+        gst_structure_get_int (s, "channels", &self->channels);
+        gst_structure_get_int (s, "rate", &self->rate);
+        self->s16 = g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0;
+      }
+      return GST_PAD_PROBE_OK;
+    }
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstMapInfo map;
+    if (!self->s16 || self->channels < 1 || !gst_buffer_map (buf, &map, GST_MAP_READ))
+      return GST_PAD_PROBE_OK;
+    const gint16 *s = reinterpret_cast<const gint16 *> (map.data);
+    size_t frames = map.size / sizeof (gint16) / self->channels;
+    for (size_t i = 0; i < frames; i++)
+      self->samples.push_back (s[i * self->channels] / 32768.0f);
+    gst_buffer_unmap (buf, &map);
+    return GST_PAD_PROBE_OK;
+  }
+  /* The probe holds @self: the tap outlives the pad's last buffer. */
+  static void attach (const std::shared_ptr<AudioTap> &self, GstElement *element,
+                      const std::string &pad)
+  {
+    GstPad *p = gst_element_get_static_pad (element, pad.c_str ());
+    fail_unless (p != nullptr, "no pad %s", pad.c_str ());
+    gst_pad_add_probe (
+        p, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+        on_data, new std::shared_ptr<AudioTap> (self),
+        [] (gpointer d) { delete static_cast<std::shared_ptr<AudioTap> *> (d); });
+    self->read_caps (p);
+    gst_object_unref (p);
+  }
+  void read_caps (GstPad *p)
+  {
+    /* The caps are sent already: read them off the pad. */
+    GstCaps *caps = gst_pad_get_current_caps (p);
+    if (caps) {
+      std::lock_guard<std::mutex> g (lock);
+      const GstStructure *s = gst_caps_get_structure (caps, 0);
+      gst_structure_get_int (s, "channels", &channels);
+      gst_structure_get_int (s, "rate", &rate);
+      s16 = g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0;
+      gst_caps_unref (caps);
+    }
+  }
+  void clear ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    samples.clear ();
+  }
+  size_t size ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    return samples.size ();
+  }
+  /* Power (dB) at @freq over the last @n samples. */
+  double power_db (double freq, size_t n)
+  {
+    std::lock_guard<std::mutex> g (lock);
+    size_t start = samples.size () > n ? samples.size () - n : 0;
+    double k = 2 * cos (2 * M_PI * freq / (rate > 0 ? rate : 48000)), s1 = 0, s2 = 0;
+    for (size_t i = start; i < samples.size (); i++) {
+      double s0 = samples[i] + k * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    return 10 * log10 (s1 * s1 + s2 * s2 - k * s1 * s2 + 1e-9);
+  }
+};
+
+/* A tone into the room, nothing else. */
+std::string tone (int i)
+{
+  return "audiotestsrc is-live=true volume=0.3 freq=" + std::to_string ((int)TONES[i]) +
+         " ! room.audio_0 ";
+}
+
+/* Taps @outs' pad @name once it carries @n buffers; 1 s of audio later
+ * (48000 samples), true. */
+std::shared_ptr<AudioTap> tap_when_flowing (RoomOutputs &outs, GstElement *room,
+                                            const std::string &name)
+{
+  if (!wait_frames (outs, name, 25))
+    return nullptr;
+  auto tap = std::make_shared<AudioTap> ();
+  AudioTap::attach (tap, room, name);
+  wait_until ([&] () { return tap->size () >= 48000; }, 30000);
+  return tap->size () >= 48000 ? tap : nullptr;
+}
+
+/* @tap has every tone of @heard at least 20 dB over every tone of @not_heard. */
+void check_tones (AudioTap &tap, const std::string &who, const std::vector<int> &heard,
+                  const std::vector<int> &not_heard)
+{
+  for (int h : heard)
+    for (int n : not_heard) {
+      double ph = tap.power_db (TONES[h], 48000), pn = tap.power_db (TONES[n], 48000);
+      GST_INFO ("%s: %.0f Hz at %.1f dB, %.0f Hz at %.1f dB", who.c_str (), TONES[h], ph, TONES[n],
+                pn);
+      fail_unless (ph - pn >= 20,
+                   "%s: %.0f Hz at %.1f dB, %.0f Hz (should not be heard) at %.1f dB", who.c_str (),
+                   TONES[h], ph, TONES[n], pn);
+    }
+}
+
+/* @tap has every tone, each at least 20 dB over a frequency nobody sends. */
+void check_all (AudioTap &tap, const std::string &who)
+{
+  tap.clear ();
+  wait_until ([&] () { return tap.size () >= 48000; }, 30000);
+  double none = tap.power_db (1320, 48000);
+  for (double f : TONES) {
+    double p = tap.power_db (f, 48000);
+    GST_INFO ("%s: %.0f Hz at %.1f dB, 1320 Hz at %.1f dB", who.c_str (), f, p, none);
+    fail_unless (p - none >= 20, "%s: %.0f Hz at %.1f dB, 1320 Hz (nobody) at %.1f dB",
+                 who.c_str (), f, p, none);
+  }
+}
+
+/* The encoders count of the host's last webrtcroom-mix message (-1: none). */
+int mix_encoders (TestPipeline &p)
+{
+  int n = -1;
+  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    guint e = 0;
+    if (s && gst_structure_has_name (s, "webrtcroom-mix") &&
+        gst_structure_get_uint (s, "encoders", &e))
+      n = (int)e;
+  }
+  return n;
+}
+
+} // namespace
+
+GST_START_TEST (test_mix_minus)
+{
+  Host host ("room-name=voice audio-mode=mix congestion-control=none", "");
+  fail_unless (host.port != 0);
+  std::vector<std::unique_ptr<Member>> talkers;
+  for (int i = 0; i < 3; i++)
+    talkers.emplace_back (new Member (
+        host.url ("voice"), std::string ("signaller::display-name=") + NAMES[i], tone (i)));
+  /* Each talker gets one audio track from the room: the mix. */
+  std::shared_ptr<AudioTap> taps[3];
+  for (int i = 0; i < 3; i++) {
+    taps[i] = tap_when_flowing (talkers[i]->outs, talkers[i]->p->pub, "participant_room_audio_0");
+    fail_unless (taps[i] != nullptr, "%s: no mix (pads: %s)", NAMES[i],
+                 talkers[i]->outs.names ().c_str ());
+    std::string other = talkers[i]->outs.find ("participant_p");
+    fail_unless (other.empty () || other.find ("_video_") != std::string::npos,
+                 "%s receives a participant's audio as is: %s", NAMES[i], other.c_str ());
+  }
+  /* Every talker is in every mix by now: a fresh second of audio. */
+  for (auto &t : taps)
+    t->clear ();
+  for (auto &t : taps)
+    wait_until ([&] () { return t->size () >= 48000; }, 30000);
+  check_tones (*taps[0], "low", {1, 2}, {0});
+  check_tones (*taps[1], "mid", {0, 2}, {1});
+  check_tones (*taps[2], "high", {0, 1}, {2});
+
+  /* The host's mix pad: everyone. */
+  auto mix = tap_when_flowing (host.outs, host.p->pub, "mix");
+  fail_unless (mix != nullptr, "no mix pad on the host (%s)", host.outs.names ().c_str ());
+  check_all (*mix, "the host's mix");
+  fail_unless_equals_int (mix_encoders (*host.p), 3);
+
+  /* A listener that sends nothing hears everyone, on a fourth encoder. */
+  Member listener (host.url ("voice"), "signaller::display-name=ear", "");
+  auto heard = tap_when_flowing (listener.outs, listener.p->pub, "participant_room_audio_0");
+  fail_unless (heard != nullptr, "the listener: no mix (pads: %s)",
+               listener.outs.names ().c_str ());
+  check_all (*heard, "the listener");
+  fail_unless_equals_int (mix_encoders (*host.p), 4);
+
+  /* "high" leaves: nobody hears 990 Hz any more; "low" still hears "mid". */
+  talkers[2].reset ();
+  wait_until ([&] () { return n_participants (host.p->pub) == 3; }, 30000);
+  taps[0]->clear ();
+  wait_until ([&] () { return taps[0]->size () >= 48000; }, 30000);
+  check_tones (*taps[0], "low after high left", {1}, {0, 2});
+}
+GST_END_TEST;
+
+static Suite *webrtcroom_voice_suite (void)
+{
+  Suite *s = suite_create ("webrtcroom_voice");
+  TCase *tc = tcase_create ("voice");
+  tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_mix_minus);
+  return s;
+}
+
+GST_CHECK_MAIN (webrtcroom_voice);
