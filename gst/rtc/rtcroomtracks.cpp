@@ -224,9 +224,12 @@ void Room::expose (Track &t, const std::string &owner_name)
    * line that links no participant decodes nothing); once linked, the
    * decoder starts from a keyframe. */
   ObjectPtr<GstPad> queued (gst_element_get_static_pad (chain[0], "src"));
+  /* The probe holds the ghost pad: the queue's thread may still run it
+   * after the pad left the element (finish_removal () after a timeout, or
+   * a flush), and the pad must not be freed under it. */
   gst_pad_add_probe (queued.get (),
                      GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                     drop_if_unlinked, ghost, nullptr);
+                     drop_if_unlinked, gst_object_ref (ghost), gst_object_unref);
   if (t.kind == MediaKind::VIDEO) {
     struct Ctx {
       std::weak_ptr<Room *> room;
