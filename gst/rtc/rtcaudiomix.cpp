@@ -1,6 +1,10 @@
 /* See rtcaudiomix.h. */
 #include "rtcaudiomix.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
 #include "rtccodecs.h"
 #include "rtcptr.h"
 #include "rtcteardown.h"
@@ -66,9 +70,37 @@ GstElement *make_leaky_queue (guint ms, std::string &error)
 
 } // namespace
 
+/* The RMS level (dBFS x 100) of each S16 buffer, the highest kept until
+ * taken (streaming thread; take_level () on the control thread). */
+using Peak = std::shared_ptr<std::atomic<int>>;
+static const int NO_LEVEL = (int)(AudioMix::SILENCE_DB * 100);
+
+static GstPadProbeReturn measure_level (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto peak = static_cast<Peak *> (data)->get ();
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  const gint16 *s = reinterpret_cast<const gint16 *> (map.data);
+  size_t n = map.size / sizeof (gint16);
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum += (double)s[i] * s[i];
+  gst_buffer_unmap (buf, &map);
+  double rms = n ? std::sqrt (sum / n) / 32768.0 : 0;
+  int cdb =
+      rms > 0 ? (int)(std::max (AudioMix::SILENCE_DB, 20 * std::log10 (rms)) * 100) : NO_LEVEL;
+  int prev = peak->load ();
+  while (cdb > prev && !peak->compare_exchange_weak (prev, cdb))
+    ;
+  return GST_PAD_PROBE_OK;
+}
+
 /* A source, converted once: queue, audioconvert, audioresample, capsfilter, tee. */
 struct AudioMix::Source {
   std::string owner;
+  Peak peak = std::make_shared<std::atomic<int>> (NO_LEVEL);
   GstBin *bin = nullptr;
   GstElement *input_tee = nullptr;
   GstPad *input_pad = nullptr; /* on input_tee */
@@ -168,6 +200,9 @@ bool AudioMix::add_source (const std::string &source, const std::string &owner,
   if (!add_chain (bin_, chain))
     return false;
   s->chain = chain;
+  ObjectPtr<GstPad> converted (gst_element_get_static_pad (chain[3], "src"));
+  gst_pad_add_probe (converted.get (), GST_PAD_PROBE_TYPE_BUFFER, measure_level, new Peak (s->peak),
+                     [] (gpointer d) { delete static_cast<Peak *> (d); });
   s->input_pad = gst_element_request_pad_simple (input_tee, "src_%u");
   ObjectPtr<GstPad> sink (gst_element_get_static_pad (chain.front (), "sink"));
   if (gst_pad_link (s->input_pad, sink.get ()) != GST_PAD_LINK_OK) {
@@ -182,6 +217,24 @@ bool AudioMix::add_source (const std::string &source, const std::string &owner,
     if (kv.first != owner)
       add_input (*kv.second, source, added);
   return true;
+}
+
+double AudioMix::take_level (const std::string &owner)
+{
+  int best = NO_LEVEL;
+  for (auto &kv : sources_)
+    if (kv.second->owner == owner)
+      best = std::max (best, kv.second->peak->exchange (NO_LEVEL));
+  return best / 100.0;
+}
+
+std::vector<std::string> AudioMix::owners () const
+{
+  std::vector<std::string> out;
+  for (auto &kv : sources_)
+    if (std::find (out.begin (), out.end (), kv.second->owner) == out.end ())
+      out.push_back (kv.second->owner);
+  return out;
 }
 
 void AudioMix::remove_source (const std::string &source)

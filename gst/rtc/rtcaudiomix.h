@@ -63,6 +63,13 @@ public:
   bool has_source (const std::string &source) const { return sources_.count (source) != 0; }
   /* Whether @owner has a source, i.e. whether it has a mix of its own. */
   bool owns_source (const std::string &owner) const;
+  /* The loudest of @owner's sources since the last call (RMS of a buffer,
+   * dBFS: 0 full scale, SILENCE_DB for nothing or digital silence), and
+   * starts a new measurement. */
+  static constexpr double SILENCE_DB = -127;
+  double take_level (const std::string &owner);
+  /* The owners of the sources (the pipeline's: "pipeline"). */
+  std::vector<std::string> owners () const;
 
   /* The encoded mix leaving @exclude's sources out, made if needed, one
    * more user counted on it; @name: the mix it is (@exclude, or "" when

@@ -96,6 +96,10 @@ public:
      * participant receives one stream with everyone but itself (hosting
      * only; video is forwarded either way). */
     bool audio_mix = false;
+    /* Speaking: a participant whose audio is at or above this level
+     * (dBFS, RMS of 20 ms) speaks; it stops after speaking_hold_ms under it. */
+    double speaking_db = -45;
+    guint speaking_hold_ms = 600;
   };
 
   /* @prefix names the bus messages ("webrtcroom"): "<prefix>-participant-
@@ -184,6 +188,7 @@ private:
   void release_mix (Participant &p);
   void expose_mix ();
   void stop_mix ();
+  void measure_speaking ();
   /* rtcroomlayers.cpp */
 public:
   struct EstimateContext;
@@ -230,6 +235,15 @@ private:
   std::map<const Input *, MixedInput> mixed_inputs_;
   GstPad *mix_pad_ = nullptr;
   std::vector<GstElement *> mix_pad_chain_;
+  guint mix_generation_ = 0; /* the speaking timer of an earlier mix stops */
+  /* Who speaks (measure_speaking (), every 100 ms while mixing), by owner. */
+  struct Speaker {
+    bool speaking = false;
+    double level = AudioMix::SILENCE_DB; /* the last measurement, dBFS */
+    gint64 quiet_since_us = 0;           /* under the threshold since */
+  };
+  std::map<std::string, Speaker> speakers_;
+  std::string active_speaker_;
 };
 
 } // namespace rtc

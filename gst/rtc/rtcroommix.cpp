@@ -20,6 +20,8 @@
 #include "rtcroomprivate.h"
 #include "rtcteardown.h"
 
+#include <algorithm>
+
 GstDebugCategory *rtc_room_category ();
 #define GST_CAT_DEFAULT rtc_room_category ()
 
@@ -36,6 +38,15 @@ AudioMix &Room::mixer ()
     if (enc != s.encoding.encoders.end ())
       ms.encoder = enc->second;
     ms.bitrate = s.encoding.audio_bitrate;
+    guint generation = ++mix_generation_;
+    std::weak_ptr<Room *> alive = alive_;
+    control_.every (100, [alive, generation] () {
+      auto room = alive.lock ();
+      if (!room || (*room)->mix_generation_ != generation || !(*room)->mix_)
+        return false;
+      (*room)->measure_speaking ();
+      return true;
+    });
     mix_ = std::make_unique<AudioMix> (
         GST_BIN (element_), ms, [this] (const char *action, const std::string &name, size_t n) {
           post ("-mix", gst_structure_new ("x", "action", G_TYPE_STRING, action, "mix",
@@ -261,6 +272,53 @@ void Room::expose_mix ()
                            G_TYPE_STRING, "raw", nullptr));
 }
 
+/* Each 100 ms: each owner's loudest 20 ms since the last time; speaking
+ * starts at Settings::speaking_db and ends after speaking_hold_ms under
+ * it; the active speaker is the loudest of those speaking, kept until
+ * another one speaks louder or it stops while another speaks. */
+void Room::measure_speaking ()
+{
+  Settings s = settings ();
+  gint64 now = g_get_monotonic_time ();
+  std::vector<std::string> owners = mix_->owners ();
+  for (auto it = speakers_.begin (); it != speakers_.end ();) {
+    bool gone = std::find (owners.begin (), owners.end (), it->first) == owners.end ();
+    if (gone && it->second.speaking)
+      post ("-speaking", gst_structure_new ("x", "participant", G_TYPE_STRING, it->first.c_str (),
+                                            "speaking", G_TYPE_BOOLEAN, FALSE, "level",
+                                            G_TYPE_DOUBLE, AudioMix::SILENCE_DB, nullptr));
+    it = gone ? speakers_.erase (it) : std::next (it);
+  }
+  std::string loudest;
+  for (const std::string &owner : owners) {
+    Speaker &sp = speakers_[owner];
+    sp.level = mix_->take_level (owner);
+    bool loud = sp.level >= s.speaking_db;
+    if (loud)
+      sp.quiet_since_us = 0;
+    else if (!sp.quiet_since_us)
+      sp.quiet_since_us = now;
+    bool speaking =
+        loud || (sp.speaking && now - sp.quiet_since_us < (gint64)s.speaking_hold_ms * 1000);
+    if (speaking != sp.speaking) {
+      sp.speaking = speaking;
+      post ("-speaking", gst_structure_new ("x", "participant", G_TYPE_STRING, owner.c_str (),
+                                            "speaking", G_TYPE_BOOLEAN, speaking, "level",
+                                            G_TYPE_DOUBLE, sp.level, nullptr));
+    }
+    if (speaking && (loudest.empty () || sp.level > speakers_[loudest].level))
+      loudest = owner;
+  }
+  auto active = speakers_.find (active_speaker_);
+  bool keep = active != speakers_.end () && active->second.speaking &&
+              (loudest.empty () || active->second.level + 6 >= speakers_[loudest].level);
+  if (!loudest.empty () && !keep && loudest != active_speaker_) {
+    active_speaker_ = loudest;
+    post ("-active-speaker",
+          gst_structure_new ("x", "participant", G_TYPE_STRING, loudest.c_str (), nullptr));
+  }
+}
+
 void Room::stop_mix ()
 {
   std::vector<const Input *> inputs;
@@ -276,6 +334,8 @@ void Room::stop_mix ()
     mix_pad_chain_.clear ();
   }
   mix_.reset ();
+  speakers_.clear ();
+  active_speaker_.clear ();
 }
 
 } // namespace rtc

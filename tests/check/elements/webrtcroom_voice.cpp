@@ -10,6 +10,8 @@
  *    carries all three;
  *  - mixes are shared: three talkers and one listener run four encoders
  *    (the webrtcroom-mix messages say so), not one per listener;
+ *  - speaking events (webrtcroom-speaking, -active-speaker) follow who
+ *    sends a tone and who falls silent;
  *  - a talker that leaves is no longer heard, the others still are.
  */
 #include <gst/check/gstcheck.h>
@@ -115,7 +117,7 @@ struct AudioTap {
 /* A tone into the room, nothing else. */
 std::string tone (int i)
 {
-  return "audiotestsrc is-live=true volume=0.3 freq=" + std::to_string ((int)TONES[i]) +
+  return "audiotestsrc name=tone is-live=true volume=0.3 freq=" + std::to_string ((int)TONES[i]) +
          " ! room.audio_0 ";
 }
 
@@ -159,6 +161,43 @@ void check_all (AudioTap &tap, const std::string &who)
     fail_unless (p - none >= 20, "%s: %.0f Hz at %.1f dB, 1320 Hz (nobody) at %.1f dB",
                  who.c_str (), f, p, none);
   }
+}
+
+/* How many webrtcroom-speaking messages of the host say @id is (not) speaking. */
+guint speaking (TestPipeline &p, const std::string &id, bool value)
+{
+  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
+  guint n = 0;
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    gboolean v = FALSE;
+    if (s && gst_structure_has_name (s, "webrtcroom-speaking") &&
+        g_strcmp0 (gst_structure_get_string (s, "participant"), id.c_str ()) == 0 &&
+        gst_structure_get_boolean (s, "speaking", &v) && (bool)v == value)
+      n++;
+  }
+  return n;
+}
+
+/* The participant of the host's last webrtcroom-active-speaker message. */
+std::string active_speaker (TestPipeline &p)
+{
+  p.find (GST_MESSAGE_ELEMENT);
+  std::string id;
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (s && gst_structure_has_name (s, "webrtcroom-active-speaker"))
+      id = gst_structure_get_string (s, "participant");
+  }
+  return id;
+}
+
+void set_volume (Member &m, double volume)
+{
+  GstElement *tone = gst_bin_get_by_name (GST_BIN (m.p->pipeline), "tone");
+  fail_unless (tone != nullptr);
+  g_object_set (tone, "volume", volume, nullptr);
+  gst_object_unref (tone);
 }
 
 /* The encoders count of the host's last webrtcroom-mix message (-1: none). */
@@ -218,6 +257,27 @@ GST_START_TEST (test_mix_minus)
                listener.outs.names ().c_str ());
   check_all (*heard, "the listener");
   fail_unless_equals_int (mix_encoders (*host.p), 4);
+
+  /* Speaking follows who sends a tone: all three speak; "mid" falls silent
+   * and stops speaking (the others do not), then speaks again. */
+  std::string ids[3];
+  for (int i = 0; i < 3; i++) {
+    ids[i] = talkers[i]->id ();
+    wait_until ([&] () { return speaking (*host.p, ids[i], true) >= 1; }, 10000);
+    fail_unless (speaking (*host.p, ids[i], true) >= 1, "%s (%s) never spoke", NAMES[i],
+                 ids[i].c_str ());
+  }
+  std::string active = active_speaker (*host.p);
+  fail_unless (active == ids[0] || active == ids[1] || active == ids[2], "active speaker '%s'",
+               active.c_str ());
+  set_volume (*talkers[1], 0);
+  wait_until ([&] () { return speaking (*host.p, ids[1], false) >= 1; }, 10000);
+  fail_unless_equals_int (speaking (*host.p, ids[1], false), 1);
+  fail_unless_equals_int (speaking (*host.p, ids[0], false), 0);
+  fail_unless_equals_int (speaking (*host.p, ids[2], false), 0);
+  set_volume (*talkers[1], 0.3);
+  wait_until ([&] () { return speaking (*host.p, ids[1], true) >= 2; }, 10000);
+  fail_unless_equals_int (speaking (*host.p, ids[1], true), 2);
 
   /* "high" leaves: nobody hears 990 Hz any more; "low" still hears "mid". */
   talkers[2].reset ();
