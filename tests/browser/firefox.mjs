@@ -14,6 +14,8 @@ const FALSE_PREFS = [
   'media.gmp-manager.updateEnabled', 'network.connectivity-service.enabled',
   'browser.safebrowsing.malware.enabled', 'browser.safebrowsing.phishing.enabled',
   'media.peerconnection.ice.obfuscate_host_addresses',
+  // WebAudio starts without a gesture, as Chromium's --autoplay-policy flag allows.
+  'media.autoplay.block-webaudio',
 ];
 
 export function launchFirefox(url) {
