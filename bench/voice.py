@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""Voice rooms: webrtcroom audio-mode=mix against audio-mode=forward, same
+participants, same run.
+
+CPU: for N = 4, 8, 16 participants (pipelines in this process, each a
+webrtcroom joining with room-url and sending a live tone, decode=false so
+that they cost little), the host (its own gst-launch-1.0 process) CPU over
+--seconds after --settle, per participant, in both modes.
+
+Mouth-to-ear: a participant's tone is gated (volume mute) on for 300 ms
+every second; another participant detects its onset with `level` (10 ms
+intervals, RMS above -35 dBFS) in what it receives: through the mixing
+room (the room's mix), through the forwarding room (the talker's track)
+and through a direct call (webrtcpublish -> webrtcsubscribe over the
+loopback signaller, one hop, no server) in the same run. Latency = onset
+detected - gate opened, both on this process's monotonic clock; the first
+sample after the gate can be up to one 10 ms source buffer early.
+
+Run inside tests/netns-run.sh (bench/run.sh voice does)."""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import GLib, Gst  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+Gst.init(None)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def status(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Loop:
+    """A GLib main loop on its own thread (bus watches, pad-added)."""
+
+    def __init__(self):
+        self.loop = GLib.MainLoop()
+        threading.Thread(target=self.loop.run, daemon=True).start()
+
+    def call(self, fn):
+        done = threading.Event()
+        out = []
+
+        def run():
+            out.append(fn())
+            done.set()
+            return False
+
+        GLib.idle_add(run)
+        done.wait(10)
+        return out[0] if out else None
+
+
+class Host:
+    def __init__(self, mode, room):
+        self.proc = subprocess.Popen(
+            ["gst-launch-1.0", "-m", "webrtcroom", "port=0", "room-name=" + room,
+             "audio-mode=" + mode, "congestion-control=none", "max-participants=32",
+             "handshake-timeout=60000"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.port = None
+        self.joined = 0
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.ready.wait(20):
+            raise RuntimeError("the host did not start")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if "webrtcroom-listening" in line and "port=(uint)" in line:
+                self.port = int(line.split("port=(uint)")[1].split(",")[0].split(";")[0])
+                self.ready.set()
+            if "webrtcroom-participant-joined" in line:
+                self.joined += 1
+
+    def stop(self):
+        self.proc.send_signal(2)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Onsets:
+    """Level messages of one pipeline: the times (monotonic) the RMS went
+    above the threshold after being under it."""
+
+    def __init__(self, threshold=-35.0):
+        self.threshold = threshold
+        self.loud = False
+        self.times = []
+
+    def on_message(self, _bus, msg):
+        s = msg.get_structure()
+        if msg.type != Gst.MessageType.ELEMENT or not s or s.get_name() != "level":
+            return
+        rms = max(s.get_value("rms"))
+        loud = rms > self.threshold
+        if loud and not self.loud:
+            self.times.append(time.monotonic())
+        self.loud = loud
+
+
+def listen(pipeline, element, pad_name, onsets):
+    """Links @element's pad @pad_name (when it comes) to level ! fakesink."""
+
+    def on_pad(_el, pad):
+        if pad.get_name() != pad_name:
+            return
+        sink = Gst.parse_bin_from_description(
+            "queue ! audioconvert ! level interval=10000000 post-messages=true ! "
+            "fakesink sync=false async=false", True)
+        pipeline.add(sink)
+        sink.sync_state_with_parent()
+        pad.link(sink.get_static_pad("sink"))
+
+    element.connect("pad-added", on_pad)
+    bus = pipeline.get_bus()
+    bus.add_signal_watch()
+    bus.connect("message", onsets.on_message)
+
+
+def member(url, name, freq, decode=False, gate=False):
+    desc = ("webrtcroom name=room handshake-timeout=60000 decode=%s room-url=%s "
+            "signaller::display-name=%s audiotestsrc is-live=true samplesperbuffer=480 "
+            "freq=%d volume=0.3 ! volume name=gate mute=%s ! room.audio_0"
+            % ("true" if decode else "false", url, name, freq, "true" if gate else "false"))
+    return Gst.parse_launch(desc)
+
+
+def participant_id(pipeline):
+    room = pipeline.get_by_name("room")
+    sig = room.get_property("signaller")
+    return sig.get_property("participant-id") if sig else None
+
+
+def bursts(gate, onsets, n, on_ms=300, period_ms=1000):
+    """Opens @gate @n times; the delay from each opening to the next onset."""
+    delays = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        gate.set_property("mute", False)
+        time.sleep(on_ms / 1000)
+        gate.set_property("mute", True)
+        time.sleep((period_ms - on_ms) / 1000)
+        after = [t for t in onsets.times if t >= t0]
+        if after and after[0] - t0 < period_ms / 1000:
+            delays.append((after[0] - t0) * 1000)
+    return delays
+
+
+def room_run(mode, n, args, measure_latency):
+    room = "voice%d%s" % (n, mode)
+    host = Host(mode, room)
+    url = "ws://127.0.0.1:%d/room/%s" % (host.port, room)
+    pipes = []
+    onsets = Onsets()
+    try:
+        # The talker (gated) and the listener (decodes what it receives) first.
+        talker = member(url, "talker", 1000, gate=True)
+        talker.set_state(Gst.State.PLAYING)
+        pipes.append(talker)
+        deadline = time.monotonic() + 30
+        while not participant_id(talker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        tid = participant_id(talker)
+        listener = member(url, "listener", 0, decode=True)
+        listener.get_by_name("gate").set_property("mute", True)
+        pad = "participant_room_audio_0" if mode == "mix" else "participant_%s_audio_0" % tid
+        listen(listener, listener.get_by_name("room"), pad, onsets)
+        listener.set_state(Gst.State.PLAYING)
+        pipes.append(listener)
+        for i in range(2, n):
+            p = member(url, "p%d" % i, 300 + 50 * i)
+            p.set_state(Gst.State.PLAYING)
+            pipes.append(p)
+        deadline = time.monotonic() + 60
+        while host.joined < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(args.settle)
+        out = {"mode": mode, "n": n, "joined": host.joined}
+        if measure_latency:
+            delays = bursts(talker.get_by_name("gate"), onsets, args.bursts)
+            out["latency_ms"] = delays
+        c0, t0 = cpu_seconds(host.proc.pid), time.monotonic()
+        time.sleep(args.seconds)
+        c1, t1 = cpu_seconds(host.proc.pid), time.monotonic()
+        out["cpu_ms_per_s"] = (c1 - c0) / (t1 - t0) * 1000
+        out["rss_mb"] = status(host.proc.pid, "VmRSS") / 1024
+        out["threads"] = status(host.proc.pid, "Threads")
+        return out
+    finally:
+        for p in pipes:
+            p.set_state(Gst.State.NULL)
+        host.stop()
+
+
+def direct_run(args):
+    onsets = Onsets()
+    sub = Gst.parse_launch(
+        "webrtcsubscribe name=sub signaller-type=GstRtcLoopbackSignaller signaller::channel=direct "
+        "signaller::role=answerer")
+    listen(sub, sub.get_by_name("sub"), "audio_0", onsets)
+    pub = Gst.parse_launch(
+        "audiotestsrc is-live=true samplesperbuffer=480 freq=1000 volume=0.3 ! "
+        "volume name=gate mute=true ! webrtcpublish name=pub port=0 "
+        "signaller-type=GstRtcLoopbackSignaller signaller::channel=direct signaller::role=offerer")
+    try:
+        sub.set_state(Gst.State.PLAYING)
+        pub.set_state(Gst.State.PLAYING)
+        time.sleep(args.settle)
+        return {"mode": "direct", "latency_ms": bursts(pub.get_by_name("gate"), onsets, args.bursts)}
+    finally:
+        pub.set_state(Gst.State.NULL)
+        sub.set_state(Gst.State.NULL)
+
+
+def p50(v):
+    return statistics.median(v) if v else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="4,8,16")
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--settle", type=float, default=8)
+    ap.add_argument("--bursts", type=int, default=10)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    Loop()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    results = [direct_run(args)]
+    for n in sizes:
+        for mode in ("mix", "forward"):
+            results.append(room_run(mode, n, args, measure_latency=(n == sizes[0])))
+            print(json.dumps(results[-1]), file=sys.stderr)
+    print("| N | mode | joined | host CPU ms/s (per participant) | RSS MB | threads | mouth-to-ear p50 (n) |")
+    print("|---|---|---|---|---|---|---|")
+    d = results[0]
+    print("| 2 | direct (publish -> subscribe) | - | - | - | - | %.0f ms (%d) |"
+          % (p50(d["latency_ms"]), len(d["latency_ms"])))
+    for r in results[1:]:
+        lat = ("%.0f ms (%d)" % (p50(r["latency_ms"]), len(r["latency_ms"]))
+               if "latency_ms" in r else "")
+        print("| %d | %s | %d | %.0f (%.1f) | %.0f | %d | %s |"
+              % (r["n"], r["mode"], r["joined"], r["cpu_ms_per_s"], r["cpu_ms_per_s"] / r["n"],
+                 r["rss_mb"], r["threads"], lat))
+    for n in sizes:
+        m = [r for r in results[1:] if r["n"] == n]
+        if len(m) == 2 and m[1]["cpu_ms_per_s"] > 0:
+            print("N=%d: mixing / forwarding host CPU = %.2f" % (n, m[0]["cpu_ms_per_s"] / m[1]["cpu_ms_per_s"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
