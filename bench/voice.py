@@ -145,7 +145,17 @@ def member(url, name, freq, decode=False, gate=False):
             "signaller::display-name=%s audiotestsrc is-live=true samplesperbuffer=480 "
             "freq=%d volume=0.3 ! volume name=gate mute=%s ! room.audio_0"
             % ("true" if decode else "false", url, name, freq, "true" if gate else "false"))
-    return Gst.parse_launch(desc)
+    return launch(desc)
+
+
+def launch(desc):
+    """A pipeline for @desc, even when it is one element."""
+    e = Gst.parse_launch(desc)
+    if isinstance(e, Gst.Pipeline):
+        return e
+    p = Gst.Pipeline()
+    p.add(e)
+    return p
 
 
 def participant_id(pipeline):
@@ -191,7 +201,8 @@ def room_run(mode, n, args, measure_latency):
         listener.set_state(Gst.State.PLAYING)
         pipes.append(listener)
         for i in range(2, n):
-            p = member(url, "p%d" % i, 300 + 50 * i)
+            # Quiet while the talker's onsets are timed (they would mask them).
+            p = member(url, "p%d" % i, 300 + 50 * i, gate=measure_latency)
             p.set_state(Gst.State.PLAYING)
             pipes.append(p)
         deadline = time.monotonic() + 60
@@ -200,8 +211,8 @@ def room_run(mode, n, args, measure_latency):
         time.sleep(args.settle)
         out = {"mode": mode, "n": n, "joined": host.joined}
         if measure_latency:
-            delays = bursts(talker.get_by_name("gate"), onsets, args.bursts)
-            out["latency_ms"] = delays
+            out["latency_ms"] = bursts(talker.get_by_name("gate"), onsets, args.bursts)
+            return out
         c0, t0 = cpu_seconds(host.proc.pid), time.monotonic()
         time.sleep(args.seconds)
         c1, t1 = cpu_seconds(host.proc.pid), time.monotonic()
@@ -217,11 +228,11 @@ def room_run(mode, n, args, measure_latency):
 
 def direct_run(args):
     onsets = Onsets()
-    sub = Gst.parse_launch(
+    sub = launch(
         "webrtcsubscribe name=sub signaller-type=GstRtcLoopbackSignaller signaller::channel=direct "
         "signaller::role=answerer")
     listen(sub, sub.get_by_name("sub"), "audio_0", onsets)
-    pub = Gst.parse_launch(
+    pub = launch(
         "audiotestsrc is-live=true samplesperbuffer=480 freq=1000 volume=0.3 ! "
         "volume name=gate mute=true ! webrtcpublish name=pub port=0 "
         "signaller-type=GstRtcLoopbackSignaller signaller::channel=direct signaller::role=offerer")
@@ -245,28 +256,35 @@ def main():
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--settle", type=float, default=8)
     ap.add_argument("--bursts", type=int, default=10)
+    ap.add_argument("--latency-n", type=int, default=4, help="participants in the latency runs")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     Loop()
     sizes = [int(x) for x in args.sizes.split(",")]
     results = [direct_run(args)]
+    for mode in ("mix", "forward"):
+        results.append(room_run(mode, args.latency_n, args, measure_latency=True))
+        print(json.dumps(results[-1]), file=sys.stderr)
     for n in sizes:
         for mode in ("mix", "forward"):
-            results.append(room_run(mode, n, args, measure_latency=(n == sizes[0])))
+            results.append(room_run(mode, n, args, measure_latency=False))
             print(json.dumps(results[-1]), file=sys.stderr)
-    print("| N | mode | joined | host CPU ms/s (per participant) | RSS MB | threads | mouth-to-ear p50 (n) |")
-    print("|---|---|---|---|---|---|---|")
-    d = results[0]
-    print("| 2 | direct (publish -> subscribe) | - | - | - | - | %.0f ms (%d) |"
-          % (p50(d["latency_ms"]), len(d["latency_ms"])))
-    for r in results[1:]:
-        lat = ("%.0f ms (%d)" % (p50(r["latency_ms"]), len(r["latency_ms"]))
-               if "latency_ms" in r else "")
-        print("| %d | %s | %d | %.0f (%.1f) | %.0f | %d | %s |"
+    print("mouth-to-ear (tone onset sent -> detected), p50 / max (bursts detected):")
+    for r in results[:3]:
+        v = r["latency_ms"]
+        print("  %-30s %s" % (r["mode"] if r["mode"] == "direct" else "room, %s, N=%d" % (r["mode"], r["n"]),
+                              "%.1f / %.1f ms (%d of %d)" % (p50(v), max(v), len(v), args.bursts) if v else
+                              "none detected"))
+    print()
+    print("| N | mode | joined | host CPU ms/s (per participant) | RSS MB | threads |")
+    print("|---|---|---|---|---|---|")
+    cpu = results[3:]
+    for r in cpu:
+        print("| %d | %s | %d | %.0f (%.1f) | %.0f | %d |"
               % (r["n"], r["mode"], r["joined"], r["cpu_ms_per_s"], r["cpu_ms_per_s"] / r["n"],
-                 r["rss_mb"], r["threads"], lat))
+                 r["rss_mb"], r["threads"]))
     for n in sizes:
-        m = [r for r in results[1:] if r["n"] == n]
+        m = [r for r in cpu if r["n"] == n]
         if len(m) == 2 and m[1]["cpu_ms_per_s"] > 0:
             print("N=%d: mixing / forwarding host CPU = %.2f" % (n, m[0]["cpu_ms_per_s"] / m[1]["cpu_ms_per_s"]))
     if args.json:
