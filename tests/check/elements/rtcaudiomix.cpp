@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rtcaudiomix.h"
+#include "rtctestaudio.h"
 #include "rtcteardown.h"
 
 namespace {
@@ -22,9 +23,7 @@ namespace {
 const double TONES[] = {440, 660, 990};
 
 /* What an appsink received: mono F32 samples with the time of each buffer. */
-struct Capture {
-  std::mutex lock;
-  std::vector<float> samples;
+struct Capture : SampleLog {
   std::vector<std::pair<GstClockTime, GstClockTime>> buffers; /* pts, duration */
   static GstFlowReturn on_sample (GstAppSink *sink, gpointer data)
   {
@@ -41,25 +40,6 @@ struct Capture {
     }
     gst_sample_unref (sample);
     return GST_FLOW_OK;
-  }
-  size_t size ()
-  {
-    std::lock_guard<std::mutex> g (lock);
-    return samples.size ();
-  }
-  /* Power (dB) at @freq over the last @n samples. */
-  double power_db (double freq, size_t n)
-  {
-    std::lock_guard<std::mutex> g (lock);
-    size_t start = samples.size () > n ? samples.size () - n : 0;
-    double k = 2 * cos (2 * M_PI * freq / 48000), s1 = 0, s2 = 0;
-    for (size_t i = start; i < samples.size (); i++) {
-      double s0 = samples[i] + k * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    double p = s1 * s1 + s2 * s2 - k * s1 * s2;
-    return 10 * log10 (p + 1e-9);
   }
   /* The largest hole between consecutive buffers, and how many buffers. */
   GstClockTime largest_gap (size_t from)

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "rtctestaudio.h"
 #include "rtctestroommembers.h"
 #include "rtctestroompipelines.h"
 #include "rtctestutil.h"
@@ -30,10 +31,8 @@ const double TONES[] = {440, 660, 990};
 const char *const NAMES[] = {"low", "mid", "high"};
 
 /* The first channel of the S16 audio that passes a pad. */
-struct AudioTap {
-  std::mutex lock;
-  std::vector<float> samples;
-  gint channels = 0, rate = 0;
+struct AudioTap : SampleLog {
+  gint channels = 0;
   bool s16 = false;
 
   static GstPadProbeReturn on_data (GstPad *, GstPadProbeInfo *info, gpointer data)
@@ -88,29 +87,6 @@ struct AudioTap {
       s16 = g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0;
       gst_caps_unref (caps);
     }
-  }
-  void clear ()
-  {
-    std::lock_guard<std::mutex> g (lock);
-    samples.clear ();
-  }
-  size_t size ()
-  {
-    std::lock_guard<std::mutex> g (lock);
-    return samples.size ();
-  }
-  /* Power (dB) at @freq over the last @n samples. */
-  double power_db (double freq, size_t n)
-  {
-    std::lock_guard<std::mutex> g (lock);
-    size_t start = samples.size () > n ? samples.size () - n : 0;
-    double k = 2 * cos (2 * M_PI * freq / (rate > 0 ? rate : 48000)), s1 = 0, s2 = 0;
-    for (size_t i = start; i < samples.size (); i++) {
-      double s0 = samples[i] + k * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    return 10 * log10 (s1 * s1 + s2 * s2 - k * s1 * s2 + 1e-9);
   }
 };
 

@@ -1,0 +1,40 @@
+/* Audio received by a test, for tests that measure tones in it
+ * (rtcaudiomix.cpp, webrtcroom_voice.cpp): mono samples appended on a
+ * streaming thread, read on the test thread (under `lock`).
+ */
+#pragma once
+
+#include <glib.h>
+#include <cmath>
+#include <mutex>
+#include <vector>
+
+struct SampleLog {
+  std::mutex lock; /* guards samples and rate */
+  std::vector<float> samples;
+  int rate = 48000;
+
+  void clear ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    samples.clear ();
+  }
+  size_t size ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    return samples.size ();
+  }
+  /* Power (dB) at @freq over the last @n samples (Goertzel). */
+  double power_db (double freq, size_t n)
+  {
+    std::lock_guard<std::mutex> g (lock);
+    size_t start = samples.size () > n ? samples.size () - n : 0;
+    double k = 2 * cos (2 * G_PI * freq / (rate > 0 ? rate : 48000)), s1 = 0, s2 = 0;
+    for (size_t i = start; i < samples.size (); i++) {
+      double s0 = samples[i] + k * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    return 10 * log10 (s1 * s1 + s2 * s2 - k * s1 * s2 + 1e-9);
+  }
+};
