@@ -556,6 +556,18 @@ static void gst_rtc_room_init (GstRtcRoom *self)
                                             priv->core.control,
                                             priv->core.hooks (signals[SIGNAL_PARTICIPANT_CREATED]),
                                             [self] () { return room_settings (self); });
+  /* Speaking (audio-mode=mix) goes to the participants through the
+   * signaller, when it is one that tells them (the room protocol's). */
+  priv->room->on_speaking = [self] (const std::string &id, bool speaking, double level,
+                                    bool active) {
+    GstRtcSignaller *signaller = self->priv->core.host.ref ();
+    if (!signaller)
+      return;
+    if (g_signal_lookup ("send-speaking", G_OBJECT_TYPE (signaller)))
+      g_signal_emit_by_name (signaller, "send-speaking", id.c_str (), (gboolean)speaking,
+                             (gint)level, (gboolean)active);
+    gst_object_unref (signaller);
+  };
   priv->room->on_pipeline_tracks = [self] (const std::vector<rtc::Room::PublicTrack> &tracks) {
     announce_pipeline_tracks (self, tracks);
   };

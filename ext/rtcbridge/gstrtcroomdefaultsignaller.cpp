@@ -269,6 +269,15 @@ static gboolean room_default_send_chat (Self *self, const gchar *text)
   return sent;
 }
 
+/* "send-speaking": who speaks in the host's room (audio mixing). */
+static void room_default_send_speaking (Self *self, const gchar *participant, gboolean speaking,
+                                        gint level, gboolean active)
+{
+  if (!joins (self))
+    g_signal_emit_by_name (self->priv->server, "send-speaking", participant, speaking, level,
+                           active);
+}
+
 static void gst_rtc_room_default_signaller_set_property (GObject *object, guint prop_id,
                                                          const GValue *value, GParamSpec *pspec)
 {
@@ -401,6 +410,11 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
                               GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
                               G_CALLBACK (room_default_send_chat), nullptr, nullptr, nullptr,
                               G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  g_signal_new_class_handler ("send-speaking", G_TYPE_FROM_CLASS (klass),
+                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                              G_CALLBACK (room_default_send_speaking), nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT,
+                              G_TYPE_BOOLEAN);
   GST_DEBUG_CATEGORY_INIT (gst_rtc_room_default_signaller_debug, "rtcroomdefaultsignaller", 0,
                            "webrtcroom's default signaller: host or participant");
 }

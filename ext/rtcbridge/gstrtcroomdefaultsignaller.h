@@ -14,7 +14,7 @@
  * for both. ice-servers is written to the server (announced in `welcome`)
  * and read from the one running (a participant: what the room announced).
  * The server's own signals ("track-published", "track-unpublished",
- * "chat") and action ("send-chat") are the host's; read-only properties
+ * "chat") and actions ("send-chat", "send-speaking") are the host's; read-only properties
  * are notified as the inner signallers notify them.
  *
  * Being the element's child "signaller", every setting is reachable from

@@ -503,6 +503,17 @@ static std::string string_or (const GValue *value, const char *fallback)
   return s ? s : fallback;
 }
 
+static void room_send_speaking (Self *self, const gchar *participant, gboolean speaking, gint level,
+                                gboolean active)
+{
+  if (!participant)
+    return;
+  std::string id = participant;
+  with_room (self, [id, speaking, level, active] (rtc::RoomHub &room) {
+    room.send_speaking (id, speaking, CLAMP (level, -127, 0), active);
+  });
+}
+
 static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
                                                  const GValue *value, GParamSpec *pspec)
 {
@@ -789,6 +800,20 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
   signals[SIGNAL_SEND_CHAT] = g_signal_new_class_handler (
       "send-chat", G_TYPE_FROM_CLASS (klass), GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK (room_send_chat), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  /**
+   * GstRtcRoomSignaller::send-speaking:
+   * @participant: who
+   * @speaking: it starts (TRUE) or stops speaking
+   * @level: its level, dBFS (-127..0)
+   * @active: it is the active speaker now
+   *
+   * Tells every participant ("speaking" message, docs/room-protocol.md);
+   * webrtcroom emits it with audio-mode=mix. Any thread.
+   */
+  g_signal_new_class_handler (
+      "send-speaking", G_TYPE_FROM_CLASS (klass),
+      GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION), G_CALLBACK (room_send_speaking), nullptr,
+      nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_BOOLEAN);
 }
 
 static void gst_rtc_room_signaller_init (GstRtcRoomSignaller *self)

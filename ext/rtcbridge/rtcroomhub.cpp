@@ -220,6 +220,7 @@ void RoomHub::leave (std::string id, const std::string &reason, bool resumable, 
     return;
   std::unique_ptr<Participant> p = std::move (*it);
   participants_.erase (it);
+  speaking_.erase (id);
   if (p->conn)
     p->conn->participant.clear ();
   if (resumable) {
@@ -438,6 +439,9 @@ void RoomHub::handle_join (Connection &c, const Message &m)
   welcome.messages_per_second = s.messages_per_second;
   welcome.data_channels = s.data_channels;
   send (c, room::welcome_message (welcome));
+  /* Who speaks now (audio mixing): a newcomer learns it at once. */
+  for (auto &kv : speaking_)
+    send (c, room::speaking_message (kv.first, true, kv.second, kv.first == active_speaker_));
   broadcast (room::joined_message ({id, name, {}, false}));
   Participant &ref = *p;
   participants_.push_back (std::move (p));
@@ -755,6 +759,17 @@ void RoomHub::set_pipeline_tracks (const std::vector<room::Track> &tracks)
 void RoomHub::send_chat (const std::string &text)
 {
   broadcast (room::chat_message (room::PIPELINE_ID, room::PIPELINE_ID, text, ++chat_seq_));
+}
+
+void RoomHub::send_speaking (const std::string &participant, bool speaking, gint level, bool active)
+{
+  if (speaking)
+    speaking_[participant] = level;
+  else
+    speaking_.erase (participant);
+  if (active)
+    active_speaker_ = participant;
+  broadcast (room::speaking_message (participant, speaking, level, active));
 }
 
 void RoomHub::shutdown (gushort code, const std::string &reason)

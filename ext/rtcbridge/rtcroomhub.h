@@ -80,6 +80,7 @@ public:
                        gushort close_code);
   void set_pipeline_tracks (const std::vector<room::Track> &tracks);
   void send_chat (const std::string &text);
+  void send_speaking (const std::string &participant, bool speaking, gint level, bool active);
 
   /* Closes every socket with @code and @reason and calls no Event after. */
   void shutdown (gushort code, const std::string &reason);
@@ -142,6 +143,10 @@ private:
   std::vector<std::unique_ptr<Participant>> participants_; /* in the order they joined */
   std::map<std::string, Departed> departed_;
   std::vector<room::Track> pipeline_tracks_;
+  /* Audio mixing: who speaks now (id -> level) and the active speaker, as
+   * the element said (send_speaking ()); told to each newcomer. */
+  std::map<std::string, gint> speaking_;
+  std::string active_speaker_;
 };
 
 } // namespace rtc

@@ -382,6 +382,17 @@ std::string chat_message (const std::string &from, const std::string &name, cons
       .text ();
 }
 
+std::string speaking_message (const std::string &participant, bool speaking, gint level,
+                              bool active)
+{
+  return Writer ("speaking")
+      .string ("participant", participant)
+      .boolean ("speaking", speaking)
+      .integer ("level", level)
+      .boolean ("active", active)
+      .text ();
+}
+
 std::vector<std::string> sdp_mids (const GstSDPMessage *sdp)
 {
   std::vector<std::string> mids;

@@ -142,6 +142,10 @@ std::string candidate_message (guint mline, const char *candidate,
                                const std::vector<std::string> &mids);
 std::string chat_message (const std::string &from, const std::string &name, const std::string &text,
                           guint64 seq);
+/* Audio mixing: @participant starts or stops speaking (@level: dBFS, an
+ * integer), and whether it is now the active speaker. */
+std::string speaking_message (const std::string &participant, bool speaking, gint level,
+                              bool active);
 
 /* What one of an SDP's m-lines sends, from its a=msid or a=ssrc msid
  * "<participant>/<track>" (the element sets it on webrtcbin's sink pads). */

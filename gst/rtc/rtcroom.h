@@ -117,6 +117,10 @@ public:
    * (the element tells its signaller); set before start. */
   std::function<void (const std::vector<PublicTrack> &)> on_pipeline_tracks;
   guint n_participants () const { return n_participants_; }
+  /* Audio mixing: @participant started or stopped speaking, or became the
+   * active speaker (@active); control thread. Set before start. */
+  std::function<void (const std::string &participant, bool speaking, double level, bool active)>
+      on_speaking;
 
   /* Who is in the room, for what the element keeps per participant (its
    * data relay): @joined when a participant's session is made (its id and

@@ -290,6 +290,7 @@ void Room::measure_speaking ()
     it = gone ? speakers_.erase (it) : std::next (it);
   }
   std::string loudest;
+  std::vector<std::string> changed;
   for (const std::string &owner : owners) {
     Speaker &sp = speakers_[owner];
     sp.level = mix_->take_level (owner);
@@ -305,6 +306,7 @@ void Room::measure_speaking ()
       post ("-speaking", gst_structure_new ("x", "participant", G_TYPE_STRING, owner.c_str (),
                                             "speaking", G_TYPE_BOOLEAN, speaking, "level",
                                             G_TYPE_DOUBLE, sp.level, nullptr));
+      changed.push_back (owner);
     }
     if (speaking && (loudest.empty () || sp.level > speakers_[loudest].level))
       loudest = owner;
@@ -316,7 +318,14 @@ void Room::measure_speaking ()
     active_speaker_ = loudest;
     post ("-active-speaker",
           gst_structure_new ("x", "participant", G_TYPE_STRING, loudest.c_str (), nullptr));
+    if (std::find (changed.begin (), changed.end (), loudest) == changed.end ())
+      changed.push_back (loudest);
   }
+  if (on_speaking)
+    for (const std::string &owner : changed) {
+      const Speaker &sp = speakers_[owner];
+      on_speaking (owner, sp.speaking, sp.level, owner == active_speaker_);
+    }
 }
 
 void Room::stop_mix ()

@@ -7,6 +7,7 @@
 // through roomproxy.mjs). Measured on the audio:
 //  - each page receives one audio track (the room's mix) with the three
 //    other tones, and its own at least 20 dB under each of them;
+//  - each page shows everyone speaking (the room's "speaking" messages);
 //  - each pipeline's recording has the three other tones, its own 20 dB
 //    under them;
 //  - the host's recording of the mix has all four.
@@ -154,6 +155,21 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
     ]);
     assertPageHears('C', fromC);
     assertPageHears('F', fromF);
+    // The room says who speaks: everyone sends a tone, so every page shows
+    // all four speaking (its own tile too).
+    const speakers = (st) => {
+      const byId = Object.fromEntries((st.roster || []).map((p) => [p.id, p.name]));
+      return (st.speaking || []).map((id) => byId[id] || id).sort().join(',');
+    };
+    await waitFor(async () => speakers(await page.evaluate(() => window.roomTest.state())) === 'A,B,C,F',
+      15000, 'page C showing A, B, C and F speaking').catch(async (e) => {
+      console.log('C', JSON.stringify((await page.evaluate(() => window.roomTest.state())).speaking));
+      throw e;
+    });
+    const tilesC = (await page.evaluate(() => window.roomTest.state())).speakingTiles;
+    assert.equal(tilesC.length, 4, `page C highlights ${tilesC.join(', ')}`);
+    await waitFor(async () => speakers(proxy.reports.get('F') || {}) === 'A,B,C,F', 15000,
+      'page F showing A, B, C and F speaking');
     await new Promise((r) => setTimeout(r, 2000));
   } finally {
     // Everyone at once: the recordings end with everyone in the room.

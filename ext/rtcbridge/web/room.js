@@ -24,7 +24,8 @@
 // Properties: id, roomName, name, state ('new' | 'joining' | 'joined' |
 // 'reconnecting' | 'closed'), roster (participants, yourself included, with
 // `self: true`), remoteTracks, published, pc (the RTCPeerConnection of the
-// current session; a new one after a resume), limits, dataLabels.
+// current session; a new one after a resume), limits, dataLabels, speaking
+// (ids speaking now) and activeSpeaker (a room that mixes audio says them).
 //
 // Methods: join(), publish(track, label) → mid, unpublish(track),
 // setMuted(track, muted), sendChat(text), sendData(label, objectOrBinary),
@@ -39,6 +40,7 @@
 //   published {participant, track} / unpublished {participant, track}
 //   mute {participant, track, muted}
 //   chat {from, name, text, seq, ts, self}
+//   speaking {participant, speaking, level, active, activeSpeaker}
 //   data {label, seq, from, name, msg} (text) or {label, data} (binary)
 //   datachannelopen {label}   datachannelclose {label}
 //   error {code, message, ref}   reconnecting {attempt}   resumed {id, sameId}
@@ -100,6 +102,8 @@ export class RoomClient extends EventTarget {
 
     this._ws = null;
     this._participants = new Map(); // id -> {id, name, tracks, pipeline}
+    this._speaking = new Map(); // id -> {level}: speaking now (audio mixing)
+    this.activeSpeaker = null;
     this._gone = new Set(); // ids that left: their m-lines are not shown any more
     this._remote = new Map(); // mid -> remote track entry
     this._retired = new WeakSet(); // our transceivers that carried a track and went inactive
@@ -147,6 +151,8 @@ export class RoomClient extends EventTarget {
   }
 
   get remoteTracks() { return [...this._remote.values()]; }
+  // Who speaks now (ids), when the room mixes audio and says so.
+  get speaking() { return [...this._speaking.keys()]; }
 
   get published() {
     return this._pubs.map((p) => ({ track: p.track, label: p.label, kind: p.kind, mid: p.mid, announced: p.announced, muted: p.muted }));
@@ -434,6 +440,16 @@ export class RoomClient extends EventTarget {
         }
         this._emit('mute', { participant: msg.participant, track: msg.track, muted: !!msg.muted });
         this._emit('roster', { roster: this.roster });
+        return;
+      }
+      case 'speaking': {
+        // Audio mixing: who speaks (the room measures it on what it mixes).
+        if (typeof msg.participant !== 'string') return;
+        if (msg.speaking) this._speaking.set(msg.participant, { level: Number(msg.level) || 0 });
+        else this._speaking.delete(msg.participant);
+        if (msg.active) this.activeSpeaker = msg.participant;
+        this._emit('speaking', { participant: msg.participant, speaking: !!msg.speaking,
+          level: Number(msg.level) || 0, active: !!msg.active, activeSpeaker: this.activeSpeaker });
         return;
       }
       case 'chat':

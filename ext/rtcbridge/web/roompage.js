@@ -334,6 +334,11 @@ async function join() {
   room.on('joined', (d) => addNotice(`${d.participant.name} joined`));
   room.on('left', (d) => addNotice(`${nameOf(d.id) || d.id} left`));
   room.on('mute', updateBadges);
+  room.on('speaking', (d) => {
+    const tile = tiles.get(room && d.participant === room.id ? 'self' : d.participant);
+    if (tile) tile.el.classList.toggle('speaking', d.speaking);
+    for (const [key, t] of tiles) t.el.classList.toggle('active-speaker', key === d.activeSpeaker);
+  });
   room.on('error', (d) => { if (d.code !== 'resume') showError(`${d.code}: ${d.message || ''}`); });
   room.on('reconnecting', () => setState('reconnecting'));
   room.on('resumed', (d) => { setState('joined'); if (!d.sameId) addNotice('rejoined with a new id'); });
@@ -473,6 +478,9 @@ window.roomTest = {
       remoteTracks: stats.map((s) => ({ ...s, name: nameOf(s.participant) })),
       local: room ? room.published.map((p) => ({ kind: p.kind, label: p.label, mid: p.mid, announced: p.announced, muted: p.muted })) : [],
       chat: chatLog.slice(),
+      speaking: room ? room.speaking : [],
+      activeSpeaker: room ? room.activeSpeaker : null,
+      speakingTiles: [...tiles].filter(([, t]) => t.el.classList.contains('speaking')).map(([k]) => k),
       tiles: [...tiles.keys()],
       errors: errors.slice(),
     };
