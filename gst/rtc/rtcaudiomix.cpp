@@ -307,10 +307,15 @@ AudioMix::Mix *AudioMix::make_mix (const std::string &name, std::string &error)
   GstElement *silence_caps = make_capsfilter (error);
   GstElement *out_caps = make_capsfilter (error);
   std::vector<GstElement *> out = {mixer, out_caps, tee};
-  if (!silence || !silence_caps || !add_chain (bin_, out)) {
-    for (GstElement *e : {silence, silence_caps})
+  if (!silence || !silence_caps) {
+    for (GstElement *e : {silence, silence_caps, mixer, out_caps, tee})
       if (e)
         gst_object_unref (gst_object_ref_sink (e));
+    return nullptr;
+  }
+  if (!add_chain (bin_, out)) {
+    for (GstElement *e : {silence, silence_caps})
+      gst_object_unref (gst_object_ref_sink (e));
     return nullptr;
   }
   auto m = std::make_unique<Mix> ();
