@@ -527,6 +527,33 @@ static void gst_rtc_room_class_init (GstRtcRoomClass *klass)
       g_signal_new ("participant-created", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
                     nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, GST_TYPE_ELEMENT);
 
+  /**
+   * GstRtcRoom::set-audio-muted:
+   * @self: the element
+   * @participant_id: a participant's id, or "pipeline" (the audio_%u pads)
+   * @muted: silence it in every mix, or let it be heard again
+   *
+   * audio-mode=mix, while the element runs: the host mutes a participant
+   * for everyone (it still sends; the room no longer mixes it in, and it
+   * no longer counts as speaking). Any thread; takes effect on the control
+   * thread, which posts "webrtcroom-audio-muted" (participant, muted). A
+   * participant muted before it publishes audio is muted from its first
+   * packet.
+   */
+  g_signal_new_class_handler ("set-audio-muted", G_TYPE_FROM_CLASS (klass),
+                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                              G_CALLBACK (+[] (GstRtcRoom *self, const gchar *id, gboolean muted) {
+                                if (!id)
+                                  return;
+                                std::string participant = id;
+                                auto priv = self->priv;
+                                priv->core.control.post ([priv, participant, muted] () {
+                                  priv->room->set_audio_muted (participant, muted);
+                                });
+                              }),
+                              nullptr, nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING,
+                              G_TYPE_BOOLEAN);
+
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_add_static_pad_template (element_class, &participant_video_template);

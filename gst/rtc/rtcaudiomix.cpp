@@ -225,7 +225,25 @@ double AudioMix::take_level (const std::string &owner)
   for (auto &kv : sources_)
     if (kv.second->owner == owner)
       best = std::max (best, kv.second->peak->exchange (NO_LEVEL));
-  return best / 100.0;
+  return muted (owner) ? SILENCE_DB : best / 100.0;
+}
+
+bool AudioMix::set_muted (const std::string &owner, bool mute)
+{
+  if (mute == muted (owner))
+    return false;
+  if (mute)
+    muted_.insert (owner);
+  else
+    muted_.erase (owner);
+  for (auto &m : mixes_)
+    for (auto &in : m.second->inputs) {
+      auto s = sources_.find (in.first);
+      if (s != sources_.end () && s->second->owner == owner)
+        g_object_set (in.second.mixer_pad, "mute", (gboolean)mute, nullptr);
+    }
+  GST_INFO_OBJECT (bin_, "%s %s in the mixes", owner.c_str (), mute ? "muted" : "heard again");
+  return true;
 }
 
 std::vector<std::string> AudioMix::owners () const
@@ -259,6 +277,8 @@ bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
   }
   gst_bin_add (bin_, in.queue);
   in.mixer_pad = gst_element_request_pad_simple (mix.mixer, "sink_%u");
+  if (muted (source.owner))
+    g_object_set (in.mixer_pad, "mute", TRUE, nullptr);
   ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (in.queue, "src"));
   gst_pad_link (qsrc.get (), in.mixer_pad);
   gst_element_sync_state_with_parent (in.queue);

@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,11 @@ public:
   double take_level (const std::string &owner);
   /* The owners of the sources (the pipeline's: "pipeline"). */
   std::vector<std::string> owners () const;
+  /* @owner's sources silenced in every mix (or heard again), those it
+   * has now and those it adds later; a muted owner's level reads as
+   * SILENCE_DB. False when nothing changed. */
+  bool set_muted (const std::string &owner, bool muted);
+  bool muted (const std::string &owner) const { return muted_.count (owner) != 0; }
 
   /* The encoded mix leaving @exclude's sources out, made if needed, one
    * more user counted on it; @name: the mix it is (@exclude, or "" when
@@ -99,6 +105,7 @@ private:
   std::function<void (const char *, const std::string &, size_t)> on_change_;
   std::map<std::string, std::unique_ptr<Source>> sources_; /* by source name */
   std::map<std::string, std::unique_ptr<Mix>> mixes_;      /* by mix name */
+  std::set<std::string> muted_;                            /* owners */
 };
 
 } // namespace rtc

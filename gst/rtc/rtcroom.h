@@ -132,6 +132,11 @@ public:
   };
   void set_members (Members members) { members_ = std::move (members); }
 
+  /* Audio mixing: @participant ("pipeline": the pipeline's audio) heard
+   * by nobody, or heard again; posts "<prefix>-audio-muted". False when
+   * the room does not mix or nothing changed. Control thread. */
+  bool set_audio_muted (const std::string &participant, bool muted);
+
   /* Control thread. */
   void tick ();
   /* Ends every participant and every track. */

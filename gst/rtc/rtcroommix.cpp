@@ -328,6 +328,16 @@ void Room::measure_speaking ()
     }
 }
 
+bool Room::set_audio_muted (const std::string &participant, bool muted)
+{
+  Settings s = settings ();
+  if (!s.audio_mix || s.client || !mixer ().set_muted (participant, muted))
+    return false;
+  post ("-audio-muted", gst_structure_new ("x", "participant", G_TYPE_STRING, participant.c_str (),
+                                           "muted", G_TYPE_BOOLEAN, (gboolean)muted, nullptr));
+  return true;
+}
+
 void Room::stop_mix ()
 {
   std::vector<const Input *> inputs;

@@ -12,6 +12,8 @@
  *    (the webrtcroom-mix messages say so), not one per listener;
  *  - speaking events (webrtcroom-speaking, -active-speaker) follow who
  *    sends a tone and who falls silent;
+ *  - the host mutes a participant (set-audio-muted): nobody hears it,
+ *    it stops speaking; unmuted, it is heard again;
  *  - a talker that leaves is no longer heard, the others still are.
  */
 #include <gst/check/gstcheck.h>
@@ -254,6 +256,22 @@ GST_START_TEST (test_mix_minus)
   set_volume (*talkers[1], 0.3);
   wait_until ([&] () { return speaking (*host.p, ids[1], true) >= 2; }, 10000);
   fail_unless_equals_int (speaking (*host.p, ids[1], true), 2);
+
+  /* The host mutes "mid": "low" no longer hears 660 Hz, but still 990;
+   * heard again once unmuted. */
+  g_signal_emit_by_name (host.p->pub, "set-audio-muted", ids[1].c_str (), TRUE);
+  fail_unless (host.p->wait_message (GST_MESSAGE_ELEMENT, "webrtcroom-audio-muted", 10000) !=
+               nullptr);
+  wait_until ([&] () { return speaking (*host.p, ids[1], false) >= 2; }, 10000);
+  fail_unless_equals_int (speaking (*host.p, ids[1], false), 2);
+  taps[0]->clear ();
+  wait_until ([&] () { return taps[0]->size () >= 48000; }, 30000);
+  check_tones (*taps[0], "low, mid muted by the host", {2}, {0, 1});
+  g_signal_emit_by_name (host.p->pub, "set-audio-muted", ids[1].c_str (), FALSE);
+  wait_until ([&] () { return speaking (*host.p, ids[1], true) >= 3; }, 10000);
+  taps[0]->clear ();
+  wait_until ([&] () { return taps[0]->size () >= 48000; }, 30000);
+  check_tones (*taps[0], "low, mid unmuted", {1, 2}, {0});
 
   /* "high" leaves: nobody hears 990 Hz any more; "low" still hears "mid". */
   talkers[2].reset ();
