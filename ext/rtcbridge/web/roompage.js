@@ -39,7 +39,8 @@ function showError(text) {
 function nameOf(id) {
   if (room && id === room.id) return room.name;
   const p = room && room.roster.find((x) => x.id === id);
-  return p ? p.name : id;
+  // A room that mixes audio sends it as the participant "room".
+  return p ? p.name : id === 'room' ? 'Room audio (everyone mixed)' : id;
 }
 
 // ---- tiles ----
