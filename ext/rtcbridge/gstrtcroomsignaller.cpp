@@ -1,7 +1,8 @@
 /* See gstrtcroomsignaller.h. The room itself (sockets, roster, limits,
  * keepalive, chat, relays) is rtc::RoomHub (rtcroomhub.h); this file is its
- * GObject edge: properties, the GstRtcSignaller vfuncs, the signals and the
- * two endpoints on the embedded server. */
+ * GObject edge: properties (their specs: gstrtcroomsignallerprops.cpp), the
+ * GstRtcSignaller vfuncs, the signals and the endpoints on the embedded
+ * server (the room's WebSocket and page, and its other pages). */
 #include "gstrtcroomsignaller.h"
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "rtcdebug.h"
 #include "rtchttpaccess.h"
 #include "rtchttpserver.h"
+#include "gstrtcroomsignallerprops.h"
 #include "rtcroomhub.h"
 
 /**
@@ -24,7 +26,8 @@
  * A #GstRtcSignaller that hosts one multi-party room on the embedded HTTP
  * server: participants open a WebSocket on `/room/<room-name>` and speak
  * the room protocol (docs/room-protocol.md); `GET /room/<room-name>` is the
- * conference page and `GET /board/<room-name>` the collaboration page.
+ * conference page, `GET /board/<room-name>` the collaboration page and
+ * `GET /voice/<room-name>` the voice page.
  * Every participant is one session of the element (the session id is the
  * participant id); the element offers (role offerer) and candidates
  * trickle.
@@ -38,38 +41,8 @@ RTC_DEBUG_CATEGORY_FUNCTION (gst_rtc_room_signaller_category, "rtcroomsignaller"
                              "Room protocol server signaller")
 #define GST_CAT_DEFAULT gst_rtc_room_signaller_category ()
 
-#define DEFAULT_ADDRESS "127.0.0.1"
-#define DEFAULT_PORT 8080
-#define DEFAULT_ROOM_NAME "room"
-#define DEFAULT_ALLOWED_ORIGINS "" /* same origin */
-#define DEFAULT_MAX_PARTICIPANTS 16
-#define DEFAULT_KEEPALIVE_TIMEOUT 15000
-#define DEFAULT_RESUME_TIMEOUT 10000
-#define DEFAULT_MESSAGES_PER_SECOND 50
-#define DEFAULT_DATA_CHANNELS "[]"
 /* How long stop() lets the participants answer the close frames. */
 #define STOP_CLOSE_WAIT_MS 1000
-
-enum {
-  PROP_0,
-  PROP_ADDRESS,
-  PROP_PORT,
-  PROP_ROOM_NAME,
-  PROP_AUTH_TOKEN,
-  PROP_ALLOWED_ORIGINS,
-  PROP_TLS_CERTIFICATE_FILE,
-  PROP_TLS_KEY_FILE,
-  PROP_MAX_PARTICIPANTS,
-  PROP_KEEPALIVE_TIMEOUT,
-  PROP_RESUME_TIMEOUT,
-  PROP_MESSAGES_PER_SECOND,
-  PROP_ICE_SERVERS,
-  PROP_DATA_CHANNELS,
-  PROP_PIPELINE_TRACKS,
-  PROP_URL,
-  PROP_N_PARTICIPANTS,
-  N_PROPS,
-};
 
 enum {
   SIGNAL_TRACK_PUBLISHED,
@@ -84,7 +57,13 @@ static guint signals[N_SIGNALS];
 
 namespace {
 class RoomEndpoint;
-class BoardEndpoint;
+class PageEndpoint;
+
+/* The room's other pages: /<path>/<name>, served from <resource>. */
+const struct {
+  const char *path, *resource;
+} PAGES[] = {{"board", "board.html"}, {"voice", "voice.html"}};
+
 } // namespace
 
 struct GstRtcRoomSignallerPrivate {
@@ -112,7 +91,7 @@ struct GstRtcRoomSignallerPrivate {
   std::shared_ptr<rtc::HttpServer> server; /* while started */
   std::string started_name;                /* the name the endpoints have */
   std::unique_ptr<RoomEndpoint> room_endpoint;
-  std::unique_ptr<BoardEndpoint> board_endpoint;
+  std::vector<std::unique_ptr<PageEndpoint>> page_endpoints; /* PAGES */
   /* server thread only: */
   std::unique_ptr<rtc::RoomHub> room;
 };
@@ -161,8 +140,10 @@ public:
     }
     json_builder_set_member_name (b, "participants");
     json_builder_add_int_value (b, priv->room ? priv->room->n_participants () : 0);
-    json_builder_set_member_name (b, "board");
-    json_builder_add_string_value (b, ("/board/" + name).c_str ());
+    for (auto &page : PAGES) {
+      json_builder_set_member_name (b, page.path);
+      json_builder_add_string_value (b, ("/" + std::string (page.path) + "/" + name).c_str ());
+    }
   }
   bool takes_websocket () override { return true; }
   std::vector<std::string> websocket_protocols () override { return {rtc::room::SUBPROTOCOL}; }
@@ -196,16 +177,16 @@ private:
   Self *self_;
 };
 
-/* /board/<name>: the collaboration page of the same room. */
-class BoardEndpoint : public rtc::HttpEndpoint {
+class PageEndpoint : public rtc::HttpEndpoint {
 public:
+  explicit PageEndpoint (const char *resource) : resource_ (resource) {}
   void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
                        GBytes *) override
   {
     if (!rest.empty ()) {
       rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
     } else if (method == "GET" || method == "HEAD") {
-      rtc::http_respond_resource (msg, "board.html");
+      rtc::http_respond_resource (msg, resource_);
     } else {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
                                     "GET, HEAD");
@@ -214,6 +195,9 @@ public:
   }
   void describe (JsonBuilder *) override {}
   bool listed () override { return false; }
+
+private:
+  const char *resource_;
 };
 
 /* Runs @fn with the room on the server thread, later, if the signaller
@@ -330,11 +314,18 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
     priv->room->set_pipeline_tracks (tracks);
   });
   auto room_endpoint = std::make_unique<RoomEndpoint> (self);
-  auto board_endpoint = std::make_unique<BoardEndpoint> ();
+  std::vector<std::unique_ptr<PageEndpoint>> pages;
   bool ok = server->add_endpoint ("room", name, room_endpoint.get (), err);
-  if (ok && !server->add_endpoint ("board", name, board_endpoint.get (), err)) {
+  for (auto &page : PAGES) {
+    if (!ok)
+      break;
+    pages.push_back (std::make_unique<PageEndpoint> (page.resource));
+    ok = server->add_endpoint (page.path, name, pages.back ().get (), err);
+  }
+  if (!ok) {
     server->remove_endpoint ("room", name);
-    ok = false;
+    for (size_t i = 0; i + 1 < pages.size (); i++)
+      server->remove_endpoint (PAGES[i].path, name);
   }
   if (!ok) {
     server->invoke_sync ([priv] () { priv->room.reset (); });
@@ -344,7 +335,7 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
   std::lock_guard<std::mutex> g (priv->lock);
   priv->server = server;
   priv->room_endpoint = std::move (room_endpoint);
-  priv->board_endpoint = std::move (board_endpoint);
+  priv->page_endpoints = std::move (pages);
   GST_INFO_OBJECT (self, "room %s/room/%s", server->base_url ().c_str (), name.c_str ());
   return TRUE;
 }
@@ -372,7 +363,8 @@ static void stop_room (Self *self, bool finalizing)
   }
   /* No new socket or request, then everyone told (1001) and no signal more. */
   server->remove_endpoint ("room", name);
-  server->remove_endpoint ("board", name);
+  for (auto &page : PAGES)
+    server->remove_endpoint (page.path, name);
   server->invoke_sync ([priv] () {
     if (priv->room)
       priv->room->shutdown (rtc::room::CLOSE_STOPPED, "the room stopped");
@@ -392,7 +384,7 @@ static void stop_room (Self *self, bool finalizing)
   {
     std::lock_guard<std::mutex> g (priv->lock);
     priv->room_endpoint.reset ();
-    priv->board_endpoint.reset ();
+    priv->page_endpoints.clear ();
     priv->server.reset ();
   }
   /* The last reference to the server joins its thread: not from there. */
@@ -677,73 +669,7 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
   gobject_class->get_property = gst_rtc_room_signaller_get_property;
   gobject_class->finalize = gst_rtc_room_signaller_finalize;
 
-  auto ready = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  auto playing =
-      GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-  auto read_only = GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_ADDRESS] = g_param_spec_string (
-      "address", "Address", "IP address the embedded server binds to", DEFAULT_ADDRESS, ready);
-  properties[PROP_PORT] = g_param_spec_uint (
-      "port", "Port",
-      "TCP port of the embedded server (0 = pick a free port; reads back the bound port once "
-      "started)",
-      0, 65535, DEFAULT_PORT, ready);
-  properties[PROP_ROOM_NAME] =
-      g_param_spec_string ("room-name", "Room name",
-                           "Name in /room/<name> (the page and the WebSocket) and /board/<name>",
-                           DEFAULT_ROOM_NAME, ready);
-  properties[PROP_AUTH_TOKEN] = g_param_spec_string (
-      "auth-token", "Auth token",
-      "The room's token: participants must send it in `join` (NULL = anyone may join)", nullptr,
-      playing);
-  properties[PROP_ALLOWED_ORIGINS] = g_param_spec_string (
-      "allowed-origins", "Allowed origins",
-      "Comma-separated browser origins allowed to open the room's WebSocket, or *; empty: only "
-      "the room's own pages (same origin)",
-      DEFAULT_ALLOWED_ORIGINS, playing);
-  properties[PROP_TLS_CERTIFICATE_FILE] = g_param_spec_string (
-      "tls-certificate-file", "TLS certificate file",
-      "PEM certificate (chain) for HTTPS and WSS; NULL = plain HTTP", nullptr, ready);
-  properties[PROP_TLS_KEY_FILE] =
-      g_param_spec_string ("tls-key-file", "TLS key file",
-                           "PEM private key (NULL = in the certificate file)", nullptr, ready);
-  properties[PROP_MAX_PARTICIPANTS] =
-      g_param_spec_uint ("max-participants", "Max participants",
-                         "Participants in the room at most (the pipeline not counted); a `join` "
-                         "beyond it gets error full",
-                         1, 1024, DEFAULT_MAX_PARTICIPANTS, playing);
-  properties[PROP_KEEPALIVE_TIMEOUT] =
-      g_param_spec_uint ("keepalive-timeout", "Keepalive timeout",
-                         "A participant that sends nothing for this long (ms) has left", 100,
-                         600000, DEFAULT_KEEPALIVE_TIMEOUT, playing);
-  properties[PROP_RESUME_TIMEOUT] = g_param_spec_uint (
-      "resume-timeout", "Resume timeout",
-      "How long (ms) a participant whose socket dropped or timed out may come back with its id", 0,
-      600000, DEFAULT_RESUME_TIMEOUT, playing);
-  properties[PROP_MESSAGES_PER_SECOND] =
-      g_param_spec_uint ("messages-per-second", "Messages per second",
-                         "Messages a participant may send per second, averaged over 2 s", 1, 10000,
-                         DEFAULT_MESSAGES_PER_SECOND, playing);
-  properties[PROP_ICE_SERVERS] = g_param_spec_string (
-      "ice-servers", "ICE servers",
-      "Comma-separated stun://host:port and turn(s)://user:pass@host:port URLs announced to "
-      "participants in `welcome`",
-      "", playing);
-  properties[PROP_DATA_CHANNELS] = g_param_spec_string (
-      "data-channels", "Data channels",
-      "JSON array of the room's data channels ({label, and RTCDataChannelInit options}), "
-      "announced in `welcome`",
-      DEFAULT_DATA_CHANNELS, playing);
-  properties[PROP_PIPELINE_TRACKS] = g_param_spec_string (
-      "pipeline-tracks", "Pipeline tracks",
-      "JSON array of the tracks the pipeline publishes ({id, kind, label}): the participant "
-      "\"pipeline\" in every roster",
-      "", playing);
-  properties[PROP_URL] = g_param_spec_string (
-      "url", "URL", "The conference page's URL once started", nullptr, read_only);
-  properties[PROP_N_PARTICIPANTS] = g_param_spec_uint (
-      "n-participants", "Participants",
-      "Participants in the room now (notified on the server thread)", 0, G_MAXUINT, 0, read_only);
+  gst_rtc_room_signaller_make_properties (properties);
   g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
   /**

@@ -1,13 +1,15 @@
 // A voice call mixed by the room (webrtcroom audio-mode=mix), hosted by a
 // gst-launch-1.0 pipeline that records its "mix" pad: two pipelines joining
 // with room-url, each sending a tone (A 440 Hz, B 660 Hz) and recording
-// what it receives; a headless Chromium page (C) on the conference page
-// whose microphone is a WebAudio oscillator at 880 Hz; a headless Firefox
+// what it receives; a headless Chromium page (C) on the voice page
+// (/voice/<name>) whose microphone is a WebAudio oscillator at 880 Hz; a headless Firefox
 // page (F) whose fake microphone is Firefox's 1 kHz tone (its page reports
 // through roomproxy.mjs). Measured on the audio:
 //  - each page receives one audio track (the room's mix) with the three
 //    other tones, and its own at least 20 dB under each of them;
 //  - each page shows everyone speaking (the room's "speaking" messages);
+//  - the voice page's mute and push-to-talk (the space bar) take C's
+//    voice out of the room and back;
 //  - each pipeline's recording has the three other tones, its own 20 dB
 //    under them;
 //  - the host's recording of the mix has all four.
@@ -138,7 +140,8 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
     chromium = await launchChromium();
     await chromium.context.addInitScript({ content: PAGE_INIT });
     const page = await chromium.context.newPage();
-    await page.goto(`http://127.0.0.1:${host.port}/room/${ROOM}?name=C&autojoin=1&camera=0`);
+    // C on the voice page, F on the conference page: both pages of the room.
+    await page.goto(`http://127.0.0.1:${host.port}/voice/${ROOM}?name=C&autojoin=1`);
     firefox = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&autojoin=1&camera=0`);
     await waitFor(async () => (host.output().match(/webrtcroom-participant-joined/g) || []).length >= 4,
       90000, 'four participants in the room');
@@ -166,10 +169,29 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
       console.log('C', JSON.stringify((await page.evaluate(() => window.roomTest.state())).speaking));
       throw e;
     });
-    const tilesC = (await page.evaluate(() => window.roomTest.state())).speakingTiles;
-    assert.equal(tilesC.length, 4, `page C highlights ${tilesC.join(', ')}`);
+    const listedC = (await page.evaluate(() => window.roomTest.state())).listedSpeaking;
+    assert.equal(listedC.length, 4, `page C lists ${listedC.join(', ')} as speaking`);
     await waitFor(async () => speakers(proxy.reports.get('F') || {}) === 'A,B,C,F', 15000,
       'page F showing A, B, C and F speaking');
+    const tilesF = (proxy.reports.get('F') || {}).speakingTiles || [];
+    assert.equal(tilesF.length, 4, `page F highlights ${tilesF.join(', ')}`);
+    // The voice page's mute and push-to-talk: C's microphone stops reaching
+    // the room (C no longer speaks, for the room) and comes back.
+    const cSpeaks = async () => speakers(await page.evaluate(() => window.roomTest.state())).includes('C');
+    const until = (want, what) => waitFor(async () => (await cSpeaks()) === want, 15000, what);
+    await page.evaluate(() => window.roomTest.setMuted(true));
+    await until(false, 'C not speaking once muted');
+    await page.evaluate(() => window.roomTest.setMuted(false));
+    await until(true, 'C speaking once unmuted');
+    await page.evaluate(() => window.roomTest.setPushToTalk(true));
+    await until(false, 'C not speaking in push-to-talk, the space bar up');
+    await page.keyboard.down('Space');
+    await until(true, 'C speaking while the space bar is held');
+    await page.keyboard.up('Space');
+    await until(false, 'C not speaking once the space bar is released');
+    await page.evaluate(() => window.roomTest.setPushToTalk(false));
+    await until(true, 'C speaking again');
+    await new Promise((r) => setTimeout(r, 2000));
     await new Promise((r) => setTimeout(r, 2000));
   } finally {
     // Everyone at once: the recordings end with everyone in the room.

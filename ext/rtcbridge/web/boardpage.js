@@ -5,6 +5,7 @@
 // a late joiner's included. Query: ?name=, ?autojoin=1, ?token= (tests).
 // Tests drive window.roomTest.
 import { RoomClient, sha256Hex, toHex } from '/static/room.js';
+import { $, errors, initName, params, roomName, setState, showError, takeName } from '/static/roompagekit.js';
 
 const W = 1600;
 const H = 900;
@@ -12,9 +13,6 @@ const CHUNK = 16 * 1024; // a file chunk message, the 8-byte transfer id include
 const MAX_POINTS = 2000; // per stroke operation (a longer stroke becomes several)
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 
-const params = new URLSearchParams(location.search);
-const roomName = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || 'room');
-const $ = (id) => document.getElementById(id);
 
 const canvas = $('board');
 const ctx = canvas.getContext('2d', { willReadFrequently: true });
@@ -29,7 +27,6 @@ let ownGroups = []; // [[op id]]: what one Undo takes back
 let opCounter = 0;
 let drawing = null; // the operation under the pointer
 const chatLog = [];
-const errors = [];
 const incoming = new Map(); // transfer id -> {name, size, type, sha256, from, parts, received, item}
 const received = []; // finished incoming transfers
 const sent = [];
@@ -37,16 +34,7 @@ const sent = [];
 $('room-name').textContent = roomName;
 $('room-link').href = `/room/${encodeURIComponent(roomName)}`;
 document.title = `Board ${roomName}`;
-$('display-name').value = params.get('name') || localStorage.getItem('rtcbridge.name')
-  || `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
-
-function setState(text) { $('state').textContent = text ? `· ${text}` : ''; }
-
-function showError(text) {
-  if (text) errors.push(text);
-  $('error').textContent = text || '';
-  $('error').hidden = !text;
-}
+initName();
 
 // ---- the board: operations in the room's order ----
 
@@ -399,8 +387,7 @@ function renderRoster() {
 
 async function join() {
   showError(null);
-  const name = $('display-name').value.trim().slice(0, 64) || 'Guest';
-  localStorage.setItem('rtcbridge.name', name);
+  const name = takeName();
   $('join').disabled = true;
   room = new RoomClient({ room: roomName, name, token: params.get('token') || undefined, receiveMedia: false });
   room.on('roster', renderRoster);

@@ -6,35 +6,23 @@
 // ?token= (tests only: a real deployment should not put tokens in URLs).
 // Tests drive window.roomTest.
 import { RoomClient } from '/static/room.js';
-
-const params = new URLSearchParams(location.search);
-const roomName = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || 'room');
-const $ = (id) => document.getElementById(id);
+import { audioPower } from '/static/audiotest.js';
+import { $, errors, initName, params, roomName, setState, showError, takeName } from '/static/roompagekit.js';
 
 let room = null;
 const local = { camera: null, mic: null, screen: null, fakeScreenTimer: null };
 const tiles = new Map(); // key -> {el, video, audios: Map(mid -> audio), label, quality, badges}
 const placed = new Map(); // remote mid -> tile key
 const chatLog = [];
-const errors = [];
 let statsTimer = null;
 let lastStats = [];
 
 $('room-name').textContent = roomName;
 $('board-link').href = `/board/${encodeURIComponent(roomName)}`;
 document.title = `Room ${roomName}`;
-$('display-name').value = params.get('name') || localStorage.getItem('rtcbridge.name')
-  || `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
+initName();
 if (params.get('camera') === '0') $('join-camera').checked = false;
 if (params.get('mic') === '0') $('join-mic').checked = false;
-
-function setState(text) { $('state').textContent = text ? `· ${text}` : ''; }
-
-function showError(text) {
-  if (text) errors.push(text);
-  $('error').textContent = text || '';
-  $('error').hidden = !text;
-}
 
 function nameOf(id) {
   if (room && id === room.id) return room.name;
@@ -320,8 +308,7 @@ function stopScreenShare() {
 
 async function join() {
   showError(null);
-  const name = $('display-name').value.trim().slice(0, 64) || 'Guest';
-  localStorage.setItem('rtcbridge.name', name);
+  const name = takeName();
   $('join').disabled = true;
   setState('getting camera');
   const stream = await getMedia($('join-camera').checked, $('join-mic').checked);
@@ -419,53 +406,6 @@ window.addEventListener('pagehide', () => { if (room) room.leave(); });
 
 // ---- test hooks ----
 
-// @ms of @track's audio (the first channel): through WebAudio where an
-// AudioContext runs (Chromium, which feeds a remote track to it only while
-// a media element plays it); where none runs (a headless Firefox without
-// an audio output), recorded with MediaRecorder and decoded offline.
-async function recordAudio(track, ms) {
-  const atMost = (p, t = 1000) => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, t))]);
-  const el = new Audio();
-  el.srcObject = new MediaStream([track]);
-  el.muted = true;
-  await atMost(el.play());
-  const ac = new AudioContext();
-  await atMost(ac.resume());
-  if (ac.state === 'running') {
-    const src = ac.createMediaStreamSource(new MediaStream([track]));
-    const proc = ac.createScriptProcessor(4096, 1, 1);
-    const chunks = [];
-    proc.onaudioprocess = (e) => chunks.push(Float32Array.from(e.inputBuffer.getChannelData(0)));
-    src.connect(proc);
-    proc.connect(ac.destination);
-    await new Promise((r) => setTimeout(r, ms));
-    src.disconnect();
-    proc.disconnect();
-    const rate = ac.sampleRate;
-    await atMost(ac.close());
-    el.srcObject = null;
-    const samples = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) { samples.set(c, at); at += c.length; }
-    return { samples, rate };
-  }
-  await atMost(ac.close());
-  el.srcObject = null;
-  const rec = new MediaRecorder(new MediaStream([track]));
-  const parts = [];
-  rec.ondataavailable = (e) => parts.push(e.data);
-  const stopped = new Promise((r) => { rec.onstop = r; });
-  rec.start();
-  await new Promise((r) => setTimeout(r, ms));
-  rec.stop();
-  await stopped;
-  const bytes = await new Blob(parts, { type: rec.mimeType }).arrayBuffer();
-  const decoded = await new OfflineAudioContext(1, 48000, 48000).decodeAudioData(bytes);
-  const all = decoded.getChannelData(0);
-  // Without the encoder's start.
-  return { samples: all.subarray(Math.min(all.length, Math.floor(decoded.sampleRate / 4))), rate: decoded.sampleRate };
-}
-
 window.roomTest = {
   async state() {
     const stats = room && room.state !== 'closed' ? await room.stats() : [];
@@ -496,23 +436,8 @@ window.roomTest = {
   setCameraMuted: (muted) => { if (local.camera && room) room.setMuted(local.camera, muted); updateButtons(); },
   setMicMuted: (muted) => { if (local.mic && room) room.setMuted(local.mic, muted); updateButtons(); },
   sendChat: (text) => room && room.sendChat(text),
-  // Each remote audio track as this page hears it: the power (dB) at each
-  // of @freqs over @ms of it (Goertzel), by participant.
-  async audioPower(freqs, ms = 1500) {
-    const out = [];
-    for (const entry of (room ? room.remoteTracks : []).filter((e) => e.kind === 'audio')) {
-      const { samples, rate } = await recordAudio(entry.track, ms);
-      const powers = freqs.map((f) => {
-        const k = 2 * Math.cos((2 * Math.PI * f) / rate);
-        let s1 = 0;
-        let s2 = 0;
-        for (const x of samples) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
-        return 10 * Math.log10(s1 * s1 + s2 * s2 - k * s1 * s2 + 1e-9);
-      });
-      out.push({ participant: entry.participant, samples: samples.length, rate, powers });
-    }
-    return out;
-  },
+  // Each remote audio track as this page hears it (audiotest.js).
+  audioPower: (freqs, ms = 1500) => audioPower(room, freqs, ms),
   get room() { return room; },
 };
 

@@ -1,0 +1,75 @@
+/* See gstrtcroomsignallerprops.h. */
+#include "gstrtcroomsignallerprops.h"
+
+#include <gst/gst.h>
+
+void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
+{
+  auto ready = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  auto playing =
+      GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  auto read_only = GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ADDRESS] = g_param_spec_string (
+      "address", "Address", "IP address the embedded server binds to", DEFAULT_ADDRESS, ready);
+  properties[PROP_PORT] = g_param_spec_uint (
+      "port", "Port",
+      "TCP port of the embedded server (0 = pick a free port; reads back the bound port once "
+      "started)",
+      0, 65535, DEFAULT_PORT, ready);
+  properties[PROP_ROOM_NAME] = g_param_spec_string (
+      "room-name", "Room name",
+      "Name in /room/<name> (the page and the WebSocket), /board/<name> and /voice/<name>",
+      DEFAULT_ROOM_NAME, ready);
+  properties[PROP_AUTH_TOKEN] = g_param_spec_string (
+      "auth-token", "Auth token",
+      "The room's token: participants must send it in `join` (NULL = anyone may join)", nullptr,
+      playing);
+  properties[PROP_ALLOWED_ORIGINS] = g_param_spec_string (
+      "allowed-origins", "Allowed origins",
+      "Comma-separated browser origins allowed to open the room's WebSocket, or *; empty: only "
+      "the room's own pages (same origin)",
+      DEFAULT_ALLOWED_ORIGINS, playing);
+  properties[PROP_TLS_CERTIFICATE_FILE] = g_param_spec_string (
+      "tls-certificate-file", "TLS certificate file",
+      "PEM certificate (chain) for HTTPS and WSS; NULL = plain HTTP", nullptr, ready);
+  properties[PROP_TLS_KEY_FILE] =
+      g_param_spec_string ("tls-key-file", "TLS key file",
+                           "PEM private key (NULL = in the certificate file)", nullptr, ready);
+  properties[PROP_MAX_PARTICIPANTS] =
+      g_param_spec_uint ("max-participants", "Max participants",
+                         "Participants in the room at most (the pipeline not counted); a `join` "
+                         "beyond it gets error full",
+                         1, 1024, DEFAULT_MAX_PARTICIPANTS, playing);
+  properties[PROP_KEEPALIVE_TIMEOUT] =
+      g_param_spec_uint ("keepalive-timeout", "Keepalive timeout",
+                         "A participant that sends nothing for this long (ms) has left", 100,
+                         600000, DEFAULT_KEEPALIVE_TIMEOUT, playing);
+  properties[PROP_RESUME_TIMEOUT] = g_param_spec_uint (
+      "resume-timeout", "Resume timeout",
+      "How long (ms) a participant whose socket dropped or timed out may come back with its id", 0,
+      600000, DEFAULT_RESUME_TIMEOUT, playing);
+  properties[PROP_MESSAGES_PER_SECOND] =
+      g_param_spec_uint ("messages-per-second", "Messages per second",
+                         "Messages a participant may send per second, averaged over 2 s", 1, 10000,
+                         DEFAULT_MESSAGES_PER_SECOND, playing);
+  properties[PROP_ICE_SERVERS] = g_param_spec_string (
+      "ice-servers", "ICE servers",
+      "Comma-separated stun://host:port and turn(s)://user:pass@host:port URLs announced to "
+      "participants in `welcome`",
+      "", playing);
+  properties[PROP_DATA_CHANNELS] = g_param_spec_string (
+      "data-channels", "Data channels",
+      "JSON array of the room's data channels ({label, and RTCDataChannelInit options}), "
+      "announced in `welcome`",
+      DEFAULT_DATA_CHANNELS, playing);
+  properties[PROP_PIPELINE_TRACKS] = g_param_spec_string (
+      "pipeline-tracks", "Pipeline tracks",
+      "JSON array of the tracks the pipeline publishes ({id, kind, label}): the participant "
+      "\"pipeline\" in every roster",
+      "", playing);
+  properties[PROP_URL] = g_param_spec_string (
+      "url", "URL", "The conference page's URL once started", nullptr, read_only);
+  properties[PROP_N_PARTICIPANTS] = g_param_spec_uint (
+      "n-participants", "Participants",
+      "Participants in the room now (notified on the server thread)", 0, G_MAXUINT, 0, read_only);
+}

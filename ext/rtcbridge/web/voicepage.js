@@ -1,0 +1,172 @@
+// The voice page (/voice/<name>): audio only, in the same room as
+// /room/<name>. The microphone goes to the room; what comes back (with
+// webrtcroom audio-mode=mix, one stream: everyone else mixed) is played.
+// Participants are listed with who speaks now (the room's "speaking"
+// messages); mute, push-to-talk (hold the space bar), connection quality.
+// Query: ?name= (display name), ?autojoin=1, ?token= (tests only).
+// Tests drive window.roomTest.
+import { RoomClient } from '/static/room.js';
+import { audioPower } from '/static/audiotest.js';
+import { $, errors, initName, params, roomName, setState, showError, takeName } from '/static/roompagekit.js';
+
+let room = null;
+let mic = null;
+let muted = false;
+let talking = false; // the space bar is held (push to talk)
+let statsTimer = null;
+let quality = '';
+const players = new Map(); // remote mid -> audio element
+
+$('room-name').textContent = roomName;
+$('room-link').href = `/room/${encodeURIComponent(roomName)}`;
+document.title = `Voice ${roomName}`;
+initName();
+
+// The microphone is sent while not muted and, in push-to-talk, while the
+// space bar is held.
+function applyMute() {
+  const off = muted || ($('ptt').checked && !talking);
+  if (mic && room) room.setMuted(mic, off);
+  $('mute').textContent = muted ? 'Unmute' : 'Mute';
+  render();
+}
+
+function render() {
+  const ul = $('people');
+  ul.textContent = '';
+  if (!room) return;
+  const speaking = new Set(room.speaking);
+  for (const p of room.roster) {
+    const li = document.createElement('li');
+    li.dataset.id = p.id;
+    const mutedNow = p.tracks.some((t) => t.kind === 'audio' && t.muted);
+    li.className = [speaking.has(p.id) ? 'speaking' : '', p.id === room.activeSpeaker ? 'active-speaker' : '']
+      .filter(Boolean).join(' ');
+    li.textContent = `${p.name}${p.self ? ' (you)' : ''}${mutedNow ? ' · muted' : ''}`;
+    ul.append(li);
+  }
+}
+
+function play(detail) {
+  if (detail.kind !== 'audio') return;
+  const el = new Audio();
+  el.srcObject = detail.stream;
+  el.autoplay = true;
+  el.play().catch(() => { $('audio-unlock').hidden = false; });
+  players.set(detail.mid, el);
+}
+
+function stopPlaying(detail) {
+  const el = players.get(detail.mid);
+  if (!el) return;
+  el.srcObject = null;
+  players.delete(detail.mid);
+}
+
+async function join() {
+  showError(null);
+  const name = takeName();
+  $('join').disabled = true;
+  setState('getting microphone');
+  try {
+    mic = (await navigator.mediaDevices.getUserMedia({ audio: true })).getAudioTracks()[0] || null;
+  } catch (e) {
+    showError(`No microphone (${e.message}): joining to listen only`);
+  }
+  room = new RoomClient({ room: roomName, name, token: params.get('token') || undefined });
+  room.on('roster', render);
+  room.on('speaking', render);
+  room.on('mute', render);
+  room.on('track', play);
+  room.on('trackended', stopPlaying);
+  room.on('error', (d) => { if (d.code !== 'resume') showError(`${d.code}: ${d.message || ''}`); });
+  room.on('reconnecting', () => setState('reconnecting'));
+  room.on('resumed', () => setState('joined'));
+  room.on('connectionstate', (d) => setState(d.state === 'connected' ? 'joined' : d.state));
+  room.on('closed', (d) => {
+    if (d.code !== 1000) showError(`Disconnected: ${d.reason || d.code}`);
+    endSession();
+  });
+  if (mic) room.publish(mic, 'microphone').catch(() => {});
+  setState('joining');
+  try {
+    await room.join();
+  } catch (e) {
+    showError(`Could not join: ${e.message}`);
+    $('join').disabled = false;
+    return;
+  }
+  $('join-form').hidden = true;
+  $('call').hidden = false;
+  setState('joined');
+  applyMute();
+  statsTimer = setInterval(async () => {
+    if (!room) return;
+    const stats = await room.stats();
+    const order = ['stalled', 'poor', 'fair', 'good'];
+    quality = stats.map((s) => s.quality).sort((a, b) => order.indexOf(a) - order.indexOf(b))[0] || '';
+    $('quality').title = `connection quality: ${quality || 'unknown'}`;
+    $('quality').className = `quality ${quality}`;
+  }, 2000);
+}
+
+function endSession() {
+  clearInterval(statsTimer);
+  for (const el of players.values()) el.srcObject = null;
+  players.clear();
+  $('call').hidden = true;
+  $('join-form').hidden = false;
+  $('join').disabled = false;
+  setState('');
+}
+
+function leave() {
+  if (room) room.leave();
+  room = null;
+  if (mic) mic.stop();
+  mic = null;
+  endSession();
+}
+
+$('join-form').addEventListener('submit', (e) => { e.preventDefault(); join(); });
+$('leave').addEventListener('click', leave);
+$('mute').addEventListener('click', () => { muted = !muted; applyMute(); });
+$('ptt').addEventListener('change', applyMute);
+$('audio-unlock').addEventListener('click', () => {
+  for (const el of players.values()) el.play().catch(() => {});
+  $('audio-unlock').hidden = true;
+});
+const isSpace = (e) => e.code === 'Space' && !(e.target instanceof HTMLInputElement && e.target.type !== 'checkbox');
+window.addEventListener('keydown', (e) => { if (isSpace(e) && !e.repeat) { e.preventDefault(); talking = true; applyMute(); } });
+window.addEventListener('keyup', (e) => { if (isSpace(e)) { e.preventDefault(); talking = false; applyMute(); } });
+window.addEventListener('pagehide', () => { if (room) room.leave(); });
+
+// ---- test hooks ----
+
+window.roomTest = {
+  async state() {
+    const stats = room && room.state !== 'closed' ? await room.stats() : [];
+    return {
+      joined: !!room && room.state === 'joined',
+      state: room ? room.state : 'new',
+      id: room ? room.id : null,
+      roster: room ? room.roster.map((p) => ({ id: p.id, name: p.name, self: p.self,
+        tracks: p.tracks.map((t) => ({ id: t.id, kind: t.kind, muted: !!t.muted })) })) : [],
+      remoteTracks: stats,
+      speaking: room ? room.speaking : [],
+      activeSpeaker: room ? room.activeSpeaker : null,
+      listedSpeaking: [...document.querySelectorAll('#people li.speaking')].map((li) => li.dataset.id),
+      micSent: !!mic && mic.enabled !== false && !(muted || ($('ptt').checked && !talking)),
+      quality,
+      errors: errors.slice(),
+    };
+  },
+  join: () => join(),
+  leave: () => leave(),
+  setMuted: (m) => { muted = !!m; applyMute(); },
+  setPushToTalk: (on) => { $('ptt').checked = !!on; applyMute(); },
+  audioPower: (freqs, ms = 1500) => audioPower(room, freqs, ms),
+  get room() { return room; },
+};
+
+if (params.get('autojoin') === '1') join();
