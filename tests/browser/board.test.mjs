@@ -165,7 +165,8 @@ function assertSameBoards(hashes, what, pixelsEverywhere = false) {
   const first = 'A';
   for (const name of Object.keys(hashes).filter((n) => n !== first)) {
     assert.equal(hashes[name].lastSeq, hashes[first].lastSeq, `${what}: ${name} and ${first} applied as many operations`);
-    assert.equal(hashes[name].ops, hashes[first].ops, `${what}: ${name}'s operations are ${first}'s`);
+    assert.equal(hashes[name].ops, hashes[first].ops, `${what}: ${name}'s operations are ${first}'s ` +
+      `(${name}'s last: ${JSON.stringify(hashes[name].tail)}; ${first}'s last: ${JSON.stringify(hashes[first].tail)})`);
     assert.equal(hashes[name].drawn, hashes[first].drawn, `${what}: ${name} draws as many operations as ${first}`);
     if (name !== 'F' || pixelsEverywhere)
       assert.equal(hashes[name].pixels, hashes[first].pixels, `${what}: ${name}'s board looks like ${first}'s`);

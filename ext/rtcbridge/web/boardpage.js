@@ -489,7 +489,9 @@ window.roomTest = {
   async boardHash() {
     const ops = await sha256Hex(JSON.stringify(board.log.map((e) => [e.seq, e.from, e.msg])));
     const pixels = await sha256Hex(ctx.getImageData(0, 0, W, H).data);
-    return { ops, pixels, count: board.log.length, lastSeq: board.lastSeq, drawn: board.drawn.length, pending: pending.size };
+    // The last entries too, so that a test whose hashes differ can say how.
+    const tail = board.log.slice(-2).map((e) => [e.seq, e.from, JSON.stringify(e.msg).slice(0, 300)]);
+    return { ops, pixels, count: board.log.length, lastSeq: board.lastSeq, drawn: board.drawn.length, pending: pending.size, tail };
   },
   // Sends @n random operations (strokes, shapes, text), reproducible from @seed.
   async drawRandomStrokes(n, seed = 1) {
