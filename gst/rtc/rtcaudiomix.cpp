@@ -128,7 +128,6 @@ struct AudioMix::Input {
 /* silence ─▶ capsfilter ─▶ audiomixer ─▶ capsfilter ─▶ tee [─▶ EncoderBranch] */
 struct AudioMix::Mix {
   std::string name;
-  GstBin *bin = nullptr;
   std::vector<GstElement *> elements; /* silence, its capsfilter, mixer, capsfilter, tee */
   GstElement *mixer = nullptr;
   GstElement *tee = nullptr;
@@ -340,7 +339,6 @@ AudioMix::Mix *AudioMix::make_mix (const std::string &name, std::string &error)
   }
   auto m = std::make_unique<Mix> ();
   m->name = name;
-  m->bin = bin_;
   m->mixer = mixer;
   m->tee = tee;
   gst_bin_add_many (bin_, silence, silence_caps, nullptr);

@@ -5,7 +5,9 @@
 // a late joiner's included. Query: ?name=, ?autojoin=1, ?token= (tests).
 // Tests drive window.roomTest.
 import { RoomClient, sha256Hex, toHex } from '/static/room.js';
-import { $, errors, initName, params, roomName, setState, showError, takeName } from '/static/roompagekit.js';
+import {
+  $, errors, initName, joinRoom, params, roomName, setState, showError, takeName,
+} from '/static/roompagekit.js';
 
 const W = 1600;
 const H = 900;
@@ -414,16 +416,7 @@ async function join() {
     if (d.code !== 1000 || d.reason !== 'leave') showError(`Disconnected: ${d.reason || d.code}`);
     endSession();
   });
-  setState('joining');
-  try {
-    await room.join();
-  } catch (e) {
-    showError(`Could not join: ${e.message}`);
-    $('join').disabled = false;
-    return;
-  }
-  $('join-form').hidden = true;
-  $('board-ui').hidden = false;
+  if (!(await joinRoom(room, 'board-ui'))) return;
   setState('connecting');
   renderRoster();
 }

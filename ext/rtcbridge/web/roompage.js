@@ -7,7 +7,9 @@
 // Tests drive window.roomTest.
 import { RoomClient } from '/static/room.js';
 import { audioPower } from '/static/audiotest.js';
-import { $, errors, initName, params, roomName, setState, showError, takeName } from '/static/roompagekit.js';
+import {
+  $, errors, initName, joinRoom, params, roomName, setState, showError, takeName,
+} from '/static/roompagekit.js';
 
 let room = null;
 const local = { camera: null, mic: null, screen: null, fakeScreenTimer: null };
@@ -337,16 +339,7 @@ async function join() {
   });
   if (local.camera) room.publish(local.camera, 'camera').catch(() => {});
   if (local.mic) room.publish(local.mic, 'microphone').catch(() => {});
-  setState('joining');
-  try {
-    await room.join();
-  } catch (e) {
-    showError(`Could not join: ${e.message}`);
-    $('join').disabled = false;
-    return;
-  }
-  $('join-form').hidden = true;
-  $('conference').hidden = false;
+  if (!(await joinRoom(room, 'conference'))) return;
   setState('joined');
   showSelf();
   updateButtons();

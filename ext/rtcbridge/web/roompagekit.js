@@ -26,3 +26,19 @@ export function takeName() {
   localStorage.setItem('rtcbridge.name', name);
   return name;
 }
+
+// Joins @room: the join form gives way to the section @sectionId; false
+// (the error shown, the form usable again) when it could not.
+export async function joinRoom(room, sectionId) {
+  setState('joining');
+  try {
+    await room.join();
+  } catch (e) {
+    showError(`Could not join: ${e.message}`);
+    $('join').disabled = false;
+    return false;
+  }
+  $('join-form').hidden = true;
+  $(sectionId).hidden = false;
+  return true;
+}

@@ -7,7 +7,9 @@
 // Tests drive window.roomTest.
 import { RoomClient } from '/static/room.js';
 import { audioPower } from '/static/audiotest.js';
-import { $, errors, initName, params, roomName, setState, showError, takeName } from '/static/roompagekit.js';
+import {
+  $, errors, initName, joinRoom, params, roomName, setState, showError, takeName,
+} from '/static/roompagekit.js';
 
 let room = null;
 let mic = null;
@@ -88,16 +90,7 @@ async function join() {
     endSession();
   });
   if (mic) room.publish(mic, 'microphone').catch(() => {});
-  setState('joining');
-  try {
-    await room.join();
-  } catch (e) {
-    showError(`Could not join: ${e.message}`);
-    $('join').disabled = false;
-    return;
-  }
-  $('join-form').hidden = true;
-  $('call').hidden = false;
+  if (!(await joinRoom(room, 'call'))) return;
   setState('joined');
   applyMute();
   statsTimer = setInterval(async () => {

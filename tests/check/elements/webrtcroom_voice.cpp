@@ -46,10 +46,7 @@ struct AudioTap : SampleLog {
       if (GST_EVENT_TYPE (e) == GST_EVENT_CAPS) {
         GstCaps *caps = nullptr;
         gst_event_parse_caps (e, &caps);
-        const GstStructure *s = gst_caps_get_structure (caps, 0);
-        gst_structure_get_int (s, "channels", &self->channels);
-        gst_structure_get_int (s, "rate", &self->rate);
-        self->s16 = g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0;
+        self->take_caps (caps);
       }
       return GST_PAD_PROBE_OK;
     }
@@ -77,16 +74,21 @@ struct AudioTap : SampleLog {
     self->read_caps (p);
     gst_object_unref (p);
   }
+  /* Under lock. */
+  void take_caps (const GstCaps *caps)
+  {
+    const GstStructure *s = gst_caps_get_structure (caps, 0);
+    gst_structure_get_int (s, "channels", &channels);
+    gst_structure_get_int (s, "rate", &rate);
+    s16 = g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0;
+  }
   void read_caps (GstPad *p)
   {
     /* The caps are sent already: read them off the pad. */
     GstCaps *caps = gst_pad_get_current_caps (p);
     if (caps) {
       std::lock_guard<std::mutex> g (lock);
-      const GstStructure *s = gst_caps_get_structure (caps, 0);
-      gst_structure_get_int (s, "channels", &channels);
-      gst_structure_get_int (s, "rate", &rate);
-      s16 = g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0;
+      take_caps (caps);
       gst_caps_unref (caps);
     }
   }
