@@ -19,29 +19,6 @@ namespace rtc {
 
 namespace {
 
-GstElement *make (const char *factory)
-{
-  return factory ? gst_element_factory_make (factory, nullptr) : nullptr;
-}
-
-void set_if_exists (GstElement *e, const char *property, gboolean value)
-{
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), property))
-    g_object_set (e, property, value, nullptr);
-}
-
-/* webrtcbin 1.22 ends a receiving m-line made inactive with an EOS it sends
- * into its own src ghost pad. Once that pad is EOS, a packet still in the
- * m-line's jitterbuffer is refused with EOS; the jitterbuffer passes that
- * back up the bundled transport and its nicesrc stops: every other track of
- * the participant freezes. So the EOS is dropped where webrtcbin sends it
- * (the ghost pad's internal pad); the room ends the track itself. */
-GstPadProbeReturn drop_eos (GstPad *, GstPadProbeInfo *info, gpointer)
-{
-  return GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
-                                                                           : GST_PAD_PROBE_OK;
-}
-
 /* Whether the peer sends on m-line @mline of its description @sdp. */
 bool peer_sends (const GstSDPMessage *sdp, gint mline)
 {
@@ -489,86 +466,6 @@ void Room::removed (Session &session, const std::string &reason)
 }
 
 /* ---- tracks ----------------------------------------------------------------- */
-
-/* A participant's webrtcbin has new media: depayload it into a tee at once
- * (streaming thread: the pad must not stay unlinked), the rest on the
- * control thread. */
-void Room::on_src_pad (const std::string &session, GstPad *pad)
-{
-  CapsPtr caps (gst_pad_get_current_caps (pad));
-  const GstStructure *s = caps ? gst_caps_get_structure (caps.get (), 0) : nullptr;
-  const gchar *enc = s ? gst_structure_get_string (s, "encoding-name") : nullptr;
-  const Codec *codec = enc ? codec_by_name (enc) : nullptr;
-  GstElement *depay = codec ? make (codec->depayloader) : nullptr;
-  GstElement *tee = make ("tee");
-  if (!codec || !depay || !tee) {
-    for (GstElement *e : {depay, tee})
-      if (e)
-        gst_object_unref (gst_object_ref_sink (e));
-    GST_ELEMENT_WARNING (element_, STREAM, CODEC_NOT_FOUND,
-                         ("Participant %s sends media the room cannot forward (%s)",
-                          session.c_str (), enc ? enc : "no caps"),
-                         ("caps %" GST_PTR_FORMAT, caps.get ()));
-    return;
-  }
-  gint mline = -1;
-  GstWebRTCRTPTransceiver *trans = nullptr;
-  g_object_get (pad, "transceiver", &trans, nullptr);
-  if (trans) {
-    guint m = 0;
-    g_object_get (trans, "mlineindex", &m, nullptr);
-    mline = (gint)m;
-    gst_object_unref (trans);
-  }
-  if (codec->kind == MediaKind::VIDEO) {
-    set_if_exists (depay, "request-keyframe", TRUE);
-    set_if_exists (depay, "wait-for-keyframe", TRUE);
-  }
-  g_object_set (tee, "allow-not-linked", TRUE, nullptr);
-  gst_bin_add_many (GST_BIN (element_), depay, tee, nullptr);
-  gst_element_link (depay, tee);
-  gst_element_sync_state_with_parent (tee);
-  gst_element_sync_state_with_parent (depay);
-  ObjectPtr<GstPad> sink (gst_element_get_static_pad (depay, "sink"));
-  GstPad *eos_at = GST_IS_PROXY_PAD (pad)
-                       ? GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (pad)))
-                       : GST_PAD (gst_object_ref (pad));
-  if (eos_at) {
-    gst_pad_add_probe (eos_at, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_eos, nullptr, nullptr);
-    gst_object_unref (eos_at);
-  }
-  if (gst_pad_link (pad, sink.get ()) != GST_PAD_LINK_OK)
-    GST_ELEMENT_WARNING (element_, CORE, NEGOTIATION,
-                         ("Could not link %s from participant %s", enc, session.c_str ()),
-                         (nullptr));
-  auto a = std::make_shared<Arrival> ();
-  ObjectPtr<GstPad> depay_src (gst_element_get_static_pad (depay, "src"));
-  gst_pad_add_probe (
-      depay_src.get (), GST_PAD_PROBE_TYPE_BUFFER,
-      [] (GstPad *, GstPadProbeInfo *info, gpointer data) {
-        **static_cast<std::shared_ptr<std::atomic<guint64>> *> (data) +=
-            gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
-        return GST_PAD_PROBE_OK;
-      },
-      new std::shared_ptr<std::atomic<guint64>> (a->bytes),
-      [] (gpointer d) { delete static_cast<std::shared_ptr<std::atomic<guint64>> *> (d); });
-  a->session = session;
-  a->mline = mline;
-  a->codec = codec;
-  a->depay = depay;
-  a->tee = tee;
-  control_.post ([this, a] () {
-    auto p = static_cast<Participant *> (sessions_.find (a->session));
-    if (!p || p->arrivals.count (a->mline)) {
-      dispose_elements (GST_BIN (element_), {a->depay, a->tee});
-      return;
-    }
-    auto owned = std::make_unique<Arrival> (*a);
-    Arrival &arrival = *owned;
-    p->arrivals[a->mline] = std::move (owned);
-    add_track (arrival);
-  });
-}
 
 /* A participant's arrival carries a new track. */
 void Room::add_track (Arrival &a)

@@ -164,7 +164,10 @@ private:
   struct Line;
   struct Participant;
   struct Arrival;
+  /* rtcroomarrivals.cpp */
   void on_src_pad (const std::string &session, GstPad *pad);
+  void take_arrival (std::unique_ptr<Arrival> a);
+  void replace_source (Participant &p, Arrival &arrival, std::unique_ptr<Arrival> fresh);
   void add_track (Arrival &a);
   void add_pipeline_tracks ();
   void announce_pipeline_tracks ();

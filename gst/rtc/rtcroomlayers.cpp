@@ -49,11 +49,6 @@ namespace {
 constexpr gint64 SECOND = G_USEC_PER_SEC;
 constexpr guint DEFAULT_HIGH_RATE = 1000000; /* a track not measured yet */
 
-GstElement *make (const char *factory)
-{
-  return factory ? gst_element_factory_make (factory, nullptr) : nullptr;
-}
-
 } // namespace
 
 LowLayer::~LowLayer ()
@@ -193,11 +188,11 @@ LowLayer *Room::low_layer (Track &t)
     height = 360;
   }
   auto low = std::make_unique<LowLayer> ();
-  std::vector<GstElement *> chain = {make ("queue")};
+  std::vector<GstElement *> chain = {room_make ("queue")};
   if (g_str_equal (t.codec->name, "H264"))
-    chain.push_back (make ("h264parse"));
-  chain.push_back (make (dec->second.c_str ()));
-  chain.push_back (make ("tee"));
+    chain.push_back (room_make ("h264parse"));
+  chain.push_back (room_make (dec->second.c_str ()));
+  chain.push_back (room_make ("tee"));
   if (std::find (chain.begin (), chain.end (), nullptr) != chain.end ()) {
     for (GstElement *e : chain)
       if (e)

@@ -18,9 +18,12 @@ namespace rtc {
  * same payload type. */
 gint room_fixed_pt (const Codec *codec);
 
-/* What arrives on a participant's receiving m-line: depayloaded once into a
- * tee. It lives as long as the session (the m-line may carry one track after
- * another). */
+/* An element of @factory (none when @factory is NULL or missing). */
+inline GstElement *room_make (const char *factory)
+{
+  return factory ? gst_element_factory_make (factory, nullptr) : nullptr;
+}
+
 /* Adds @chain (a queue first) to @bin, linked in order, in the bin's
  * state; the queue leaks (drops the oldest) past 500 ms, so that a slow
  * branch never holds up the tee it hangs from. */
@@ -36,12 +39,18 @@ inline void add_leaky_chain (GstBin *bin, const std::vector<GstElement *> &chain
     gst_element_sync_state_with_parent (e);
 }
 
+/* What arrives on a participant's receiving m-line: depayloaded once into a
+ * tee. It lives as long as the session (the m-line may carry one track after
+ * another, and one source after another: rtcroomarrivals.cpp). */
 struct Room::Arrival {
   std::string session;
   gint mline = -1;
   const Codec *codec = nullptr;
   GstElement *depay = nullptr, *tee = nullptr; /* children of the element */
-  std::string track;                           /* the track it carries now, or "" */
+  /* webrtcbin's src pad it comes from, and that source's SSRC (0: unknown). */
+  std::shared_ptr<GstPad> pad;
+  guint32 ssrc = 0;
+  std::string track; /* the track it carries now, or "" */
   /* Bytes depayloaded so far (a streaming thread counts them). */
   std::shared_ptr<std::atomic<guint64>> bytes = std::make_shared<std::atomic<guint64>> (0);
 };

@@ -18,11 +18,6 @@ namespace rtc {
 
 namespace {
 
-GstElement *make (const char *factory)
-{
-  return factory ? gst_element_factory_make (factory, nullptr) : nullptr;
-}
-
 /* Media for a pad the application did not link is dropped. */
 GstPadProbeReturn drop_if_unlinked (GstPad *, GstPadProbeInfo *, gpointer data)
 {
@@ -184,15 +179,15 @@ void Room::finish_removal (guint64 serial, bool now)
 void Room::expose (Track &t, const std::string &owner_name)
 {
   Settings s = settings ();
-  std::vector<GstElement *> chain = {make ("queue")};
+  std::vector<GstElement *> chain = {room_make ("queue")};
   if (s.decode) {
     auto dec = s.decoders.find (t.codec);
-    GstElement *d = make (dec == s.decoders.end () ? nullptr : dec->second.c_str ());
+    GstElement *d = room_make (dec == s.decoders.end () ? nullptr : dec->second.c_str ());
     if (d && g_str_equal (t.codec->name, "H264"))
-      chain.push_back (make ("h264parse"));
+      chain.push_back (room_make ("h264parse"));
     chain.push_back (d);
   } else if (t.codec->parser) {
-    chain.push_back (make (t.codec->parser));
+    chain.push_back (room_make (t.codec->parser));
   }
   if (std::find (chain.begin (), chain.end (), nullptr) != chain.end ()) {
     for (GstElement *e : chain)

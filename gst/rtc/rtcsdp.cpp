@@ -154,6 +154,24 @@ bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error)
   return true;
 }
 
+gint sdp_mline_for_ssrc (const GstSDPMessage *sdp, guint32 ssrc)
+{
+  for (guint m = 0; sdp && m < gst_sdp_message_medias_len (sdp); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, m);
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+      if (g_strcmp0 (a->key, "ssrc") != 0 || !a->value)
+        continue;
+      /* "<ssrc> <attribute>[:<value>]" */
+      gchar *end = nullptr;
+      guint64 v = g_ascii_strtoull (a->value, &end, 10);
+      if (end != a->value && (*end == ' ' || *end == '\0') && v == ssrc)
+        return (gint)m;
+    }
+  }
+  return -1;
+}
+
 int sdp_extmap_id (const GstSDPMedia *media, const char *uri)
 {
   for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {

@@ -58,6 +58,9 @@ bool sdp_carries_media (const GstSDPMessage *sdp);
 
 /* The id @media gives the header extension @uri (a=extmap), or 0. */
 int sdp_extmap_id (const GstSDPMedia *media, const char *uri);
+/* The m-line of @sdp (a peer's description) that lists @ssrc as one of its
+ * sources (a=ssrc:<ssrc> ...), or -1. */
+gint sdp_mline_for_ssrc (const GstSDPMessage *sdp, guint32 ssrc);
 /* Makes RTP caps (all their structures) carry TWCC as extension @id, with
  * transport-cc feedback, so webrtcbin negotiates it and its rtpsession
  * stamps, acknowledges and reports it. */

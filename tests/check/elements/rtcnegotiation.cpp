@@ -270,6 +270,36 @@ GST_START_TEST (test_carries_media)
 }
 GST_END_TEST;
 
+/* Which m-line a peer's description names as a source's (webrtcbin 1.22
+ * can lose that when rtpbin times the source out and then gives the stream
+ * to m-line 0; the room looks it up itself). */
+GST_START_TEST (test_mline_for_ssrc)
+{
+  const std::string head = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+  const std::string video = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n";
+  const std::string audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n";
+  GstSDPMessage *sdp =
+      parse (head + audio + "a=ssrc:11 cname:x\r\n" + video +
+             "a=ssrc-group:FID 22 23\r\na=ssrc:22 cname:x\r\na=ssrc:23 cname:x\r\n" + video +
+             "a=ssrc:4222610231 msid:a b\r\n" + video + "a=ssrc:222 cname:x\r\n");
+  fail_unless (sdp != nullptr);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 11), 0);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 22), 1);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 23), 1);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 4222610231u), 2);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 222), 3);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 2), -1); /* not a prefix match */
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 33), -1);
+  gst_sdp_message_free (sdp);
+  std::string text = fixture ("firefox.sdp");
+  sdp = parse (text);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 1653624072u), 0);
+  fail_unless_equals_int (sdp_mline_for_ssrc (sdp, 3820858468u), 1);
+  gst_sdp_message_free (sdp);
+  fail_unless_equals_int (sdp_mline_for_ssrc (nullptr, 11), -1);
+}
+GST_END_TEST;
+
 static Suite *rtcnegotiation_suite (void)
 {
   Suite *s = suite_create ("rtcnegotiation");
@@ -281,6 +311,7 @@ static Suite *rtcnegotiation_suite (void)
   tcase_add_test (tc, test_build_offers);
   tcase_add_test (tc, test_read_answer);
   tcase_add_test (tc, test_carries_media);
+  tcase_add_test (tc, test_mline_for_ssrc);
   return s;
 }
 

@@ -28,6 +28,7 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <gst/pbutils/pbutils.h>
+#include <gst/rtp/rtp.h>
 #include <gst/rtcbridge/gstrtcdatameta.h>
 #include <json-glib/json-glib.h>
 #include <map>
@@ -92,6 +93,102 @@ GST_START_TEST (test_offering_participant_track_to_pipeline)
   ck_assert_str_eq (gst_structure_get_string (s, "kind"), "video");
   ck_assert_str_eq (gst_structure_get_string (s, "codec"), "VP8");
   fail_unless (g_str_has_prefix (gst_structure_get_string (s, "pad"), "participant_loopback-r2-"));
+}
+GST_END_TEST;
+
+namespace {
+
+/* From now on, every RTP packet @webrtcbin sends carries SSRC @ssrc: a
+ * sender whose source changes (a track restarted on its m-line), with an
+ * SSRC its description never named. */
+void rewrite_ssrc (GstElement *webrtcbin, guint32 ssrc)
+{
+  GstIterator *it = gst_element_iterate_sink_pads (webrtcbin);
+  GValue v = G_VALUE_INIT;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstPad *pad = GST_PAD (g_value_get_object (&v));
+    gst_pad_add_probe (
+        pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        [] (GstPad *, GstPadProbeInfo *info, gpointer data) {
+          guint32 to = GPOINTER_TO_UINT (data);
+          auto one = [to] (GstBuffer *buf) {
+            GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+            if (gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp)) {
+              gst_rtp_buffer_set_ssrc (&rtp, to);
+              gst_rtp_buffer_unmap (&rtp);
+            }
+          };
+          if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+            GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+            one (buf);
+            GST_PAD_PROBE_INFO_DATA (info) = buf;
+          } else {
+            GstBufferList *list =
+                gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+            for (guint i = 0; i < gst_buffer_list_length (list); i++)
+              one (gst_buffer_list_get_writable (list, i));
+            GST_PAD_PROBE_INFO_DATA (info) = list;
+          }
+          return GST_PAD_PROBE_OK;
+        },
+        GUINT_TO_POINTER (ssrc), nullptr);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+/* The first element made by @factory in @bin or its children (a ref). */
+GstElement *find_by_factory (GstBin *bin, const char *factory)
+{
+  GstElement *found = nullptr;
+  GstIterator *it = gst_bin_iterate_recurse (bin);
+  GValue v = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    auto e = GST_ELEMENT (g_value_get_object (&v));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (GST_OBJECT_NAME (f), factory))
+      found = GST_ELEMENT (gst_object_ref (e));
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return found;
+}
+
+} // namespace
+
+/* A participant's source changes on its m-line (a new SSRC, not in its
+ * description): webrtcbin 1.22 gives the new stream another src pad; the
+ * room moves it onto the track's depayloader. The track goes on (same pad,
+ * frames keep coming), the participant stays connected. (Refusing the new
+ * pad's buffers would stop the participant's whole transport.) */
+GST_START_TEST (test_participant_source_changes)
+{
+  RoomOutputs outs;
+  TestPipeline p ("webrtcroom name=room" + loopback ("r9", "answerer") + VIDEO +
+                      "webrtcpublish name=part" + loopback ("r9", "offerer"),
+                  "room", [&] (GstElement *room) { outs.attach (room); });
+  auto out = wait_frames (outs, "participant_loopback-r9-", 10);
+  fail_unless (out != nullptr, "no participant pad with frames");
+  std::string name = outs.find ("participant_loopback-r9-");
+  GstElement *part = gst_bin_get_by_name (GST_BIN (p.pipeline), "part");
+  GstElement *webrtcbin = find_by_factory (GST_BIN (part), "webrtcbin");
+  fail_unless (webrtcbin != nullptr);
+  rewrite_ssrc (webrtcbin, 0x5eed1234);
+  guint before = out->buffers;
+  fail_unless (wait_until ([&] { return out->buffers >= before + 45; }, 60000),
+               "frames stopped after the source changed (%u, then %u)", before,
+               out->buffers.load ());
+  fail_unless_equals_int (outs.times_added (name), 1);
+  fail_if (outs.was_removed (name));
+  GstMessage *w = p.find (GST_MESSAGE_WARNING);
+  fail_if (w != nullptr, "warning: %s", w ? message_text (w).c_str () : "");
+  guint n = 0;
+  g_object_get (p.pub, "n-participants", &n, nullptr);
+  fail_unless_equals_int (n, 1);
+  gst_object_unref (webrtcbin);
+  gst_object_unref (part);
 }
 GST_END_TEST;
 
@@ -599,6 +696,7 @@ static Suite *webrtcroom_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_room_tracks_to_answering_participant);
   tcase_add_test (tc, test_offering_participant_track_to_pipeline);
+  tcase_add_test (tc, test_participant_source_changes);
   tcase_add_test (tc, test_room_joins_room);
   tcase_add_test (tc, test_track_goes_away);
   tcase_add_test (tc, test_participant_leaves);
