@@ -35,6 +35,17 @@ typedef enum {
 GType gst_rtc_room_audio_mode_get_type (void);
 #define GST_TYPE_RTC_ROOM_AUDIO_MODE (gst_rtc_room_audio_mode_get_type ())
 
+/* noise-suppression: on each participant's audio before it is mixed. */
+typedef enum {
+  GST_RTC_ROOM_NOISE_SUPPRESSION_NONE = -1,
+  GST_RTC_ROOM_NOISE_SUPPRESSION_LOW,
+  GST_RTC_ROOM_NOISE_SUPPRESSION_MODERATE,
+  GST_RTC_ROOM_NOISE_SUPPRESSION_HIGH,
+  GST_RTC_ROOM_NOISE_SUPPRESSION_VERY_HIGH,
+} GstRtcRoomNoiseSuppression;
+GType gst_rtc_room_noise_suppression_get_type (void);
+#define GST_TYPE_RTC_ROOM_NOISE_SUPPRESSION (gst_rtc_room_noise_suppression_get_type ())
+
 #define GST_TYPE_RTC_ROOM (gst_rtc_room_get_type ())
 G_DECLARE_FINAL_TYPE (GstRtcRoom, gst_rtc_room, GST, RTC_ROOM, GstBin)
 

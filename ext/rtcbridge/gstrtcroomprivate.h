@@ -30,6 +30,7 @@
 #define DEFAULT_LOW_LAYER_MAX_CPU_PRESSURE 60
 #define DEFAULT_MAX_BITRATE 6000000
 #define DEFAULT_AUDIO_MODE GST_RTC_ROOM_AUDIO_MODE_FORWARD
+#define DEFAULT_NOISE_SUPPRESSION GST_RTC_ROOM_NOISE_SUPPRESSION_NONE
 
 struct GstRtcRoomPrivate {
   explicit GstRtcRoomPrivate (GstElement *self);
@@ -47,6 +48,7 @@ struct GstRtcRoomPrivate {
   guint low_layer_max_cpu_pressure = DEFAULT_LOW_LAYER_MAX_CPU_PRESSURE;
   guint max_bitrate = DEFAULT_MAX_BITRATE;
   GstRtcRoomAudioMode audio_mode = DEFAULT_AUDIO_MODE;
+  GstRtcRoomNoiseSuppression noise_suppression = DEFAULT_NOISE_SUPPRESSION;
   /* while started */
   std::vector<const rtc::Codec *> preferences;
   std::map<const rtc::Codec *, std::string> encoders, decoders;

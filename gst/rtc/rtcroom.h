@@ -96,6 +96,9 @@ public:
      * participant receives one stream with everyone but itself (hosting
      * only; video is forwarded either way). */
     bool audio_mix = false;
+    /* Noise suppression on each mixed participant's audio (webrtcdsp's
+     * noise-suppression-level, 0 low .. 3 very high), -1: none. */
+    gint noise_suppression = -1;
     /* Speaking: a participant whose audio is at or above this level
      * (dBFS, RMS of 20 ms) speaks; it stops after speaking_hold_ms under it. */
     double speaking_db = -45;

@@ -2,9 +2,10 @@
  * mixing): what changes in the room when audio is mixed instead of
  * forwarded.
  *
- *  - A participant's audio track is decoded once (queue, decoder, tee) and
- *    becomes a source of the mixes, owned by the participant; it is not
- *    offered to anyone (its src pad and recording stay as in forwarding).
+ *  - A participant's audio track is decoded once (queue, decoder, [noise
+ *    suppressor,] tee) and becomes a source of the mixes, owned by the
+ *    participant; it is not offered to anyone (its src pad and recording
+ *    stay as in forwarding).
  *  - Each participant receives one audio line, msid "room/mix", carrying
  *    the mix of everyone but itself (the AudioMix mix named by its id) or,
  *    while it publishes no audio, the shared mix of everyone (""). When it
@@ -57,26 +58,56 @@ AudioMix &Room::mixer ()
   return *mix_;
 }
 
-/* queue ─▶ decoder ─▶ tee, fed from a new request pad of @tee (@tee_pad,
- * for the caller to release); empty when the decoder is missing. */
+/* webrtcdsp as a noise suppressor alone (@level: its noise-suppression-level,
+ * 0 low .. 3 very high), or NULL when -1 or the element is missing (a
+ * warning, once). */
+static GstElement *noise_suppressor (GstElement *room, gint level)
+{
+  if (level < 0)
+    return nullptr;
+  GstElement *dsp = gst_element_factory_make ("webrtcdsp", nullptr);
+  if (!dsp) {
+    static gsize warned = 0;
+    if (g_once_init_enter (&warned)) {
+      GST_ELEMENT_WARNING (room, CORE, MISSING_PLUGIN,
+                           ("No noise suppression: the webrtcdsp element is missing"),
+                           ("install gstreamer1.0-plugins-bad"));
+      g_once_init_leave (&warned, 1);
+    }
+    return nullptr;
+  }
+  static const char *const LEVELS[] = {"low", "moderate", "high", "very-high"};
+  g_object_set (dsp, "echo-cancel", FALSE, "gain-control", FALSE, "noise-suppression", TRUE,
+                nullptr);
+  gst_util_set_object_arg (G_OBJECT (dsp), "noise-suppression-level", LEVELS[MIN (level, 3)]);
+  return dsp;
+}
+
+/* queue ─▶ decoder [─▶ @filter] ─▶ tee, fed from a new request pad of @tee
+ * (@tee_pad, for the caller to release); empty when the decoder is
+ * missing. */
 static std::vector<GstElement *> decode_chain (GstBin *bin, GstElement *tee, const char *decoder,
-                                               GstPad *&tee_pad)
+                                               GstElement *filter, GstPad *&tee_pad)
 {
   GstElement *q = gst_element_factory_make ("queue", nullptr);
   GstElement *d = decoder ? gst_element_factory_make (decoder, nullptr) : nullptr;
   GstElement *out = gst_element_factory_make ("tee", nullptr);
   if (!q || !d || !out) {
-    for (GstElement *e : {q, d, out})
+    for (GstElement *e : {q, d, out, filter})
       if (e)
         gst_object_unref (gst_object_ref_sink (e));
     return {};
   }
   g_object_set (out, "allow-not-linked", TRUE, nullptr);
-  add_leaky_chain (bin, {q, d, out});
+  std::vector<GstElement *> chain = {q, d};
+  if (filter)
+    chain.push_back (filter);
+  chain.push_back (out);
+  add_leaky_chain (bin, chain);
   tee_pad = gst_element_request_pad_simple (tee, "src_%u");
   ObjectPtr<GstPad> sink (gst_element_get_static_pad (q, "sink"));
   gst_pad_link (tee_pad, sink.get ());
-  return {q, d, out};
+  return chain;
 }
 
 static void release_tee_pad (GstElement *tee, GstPad *&pad)
@@ -92,9 +123,9 @@ void Room::mix_add_track (Track &t)
 {
   Settings s = settings ();
   auto dec = s.decoders.find (t.codec);
-  t.mix_chain =
-      decode_chain (GST_BIN (element_), t.tee,
-                    dec == s.decoders.end () ? nullptr : dec->second.c_str (), t.mix_tee_pad);
+  t.mix_chain = decode_chain (GST_BIN (element_), t.tee,
+                              dec == s.decoders.end () ? nullptr : dec->second.c_str (),
+                              noise_suppressor (element_, s.noise_suppression), t.mix_tee_pad);
   std::string error = "no decoder for " + std::string (t.codec->name);
   if (t.mix_chain.empty () || !mixer ().add_source (t.id, t.owner, t.mix_chain.back (), error)) {
     GST_ELEMENT_WARNING (
@@ -132,7 +163,8 @@ void Room::mix_add_inputs ()
     if (!st.format.raw) {
       auto dec = s.decoders.find (st.format.codec);
       chain = decode_chain (GST_BIN (element_), st.input->tee,
-                            dec == s.decoders.end () ? nullptr : dec->second.c_str (), tee_pad);
+                            dec == s.decoders.end () ? nullptr : dec->second.c_str (), nullptr,
+                            tee_pad);
       raw = chain.empty () ? nullptr : chain.back ();
       error = "no decoder for its codec";
     }

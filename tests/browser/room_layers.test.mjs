@@ -98,8 +98,16 @@ async function waitForLowLayer(room, poor, poorId, seconds) {
     console.log(room.output().split('\n').filter((l) => /layer-changed|WARN|ERROR|participant-joined/.test(l)).join('\n').slice(-4000));
     throw e;
   });
-  await waitFor(async () => { const v = await videoFrom(poor, 'P'); return v && v.width === 320; },
-    30000, 'C decoding the low layer (320 wide)');
+  const seen = [];
+  await waitFor(async () => {
+    const v = await videoFrom(poor, 'P');
+    seen.push(v ? `${v.frames}@${v.width}` : 'none');
+    return v && v.width === 320;
+  }, 30000, 'C decoding the low layer (320 wide)', 1000).catch((e) => {
+    console.log("C's video from P each second since the switch:", seen.join(' '));
+    console.log(room.output().split('\n').filter((l) => /layer-changed|WARN|ERROR/.test(l)).join('\n').slice(-4000));
+    throw e;
+  });
   const layerLines = room.output().split('\n').filter((l) => l.includes('webrtcroom-layer-changed'));
   console.log(layerLines.map((l) => l.replace(/.*webrtcroom-layer-changed, /, '')).join('\n'));
 }

@@ -25,14 +25,18 @@ std::string loopback (const char *channel, const char *role)
 
 const char *VIDEO =
     "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! ";
+const char *AUDIO = "audiotestsrc is-live=true wave=sine freq=440 ! ";
 
-guint count_messages (TestPipeline &p, const char *name)
+/* Messages @name of @p; with @skip_room, but for those about the room's own
+ * "mix" pad (participant "room", audio-mode=mix). */
+guint count_messages (TestPipeline &p, const char *name, bool skip_room = false)
 {
   p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
   guint n = 0;
   for (GstMessage *m : p.kept) {
     const GstStructure *s = gst_message_get_structure (m);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s && gst_structure_has_name (s, name))
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s && gst_structure_has_name (s, name) &&
+        (!skip_room || g_strcmp0 (gst_structure_get_string (s, "participant"), "room") != 0))
       n++;
   }
   return n;
@@ -52,9 +56,9 @@ guint participants (TestPipeline &host)
   return n;
 }
 
-} // namespace
-
-GST_START_TEST (test_join_leave_cycles)
+/* @host_media and @client_media (what each sends); @mix: the host mixes the audio. */
+void join_leave_cycles (const char *channel, const std::string &host_media,
+                        const std::string &client_media, bool mix)
 {
   /* GStreamer 1.22's rtpsession asserts (g_critical, no other effect) when
    * RTCP feedback reaches a session whose element has no clock any more: a
@@ -67,7 +71,8 @@ GST_START_TEST (test_join_leave_cycles)
   /* The heap and GStreamer's caches grow over the first cycles. */
   const guint WARMUP = 15;
   const guint CYCLES = WARMUP + (g_getenv ("CHURN_CYCLES") ? atoi (g_getenv ("CHURN_CYCLES")) : 30);
-  TestPipeline host (std::string (VIDEO) + "webrtcroom name=room" + loopback ("churn", "offerer"),
+  TestPipeline host (host_media + "webrtcroom name=room" + (mix ? " audio-mode=mix" : "") +
+                         loopback (channel, "offerer"),
                      "room");
   fail_unless (host.pub != nullptr);
   long threads_before = 0, rss_before = 0;
@@ -81,27 +86,27 @@ GST_START_TEST (test_join_leave_cycles)
     }
     {
       TestPipeline client ("webrtcroom name=room room-url=ws://127.0.0.1:9/room/x" +
-                               loopback ("churn", "answerer") + VIDEO + "room.video_0",
+                               loopback (channel, "answerer") + client_media,
                            "room");
       fail_unless (client.pub != nullptr);
       /* The host gets the participant's video, and the participant the host's. */
       fail_unless (wait_until (
                        [&] () {
                          return participants (host) == 1 &&
-                                count_messages (host, "webrtcroom-track-added") == i + 1 &&
+                                count_messages (host, "webrtcroom-track-added", true) == i + 1 &&
                                 count_messages (client, "webrtcroom-track-added") >= 1;
                        },
                        30000),
                    "cycle %u: the participant did not join with its track (host: %u participants, "
                    "%u tracks added; participant: %u tracks added)",
-                   i, participants (host), count_messages (host, "webrtcroom-track-added"),
+                   i, participants (host), count_messages (host, "webrtcroom-track-added", true),
                    count_messages (client, "webrtcroom-track-added"));
     }
     /* The participant pipeline is gone: the host drops it and its track. */
     fail_unless (wait_until (
                      [&] () {
                        return participants (host) == 0 &&
-                              count_messages (host, "webrtcroom-track-removed") == i + 1;
+                              count_messages (host, "webrtcroom-track-removed", true) == i + 1;
                      },
                      30000),
                  "cycle %u: the host still counts %u participants", i, participants (host));
@@ -110,9 +115,9 @@ GST_START_TEST (test_join_leave_cycles)
   settle ();
   wait_until ([&] { return thread_count () <= threads_before; }, 5000);
   long threads_after = thread_count (), rss_after = rss_kb ();
-  g_print ("churn: %u cycles after %u warm-up: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld)\n",
-           CYCLES - WARMUP, WARMUP, threads_before, threads_after, rss_before, rss_after,
-           rss_after - rss_before);
+  g_print ("churn%s: %u cycles after %u warm-up: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld)\n",
+           mix ? " (audio mixing)" : "", CYCLES - WARMUP, WARMUP, threads_before, threads_after,
+           rss_before, rss_after, rss_after - rss_before);
   fail_unless (threads_after <= threads_before + 2,
                "threads grew from %ld to %ld\nbefore: %s\nafter: %s", threads_before, threads_after,
                names_before.c_str (), thread_names ().c_str ());
@@ -123,6 +128,21 @@ GST_START_TEST (test_join_leave_cycles)
      * measured over 60 cycles, as for webrtcpublish's viewers). */
     fail_unless (rss_after - rss_before < 15 * 1024, "RSS grew by %ld kB over %u cycles",
                  rss_after - rss_before, CYCLES - WARMUP);
+}
+
+} // namespace
+
+GST_START_TEST (test_join_leave_cycles)
+{
+  join_leave_cycles ("churn", VIDEO, std::string (VIDEO) + "room.video_0", false);
+}
+GST_END_TEST;
+
+/* The same with audio-mode=mix: each participant's audio is decoded into
+ * the mixes, and it gets a mix of its own; all of that goes with it. */
+GST_START_TEST (test_join_leave_cycles_mix)
+{
+  join_leave_cycles ("churn-mix", AUDIO, std::string (AUDIO) + "room.audio_0", true);
 }
 GST_END_TEST;
 
@@ -336,6 +356,7 @@ static Suite *webrtcroom_churn_suite (void)
   TCase *tc = tcase_create ("general");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_join_leave_cycles);
+  tcase_add_test (tc, test_join_leave_cycles_mix);
   tcase_add_test (tc, test_quiet_participant_stays);
   tcase_add_test (tc, test_participant_without_media_stays);
   tcase_add_test (tc, test_offer_one_format_per_payload_type);

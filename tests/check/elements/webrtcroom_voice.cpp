@@ -36,6 +36,23 @@ const char *const NAMES[] = {"low", "mid", "high"};
 struct AudioTap : SampleLog {
   gint channels = 0;
   bool s16 = false;
+  /* Under lock: where the last buffer ended, the longest gap in time
+   * between two buffers since restart (). */
+  GstClockTime end = GST_CLOCK_TIME_NONE;
+  GstClockTime longest_gap = 0;
+
+  void restart ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    samples.clear ();
+    end = GST_CLOCK_TIME_NONE;
+    longest_gap = 0;
+  }
+  GstClockTime gap ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    return longest_gap;
+  }
 
   static GstPadProbeReturn on_data (GstPad *, GstPadProbeInfo *info, gpointer data)
   {
@@ -51,6 +68,13 @@ struct AudioTap : SampleLog {
       return GST_PAD_PROBE_OK;
     }
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    if (GST_CLOCK_TIME_IS_VALID (pts)) {
+      if (GST_CLOCK_TIME_IS_VALID (self->end) && pts > self->end)
+        self->longest_gap = MAX (self->longest_gap, pts - self->end);
+      if (GST_BUFFER_DURATION_IS_VALID (buf))
+        self->end = pts + GST_BUFFER_DURATION (buf);
+    }
     GstMapInfo map;
     if (!self->s16 || self->channels < 1 || !gst_buffer_map (buf, &map, GST_MAP_READ))
       return GST_PAD_PROBE_OK;
@@ -275,12 +299,73 @@ GST_START_TEST (test_mix_minus)
   wait_until ([&] () { return taps[0]->size () >= 48000; }, 30000);
   check_tones (*taps[0], "low, mid unmuted", {1, 2}, {0});
 
+  /* Someone joins mid-call and leaves: what "low" hears from the others
+   * has no gap (in time, or silence) longer than one mixer frame (20 ms). */
+  taps[0]->restart ();
+  {
+    Member extra (host.url ("voice"), "signaller::display-name=extra",
+                  "audiotestsrc is-live=true volume=0.3 freq=1760 ! room.audio_0 ");
+    wait_until (
+        [&] () { return taps[0]->power_db (1760, 9600) - taps[0]->power_db (1320, 9600) >= 20; },
+        30000);
+    fail_unless (taps[0]->power_db (1760, 9600) - taps[0]->power_db (1320, 9600) >= 20,
+                 "low never heard the one who joined");
+  }
+  wait_until ([&] () { return n_participants (host.p->pub) == 4; }, 30000);
+  wait_until ([&] () { return false; }, 1000);
+  double silent = taps[0]->longest_silence_ms (-40);
+  GstClockTime gap = taps[0]->gap ();
+  GST_INFO ("low over a join and a leave: %zu samples, longest silence %.0f ms, longest gap "
+            "%" GST_TIME_FORMAT,
+            taps[0]->size (), silent, GST_TIME_ARGS (gap));
+  fail_unless (taps[0]->size () >= 48000, "low heard %zu samples", taps[0]->size ());
+  fail_unless (silent <= 20, "low heard %.0f ms of silence while someone joined and left", silent);
+  fail_unless (gap <= 20 * GST_MSECOND,
+               "low's audio had a %" GST_TIME_FORMAT " gap while someone joined and left",
+               GST_TIME_ARGS (gap));
+
   /* "high" leaves: nobody hears 990 Hz any more; "low" still hears "mid". */
   talkers[2].reset ();
   wait_until ([&] () { return n_participants (host.p->pub) == 3; }, 30000);
   taps[0]->clear ();
   wait_until ([&] () { return taps[0]->size () >= 48000; }, 30000);
   check_tones (*taps[0], "low after high left", {1}, {0, 2});
+}
+GST_END_TEST;
+
+/* noise-suppression: a participant sending white noise is heard at least
+ * 10 dB quieter with noise-suppression=high than without (the same noise,
+ * rooms alike otherwise); the room runs one suppressor per mixed
+ * participant, none by default. */
+GST_START_TEST (test_noise_suppression)
+{
+  const char *const modes[] = {"none", "high"};
+  double level[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    Host host (std::string ("room-name=ns audio-mode=mix congestion-control=none "
+                            "noise-suppression=") +
+                   modes[i],
+               "");
+    fail_unless (host.port != 0);
+    Member noisy (host.url ("ns"), "signaller::display-name=noisy",
+                  "audiotestsrc is-live=true wave=white-noise volume=0.3 ! room.audio_0 ");
+    Member ear (host.url ("ns"), "signaller::display-name=ear", "");
+    auto heard = tap_when_flowing (ear.outs, ear.p->pub, "participant_room_audio_0");
+    fail_unless (heard != nullptr, "%s: the listener has no mix (pads: %s)", modes[i],
+                 ear.outs.names ().c_str ());
+    /* The suppressor adapts over the first second or two. */
+    wait_until ([&] () { return false; }, 3000);
+    heard->clear ();
+    wait_until ([&] () { return heard->size () >= 48000; }, 30000);
+    level[i] = heard->rms_db (48000);
+    guint suppressors = count_children (host.p->pub, "", "webrtcdsp");
+    GST_INFO ("noise-suppression=%s: noise heard at %.1f dBFS, %u suppressors", modes[i], level[i],
+              suppressors);
+    fail_unless_equals_int (suppressors, i);
+  }
+  fail_unless (level[0] > -30, "the noise was not heard without suppression (%.1f dBFS)", level[0]);
+  fail_unless (level[1] <= level[0] - 10, "noise heard at %.1f dBFS with suppression, %.1f without",
+               level[1], level[0]);
 }
 GST_END_TEST;
 
@@ -291,6 +376,7 @@ static Suite *webrtcroom_voice_suite (void)
   tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_mix_minus);
+  tcase_add_test (tc, test_noise_suppression);
   return s;
 }
 
