@@ -135,7 +135,11 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
           const s = await state(me);
           console.log(me, 'receives', JSON.stringify(received(s)), 'errors', JSON.stringify(s.errors));
           console.log(me, 'state', s.state, 'roster', JSON.stringify(s.roster), 'local', JSON.stringify(s.local));
-          console.log('pipeline output:\n' + host.output().slice(-4000));
+          for (const n of everyone.filter((x) => x !== me))
+            console.log(n, 'receives', JSON.stringify(received(await state(n))));
+          const lines = host.output().split('\n');
+          console.log('pipeline warnings and tracks:\n' + lines.filter((l) =>
+            /^(WARNING|ERROR)|track-added|track-removed|participant-(joined|left)|reason/.test(l)).slice(-40).join('\n'));
           throw e;
         });
       }
