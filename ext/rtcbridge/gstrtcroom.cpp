@@ -51,6 +51,7 @@
 #include <json-glib/json-glib.h>
 
 #include <gst/rtcbridge/gstrtcsignaller.h>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -570,6 +571,19 @@ static void gst_rtc_room_class_init (GstRtcRoomClass *klass)
   gst_type_mark_as_plugin_api (GST_TYPE_RTC_SIGNALLER, (GstPluginAPIFlags)0);
 }
 
+/* Calls @emit with the room's signaller when it has action @signal (the
+ * room protocol's does; others need not). */
+static void with_signal (GstRtcRoom *self, const char *signal,
+                         const std::function<void (GstRtcSignaller *)> &emit)
+{
+  GstRtcSignaller *signaller = self->priv->core.host.ref ();
+  if (!signaller)
+    return;
+  if (g_signal_lookup (signal, G_OBJECT_TYPE (signaller)))
+    emit (signaller);
+  gst_object_unref (signaller);
+}
+
 static void gst_rtc_room_init (GstRtcRoom *self)
 {
   auto priv = self->priv = new GstRtcRoomPrivate (GST_ELEMENT (self));
@@ -588,13 +602,15 @@ static void gst_rtc_room_init (GstRtcRoom *self)
    * signaller, when it is one that tells them (the room protocol's). */
   priv->room->on_speaking = [self] (const std::string &id, bool speaking, double level,
                                     bool active) {
-    GstRtcSignaller *signaller = self->priv->core.host.ref ();
-    if (!signaller)
-      return;
-    if (g_signal_lookup ("send-speaking", G_OBJECT_TYPE (signaller)))
+    with_signal (self, "send-speaking", [&] (GstRtcSignaller *signaller) {
       g_signal_emit_by_name (signaller, "send-speaking", id.c_str (), (gboolean)speaking,
                              (gint)level, (gboolean)active);
-    gst_object_unref (signaller);
+    });
+  };
+  priv->room->on_audio_muted = [self] (const std::string &id, bool muted) {
+    with_signal (self, "send-audio-muted", [&] (GstRtcSignaller *signaller) {
+      g_signal_emit_by_name (signaller, "send-audio-muted", id.c_str (), (gboolean)muted);
+    });
   };
   priv->room->on_pipeline_tracks = [self] (const std::vector<rtc::Room::PublicTrack> &tracks) {
     announce_pipeline_tracks (self, tracks);

@@ -278,6 +278,13 @@ static void room_default_send_speaking (Self *self, const gchar *participant, gb
                            active);
 }
 
+/* "send-audio-muted": the host's mutes (audio mixing). */
+static void room_default_send_audio_muted (Self *self, const gchar *participant, gboolean muted)
+{
+  if (!joins (self))
+    g_signal_emit_by_name (self->priv->server, "send-audio-muted", participant, muted);
+}
+
 static void gst_rtc_room_default_signaller_set_property (GObject *object, guint prop_id,
                                                          const GValue *value, GParamSpec *pspec)
 {
@@ -415,6 +422,10 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
                               G_CALLBACK (room_default_send_speaking), nullptr, nullptr, nullptr,
                               G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT,
                               G_TYPE_BOOLEAN);
+  g_signal_new_class_handler ("send-audio-muted", G_TYPE_FROM_CLASS (klass),
+                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                              G_CALLBACK (room_default_send_audio_muted), nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
   GST_DEBUG_CATEGORY_INIT (gst_rtc_room_default_signaller_debug, "rtcroomdefaultsignaller", 0,
                            "webrtcroom's default signaller: host or participant");
 }

@@ -506,6 +506,14 @@ static void room_send_speaking (Self *self, const gchar *participant, gboolean s
   });
 }
 
+static void room_send_audio_muted (Self *self, const gchar *participant, gboolean muted)
+{
+  if (!participant)
+    return;
+  std::string id = participant;
+  with_room (self, [id, muted] (rtc::RoomHub &room) { room.send_audio_muted (id, muted); });
+}
+
 static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
                                                  const GValue *value, GParamSpec *pspec)
 {
@@ -740,6 +748,19 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
       "send-speaking", G_TYPE_FROM_CLASS (klass),
       GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION), G_CALLBACK (room_send_speaking), nullptr,
       nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_BOOLEAN);
+  /**
+   * GstRtcRoomSignaller::send-audio-muted:
+   * @participant: who ("pipeline": the pipeline's own audio)
+   * @muted: the host muted it for everyone (TRUE), or lets it be heard
+   *
+   * Tells every participant, and each one that joins while it lasts
+   * ("audio-muted" message, docs/room-protocol.md); webrtcroom emits it
+   * when its set-audio-muted action takes effect. Any thread.
+   */
+  g_signal_new_class_handler ("send-audio-muted", G_TYPE_FROM_CLASS (klass),
+                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                              G_CALLBACK (room_send_audio_muted), nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
 }
 
 static void gst_rtc_room_signaller_init (GstRtcRoomSignaller *self)

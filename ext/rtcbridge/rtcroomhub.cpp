@@ -442,6 +442,8 @@ void RoomHub::handle_join (Connection &c, const Message &m)
   /* Who speaks now (audio mixing): a newcomer learns it at once. */
   for (auto &kv : speaking_)
     send (c, room::speaking_message (kv.first, true, kv.second, kv.first == active_speaker_));
+  for (const std::string &muted : host_muted_)
+    send (c, room::audio_muted_message (muted, true));
   broadcast (room::joined_message ({id, name, {}, false}));
   Participant &ref = *p;
   participants_.push_back (std::move (p));
@@ -770,6 +772,15 @@ void RoomHub::send_speaking (const std::string &participant, bool speaking, gint
   if (active)
     active_speaker_ = participant;
   broadcast (room::speaking_message (participant, speaking, level, active));
+}
+
+void RoomHub::send_audio_muted (const std::string &participant, bool muted)
+{
+  if (muted)
+    host_muted_.insert (participant);
+  else
+    host_muted_.erase (participant);
+  broadcast (room::audio_muted_message (participant, muted));
 }
 
 void RoomHub::shutdown (gushort code, const std::string &reason)

@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,9 @@ public:
   void set_pipeline_tracks (const std::vector<room::Track> &tracks);
   void send_chat (const std::string &text);
   void send_speaking (const std::string &participant, bool speaking, gint level, bool active);
+  /* The host muted @participant for everyone, or let it be heard again:
+   * every participant is told ("audio-muted"), and each newcomer. */
+  void send_audio_muted (const std::string &participant, bool muted);
 
   /* Closes every socket with @code and @reason and calls no Event after. */
   void shutdown (gushort code, const std::string &reason);
@@ -146,6 +150,8 @@ private:
   /* Audio mixing: who speaks now (id -> level) and the active speaker, as
    * the element said (send_speaking ()); told to each newcomer. */
   std::map<std::string, gint> speaking_;
+  /* Who the host muted (send_audio_muted ()); told to each newcomer. */
+  std::set<std::string> host_muted_;
   std::string active_speaker_;
 };
 

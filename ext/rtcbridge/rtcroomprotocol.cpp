@@ -393,6 +393,15 @@ std::string speaking_message (const std::string &participant, bool speaking, gin
       .text ();
 }
 
+std::string audio_muted_message (const std::string &participant, bool muted)
+{
+  return Writer ("audio-muted")
+      .string ("participant", participant)
+      .boolean ("muted", muted)
+      .string ("by", "host")
+      .text ();
+}
+
 std::vector<std::string> sdp_mids (const GstSDPMessage *sdp)
 {
   std::vector<std::string> mids;

@@ -146,6 +146,9 @@ std::string chat_message (const std::string &from, const std::string &name, cons
  * integer), and whether it is now the active speaker. */
 std::string speaking_message (const std::string &participant, bool speaking, gint level,
                               bool active);
+/* Audio mixing: the host muted @participant for everyone (or let it be
+ * heard again). */
+std::string audio_muted_message (const std::string &participant, bool muted);
 
 /* What one of an SDP's m-lines sends, from its a=msid or a=ssrc msid
  * "<participant>/<track>" (the element sets it on webrtcbin's sink pads). */

@@ -124,6 +124,9 @@ public:
    * active speaker (@active); control thread. Set before start. */
   std::function<void (const std::string &participant, bool speaking, double level, bool active)>
       on_speaking;
+  /* Audio mixing: the host muted @participant for everyone, or let it be
+   * heard again (set_audio_muted ()); control thread. Set before start. */
+  std::function<void (const std::string &participant, bool muted)> on_audio_muted;
 
   /* Who is in the room, for what the element keeps per participant (its
    * data relay): @joined when a participant's session is made (its id and

@@ -367,6 +367,8 @@ bool Room::set_audio_muted (const std::string &participant, bool muted)
     return false;
   post ("-audio-muted", gst_structure_new ("x", "participant", G_TYPE_STRING, participant.c_str (),
                                            "muted", G_TYPE_BOOLEAN, (gboolean)muted, nullptr));
+  if (on_audio_muted)
+    on_audio_muted (participant, muted);
   return true;
 }
 

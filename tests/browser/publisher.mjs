@@ -1,11 +1,14 @@
 // Starts a pipeline (webrtcpublish, webrtcroom, ...) with gst-launch-1.0 -m
 // on a free port and resolves with the port announced in its
-// "<element>-listening" message.
+// "<element>-listening" message. startRoomHost () runs the same description
+// with roomhost.py instead: the test can then act on the element "room"
+// (send ('mute <id> 1')).
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { stopper } from './proc.mjs';
 
-export function startPublisher(launchArgs, timeoutMs = 30000) {
-  const proc = spawn('gst-launch-1.0', ['-m', ...launchArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startPublisher(launchArgs, timeoutMs = 30000, program = ['gst-launch-1.0', '-m']) {
+  const proc = spawn(program[0], [...program.slice(1), ...launchArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -21,6 +24,7 @@ export function startPublisher(launchArgs, timeoutMs = 30000) {
           port: Number(m[1]),
           proc,
           output: () => output,
+          send: (line) => proc.stdin.write(line + '\n'),
           stop: stopper(proc),
         });
       }
@@ -32,4 +36,9 @@ export function startPublisher(launchArgs, timeoutMs = 30000) {
       reject(new Error(`publisher exited (${code}):\n` + output.slice(-3000)));
     });
   });
+}
+
+export function startRoomHost(launchArgs, timeoutMs = 30000) {
+  const script = fileURLToPath(new URL('./roomhost.py', import.meta.url));
+  return startPublisher(launchArgs, timeoutMs, ['/usr/bin/python3', script]);
 }

@@ -9,7 +9,8 @@
 //    other tones, and its own at least 20 dB under each of them;
 //  - each page shows everyone speaking (the room's "speaking" messages);
 //  - the voice page's mute and push-to-talk (the space bar) take C's
-//    voice out of the room and back;
+//    voice out of the room and back; so does the host's mute (the host is
+//    roomhost.py, which emits set-audio-muted), which C's page shows;
 //  - each pipeline's recording has the three other tones, its own 20 dB
 //    under them;
 //  - the host's recording of the mix has all four.
@@ -23,7 +24,7 @@ import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
 import { launchFirefox } from './firefox.mjs';
 import { startRoomProxy } from './roomproxy.mjs';
-import { startPublisher } from './publisher.mjs';
+import { startRoomHost } from './publisher.mjs';
 import { stopper, waitFor } from './proc.mjs';
 
 const ROOM = 'voice';
@@ -126,7 +127,7 @@ function assertPageHears(name, found) {
 
 test('a voice call mixed by the room: a Chromium page, a Firefox page and two pipelines each hear the others, not themselves', { timeout: 240000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'voice-'));
-  const host = await startPublisher(['-e', 'webrtcroom', 'name=room', 'port=0', `room-name=${ROOM}`,
+  const host = await startRoomHost(['-e', 'webrtcroom', 'name=room', 'port=0', `room-name=${ROOM}`,
     'audio-mode=mix', 'congestion-control=none', 'handshake-timeout=60000', 'allowed-origins=*',
     'room.mix', '!', 'queue', '!', 'audioconvert', '!', 'audio/x-raw,format=S16LE', '!', 'wavenc', '!',
     'filesink', `location=${join(dir, 'mix.wav')}`]);
@@ -191,6 +192,17 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
     await until(false, 'C not speaking once the space bar is released');
     await page.evaluate(() => window.roomTest.setPushToTalk(false));
     await until(true, 'C speaking again');
+    // The host mutes C for everyone (set-audio-muted): C stops speaking for
+    // the room and its page lists it "muted by the host"; unmuted, back.
+    const cId = (await page.evaluate(() => window.roomTest.state())).id;
+    const listedMuted = async () => (await page.evaluate(() => window.roomTest.state())).listedHostMuted;
+    host.send(`mute ${cId} 1`);
+    await until(false, 'C not speaking once the host muted it');
+    await waitFor(async () => (await listedMuted()).includes(cId), 15000, 'page C listing C muted by the host');
+    assert.ok(/webrtcroom-audio-muted, participant=\(string\)[^,]+, muted=\(boolean\)true/.test(host.output()));
+    host.send(`mute ${cId} 0`);
+    await until(true, 'C speaking once the host unmuted it');
+    await waitFor(async () => (await listedMuted()).length === 0, 15000, 'page C listing nobody muted by the host');
     await new Promise((r) => setTimeout(r, 2000));
     await new Promise((r) => setTimeout(r, 2000));
   } finally {

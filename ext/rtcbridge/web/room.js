@@ -41,6 +41,7 @@
 //   mute {participant, track, muted}
 //   chat {from, name, text, seq, ts, self}
 //   speaking {participant, speaking, level, active, activeSpeaker}
+//   host-mute {participant, muted, self}: the host muted someone for everyone (or not any more)
 //   data {label, seq, from, name, msg} (text) or {label, data} (binary)
 //   datachannelopen {label}   datachannelclose {label}
 //   error {code, message, ref}   reconnecting {attempt}   resumed {id, sameId}
@@ -103,6 +104,7 @@ export class RoomClient extends EventTarget {
     this._ws = null;
     this._participants = new Map(); // id -> {id, name, tracks, pipeline}
     this._speaking = new Map(); // id -> {level}: speaking now (audio mixing)
+    this._hostMuted = new Set(); // ids the host muted for everyone (audio mixing)
     this.activeSpeaker = null;
     this._gone = new Set(); // ids that left: their m-lines are not shown any more
     this._remote = new Map(); // mid -> remote track entry
@@ -153,6 +155,8 @@ export class RoomClient extends EventTarget {
   get remoteTracks() { return [...this._remote.values()]; }
   // Who speaks now (ids), when the room mixes audio and says so.
   get speaking() { return [...this._speaking.keys()]; }
+  // Who the host muted for everyone (ids; "pipeline" too), when the room mixes audio.
+  get hostMuted() { return [...this._hostMuted]; }
 
   get published() {
     return this._pubs.map((p) => ({ track: p.track, label: p.label, kind: p.kind, mid: p.mid, announced: p.announced, muted: p.muted }));
@@ -450,6 +454,14 @@ export class RoomClient extends EventTarget {
         if (msg.active) this.activeSpeaker = msg.participant;
         this._emit('speaking', { participant: msg.participant, speaking: !!msg.speaking,
           level: Number(msg.level) || 0, active: !!msg.active, activeSpeaker: this.activeSpeaker });
+        return;
+      }
+      case 'audio-muted': {
+        // Audio mixing: the host muted a participant for everyone, or lets it be heard.
+        if (typeof msg.participant !== 'string') return;
+        if (msg.muted) this._hostMuted.add(msg.participant);
+        else this._hostMuted.delete(msg.participant);
+        this._emit('host-mute', { participant: msg.participant, muted: !!msg.muted, self: msg.participant === this.id });
         return;
       }
       case 'chat':

@@ -38,13 +38,15 @@ function render() {
   ul.textContent = '';
   if (!room) return;
   const speaking = new Set(room.speaking);
+  const hostMuted = new Set(room.hostMuted);
   for (const p of room.roster) {
     const li = document.createElement('li');
     li.dataset.id = p.id;
     const mutedNow = p.tracks.some((t) => t.kind === 'audio' && t.muted);
     li.className = [speaking.has(p.id) ? 'speaking' : '', p.id === room.activeSpeaker ? 'active-speaker' : '']
       .filter(Boolean).join(' ');
-    li.textContent = `${p.name}${p.self ? ' (you)' : ''}${mutedNow ? ' · muted' : ''}`;
+    const muted = hostMuted.has(p.id) ? ' · muted by the host' : mutedNow ? ' · muted' : '';
+    li.textContent = `${p.name}${p.self ? ' (you)' : ''}${muted}`;
     ul.append(li);
   }
 }
@@ -78,6 +80,7 @@ async function join() {
   room = new RoomClient({ room: roomName, name, token: params.get('token') || undefined });
   room.on('roster', render);
   room.on('speaking', render);
+  room.on('host-mute', render);
   room.on('mute', render);
   room.on('track', play);
   room.on('trackended', stopPlaying);
@@ -149,6 +152,9 @@ window.roomTest = {
       speaking: room ? room.speaking : [],
       activeSpeaker: room ? room.activeSpeaker : null,
       listedSpeaking: [...document.querySelectorAll('#people li.speaking')].map((li) => li.dataset.id),
+      hostMuted: room ? room.hostMuted : [],
+      listedHostMuted: [...document.querySelectorAll('#people li')]
+        .filter((li) => li.textContent.includes('muted by the host')).map((li) => li.dataset.id),
       micSent: !!mic && mic.enabled !== false && !(muted || ($('ptt').checked && !talking)),
       quality,
       errors: errors.slice(),

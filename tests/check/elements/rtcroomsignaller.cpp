@@ -543,6 +543,54 @@ GST_START_TEST (test_chat)
 }
 GST_END_TEST;
 
+/* Audio mixing's events, as the element sends them: "speaking" and the
+ * host's mutes reach every participant; a newcomer learns at once who
+ * speaks and who is muted now, and nothing of what is over. */
+GST_START_TEST (test_speaking_and_host_mutes)
+{
+  TestRoom r;
+  Msg wa, wb;
+  auto a = r.join ("Ann", &wa);
+  auto b = r.join ("Bob", &wb);
+  std::string ann = wa.s ("id"), bob = wb.s ("id");
+  g_signal_emit_by_name (r.sig, "send-speaking", ann.c_str (), TRUE, -20, TRUE);
+  g_signal_emit_by_name (r.sig, "send-audio-muted", bob.c_str (), TRUE);
+  for (Client *k : {a.get (), b.get ()}) {
+    Msg m = k->wait ("speaking");
+    assert_str (m.s ("participant"), ann);
+    fail_unless (m.b ("speaking") && m.b ("active"));
+    fail_unless_equals_int (m.i ("level"), -20);
+    Msg muted = k->wait ("audio-muted");
+    assert_str (muted.s ("participant"), bob);
+    fail_unless (muted.b ("muted"));
+    assert_str (muted.s ("by"), "host");
+  }
+  /* A newcomer: right after its welcome, Ann speaks and Bob is muted. */
+  auto c = r.join ("Cleo");
+  Msg cs = c->wait ("speaking");
+  assert_str (cs.s ("participant"), ann);
+  fail_unless (cs.b ("speaking"));
+  Msg cm = c->wait ("audio-muted");
+  assert_str (cm.s ("participant"), bob);
+  fail_unless (cm.b ("muted"));
+  /* Unmuted, and Ann stops: everyone hears it; the next newcomer gets
+   * neither. */
+  g_signal_emit_by_name (r.sig, "send-audio-muted", bob.c_str (), FALSE);
+  g_signal_emit_by_name (r.sig, "send-speaking", ann.c_str (), FALSE, -60, FALSE);
+  for (Client *k : {a.get (), b.get (), c.get ()}) {
+    Msg m = k->wait ("audio-muted", 2);
+    assert_str (m.s ("participant"), bob);
+    fail_if (m.b ("muted"));
+    fail_if (k->wait ("speaking", 2).b ("speaking"));
+  }
+  auto d = r.join ("Dan");
+  /* Anything stray would come right after its welcome. */
+  wait_until ([] () { return false; }, 500);
+  fail_unless_equals_int (d->count ("speaking"), 0);
+  fail_unless_equals_int (d->count ("audio-muted"), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_ping_pong)
 {
   TestRoom r ([] (GObject *o) { g_object_set (o, "keepalive-timeout", 1500, nullptr); });
@@ -578,6 +626,7 @@ static Suite *rtcroomsignaller_suite (void)
   tcase_add_test (tc, test_track_publish_mute);
   tcase_add_test (tc, test_pipeline_tracks);
   tcase_add_test (tc, test_chat);
+  tcase_add_test (tc, test_speaking_and_host_mutes);
   tcase_add_test (tc, test_ping_pong);
   return s;
 }

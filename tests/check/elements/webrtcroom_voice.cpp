@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "rtctestaudio.h"
+#include "rtctestroom.h"
 #include "rtctestroommembers.h"
 #include "rtctestroompipelines.h"
 #include "rtctestutil.h"
@@ -369,6 +370,28 @@ GST_START_TEST (test_noise_suppression)
 }
 GST_END_TEST;
 
+/* The host's mutes reach the participants through the room protocol: a
+ * page (here a bare protocol client) gets "audio-muted" when the pipeline
+ * emits set-audio-muted, and again when it lets the participant be heard. */
+GST_START_TEST (test_host_mute_told)
+{
+  Host host ("room-name=told audio-mode=mix congestion-control=none", "");
+  fail_unless (host.port != 0);
+  ClientLoop loop;
+  Client page (loop, host.url ("told"));
+  fail_unless (page.open (), "handshake refused: %u", page.status ());
+  page.send (join_message ("page"));
+  std::string id = page.wait ("welcome").s ("id");
+  fail_if (id.empty ());
+  g_signal_emit_by_name (host.p->pub, "set-audio-muted", id.c_str (), TRUE);
+  Msg m = page.wait ("audio-muted");
+  assert_str (m.s ("participant"), id);
+  fail_unless (m.b ("muted"));
+  g_signal_emit_by_name (host.p->pub, "set-audio-muted", id.c_str (), FALSE);
+  fail_if (page.wait ("audio-muted", 2).b ("muted"));
+}
+GST_END_TEST;
+
 static Suite *webrtcroom_voice_suite (void)
 {
   Suite *s = suite_create ("webrtcroom_voice");
@@ -377,6 +400,7 @@ static Suite *webrtcroom_voice_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_mix_minus);
   tcase_add_test (tc, test_noise_suppression);
+  tcase_add_test (tc, test_host_mute_told);
   return s;
 }
 
