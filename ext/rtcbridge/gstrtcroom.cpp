@@ -612,6 +612,15 @@ static void gst_rtc_room_init (GstRtcRoom *self)
       g_signal_emit_by_name (signaller, "send-audio-muted", id.c_str (), (gboolean)muted);
     });
   };
+  priv->room->on_levels = [self] (const std::vector<std::pair<std::string, gint>> &levels) {
+    with_signal (self, "send-levels", [&] (GstRtcSignaller *signaller) {
+      GstStructure *s = gst_structure_new_empty ("levels");
+      for (auto &kv : levels)
+        gst_structure_set (s, kv.first.c_str (), G_TYPE_INT, kv.second, nullptr);
+      g_signal_emit_by_name (signaller, "send-levels", s);
+      gst_structure_free (s);
+    });
+  };
   priv->room->on_pipeline_tracks = [self] (const std::vector<rtc::Room::PublicTrack> &tracks) {
     announce_pipeline_tracks (self, tracks);
   };

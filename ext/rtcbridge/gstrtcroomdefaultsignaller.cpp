@@ -285,6 +285,13 @@ static void room_default_send_audio_muted (Self *self, const gchar *participant,
     g_signal_emit_by_name (self->priv->server, "send-audio-muted", participant, muted);
 }
 
+/* "send-levels": everyone's level (audio mixing). */
+static void room_default_send_levels (Self *self, const GstStructure *levels)
+{
+  if (!joins (self))
+    g_signal_emit_by_name (self->priv->server, "send-levels", levels);
+}
+
 static void gst_rtc_room_default_signaller_set_property (GObject *object, guint prop_id,
                                                          const GValue *value, GParamSpec *pspec)
 {
@@ -426,6 +433,10 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
                               GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
                               G_CALLBACK (room_default_send_audio_muted), nullptr, nullptr, nullptr,
                               G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  g_signal_new_class_handler ("send-levels", G_TYPE_FROM_CLASS (klass),
+                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                              G_CALLBACK (room_default_send_levels), nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
   GST_DEBUG_CATEGORY_INIT (gst_rtc_room_default_signaller_debug, "rtcroomdefaultsignaller", 0,
                            "webrtcroom's default signaller: host or participant");
 }

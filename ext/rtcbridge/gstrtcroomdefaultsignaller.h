@@ -14,8 +14,8 @@
  * for both. ice-servers is written to the server (announced in `welcome`)
  * and read from the one running (a participant: what the room announced).
  * The server's own signals ("track-published", "track-unpublished",
- * "chat") and actions ("send-chat", "send-speaking", "send-audio-muted") are the host's; read-only
- * properties are notified as the inner signallers notify them.
+ * "chat") and actions ("send-chat", "send-speaking", "send-audio-muted", "send-levels") are the
+ * host's; read-only properties are notified as the inner signallers notify them.
  *
  * Being the element's child "signaller", every setting is reachable from
  * gst-launch-1.0 (`webrtcroom signaller::display-name=studio`); the

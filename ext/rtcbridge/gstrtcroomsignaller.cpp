@@ -514,6 +514,20 @@ static void room_send_audio_muted (Self *self, const gchar *participant, gboolea
   with_room (self, [id, muted] (rtc::RoomHub &room) { room.send_audio_muted (id, muted); });
 }
 
+static void room_send_levels (Self *self, const GstStructure *levels)
+{
+  if (!levels)
+    return;
+  std::vector<std::pair<std::string, gint>> list;
+  for (gint i = 0; i < gst_structure_n_fields (levels); i++) {
+    const gchar *id = gst_structure_nth_field_name (levels, i);
+    gint level = 0;
+    if (gst_structure_get_int (levels, id, &level))
+      list.emplace_back (id, CLAMP (level, -127, 0));
+  }
+  with_room (self, [list] (rtc::RoomHub &room) { room.send_levels (list); });
+}
+
 static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
                                                  const GValue *value, GParamSpec *pspec)
 {
@@ -761,6 +775,18 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
                               GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
                               G_CALLBACK (room_send_audio_muted), nullptr, nullptr, nullptr,
                               G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  /**
+   * GstRtcRoomSignaller::send-levels:
+   * @levels: one integer field per participant: its level, dBFS (-127..0)
+   *
+   * Tells every participant each one's level now ("levels" message,
+   * docs/room-protocol.md); webrtcroom emits it with audio-mode=mix, at
+   * most every 300 ms. Any thread.
+   */
+  g_signal_new_class_handler ("send-levels", G_TYPE_FROM_CLASS (klass),
+                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                              G_CALLBACK (room_send_levels), nullptr, nullptr, nullptr, G_TYPE_NONE,
+                              1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void gst_rtc_room_signaller_init (GstRtcRoomSignaller *self)

@@ -783,6 +783,11 @@ void RoomHub::send_audio_muted (const std::string &participant, bool muted)
   broadcast (room::audio_muted_message (participant, muted));
 }
 
+void RoomHub::send_levels (const std::vector<std::pair<std::string, gint>> &levels)
+{
+  broadcast (room::levels_message (levels));
+}
+
 void RoomHub::shutdown (gushort code, const std::string &reason)
 {
   stopped_ = true;

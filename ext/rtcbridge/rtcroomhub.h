@@ -85,6 +85,8 @@ public:
   /* The host muted @participant for everyone, or let it be heard again:
    * every participant is told ("audio-muted"), and each newcomer. */
   void send_audio_muted (const std::string &participant, bool muted);
+  /* Every participant's level now (dBFS): told to everyone ("levels"). */
+  void send_levels (const std::vector<std::pair<std::string, gint>> &levels);
 
   /* Closes every socket with @code and @reason and calls no Event after. */
   void shutdown (gushort code, const std::string &reason);

@@ -402,6 +402,20 @@ std::string audio_muted_message (const std::string &participant, bool muted)
       .text ();
 }
 
+std::string levels_message (const std::vector<std::pair<std::string, gint>> &levels)
+{
+  Writer w ("levels");
+  JsonBuilder *b = w.builder ();
+  json_builder_set_member_name (b, "levels");
+  json_builder_begin_object (b);
+  for (auto &kv : levels) {
+    json_builder_set_member_name (b, kv.first.c_str ());
+    json_builder_add_int_value (b, kv.second);
+  }
+  json_builder_end_object (b);
+  return w.text ();
+}
+
 std::vector<std::string> sdp_mids (const GstSDPMessage *sdp)
 {
   std::vector<std::string> mids;

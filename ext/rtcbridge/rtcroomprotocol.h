@@ -149,6 +149,8 @@ std::string speaking_message (const std::string &participant, bool speaking, gin
 /* Audio mixing: the host muted @participant for everyone (or let it be
  * heard again). */
 std::string audio_muted_message (const std::string &participant, bool muted);
+/* Audio mixing: each participant's level now (dBFS, whole dB). */
+std::string levels_message (const std::vector<std::pair<std::string, gint>> &levels);
 
 /* What one of an SDP's m-lines sends, from its a=msid or a=ssrc msid
  * "<participant>/<track>" (the element sets it on webrtcbin's sink pads). */

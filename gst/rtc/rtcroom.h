@@ -127,6 +127,11 @@ public:
   /* Audio mixing: the host muted @participant for everyone, or let it be
    * heard again (set_audio_muted ()); control thread. Set before start. */
   std::function<void (const std::string &participant, bool muted)> on_audio_muted;
+  /* Audio mixing: every source's level (dBFS, whole dB) now, at most every
+   * 300 ms and only when one moved by 2 dB or more, or sources came or
+   * went (also posted as "<prefix>-levels"); control thread. Set before
+   * start. */
+  std::function<void (const std::vector<std::pair<std::string, gint>> &levels)> on_levels;
 
   /* Who is in the room, for what the element keeps per participant (its
    * data relay): @joined when a participant's session is made (its id and
@@ -257,10 +262,15 @@ private:
   /* Who speaks (measure_speaking (), every 100 ms while mixing), by owner. */
   struct Speaker {
     bool speaking = false;
-    double level = AudioMix::SILENCE_DB; /* the last measurement, dBFS */
-    gint64 quiet_since_us = 0;           /* under the threshold since */
+    double level = AudioMix::SILENCE_DB;   /* the last measurement, dBFS */
+    gint64 quiet_since_us = 0;             /* under the threshold since */
+    double loudest = AudioMix::SILENCE_DB; /* since the levels were last told */
+    gint sent = 1;                         /* the level last told (1: never) */
   };
+  void tell_levels ();
   std::map<std::string, Speaker> speakers_;
+  guint level_ticks_ = 0;
+  size_t levels_told_ = 0; /* sources in the last levels told */
   std::string active_speaker_;
 };
 

@@ -22,6 +22,7 @@
 #include "rtcteardown.h"
 
 #include <algorithm>
+#include <cmath>
 
 GstDebugCategory *rtc_room_category ();
 #define GST_CAT_DEFAULT rtc_room_category ()
@@ -326,6 +327,7 @@ void Room::measure_speaking ()
   for (const std::string &owner : owners) {
     Speaker &sp = speakers_[owner];
     sp.level = mix_->take_level (owner);
+    sp.loudest = std::max (sp.loudest, sp.level);
     bool loud = sp.level >= s.speaking_db;
     if (loud)
       sp.quiet_since_us = 0;
@@ -358,6 +360,36 @@ void Room::measure_speaking ()
       const Speaker &sp = speakers_[owner];
       on_speaking (owner, sp.speaking, sp.level, owner == active_speaker_);
     }
+  if (++level_ticks_ % 3 == 0)
+    tell_levels ();
+}
+
+/* Continuous levels (a meter per participant on the pages): every third
+ * measurement, the loudest of the three (a 100 ms measurement may see no
+ * buffer of a source that arrives in bursts), when one moved by 2 dB or
+ * more or sources came or went. */
+void Room::tell_levels ()
+{
+  bool moved = speakers_.size () != levels_told_;
+  for (auto &kv : speakers_)
+    moved = moved || std::abs ((gint)std::lround (kv.second.loudest) - kv.second.sent) >= 2;
+  if (!moved) {
+    for (auto &kv : speakers_)
+      kv.second.loudest = AudioMix::SILENCE_DB;
+    return;
+  }
+  levels_told_ = speakers_.size ();
+  std::vector<std::pair<std::string, gint>> levels;
+  GstStructure *s = gst_structure_new_empty ("x");
+  for (auto &kv : speakers_) {
+    kv.second.sent = (gint)std::lround (kv.second.loudest);
+    kv.second.loudest = AudioMix::SILENCE_DB;
+    levels.emplace_back (kv.first, kv.second.sent);
+    gst_structure_set (s, kv.first.c_str (), G_TYPE_INT, kv.second.sent, nullptr);
+  }
+  post ("-levels", s);
+  if (on_levels)
+    on_levels (levels);
 }
 
 bool Room::set_audio_muted (const std::string &participant, bool muted)

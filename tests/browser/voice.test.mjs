@@ -8,6 +8,7 @@
 //  - each page receives one audio track (the room's mix) with the three
 //    other tones, and its own at least 20 dB under each of them;
 //  - each page shows everyone speaking (the room's "speaking" messages);
+//    the voice page a level meter each ("levels"), C's falling once muted;
 //  - the voice page's mute and push-to-talk (the space bar) take C's
 //    voice out of the room and back; so does the host's mute (the host is
 //    roomhost.py, which emits set-audio-muted), which C's page shows;
@@ -180,8 +181,21 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
     // the room (C no longer speaks, for the room) and comes back.
     const cSpeaks = async () => speakers(await page.evaluate(() => window.roomTest.state())).includes('C');
     const until = (want, what) => waitFor(async () => (await cSpeaks()) === want, 15000, what);
+    // Levels: page C shows a meter for everyone, the tones well up.
+    const listedLevels = async () => (await page.evaluate(() => window.roomTest.state())).listedLevels;
+    const byName = async () => {
+      const st = await page.evaluate(() => window.roomTest.state());
+      const ids = Object.fromEntries((st.roster || []).map((p) => [p.name, p.id]));
+      return Object.fromEntries(Object.entries(ids).map(([n, id]) => [n, st.listedLevels[id]]));
+    };
+    await waitFor(async () => Object.values(await byName()).filter((l) => l >= -40).length === 4, 15000,
+      'page C showing levels above -40 dBFS for A, B, C and F').catch(async (e) => {
+      console.log('C lists levels', JSON.stringify(await byName()), JSON.stringify(await listedLevels()));
+      throw e;
+    });
     await page.evaluate(() => window.roomTest.setMuted(true));
     await until(false, 'C not speaking once muted');
+    await waitFor(async () => (await byName()).C <= -60, 15000, "page C showing C's own level fall once muted");
     await page.evaluate(() => window.roomTest.setMuted(false));
     await until(true, 'C speaking once unmuted');
     await page.evaluate(() => window.roomTest.setPushToTalk(true));

@@ -37,11 +37,13 @@
 //   roster {roster}                   (any change of the roster)
 //   track {mid, participant, trackId, kind, label, track, stream, muted}
 //   trackended {mid, participant, trackId, kind, label, track}
+//   tracklabel {mid, participant, trackId, label}: a track's label came after the track
 //   published {participant, track} / unpublished {participant, track}
 //   mute {participant, track, muted}
 //   chat {from, name, text, seq, ts, self}
 //   speaking {participant, speaking, level, active, activeSpeaker}
 //   host-mute {participant, muted, self}: the host muted someone for everyone (or not any more)
+//   levels {levels}: each participant's level now, dBFS (audio mixing)
 //   data {label, seq, from, name, msg} (text) or {label, data} (binary)
 //   datachannelopen {label}   datachannelclose {label}
 //   error {code, message, ref}   reconnecting {attempt}   resumed {id, sameId}
@@ -105,6 +107,7 @@ export class RoomClient extends EventTarget {
     this._participants = new Map(); // id -> {id, name, tracks, pipeline}
     this._speaking = new Map(); // id -> {level}: speaking now (audio mixing)
     this._hostMuted = new Set(); // ids the host muted for everyone (audio mixing)
+    this._levels = new Map(); // id -> level now, dBFS (audio mixing)
     this.activeSpeaker = null;
     this._gone = new Set(); // ids that left: their m-lines are not shown any more
     this._remote = new Map(); // mid -> remote track entry
@@ -157,6 +160,8 @@ export class RoomClient extends EventTarget {
   get speaking() { return [...this._speaking.keys()]; }
   // Who the host muted for everyone (ids; "pipeline" too), when the room mixes audio.
   get hostMuted() { return [...this._hostMuted]; }
+  // Each participant's level now (dBFS, -127 silent), when the room mixes audio.
+  get levels() { return Object.fromEntries(this._levels); }
 
   get published() {
     return this._pubs.map((p) => ({ track: p.track, label: p.label, kind: p.kind, mid: p.mid, announced: p.announced, muted: p.muted }));
@@ -431,6 +436,15 @@ export class RoomClient extends EventTarget {
           p.tracks = p.tracks.filter((x) => x.id !== t.id);
           if (msg.action === 'published') p.tracks.push({ ...t });
         }
+        // A track can come before its label: the room offers it as soon as
+        // media arrives, maybe before the publisher's own "publish" message.
+        if (msg.action === 'published') {
+          for (const entry of this._remote.values()) {
+            if (entry.participant !== msg.participant || entry.trackId !== t.id || entry.label || !t.label) continue;
+            entry.label = String(t.label);
+            this._emit('tracklabel', { mid: entry.mid, participant: entry.participant, trackId: entry.trackId, label: entry.label });
+          }
+        }
         this._emit(msg.action === 'published' ? 'published' : 'unpublished', { participant: msg.participant, track: t });
         this._emit('roster', { roster: this.roster });
         return;
@@ -462,6 +476,13 @@ export class RoomClient extends EventTarget {
         if (msg.muted) this._hostMuted.add(msg.participant);
         else this._hostMuted.delete(msg.participant);
         this._emit('host-mute', { participant: msg.participant, muted: !!msg.muted, self: msg.participant === this.id });
+        return;
+      }
+      case 'levels': {
+        // Audio mixing: everyone's level now (a few times a second, on change).
+        if (!msg.levels || typeof msg.levels !== 'object') return;
+        this._levels = new Map(Object.entries(msg.levels).filter(([, v]) => typeof v === 'number'));
+        this._emit('levels', { levels: this.levels });
         return;
       }
       case 'chat':
@@ -759,7 +780,7 @@ export class RoomClient extends EventTarget {
       const known = p && p.tracks.find((x) => x.id === info.track);
       const track = t.receiver.track;
       const entry = { mid, participant: info.participant, trackId: info.track, kind: info.kind || track.kind,
-        label: info.label || '', track, stream: new MediaStream([track]), transceiver: t,
+        label: info.label || (known && known.label) || '', track, stream: new MediaStream([track]), transceiver: t,
         muted: !!(known && known.muted), lastStats: null };
       this._remote.set(mid, entry);
       this._emit('track', this._entryDetail(entry));

@@ -104,6 +104,16 @@ function onTrack(d) {
   updateBadges();
 }
 
+// A label that came after its track (the room forwards media before the
+// publisher's "publish" message arrives): a second video's tile is renamed.
+function onTrackLabel(d) {
+  const key = placed.get(d.mid);
+  const tile = key && key !== d.participant && tiles.get(key);
+  if (!tile) return;
+  tile.label.textContent = `${nameOf(d.participant)} (${d.label})`;
+  tile.el.classList.toggle('screen', d.label === 'screen');
+}
+
 function onTrackEnded(d) {
   const key = placed.get(d.mid);
   placed.delete(d.mid);
@@ -320,6 +330,7 @@ async function join() {
   room.on('roster', renderRoster);
   room.on('track', onTrack);
   room.on('trackended', onTrackEnded);
+  room.on('tracklabel', onTrackLabel);
   room.on('chat', addChat);
   room.on('joined', (d) => addNotice(`${d.participant.name} joined`));
   room.on('left', (d) => addNotice(`${nameOf(d.id) || d.id} left`));

@@ -2,7 +2,9 @@
 // /room/<name>. The microphone goes to the room; what comes back (with
 // webrtcroom audio-mode=mix, one stream: everyone else mixed) is played.
 // Participants are listed with who speaks now (the room's "speaking"
-// messages); mute, push-to-talk (hold the space bar), connection quality.
+// messages), a level meter each ("levels") and who the host muted
+// ("audio-muted"); mute, push-to-talk (hold the space bar), connection
+// quality.
 // Query: ?name= (display name), ?autojoin=1, ?token= (tests only).
 // Tests drive window.roomTest.
 import { RoomClient } from '/static/room.js';
@@ -39,6 +41,7 @@ function render() {
   if (!room) return;
   const speaking = new Set(room.speaking);
   const hostMuted = new Set(room.hostMuted);
+  const levels = room.levels;
   for (const p of room.roster) {
     const li = document.createElement('li');
     li.dataset.id = p.id;
@@ -47,6 +50,14 @@ function render() {
       .filter(Boolean).join(' ');
     const muted = hostMuted.has(p.id) ? ' · muted by the host' : mutedNow ? ' · muted' : '';
     li.textContent = `${p.name}${p.self ? ' (you)' : ''}${muted}`;
+    // Its level: a meter from -60 dBFS (silence) to 0.
+    const meter = document.createElement('meter');
+    meter.min = -60;
+    meter.max = 0;
+    meter.value = Math.max(-60, levels[p.id] ?? -127);
+    meter.dataset.level = String(levels[p.id] ?? -127);
+    meter.title = `${levels[p.id] ?? '-∞'} dBFS`;
+    li.append(' ', meter);
     ul.append(li);
   }
 }
@@ -81,6 +92,7 @@ async function join() {
   room.on('roster', render);
   room.on('speaking', render);
   room.on('host-mute', render);
+  room.on('levels', render);
   room.on('mute', render);
   room.on('track', play);
   room.on('trackended', stopPlaying);
@@ -153,6 +165,9 @@ window.roomTest = {
       activeSpeaker: room ? room.activeSpeaker : null,
       listedSpeaking: [...document.querySelectorAll('#people li.speaking')].map((li) => li.dataset.id),
       hostMuted: room ? room.hostMuted : [],
+      levels: room ? room.levels : {},
+      listedLevels: Object.fromEntries([...document.querySelectorAll('#people li')]
+        .map((li) => [li.dataset.id, Number(li.querySelector('meter')?.dataset.level ?? NaN)])),
       listedHostMuted: [...document.querySelectorAll('#people li')]
         .filter((li) => li.textContent.includes('muted by the host')).map((li) => li.dataset.id),
       micSent: !!mic && mic.enabled !== false && !(muted || ($('ptt').checked && !talking)),

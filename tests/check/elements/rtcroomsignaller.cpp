@@ -543,8 +543,8 @@ GST_START_TEST (test_chat)
 }
 GST_END_TEST;
 
-/* Audio mixing's events, as the element sends them: "speaking" and the
- * host's mutes reach every participant; a newcomer learns at once who
+/* Audio mixing's events, as the element sends them: "speaking", the
+ * host's mutes and the levels reach every participant; a newcomer learns at once who
  * speaks and who is muted now, and nothing of what is over. */
 GST_START_TEST (test_speaking_and_host_mutes)
 {
@@ -582,6 +582,16 @@ GST_START_TEST (test_speaking_and_host_mutes)
     assert_str (m.s ("participant"), bob);
     fail_if (m.b ("muted"));
     fail_if (k->wait ("speaking", 2).b ("speaking"));
+  }
+  /* Levels: everyone gets each one's, as the element gave them. */
+  GstStructure *levels = gst_structure_new ("levels", ann.c_str (), G_TYPE_INT, -20, bob.c_str (),
+                                            G_TYPE_INT, -127, nullptr);
+  g_signal_emit_by_name (r.sig, "send-levels", levels);
+  gst_structure_free (levels);
+  for (Client *k : {a.get (), b.get (), c.get ()}) {
+    Msg m = k->wait ("levels");
+    fail_unless_equals_int (m.i ("levels." + ann), -20);
+    fail_unless_equals_int (m.i ("levels." + bob), -127);
   }
   auto d = r.join ("Dan");
   /* Anything stray would come right after its welcome. */

@@ -10,8 +10,8 @@
  *    carries all three;
  *  - mixes are shared: three talkers and one listener run four encoders
  *    (the webrtcroom-mix messages say so), not one per listener;
- *  - speaking events (webrtcroom-speaking, -active-speaker) follow who
- *    sends a tone and who falls silent;
+ *  - speaking events (webrtcroom-speaking, -active-speaker) and the levels
+ *    (webrtcroom-levels) follow who sends a tone and who falls silent;
  *  - the host mutes a participant (set-audio-muted): nobody hears it,
  *    it stops speaking; unmuted, it is heard again;
  *  - a talker that leaves is no longer heard, the others still are.
@@ -205,6 +205,20 @@ void set_volume (Member &m, double volume)
   gst_object_unref (tone);
 }
 
+/* @id's level in the host's last webrtcroom-levels message (1: none). */
+int last_level (TestPipeline &p, const std::string &id)
+{
+  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
+  int level = 1;
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (s && gst_structure_has_name (s, "webrtcroom-levels") &&
+        !gst_structure_get_int (s, id.c_str (), &level))
+      level = 1;
+  }
+  return level;
+}
+
 /* The encoders count of the host's last webrtcroom-mix message (-1: none). */
 int mix_encoders (TestPipeline &p)
 {
@@ -275,7 +289,18 @@ GST_START_TEST (test_mix_minus)
   std::string active = active_speaker (*host.p);
   fail_unless (active == ids[0] || active == ids[1] || active == ids[2], "active speaker '%s'",
                active.c_str ());
+  /* Levels: each talker's tone (volume 0.3: -13.5 dBFS) in the host's
+   * webrtcroom-levels messages; "mid" silent falls to silence there. */
+  for (int i = 0; i < 3; i++) {
+    wait_until ([&] () { return last_level (*host.p, ids[i]) >= -30; }, 10000);
+    int l = last_level (*host.p, ids[i]);
+    fail_unless (l >= -30 && l <= 0, "%s's level %d", NAMES[i], l);
+  }
   set_volume (*talkers[1], 0);
+  wait_until ([&] () { return last_level (*host.p, ids[1]) <= -60; }, 10000);
+  fail_unless (last_level (*host.p, ids[1]) <= -60, "mid's level %d once silent",
+               last_level (*host.p, ids[1]));
+  fail_unless (last_level (*host.p, ids[0]) >= -30);
   wait_until ([&] () { return speaking (*host.p, ids[1], false) >= 1; }, 10000);
   fail_unless_equals_int (speaking (*host.p, ids[1], false), 1);
   fail_unless_equals_int (speaking (*host.p, ids[0], false), 0);
