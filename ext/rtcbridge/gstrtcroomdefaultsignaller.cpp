@@ -420,23 +420,10 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
                 nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
                 G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
-  g_signal_new_class_handler ("send-chat", G_TYPE_FROM_CLASS (klass),
-                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                              G_CALLBACK (room_default_send_chat), nullptr, nullptr, nullptr,
-                              G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
-  g_signal_new_class_handler ("send-speaking", G_TYPE_FROM_CLASS (klass),
-                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                              G_CALLBACK (room_default_send_speaking), nullptr, nullptr, nullptr,
-                              G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT,
-                              G_TYPE_BOOLEAN);
-  g_signal_new_class_handler ("send-audio-muted", G_TYPE_FROM_CLASS (klass),
-                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                              G_CALLBACK (room_default_send_audio_muted), nullptr, nullptr, nullptr,
-                              G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
-  g_signal_new_class_handler ("send-levels", G_TYPE_FROM_CLASS (klass),
-                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                              G_CALLBACK (room_default_send_levels), nullptr, nullptr, nullptr,
-                              G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  const GCallback host_actions[4] = {
+      G_CALLBACK (room_default_send_chat), G_CALLBACK (room_default_send_speaking),
+      G_CALLBACK (room_default_send_audio_muted), G_CALLBACK (room_default_send_levels)};
+  gst_rtc_room_signaller_install_host_actions (G_OBJECT_CLASS (klass), host_actions);
   GST_DEBUG_CATEGORY_INIT (gst_rtc_room_default_signaller_debug, "rtcroomdefaultsignaller", 0,
                            "webrtcroom's default signaller: host or participant");
 }

@@ -735,6 +735,17 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
   signals[SIGNAL_CHAT] = g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                        nullptr, nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING,
                                        G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
+  const GCallback host_actions[4] = {G_CALLBACK (room_send_chat), G_CALLBACK (room_send_speaking),
+                                     G_CALLBACK (room_send_audio_muted),
+                                     G_CALLBACK (room_send_levels)};
+  signals[SIGNAL_SEND_CHAT] =
+      gst_rtc_room_signaller_install_host_actions (gobject_class, host_actions);
+}
+
+guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass, const GCallback handlers[4])
+{
+  auto flags = GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION);
+  GType type = G_TYPE_FROM_CLASS (klass);
   /**
    * GstRtcRoomSignaller::send-chat:
    * @signaller: the signaller
@@ -745,9 +756,8 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
    *
    * Returns: %TRUE when the room runs and takes the text
    */
-  signals[SIGNAL_SEND_CHAT] = g_signal_new_class_handler (
-      "send-chat", G_TYPE_FROM_CLASS (klass), GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-      G_CALLBACK (room_send_chat), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  guint chat = g_signal_new_class_handler ("send-chat", type, flags, handlers[0], nullptr, nullptr,
+                                           nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
   /**
    * GstRtcRoomSignaller::send-speaking:
    * @participant: who
@@ -758,10 +768,9 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
    * Tells every participant ("speaking" message, docs/room-protocol.md);
    * webrtcroom emits it with audio-mode=mix. Any thread.
    */
-  g_signal_new_class_handler (
-      "send-speaking", G_TYPE_FROM_CLASS (klass),
-      GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION), G_CALLBACK (room_send_speaking), nullptr,
-      nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT, G_TYPE_BOOLEAN);
+  g_signal_new_class_handler ("send-speaking", type, flags, handlers[1], nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT,
+                              G_TYPE_BOOLEAN);
   /**
    * GstRtcRoomSignaller::send-audio-muted:
    * @participant: who ("pipeline": the pipeline's own audio)
@@ -771,10 +780,8 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
    * ("audio-muted" message, docs/room-protocol.md); webrtcroom emits it
    * when its set-audio-muted action takes effect. Any thread.
    */
-  g_signal_new_class_handler ("send-audio-muted", G_TYPE_FROM_CLASS (klass),
-                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                              G_CALLBACK (room_send_audio_muted), nullptr, nullptr, nullptr,
-                              G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  g_signal_new_class_handler ("send-audio-muted", type, flags, handlers[2], nullptr, nullptr,
+                              nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
   /**
    * GstRtcRoomSignaller::send-levels:
    * @levels: one integer field per participant: its level, dBFS (-127..0)
@@ -783,10 +790,9 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
    * docs/room-protocol.md); webrtcroom emits it with audio-mode=mix, at
    * most every 300 ms. Any thread.
    */
-  g_signal_new_class_handler ("send-levels", G_TYPE_FROM_CLASS (klass),
-                              GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                              G_CALLBACK (room_send_levels), nullptr, nullptr, nullptr, G_TYPE_NONE,
-                              1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_new_class_handler ("send-levels", type, flags, handlers[3], nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  return chat;
 }
 
 static void gst_rtc_room_signaller_init (GstRtcRoomSignaller *self)

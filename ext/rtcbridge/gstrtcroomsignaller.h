@@ -62,4 +62,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (GstRtcRoomSignaller, gst_rtc_room_signaller, GST, RTC_ROOM_SIGNALLER,
                       GstObject)
 
+/* The host's actions (send-chat, send-speaking, send-audio-muted,
+ * send-levels; documented on GstRtcRoomSignaller) on @klass, run by
+ * @handlers in that order: the room signaller's, and the default
+ * signaller's, which forward them to it. Returns send-chat's id. */
+guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass,
+                                                   const GCallback handlers[4]);
+
 G_END_DECLS
