@@ -1,7 +1,7 @@
 // Firefox cannot be driven by playwright-core, so its room pages report to
 // the test over HTTP. This proxy, on its own origin, forwards everything to
 // the room's server (pages, scripts, the WebSocket upgrade) and adds a
-// reporter to the room and board pages it serves: every second the page's
+// reporter to the room, board and voice pages it serves: every second the page's
 // window.roomTest.state() (and boardHash() on the board) is posted to
 // /__report on the proxy, whose answer carries the calls the test queued
 // for that page (call(): a window.roomTest method and its arguments); the
@@ -68,7 +68,7 @@ export async function startRoomProxy(targetPort, targetHost = '127.0.0.1') {
       });
       return;
     }
-    const page = /^\/(room|board)\/[^/?]+/.test(req.url);
+    const page = /^\/(room|board|voice)\/[^/?]+/.test(req.url);
     const headers = { ...req.headers, host: `${targetHost}:${targetPort}` };
     if (page) delete headers['accept-encoding'];
     const up = request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers }, (r) => {

@@ -1,20 +1,23 @@
 // A voice call mixed by the room (webrtcroom audio-mode=mix), hosted by a
-// gst-launch-1.0 pipeline that records its "mix" pad: two pipelines joining
-// with room-url, each sending a tone (A 440 Hz, B 660 Hz) and recording
-// what it receives; a headless Chromium page (C) on the voice page
-// (/voice/<name>) whose microphone is a WebAudio oscillator at 880 Hz; a headless Firefox
-// page (F) whose fake microphone is Firefox's 1 kHz tone (its page reports
-// through roomproxy.mjs). Measured on the audio:
-//  - each page receives one audio track (the room's mix) with the three
+// pipeline (roomhost.py, so that the test can act on the element) that
+// records its "mix" pad: two pipelines joining with room-url, each sending a
+// tone (A 440 Hz, B 660 Hz) and recording what it receives; two headless
+// Chromium pages whose microphone is a WebAudio oscillator, C on the voice
+// page (/voice/<name>, 880 Hz) and D on the conference page (1200 Hz); a
+// headless Firefox page (F) on the voice page whose fake microphone is
+// Firefox's 1 kHz tone (its page reports through roomproxy.mjs). Measured
+// on the audio:
+//  - each page receives one audio track (the room's mix) with the four
 //    other tones, and its own at least 20 dB under each of them;
-//  - each page shows everyone speaking (the room's "speaking" messages);
+//  - each page shows everyone speaking (the room's "speaking" messages):
+//    the voice pages list them, the conference page outlines their tiles;
 //    the voice page a level meter each ("levels"), C's falling once muted;
 //  - the voice page's mute and push-to-talk (the space bar) take C's
-//    voice out of the room and back; so does the host's mute (the host is
-//    roomhost.py, which emits set-audio-muted), which C's page shows;
-//  - each pipeline's recording has the three other tones, its own 20 dB
+//    voice out of the room and back; so does the host's mute
+//    (set-audio-muted), which C's page shows;
+//  - each pipeline's recording has the four other tones, its own 20 dB
 //    under them;
-//  - the host's recording of the mix has all four.
+//  - the host's recording of the mix has all five.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +32,7 @@ import { startRoomHost } from './publisher.mjs';
 import { stopper, waitFor } from './proc.mjs';
 
 const ROOM = 'voice';
-const TONES = { A: 440, B: 660, C: 880, F: 1000 };
+const TONES = { A: 440, B: 660, C: 880, D: 1200, F: 1000 };
 const NOBODY = 1320;
 
 // Power (dB) at @freq of mono float @samples at @rate (Goertzel).
@@ -100,7 +103,7 @@ const PAGE_INIT = `
   navigator.mediaDevices.getUserMedia = async (c) => {
     const ac = new AudioContext();
     const osc = ac.createOscillator();
-    osc.frequency.value = ${TONES.C};
+    osc.frequency.value = ({ C: ${TONES.C}, D: ${TONES.D} })[new URLSearchParams(location.search).get('name')];
     const gain = ac.createGain();
     gain.gain.value = 0.3;
     const dst = ac.createMediaStreamDestination();
@@ -126,7 +129,7 @@ function assertPageHears(name, found) {
       assert.ok(power[f] - power[TONES[name]] >= 20, `${name}: ${f} Hz at ${power[f].toFixed(1)} dB, its own ${TONES[name]} Hz at ${power[TONES[name]].toFixed(1)} dB (${line})`);
 }
 
-test('a voice call mixed by the room: a Chromium page, a Firefox page and two pipelines each hear the others, not themselves', { timeout: 240000 }, async () => {
+test('a voice call mixed by the room: two Chromium pages, a Firefox page and two pipelines each hear the others, not themselves', { timeout: 240000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'voice-'));
   const host = await startRoomHost(['-e', 'webrtcroom', 'name=room', 'port=0', `room-name=${ROOM}`,
     'audio-mode=mix', 'congestion-control=none', 'handshake-timeout=60000', 'allowed-origins=*',
@@ -142,11 +145,14 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
     chromium = await launchChromium();
     await chromium.context.addInitScript({ content: PAGE_INIT });
     const page = await chromium.context.newPage();
-    // C on the voice page, F on the conference page: both pages of the room.
+    // C and F on the voice page, D on the conference page: both pages of
+    // the room, the voice page in both browsers.
     await page.goto(`http://127.0.0.1:${host.port}/voice/${ROOM}?name=C&autojoin=1`);
-    firefox = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&autojoin=1&camera=0`);
-    await waitFor(async () => (host.output().match(/webrtcroom-participant-joined/g) || []).length >= 4,
-      90000, 'four participants in the room');
+    const conf = await chromium.context.newPage();
+    await conf.goto(`http://127.0.0.1:${host.port}/room/${ROOM}?name=D&autojoin=1&camera=0`);
+    firefox = launchFirefox(`${proxy.base}/voice/${ROOM}?name=F&autojoin=1`);
+    await waitFor(async () => (host.output().match(/webrtcroom-participant-joined/g) || []).length >= 5,
+      90000, 'five participants in the room');
     // Everyone is in every mix: let the tones settle for 3 s.
     await new Promise((r) => setTimeout(r, 3000));
     const freqs = Object.values(TONES);
@@ -154,29 +160,39 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
       console.log('F reports', JSON.stringify(proxy.reports.get('F') || {}).slice(0, 2000));
       reject(new Error(`${what}: no answer in 30 s`));
     }, 30000))]);
-    const [fromC, fromF] = await Promise.all([
+    const [fromC, fromD, fromF] = await Promise.all([
       inTime(page.evaluate((f) => window.roomTest.audioPower(f, 2000), freqs), 'C'),
+      inTime(conf.evaluate((f) => window.roomTest.audioPower(f, 2000), freqs), 'D'),
       inTime(proxy.call('F', 'audioPower', freqs, 2000), 'F'),
     ]);
     assertPageHears('C', fromC);
+    assertPageHears('D', fromD);
     assertPageHears('F', fromF);
     // The room says who speaks: everyone sends a tone, so every page shows
-    // all four speaking (its own tile too).
+    // all five speaking (its own entry or tile too).
     const speakers = (st) => {
       const byId = Object.fromEntries((st.roster || []).map((p) => [p.id, p.name]));
       return (st.speaking || []).map((id) => byId[id] || id).sort().join(',');
     };
-    await waitFor(async () => speakers(await page.evaluate(() => window.roomTest.state())) === 'A,B,C,F',
-      15000, 'page C showing A, B, C and F speaking').catch(async (e) => {
+    const ALL = 'A,B,C,D,F';
+    await waitFor(async () => speakers(await page.evaluate(() => window.roomTest.state())) === ALL,
+      15000, 'page C showing everyone speaking').catch(async (e) => {
       console.log('C', JSON.stringify((await page.evaluate(() => window.roomTest.state())).speaking));
       throw e;
     });
     const listedC = (await page.evaluate(() => window.roomTest.state())).listedSpeaking;
-    assert.equal(listedC.length, 4, `page C lists ${listedC.join(', ')} as speaking`);
-    await waitFor(async () => speakers(proxy.reports.get('F') || {}) === 'A,B,C,F', 15000,
-      'page F showing A, B, C and F speaking');
-    const tilesF = (proxy.reports.get('F') || {}).speakingTiles || [];
-    assert.equal(tilesF.length, 4, `page F highlights ${tilesF.join(', ')}`);
+    assert.equal(listedC.length, 5, `page C lists ${listedC.join(', ')} as speaking`);
+    await waitFor(async () => speakers(proxy.reports.get('F') || {}) === ALL, 15000,
+      'page F (Firefox, voice page) showing everyone speaking');
+    await waitFor(async () => ((proxy.reports.get('F') || {}).listedSpeaking || []).length === 5, 15000,
+      'page F listing five speaking').catch((e) => {
+      console.log('F lists', JSON.stringify((proxy.reports.get('F') || {}).listedSpeaking));
+      throw e;
+    });
+    await waitFor(async () => speakers(await conf.evaluate(() => window.roomTest.state())) === ALL, 15000,
+      'page D (conference page) showing everyone speaking');
+    const tilesD = (await conf.evaluate(() => window.roomTest.state())).speakingTiles || [];
+    assert.equal(tilesD.length, 5, `page D highlights ${tilesD.join(', ')}`);
     // The voice page's mute and push-to-talk: C's microphone stops reaching
     // the room (C no longer speaks, for the room) and comes back.
     const cSpeaks = async () => speakers(await page.evaluate(() => window.roomTest.state())).includes('C');
@@ -188,8 +204,8 @@ test('a voice call mixed by the room: a Chromium page, a Firefox page and two pi
       const ids = Object.fromEntries((st.roster || []).map((p) => [p.name, p.id]));
       return Object.fromEntries(Object.entries(ids).map(([n, id]) => [n, st.listedLevels[id]]));
     };
-    await waitFor(async () => Object.values(await byName()).filter((l) => l >= -40).length === 4, 15000,
-      'page C showing levels above -40 dBFS for A, B, C and F').catch(async (e) => {
+    await waitFor(async () => Object.values(await byName()).filter((l) => l >= -40).length === 5, 15000,
+      'page C showing levels above -40 dBFS for everyone').catch(async (e) => {
       console.log('C lists levels', JSON.stringify(await byName()), JSON.stringify(await listedLevels()));
       throw e;
     });
