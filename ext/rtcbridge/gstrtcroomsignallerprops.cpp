@@ -3,6 +3,8 @@
 
 #include <gst/gst.h>
 
+#include "gstrtcroomsignaller.h"
+
 void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
 {
   auto ready = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
@@ -72,4 +74,57 @@ void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
   properties[PROP_N_PARTICIPANTS] = g_param_spec_uint (
       "n-participants", "Participants",
       "Participants in the room now (notified on the server thread)", 0, G_MAXUINT, 0, read_only);
+}
+
+guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass, const GCallback handlers[4])
+{
+  auto flags = GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION);
+  GType type = G_TYPE_FROM_CLASS (klass);
+  /**
+   * GstRtcRoomSignaller::send-chat:
+   * @signaller: the signaller
+   * @text: 1 to 4096 characters
+   *
+   * The pipeline says @text in the chat, as the participant "pipeline".
+   * Any thread.
+   *
+   * Returns: %TRUE when the room runs and takes the text
+   */
+  guint chat = g_signal_new_class_handler ("send-chat", type, flags, handlers[0], nullptr, nullptr,
+                                           nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  /**
+   * GstRtcRoomSignaller::send-speaking:
+   * @participant: who
+   * @speaking: it starts (TRUE) or stops speaking
+   * @level: its level, dBFS (-127..0)
+   * @active: it is the active speaker now
+   *
+   * Tells every participant ("speaking" message, docs/room-protocol.md);
+   * webrtcroom emits it with audio-mode=mix. Any thread.
+   */
+  g_signal_new_class_handler ("send-speaking", type, flags, handlers[1], nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT,
+                              G_TYPE_BOOLEAN);
+  /**
+   * GstRtcRoomSignaller::send-audio-muted:
+   * @participant: who ("pipeline": the pipeline's own audio)
+   * @muted: the host muted it for everyone (TRUE), or lets it be heard
+   *
+   * Tells every participant, and each one that joins while it lasts
+   * ("audio-muted" message, docs/room-protocol.md); webrtcroom emits it
+   * when its set-audio-muted action takes effect. Any thread.
+   */
+  g_signal_new_class_handler ("send-audio-muted", type, flags, handlers[2], nullptr, nullptr,
+                              nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  /**
+   * GstRtcRoomSignaller::send-levels:
+   * @levels: one integer field per participant: its level, dBFS (-127..0)
+   *
+   * Tells every participant each one's level now ("levels" message,
+   * docs/room-protocol.md); webrtcroom emits it with audio-mode=mix, at
+   * most every 300 ms. Any thread.
+   */
+  g_signal_new_class_handler ("send-levels", type, flags, handlers[3], nullptr, nullptr, nullptr,
+                              G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  return chat;
 }

@@ -1,6 +1,8 @@
 /* GstRtcRoomSignaller's properties: their ids, defaults and specs (the
- * specs are made in gstrtcroomsignallerprops.cpp; gstrtcroomsignaller.cpp
- * installs them and gets and sets them). Not installed. */
+ * specs are made in gstrtcroomsignallerprops.cpp, with the host's action
+ * signals, gst_rtc_room_signaller_install_host_actions () in
+ * gstrtcroomsignaller.h; gstrtcroomsignaller.cpp installs them and gets
+ * and sets them). Not installed. */
 #pragma once
 
 #include <glib-object.h>

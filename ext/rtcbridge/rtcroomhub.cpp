@@ -1,8 +1,9 @@
-/* See rtcroom.h. */
+/* See rtcroomhub.h: the sockets, keepalive and participants' messages;
+ * what the element calls is in rtcroomhubelement.cpp. */
 #include "rtcroomhub.h"
+#include "rtcroomhubprivate.h"
 
 #include <algorithm>
-#include <set>
 
 #include "rtcsdp.h"
 
@@ -13,44 +14,6 @@ namespace rtc {
 
 using room::Message;
 using room::Writer;
-
-struct RoomHub::Connection {
-  RoomHub *room = nullptr;
-  SoupWebsocketConnection *ws = nullptr; /* owned */
-  guint64 serial = 0;
-  std::string remote;
-  std::string participant; /* its id once joined; "" before, and once it left */
-  gint64 last_rx_us = 0, last_ping_us = 0;
-  /* Rate: a bucket of 2 s worth of messages, refilled at the rate; what
-   * comes on an empty bucket is dropped and counted in @excess, which
-   * drains at the same rate. */
-  double tokens = -1, excess = 0;
-  gint64 rate_at_us = 0;
-  bool warned = false;
-  bool closing = false; /* we closed it; kept until "closed" */
-
-  Connection () = default;
-  Connection (const Connection &) = delete;
-  Connection &operator= (const Connection &) = delete;
-  /* Dropping the last reference cuts a socket still open. */
-  ~Connection ()
-  {
-    if (!ws)
-      return;
-    g_signal_handlers_disconnect_by_data (ws, this);
-    g_object_unref (ws);
-  }
-};
-
-struct RoomHub::Participant {
-  std::string id, name, secret;
-  Connection *conn = nullptr;
-  std::vector<room::Track> tracks;                  /* in the order published */
-  std::vector<std::string> mids;                    /* of the latest description, either side's */
-  SdpPtr client_sdp{nullptr, gst_sdp_message_free}; /* the client's latest */
-  bool room_offer = false;   /* the room's offer waits for the client's answer */
-  bool client_offer = false; /* the client's offer waits for the room's answer */
-};
 
 RoomHub::RoomHub (GMainContext *context, Events events, std::function<Settings ()> settings,
                   std::function<std::string ()> new_id, GstObject *log_object)
@@ -657,145 +620,6 @@ void RoomHub::handle_chat (Participant &p, const Message &m)
   guint64 seq = ++chat_seq_;
   broadcast (room::chat_message (p.id, p.name, text, seq));
   events_.chat (p.id, p.name, text, seq);
-}
-
-/* ---- the element ------------------------------------------------------- */
-
-std::string RoomHub::label_of (const std::string &participant, const std::string &track)
-{
-  const std::vector<room::Track> *tracks = nullptr;
-  if (participant == room::PIPELINE_ID)
-    tracks = &pipeline_tracks_;
-  else if (Participant *p = find (participant))
-    tracks = &p->tracks;
-  if (tracks)
-    for (auto &t : *tracks)
-      if (t.id == track)
-        return t.label;
-  return "";
-}
-
-void RoomHub::send_description (const std::string &id, GstWebRTCSDPType type,
-                                const GstSDPMessage *sdp)
-{
-  Participant *p = find (id);
-  if (!p || !p->conn) {
-    GST_DEBUG_OBJECT (log_, "description for %s, who is gone: dropped", id.c_str ());
-    return;
-  }
-  if (type != GST_WEBRTC_SDP_TYPE_OFFER && type != GST_WEBRTC_SDP_TYPE_ANSWER) {
-    GST_WARNING_OBJECT (log_, "%s: a %s is neither offer nor answer: not sent", id.c_str (),
-                        gst_webrtc_sdp_type_to_string (type));
-    return;
-  }
-  if (type == GST_WEBRTC_SDP_TYPE_OFFER)
-    p->room_offer = true;
-  else
-    p->client_offer = false;
-  p->mids = room::sdp_mids (sdp);
-  send (*p->conn, room::description_message (
-                      type, sdp, [this] (const std::string &participant, const std::string &track) {
-                        return label_of (participant, track);
-                      }));
-}
-
-void RoomHub::send_candidate (const std::string &id, guint mline, const char *candidate)
-{
-  Participant *p = find (id);
-  if (!p || !p->conn)
-    return;
-  send (*p->conn, room::candidate_message (mline, candidate, p->mids));
-}
-
-void RoomHub::end_session (const std::string &id)
-{
-  Participant *p = find (id);
-  if (!p)
-    return;
-  Connection *c = p->conn;
-  leave (id, "kicked", false, false);
-  if (c)
-    close (*c, room::CLOSE_LEAVE, "the session ended");
-}
-
-void RoomHub::reject_session (const std::string &id, const std::string &code,
-                              const std::string &message, gushort close_code)
-{
-  Participant *p = find (id);
-  if (!p)
-    return;
-  Connection *c = p->conn;
-  if (c)
-    send_error (*c, code, message);
-  leave (id, "kicked", false, false);
-  if (c)
-    close (*c, close_code, message);
-}
-
-void RoomHub::set_pipeline_tracks (const std::vector<room::Track> &tracks)
-{
-  std::vector<room::Track> old = std::move (pipeline_tracks_);
-  pipeline_tracks_ = tracks;
-  if (old.empty () && tracks.empty ())
-    return;
-  if (old.empty ()) {
-    broadcast (room::joined_message ({room::PIPELINE_ID, room::PIPELINE_ID, tracks, true}));
-    return;
-  }
-  if (tracks.empty ()) {
-    broadcast (room::left_message (room::PIPELINE_ID, "left"));
-    return;
-  }
-  auto same = [] (const room::Track &a, const room::Track &b) {
-    return a.id == b.id && a.kind == b.kind && a.label == b.label;
-  };
-  for (auto &t : old)
-    if (std::none_of (tracks.begin (), tracks.end (),
-                      [&] (const room::Track &n) { return same (n, t); }))
-      broadcast (room::track_message ("unpublished", room::PIPELINE_ID, t));
-  for (auto &t : tracks)
-    if (std::none_of (old.begin (), old.end (), [&] (const room::Track &o) { return same (o, t); }))
-      broadcast (room::track_message ("published", room::PIPELINE_ID, t));
-}
-
-void RoomHub::send_chat (const std::string &text)
-{
-  broadcast (room::chat_message (room::PIPELINE_ID, room::PIPELINE_ID, text, ++chat_seq_));
-}
-
-void RoomHub::send_speaking (const std::string &participant, bool speaking, gint level, bool active)
-{
-  if (speaking)
-    speaking_[participant] = level;
-  else
-    speaking_.erase (participant);
-  if (active)
-    active_speaker_ = participant;
-  broadcast (room::speaking_message (participant, speaking, level, active));
-}
-
-void RoomHub::send_audio_muted (const std::string &participant, bool muted)
-{
-  if (muted)
-    host_muted_.insert (participant);
-  else
-    host_muted_.erase (participant);
-  broadcast (room::audio_muted_message (participant, muted));
-}
-
-void RoomHub::send_levels (const std::vector<std::pair<std::string, gint>> &levels)
-{
-  broadcast (room::levels_message (levels));
-}
-
-void RoomHub::shutdown (gushort code, const std::string &reason)
-{
-  stopped_ = true;
-  timer_.reset ();
-  participants_.clear ();
-  departed_.clear ();
-  for (auto &kv : connections_)
-    close (*kv.second, code, reason);
 }
 
 } // namespace rtc

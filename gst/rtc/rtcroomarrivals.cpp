@@ -175,7 +175,8 @@ void Room::take_arrival (std::unique_ptr<Arrival> a)
     return;
   }
   Arrival &arrival = *a;
-  p->arrivals[a->mline] = std::move (a);
+  gint mline = a->mline;
+  p->arrivals[mline] = std::move (a);
   add_track (arrival);
 }
 
@@ -198,7 +199,8 @@ void Room::replace_source (Participant &p, Arrival &arrival, std::unique_ptr<Arr
     }
     dispose_elements (GST_BIN (element_), {arrival.depay, arrival.tee});
     Arrival &next = *fresh;
-    p.arrivals[fresh->mline] = std::move (fresh);
+    gint mline = fresh->mline;
+    p.arrivals[mline] = std::move (fresh);
     add_track (next);
     return;
   }

@@ -58,23 +58,14 @@ guint count_named (TestPipeline &p, GstMessageType type, const char *name,
 guint64 gcc_feedbacks (GstElement *pub)
 {
   guint64 feedbacks = 0;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pub));
-  GValue v = G_VALUE_INIT;
-  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-    GstElement *e = GST_ELEMENT (g_value_get_object (&v));
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_str_equal (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)), "rtcgcc")) {
-      GstStructure *st = nullptr;
-      g_object_get (e, "stats", &st, nullptr);
-      if (st) {
-        gst_structure_get_uint64 (st, "feedbacks", &feedbacks);
-        gst_structure_free (st);
-      }
+  for_each_of_factory (pub, "rtcgcc", [&] (GstElement *e) {
+    GstStructure *st = nullptr;
+    g_object_get (e, "stats", &st, nullptr);
+    if (st) {
+      gst_structure_get_uint64 (st, "feedbacks", &feedbacks);
+      gst_structure_free (st);
     }
-    g_value_reset (&v);
-  }
-  g_value_unset (&v);
-  gst_iterator_free (it);
+  });
   return feedbacks;
 }
 

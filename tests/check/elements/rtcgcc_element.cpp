@@ -51,33 +51,6 @@ GST_START_TEST (test_properties)
 }
 GST_END_TEST;
 
-/* Calls @fn on every element of @factory in @bin (recursively). */
-static void for_each_of_factory (GstElement *bin, const char *factory,
-                                 const std::function<void (GstElement *)> &fn)
-{
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
-  GValue v = G_VALUE_INIT;
-  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-    GstElement *e = GST_ELEMENT (g_value_get_object (&v));
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_str_equal (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)), factory))
-      fn (e);
-    g_value_reset (&v);
-  }
-  g_value_unset (&v);
-  gst_iterator_free (it);
-}
-
-static GstElement *find_by_factory (GstElement *bin, const char *factory)
-{
-  GstElement *found = nullptr;
-  for_each_of_factory (bin, factory, [&] (GstElement *e) {
-    if (!found)
-      found = GST_ELEMENT (gst_object_ref (e));
-  });
-  return found;
-}
-
 /* The largest value of an int property over every element of @factory. */
 static gint max_int_property (GstElement *bin, const char *factory, const char *prop)
 {

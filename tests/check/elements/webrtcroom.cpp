@@ -138,24 +138,6 @@ void rewrite_ssrc (GstElement *webrtcbin, guint32 ssrc)
   gst_iterator_free (it);
 }
 
-/* The first element made by @factory in @bin or its children (a ref). */
-GstElement *find_by_factory (GstBin *bin, const char *factory)
-{
-  GstElement *found = nullptr;
-  GstIterator *it = gst_bin_iterate_recurse (bin);
-  GValue v = G_VALUE_INIT;
-  while (!found && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-    auto e = GST_ELEMENT (g_value_get_object (&v));
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_str_equal (GST_OBJECT_NAME (f), factory))
-      found = GST_ELEMENT (gst_object_ref (e));
-    g_value_reset (&v);
-  }
-  g_value_unset (&v);
-  gst_iterator_free (it);
-  return found;
-}
-
 } // namespace
 
 /* A participant's source changes on its m-line (a new SSRC, not in its
@@ -173,7 +155,7 @@ GST_START_TEST (test_participant_source_changes)
   fail_unless (out != nullptr, "no participant pad with frames");
   std::string name = outs.find ("participant_loopback-r9-");
   GstElement *part = gst_bin_get_by_name (GST_BIN (p.pipeline), "part");
-  GstElement *webrtcbin = find_by_factory (GST_BIN (part), "webrtcbin");
+  GstElement *webrtcbin = find_by_factory (part, "webrtcbin");
   fail_unless (webrtcbin != nullptr);
   rewrite_ssrc (webrtcbin, 0x5eed1234);
   guint before = out->buffers;

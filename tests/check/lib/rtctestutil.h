@@ -220,6 +220,34 @@ inline GstMessage *TestPublisher::wait_message (GstMessageType type, const char 
   return m;
 }
 
+/* Calls @fn on every element of @factory in @bin (recursively). */
+inline void for_each_of_factory (GstElement *bin, const char *factory,
+                                 const std::function<void (GstElement *)> &fn)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue v = G_VALUE_INIT;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = GST_ELEMENT (g_value_get_object (&v));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)), factory))
+      fn (e);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+/* The first element of @factory in @bin, recursively (a reference), or NULL. */
+inline GstElement *find_by_factory (GstElement *bin, const char *factory)
+{
+  GstElement *found = nullptr;
+  for_each_of_factory (bin, factory, [&] (GstElement *e) {
+    if (!found)
+      found = GST_ELEMENT (gst_object_ref (e));
+  });
+  return found;
+}
+
 /* Number of direct children of @bin made by a factory whose klass contains
  * @klass_part and (when given) whose name is @factory. */
 inline guint count_children (GstElement *bin, const char *klass_part, const char *factory = nullptr)

@@ -1,0 +1,48 @@
+/* RoomHub's connections and participants, for its two source files
+ * (rtcroomhub.cpp, rtcroomhubelement.cpp). Server thread only, as the hub.
+ */
+#pragma once
+
+#include "rtcroomhub.h"
+
+namespace rtc {
+
+struct RoomHub::Connection {
+  RoomHub *room = nullptr;
+  SoupWebsocketConnection *ws = nullptr; /* owned */
+  guint64 serial = 0;
+  std::string remote;
+  std::string participant; /* its id once joined; "" before, and once it left */
+  gint64 last_rx_us = 0, last_ping_us = 0;
+  /* Rate: a bucket of 2 s worth of messages, refilled at the rate; what
+   * comes on an empty bucket is dropped and counted in @excess, which
+   * drains at the same rate. */
+  double tokens = -1, excess = 0;
+  gint64 rate_at_us = 0;
+  bool warned = false;
+  bool closing = false; /* we closed it; kept until "closed" */
+
+  Connection () = default;
+  Connection (const Connection &) = delete;
+  Connection &operator= (const Connection &) = delete;
+  /* Dropping the last reference cuts a socket still open. */
+  ~Connection ()
+  {
+    if (!ws)
+      return;
+    g_signal_handlers_disconnect_by_data (ws, this);
+    g_object_unref (ws);
+  }
+};
+
+struct RoomHub::Participant {
+  std::string id, name, secret;
+  Connection *conn = nullptr;
+  std::vector<room::Track> tracks;                  /* in the order published */
+  std::vector<std::string> mids;                    /* of the latest description, either side's */
+  SdpPtr client_sdp{nullptr, gst_sdp_message_free}; /* the client's latest */
+  bool room_offer = false;   /* the room's offer waits for the client's answer */
+  bool client_offer = false; /* the client's offer waits for the room's answer */
+};
+
+} // namespace rtc
