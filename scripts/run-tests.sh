@@ -12,6 +12,27 @@ bash scripts/install-deps.sh || exit 1
 
 passed=0
 failed=0
+# Why each failed test failed, from meson's log: its failure lines (check's
+# ":F:"/":E:", assertions, "not ok", errors) and its last lines, printed
+# again at the end where a short CI log excerpt still shows them.
+reasons=""
+failure_reasons() { # testlog.json
+  reasons+=$(python3 - "$1" <<'PY'
+import json, re, sys
+pat = re.compile(r':[FE]:|not ok|Assertion|assert|ERROR|Error|error:|FAIL|timed out|Timeout', re.I)
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["result"] in ("OK", "EXPECTEDFAIL"):
+        continue
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    lines = out.splitlines()
+    hits = [l for l in lines if pat.search(l)][-12:]
+    print(f"--- {t['name'].split(' / ')[-1]}: {t['result']} after {t.get('duration', 0):.0f} s")
+    for l in hits + ["  (last lines)"] + lines[-6:]:
+        print("  " + l[:300])
+PY
+)$'\n'
+}
 record() { # name status
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "PASS: $1"; else failed=$((failed + 1)); echo "FAIL: $1"; fi
 }
@@ -33,6 +54,7 @@ for line in open(sys.argv[1]):
 PY
 )
   [ $st -eq 0 ] || echo "meson test exited $st"
+  failure_reasons build/meson-logs/testlog.json
 else
   record build 1
 fi
@@ -44,11 +66,18 @@ if bash scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=fa
     meson test -C build-asan --print-errorlogs --num-processes 1 --suite check \
     webrtcpublish_e2e webrtcpublish_http webrtcsubscribe_e2e webrtcsubscribe_http webrtcdata \
     rtcgcc_element signallers
-  record asan-e2e $?
+  st=$?
+  record asan-e2e $st
+  [ $st -eq 0 ] || failure_reasons build-asan/meson-logs/testlog.json
 else
   record build-asan 1
 fi
 
+if [ -n "${reasons//[$'\n']/}" ]; then
+  echo
+  echo "Why the failed tests failed:"
+  printf '%s' "$reasons"
+fi
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -276,6 +276,26 @@ static void gst_rtc_room_release_pad (GstElement *element, GstPad *pad)
 
 /* ---- start / stop ------------------------------------------------------- */
 
+static void on_audio_volume (GstRtcSignaller *, const gchar *listener, const gchar *participant,
+                             gdouble volume, gpointer data);
+
+/* Participants' own volumes reach the room through its signaller, when it
+ * is one that says them. */
+static void listen_for_volumes (GstRtcRoom *self)
+{
+  auto priv = self->priv;
+  GstRtcSignaller *signaller = priv->core.host.ref ();
+  if (!signaller)
+    return;
+  if (!g_signal_lookup ("audio-volume", G_OBJECT_TYPE (signaller))) {
+    gst_object_unref (signaller);
+    return;
+  }
+  priv->volume_signaller = signaller;
+  priv->volume_handler =
+      g_signal_connect (signaller, "audio-volume", G_CALLBACK (on_audio_volume), priv);
+}
+
 static bool gst_rtc_room_start (GstRtcRoom *self)
 {
   auto priv = self->priv;
@@ -311,6 +331,7 @@ static bool gst_rtc_room_start (GstRtcRoom *self)
     priv->core.data->configure (settings.data_policy, settings.data_channels);
     priv->core.data->set_relay (rtc::DataRouter::Relay ());
   }
+  listen_for_volumes (self);
   if (!priv->core.start ("rtcroom-ctl", priv->room->sessions (),
                          [priv] () { priv->room->tick (); }))
     return false;
@@ -321,6 +342,10 @@ static bool gst_rtc_room_start (GstRtcRoom *self)
 static void gst_rtc_room_stop (GstRtcRoom *self)
 {
   auto priv = self->priv;
+  if (priv->volume_signaller) {
+    g_signal_handler_disconnect (priv->volume_signaller, priv->volume_handler);
+    gst_clear_object (&priv->volume_signaller);
+  }
   priv->core.stop (priv->room->sessions (),
                    [priv] () { priv->room->stop ("the room stopped", false); });
   priv->room_data->stop ();
@@ -498,6 +523,23 @@ static void gst_rtc_room_finalize (GObject *object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+static void set_volume_later (GstRtcRoomPrivate *priv, const std::string &listener,
+                              const std::string &participant, double volume)
+{
+  priv->core.control.post ([priv, listener, participant, volume] () {
+    priv->room->set_volume (listener, participant, volume);
+  });
+}
+
+/* A participant set its volume of another on its page (the room
+ * protocol's "volume", the room signaller's "audio-volume"). Server thread. */
+static void on_audio_volume (GstRtcSignaller *, const gchar *listener, const gchar *participant,
+                             gdouble volume, gpointer data)
+{
+  if (listener && participant)
+    set_volume_later (static_cast<GstRtcRoomPrivate *> (data), listener, participant, volume);
+}
+
 static void gst_rtc_room_class_init (GstRtcRoomClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
@@ -555,6 +597,30 @@ static void gst_rtc_room_class_init (GstRtcRoomClass *klass)
                               }),
                               nullptr, nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING,
                               G_TYPE_BOOLEAN);
+
+  /**
+   * GstRtcRoom::set-audio-volume:
+   * @self: the element
+   * @listener_id: the participant whose mix it is
+   * @participant_id: whom it hears at @volume: another participant, or
+   *   "pipeline" (the audio_%u pads)
+   * @volume: 1.0 as sent (default), 0.0 silent, at most 2.0
+   *
+   * audio-mode=mix, while the element runs: per-listener volume, as a
+   * participant sets it on its page (the room protocol's "volume"). A
+   * listener with its own volumes hears a mix of its own (one more
+   * encoder when it publishes no audio). Any thread; takes effect on the
+   * control thread, which posts "webrtcroom-volume" (listener,
+   * participant, volume). The volumes go when the listener leaves.
+   */
+  g_signal_new_class_handler (
+      "set-audio-volume", G_TYPE_FROM_CLASS (klass),
+      GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (+[] (GstRtcRoom *self, const gchar *listener, const gchar *id, gdouble volume) {
+        if (listener && id)
+          set_volume_later (self->priv, listener, id, volume);
+      }),
+      nullptr, nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_DOUBLE);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);

@@ -65,7 +65,7 @@ enum {
 const char *RELAYED[] = {"session-requested", "session-description", "ice-candidate",
                          "session-ended",     "state-changed",       "error"};
 /* The host's own signals. */
-const char *HOST_SIGNALS[] = {"track-published", "track-unpublished", "chat"};
+const char *HOST_SIGNALS[] = {"track-published", "track-unpublished", "chat", "audio-volume"};
 
 } // namespace
 
@@ -420,6 +420,7 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
                 nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
                 G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
+  gst_rtc_room_signaller_new_audio_volume (klass);
   const GCallback host_actions[4] = {
       G_CALLBACK (room_default_send_chat), G_CALLBACK (room_default_send_speaking),
       G_CALLBACK (room_default_send_audio_muted), G_CALLBACK (room_default_send_levels)};

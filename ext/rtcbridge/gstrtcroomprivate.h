@@ -52,6 +52,9 @@ struct GstRtcRoomPrivate {
   /* while started */
   std::vector<const rtc::Codec *> preferences;
   std::map<const rtc::Codec *, std::string> encoders, decoders;
+  /* The signaller's "audio-volume" (a room protocol signaller's), while started. */
+  GstRtcSignaller *volume_signaller = nullptr;
+  gulong volume_handler = 0;
 
   std::unique_ptr<rtc::Room> room;                           /* from init to finalize */
   std::atomic<bool> eos_requested{false}, eos_posted{false}; /* reset at READY->PAUSED */

@@ -48,6 +48,7 @@ enum {
   SIGNAL_TRACK_PUBLISHED,
   SIGNAL_TRACK_UNPUBLISHED,
   SIGNAL_CHAT,
+  SIGNAL_AUDIO_VOLUME,
   SIGNAL_SEND_CHAT,
   N_SIGNALS,
 };
@@ -253,6 +254,9 @@ rtc::RoomHub::Events room_events (Self *self)
   ev.chat = [self] (const std::string &id, const std::string &name, const std::string &text,
                     guint64 seq) {
     g_signal_emit (self, signals[SIGNAL_CHAT], 0, id.c_str (), name.c_str (), text.c_str (), seq);
+  };
+  ev.audio_volume = [self] (const std::string &id, const std::string &who, double volume) {
+    g_signal_emit (self, signals[SIGNAL_AUDIO_VOLUME], 0, id.c_str (), who.c_str (), volume);
   };
   ev.participants_changed = [self] (guint n) {
     self->priv->n_participants = n;
@@ -735,6 +739,18 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
   signals[SIGNAL_CHAT] = g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                        nullptr, nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING,
                                        G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
+  /**
+   * GstRtcRoomSignaller::audio-volume:
+   * @signaller: the signaller
+   * @session_id: the participant that set it (the listener)
+   * @participant: whom it hears at @volume: another participant, or "pipeline"
+   * @volume: 1.0 as sent, 0.0 silent, at most 2.0
+   *
+   * A participant set its volume of another (the room protocol's
+   * "volume"); webrtcroom audio-mode=mix applies it to the mix that
+   * participant hears. Emitted on the server thread.
+   */
+  signals[SIGNAL_AUDIO_VOLUME] = gst_rtc_room_signaller_new_audio_volume (klass);
   const GCallback host_actions[4] = {G_CALLBACK (room_send_chat), G_CALLBACK (room_send_speaking),
                                      G_CALLBACK (room_send_audio_muted),
                                      G_CALLBACK (room_send_levels)};

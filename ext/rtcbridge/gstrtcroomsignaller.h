@@ -68,5 +68,8 @@ G_DECLARE_FINAL_TYPE (GstRtcRoomSignaller, gst_rtc_room_signaller, GST, RTC_ROOM
  * signaller's, which forward them to it. Returns send-chat's id. */
 guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass,
                                                    const GCallback handlers[4]);
+/* The "audio-volume" signal (documented on GstRtcRoomSignaller) on @klass:
+ * the room signaller's, and the default signaller's, which relays it. */
+guint gst_rtc_room_signaller_new_audio_volume (gpointer klass);
 
 G_END_DECLS

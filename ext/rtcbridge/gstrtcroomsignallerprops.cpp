@@ -128,3 +128,10 @@ guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass, const GC
                               G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
   return chat;
 }
+
+guint gst_rtc_room_signaller_new_audio_volume (gpointer klass)
+{
+  return g_signal_new ("audio-volume", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
+                       nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
+                       G_TYPE_DOUBLE);
+}

@@ -264,8 +264,9 @@ void RoomHub::tick ()
 
 void RoomHub::handle (Connection &c, const Message &m)
 {
-  static const std::set<std::string> types = {"join", "description", "candidate", "track", "mute",
-                                              "chat", "ping",        "pong",      "leave"};
+  static const std::set<std::string> types = {"join", "description", "candidate", "track",
+                                              "mute", "volume",      "chat",      "ping",
+                                              "pong", "leave"};
   const std::string &type = m.type ();
   if (!types.count (type)) {
     send_error (c, "unknown-type", "unknown message type '" + type + "'", type);
@@ -290,6 +291,8 @@ void RoomHub::handle (Connection &c, const Message &m)
     handle_track (*p, m);
   } else if (type == "mute") {
     handle_mute (*p, m);
+  } else if (type == "volume") {
+    handle_volume (*p, m);
   } else if (type == "chat") {
     handle_chat (*p, m);
   } else if (type == "ping") {
@@ -317,7 +320,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
       !room::member_string (o, "name", name, room::MAX_NAME_CHARS, error) ||
       !room::member_string (o, "token", token, room::MAX_TOKEN_CHARS, error, true, &has_token) ||
       !room::member_object (o, "resume", resume, error, &has_resume) ||
-      (has_resume && (!room::member_string (resume, "id", resume_id, 32, error) ||
+      (has_resume && (!room::member_string (resume, "id", resume_id, room::MAX_ID_CHARS, error) ||
                       !room::member_string (resume, "secret", resume_secret, 128, error)))) {
     send_error (c, "bad-message", error, "join");
     return;
@@ -604,6 +607,27 @@ void RoomHub::handle_mute (Participant &p, const Message &m)
                  .boolean ("muted", muted)
                  .text (),
              &p);
+}
+
+/* What @p hears of another participant, in a room that mixes audio (the
+ * element applies it; a forwarding room has nothing to do: the page sets
+ * its own players' volumes). */
+void RoomHub::handle_volume (Participant &p, const Message &m)
+{
+  std::string error, who;
+  double volume = 1;
+  if (!room::member_string (m.object (), "participant", who, room::MAX_ID_CHARS, error) ||
+      !room::member_number (m.object (), "volume", 0, 2, volume, error)) {
+    send_error (*p.conn, "bad-message", error, "volume");
+    return;
+  }
+  if (who == p.id || (who != room::PIPELINE_ID && !find (who))) {
+    send_error (*p.conn, "state", "'" + who + "' is not another participant of the room",
+                "volume");
+    return;
+  }
+  if (events_.audio_volume)
+    events_.audio_volume (p.id, who, volume);
 }
 
 void RoomHub::handle_chat (Participant &p, const Message &m)

@@ -58,6 +58,9 @@ public:
                         guint64 seq)>
         chat;
     std::function<void (guint n)> participants_changed;
+    /* Participant @id hears @participant ("pipeline" too) at @volume (0..2). */
+    std::function<void (const std::string &id, const std::string &participant, double volume)>
+        audio_volume;
   };
 
   /* @new_id gives a participant id never given before ("p1", "p2"...);
@@ -116,6 +119,7 @@ private:
   void handle_candidate (Participant &p, const room::Message &m);
   void handle_track (Participant &p, const room::Message &m);
   void handle_mute (Participant &p, const room::Message &m);
+  void handle_volume (Participant &p, const room::Message &m);
   void handle_chat (Participant &p, const room::Message &m);
 
   Participant *find (const std::string &id);

@@ -139,6 +139,23 @@ bool member_bool (JsonObject *o, const char *name, bool &out, std::string &error
   return true;
 }
 
+bool member_number (JsonObject *o, const char *name, double min, double max, double &out,
+                    std::string &error)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  GType t = node && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_NONE;
+  if (t == G_TYPE_INT64)
+    out = (double)json_node_get_int (node);
+  else if (t == G_TYPE_DOUBLE)
+    out = json_node_get_double (node);
+  if ((t != G_TYPE_INT64 && t != G_TYPE_DOUBLE) || !(out >= min && out <= max)) {
+    error = std::string ("'") + name + "' must be a number from " + std::to_string ((int)min) +
+            " to " + std::to_string ((int)max);
+    return false;
+  }
+  return true;
+}
+
 bool member_object (JsonObject *o, const char *name, JsonObject *&out, std::string &error,
                     bool *present)
 {

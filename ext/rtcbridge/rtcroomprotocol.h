@@ -30,6 +30,7 @@ constexpr gsize MAX_MESSAGE_BYTES = 256 * 1024;
 constexpr guint MAX_NAME_CHARS = 64;
 constexpr guint MAX_LABEL_CHARS = 32;
 constexpr guint MAX_MID_CHARS = 32;
+constexpr guint MAX_ID_CHARS = 32; /* a participant id */
 constexpr guint MAX_CHAT_CHARS = 4096;
 constexpr guint MAX_TOKEN_CHARS = 1024;
 constexpr guint MAX_CANDIDATE_CHARS = 1024;
@@ -84,6 +85,9 @@ bool member_string (JsonObject *o, const char *name, std::string &out, guint max
                     std::string &error, bool optional = false, bool *present = nullptr);
 bool member_int (JsonObject *o, const char *name, gint64 &out, std::string &error);
 bool member_bool (JsonObject *o, const char *name, bool &out, std::string &error);
+/* A number (integer or not) in [@min, @max]. */
+bool member_number (JsonObject *o, const char *name, double min, double max, double &out,
+                    std::string &error);
 /* An object member; nullptr when absent or null (then *@present tells). */
 bool member_object (JsonObject *o, const char *name, JsonObject *&out, std::string &error,
                     bool *present);

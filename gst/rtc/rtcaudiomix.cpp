@@ -278,6 +278,8 @@ bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
   in.mixer_pad = gst_element_request_pad_simple (mix.mixer, "sink_%u");
   if (muted (source.owner))
     g_object_set (in.mixer_pad, "mute", TRUE, nullptr);
+  if (!mix.name.empty ())
+    g_object_set (in.mixer_pad, "volume", gain (mix.name, source.owner), nullptr);
   ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (in.queue, "src"));
   gst_pad_link (qsrc.get (), in.mixer_pad);
   gst_element_sync_state_with_parent (in.queue);
@@ -358,9 +360,54 @@ AudioMix::Mix *AudioMix::make_mix (const std::string &name, std::string &error)
   return &made;
 }
 
-EncoderBranch *AudioMix::acquire (const std::string &exclude, std::string &name, std::string &error)
+std::string AudioMix::mix_for (const std::string &listener) const
 {
-  name = owns_source (exclude) ? exclude : std::string ();
+  return owns_source (listener) || gains_.count (listener) ? listener : std::string ();
+}
+
+double AudioMix::gain (const std::string &listener, const std::string &owner) const
+{
+  auto l = gains_.find (listener);
+  if (l == gains_.end ())
+    return 1.0;
+  auto g = l->second.find (owner);
+  return g == l->second.end () ? 1.0 : g->second;
+}
+
+bool AudioMix::set_gain (const std::string &listener, const std::string &owner, double value)
+{
+  if (listener.empty () || std::isnan (value))
+    return false;
+  value = CLAMP (value, 0.0, MAX_GAIN);
+  if (std::abs (value - gain (listener, owner)) < 1e-3)
+    return false;
+  auto &mine = gains_[listener];
+  if (std::abs (value - 1.0) < 1e-3)
+    mine.erase (owner);
+  else
+    mine[owner] = value;
+  if (mine.empty ())
+    gains_.erase (listener);
+  auto m = mixes_.find (listener);
+  if (m != mixes_.end ())
+    for (auto &in : m->second->inputs) {
+      auto s = sources_.find (in.first);
+      if (s != sources_.end () && s->second->owner == owner)
+        g_object_set (in.second.mixer_pad, "volume", value, nullptr);
+    }
+  GST_INFO_OBJECT (bin_, "%s hears %s at %.2f", listener.c_str (), owner.c_str (), value);
+  return true;
+}
+
+void AudioMix::forget (const std::string &listener)
+{
+  gains_.erase (listener);
+}
+
+EncoderBranch *AudioMix::acquire (const std::string &listener, std::string &name,
+                                  std::string &error)
+{
+  name = mix_for (listener);
   auto it = mixes_.find (name);
   Mix *m = it != mixes_.end () ? it->second.get () : make_mix (name, error);
   if (!m)

@@ -13,7 +13,9 @@
  * A mix is named by whose sources it leaves out: an owner (a participant
  * id) or "" (nobody: listeners that publish no audio, and the pipeline's
  * own view of the call). A mix leaving out an owner with no source is the
- * same set as "", so it is that mix (acquire () says which one it gave).
+ * same set as "", so it is that mix (acquire () says which one it gave),
+ * unless that listener set its own volumes of the others (set_gain ()):
+ * then it hears a mix of its own, named by it, at its volumes.
  *
  * Each mix runs on its own clock-driven timing: the silent live source
  * keeps it going with no source at all, and audiomixer, being live, mixes
@@ -76,11 +78,23 @@ public:
    * SILENCE_DB. False when nothing changed. */
   bool set_muted (const std::string &owner, bool muted);
   bool muted (const std::string &owner) const { return muted_.count (owner) != 0; }
+  /* Per-listener volume: in what @listener hears, @owner's sources at
+   * @gain (1: as sent, 0: silent; clamped to 0..MAX_GAIN). A listener
+   * with any gain other than 1 hears a mix of its own (mix_for ()), the
+   * mix that leaves it out when it publishes audio anyway. False when
+   * nothing changed; forget () drops @listener's gains. */
+  static constexpr double MAX_GAIN = 2.0;
+  bool set_gain (const std::string &listener, const std::string &owner, double gain);
+  double gain (const std::string &listener, const std::string &owner) const;
+  void forget (const std::string &listener);
+  /* The mix @listener hears: its own (named by it) when it has a source or
+   * gains, the shared mix of everyone ("") otherwise. */
+  std::string mix_for (const std::string &listener) const;
 
-  /* The encoded mix leaving @exclude's sources out, made if needed, one
-   * more user counted on it; @name: the mix it is (@exclude, or "" when
-   * @exclude has no source). nullptr with @error when it cannot be made. */
-  EncoderBranch *acquire (const std::string &exclude, std::string &name, std::string &error);
+  /* The encoded mix @listener hears, made if needed, one more user counted
+   * on it; @name: the mix it is (mix_for (@listener)). nullptr with @error
+   * when it cannot be made. */
+  EncoderBranch *acquire (const std::string &listener, std::string &name, std::string &error);
   /* One user less on the mix @name (as acquire () gave it). */
   void release (const std::string &name);
   /* The raw mix of everyone (the mix named ""), made if needed and kept
@@ -106,6 +120,8 @@ private:
   std::map<std::string, std::unique_ptr<Source>> sources_; /* by source name */
   std::map<std::string, std::unique_ptr<Mix>> mixes_;      /* by mix name */
   std::set<std::string> muted_;                            /* owners */
+  /* listener -> owner -> gain (no 1.0 kept; no empty map kept) */
+  std::map<std::string, std::map<std::string, double>> gains_;
 };
 
 } // namespace rtc

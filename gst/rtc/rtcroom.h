@@ -147,6 +147,12 @@ public:
    * by nobody, or heard again; posts "<prefix>-audio-muted". False when
    * the room does not mix or nothing changed. Control thread. */
   bool set_audio_muted (const std::string &participant, bool muted);
+  /* Audio mixing: what @listener hears of @participant ("pipeline": the
+   * pipeline's audio) at @volume (1: as sent, 0: silent, at most
+   * AudioMix::MAX_GAIN); posts "<prefix>-volume". False when the room does
+   * not mix, either one is not in the room, or nothing changed. The
+   * volumes go with the listener. Control thread. */
+  bool set_volume (const std::string &listener, const std::string &participant, double volume);
 
   /* Control thread. */
   void tick ();

@@ -15,6 +15,9 @@
  *    "pipeline"), not tracks.
  *  - The mix of everyone is the element's "mix" src pad, once asked for
  *    (the first participant or input).
+ *  - A participant that sets its own volume of another (set_volume ())
+ *    hears a mix of its own (AudioMix::set_gain ()): the one named by its
+ *    id, which it has anyway when it publishes audio.
  *
  * Threading: the control thread, like the rest of the room.
  */
@@ -238,13 +241,14 @@ void Room::link_mix (Participant &p)
   line.linked = true;
 }
 
-/* @owner's sources changed: its line moves to the mix that now leaves it out. */
+/* @owner's sources or volumes changed: its line moves to the mix it now
+ * hears (AudioMix::mix_for ()). */
 void Room::remix (const std::string &owner)
 {
   auto p = static_cast<Participant *> (sessions_.find (owner));
   if (!p || !p->mix_branch || !mix_)
     return;
-  std::string name = mix_->owns_source (owner) ? owner : std::string ();
+  std::string name = mix_->mix_for (owner);
   if (name == p->mix_name)
     return;
   std::string error, got;
@@ -270,6 +274,24 @@ void Room::release_mix (Participant &p)
   if (p.mix_branch && mix_)
     mix_->release (p.mix_name);
   p.mix_branch = nullptr;
+  if (mix_)
+    mix_->forget (p.id);
+}
+
+bool Room::set_volume (const std::string &listener, const std::string &participant, double volume)
+{
+  Settings s = settings ();
+  if (!s.audio_mix || s.client || listener == participant || !sessions_.find (listener) ||
+      (participant != "pipeline" && !sessions_.find (participant)) || std::isnan (volume))
+    return false;
+  volume = CLAMP (volume, 0.0, AudioMix::MAX_GAIN);
+  if (!mixer ().set_gain (listener, participant, volume))
+    return false;
+  remix (listener);
+  post ("-volume", gst_structure_new ("x", "listener", G_TYPE_STRING, listener.c_str (),
+                                      "participant", G_TYPE_STRING, participant.c_str (), "volume",
+                                      G_TYPE_DOUBLE, volume, nullptr));
+  return true;
 }
 
 /* The element's "mix" src pad: everyone's audio, raw. */

@@ -15,8 +15,11 @@
 //  - the voice page's mute and push-to-talk (the space bar) take C's
 //    voice out of the room and back; so does the host's mute
 //    (set-audio-muted), which C's page shows;
+//  - per-listener volume: C (Chromium) and F (Firefox) each turn someone
+//    off with the voice page's slider and no longer hear them, while D
+//    still does; back at 100 %, C hears everyone again;
 //  - each pipeline's recording has the four other tones, its own 20 dB
-//    under them;
+//    under them (B's recording ends with F hearing B off: B still hears F);
 //  - the host's recording of the mix has all five.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
@@ -233,7 +236,39 @@ test('a voice call mixed by the room: two Chromium pages, a Firefox page and two
     host.send(`mute ${cId} 0`);
     await until(true, 'C speaking once the host unmuted it');
     await waitFor(async () => (await listedMuted()).length === 0, 15000, 'page C listing nobody muted by the host');
-    await new Promise((r) => setTimeout(r, 2000));
+    // Per-listener volume, with the voice page's sliders: C turns A off,
+    // F (Firefox) turns B off; each no longer hears that one (20 dB under
+    // the others) while the others still hear it; back at 100 %, heard.
+    const ids = Object.fromEntries((await page.evaluate(() => window.roomTest.state())).roster
+      .map((p) => [p.name, p.id]));
+    const powerOf = (found) => Object.fromEntries(freqs.map((f, i) => [f, found[0].powers[i]]));
+    const assertOff = (who, found, off) => {
+      const power = powerOf(found);
+      const line = freqs.map((f) => `${f} Hz ${power[f].toFixed(1)} dB`).join(', ');
+      console.log(`page ${who}, ${off} Hz turned off: ${line}`);
+      for (const f of freqs)
+        if (f !== off && f !== TONES[who])
+          assert.ok(power[f] - power[off] >= 20, `${who}: ${f} Hz at ${power[f].toFixed(1)} dB, ${off} Hz (turned off) at ${power[off].toFixed(1)} dB (${line})`);
+    };
+    await page.evaluate((id) => window.roomTest.setVolume(id, 0), ids.A);
+    await proxy.call('F', 'setVolume', ids.B, 0);
+    await waitFor(async () => (host.output().match(/webrtcroom-volume, /g) || []).length >= 2, 15000,
+      'the host applying both volumes');
+    await new Promise((r) => setTimeout(r, 1000));
+    const [offC, offF, offD] = await Promise.all([
+      inTime(page.evaluate((f) => window.roomTest.audioPower(f, 2000), freqs), 'C'),
+      inTime(proxy.call('F', 'audioPower', freqs, 2000), 'F'),
+      inTime(conf.evaluate((f) => window.roomTest.audioPower(f, 2000), freqs), 'D'),
+    ]);
+    assertOff('C', offC, TONES.A);
+    assertOff('F', offF, TONES.B);
+    assertPageHears('D', offD);
+    assert.equal((await page.evaluate(() => window.roomTest.state())).listedVolumes[ids.A], 0);
+    await page.evaluate((id) => window.roomTest.setVolume(id, 1), ids.A);
+    await waitFor(async () => (host.output().match(/webrtcroom-volume, /g) || []).length >= 3, 15000,
+      'the host applying C\'s volume of A back at 1');
+    await new Promise((r) => setTimeout(r, 1000));
+    assertPageHears('C', await inTime(page.evaluate((f) => window.roomTest.audioPower(f, 2000), freqs), 'C'));
     await new Promise((r) => setTimeout(r, 2000));
   } finally {
     // Everyone at once: the recordings end with everyone in the room.

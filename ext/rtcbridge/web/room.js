@@ -1,6 +1,7 @@
 // room.js: the browser side of the room protocol (docs/room-protocol.md),
-// an ES module served at /static/room.js; it imports roomchannels.js,
-// roomstats.js and sha256.js, served beside it, and nothing else.
+// an ES module served at /static/room.js; it imports roomaudio.js,
+// roomchannels.js, roomstats.js and sha256.js, served beside it, and
+// nothing else.
 //
 //   import { RoomClient } from '/static/room.js';
 //   const room = new RoomClient({ name: 'Ada' });   // room: last path segment
@@ -25,10 +26,12 @@
 // 'reconnecting' | 'closed'), roster (participants, yourself included, with
 // `self: true`), remoteTracks, published, pc (the RTCPeerConnection of the
 // current session; a new one after a resume), limits, dataLabels, speaking
-// (ids speaking now) and activeSpeaker (a room that mixes audio says them).
+// (ids speaking now), activeSpeaker, hostMuted, levels and volumes (a room
+// that mixes audio says them; roomaudio.js).
 //
 // Methods: join(), publish(track, label) → mid, unpublish(track),
-// setMuted(track, muted), sendChat(text), sendData(label, objectOrBinary),
+// setMuted(track, muted), setVolume(participantId, 0..2) (what you hear of
+// them, in a room that mixes audio), sendChat(text), sendData(label, objectOrBinary),
 // isDataOpen(label), stats() (per remote track: decoding, loss, jitter, RTT,
 // a `quality` of good/fair/poor/stalled), leave(), on(type, fn) → off().
 //
@@ -44,6 +47,7 @@
 //   speaking {participant, speaking, level, active, activeSpeaker}
 //   host-mute {participant, muted, self}: the host muted someone for everyone (or not any more)
 //   levels {levels}: each participant's level now, dBFS (audio mixing)
+//   volume {participant, volume}: you set what you hear of someone
 //   data {label, seq, from, name, msg} (text) or {label, data} (binary)
 //   datachannelopen {label}   datachannelclose {label}
 //   error {code, message, ref}   reconnecting {attempt}   resumed {id, sameId}
@@ -56,6 +60,7 @@
 // m-lines (one exchange to join); anything else gets its own transceiver and
 // offer. Remote tracks are known by mid from `description.tracks`.
 
+import { RoomAudio } from '/static/roomaudio.js';
 import { RoomChannels } from '/static/roomchannels.js';
 import { remoteTrackStats } from '/static/roomstats.js';
 
@@ -105,10 +110,7 @@ export class RoomClient extends EventTarget {
 
     this._ws = null;
     this._participants = new Map(); // id -> {id, name, tracks, pipeline}
-    this._speaking = new Map(); // id -> {level}: speaking now (audio mixing)
-    this._hostMuted = new Set(); // ids the host muted for everyone (audio mixing)
-    this._levels = new Map(); // id -> level now, dBFS (audio mixing)
-    this.activeSpeaker = null;
+    this._audio = new RoomAudio((type, detail) => this._emit(type, detail), (msg) => this._send(msg));
     this._gone = new Set(); // ids that left: their m-lines are not shown any more
     this._remote = new Map(); // mid -> remote track entry
     this._retired = new WeakSet(); // our transceivers that carried a track and went inactive
@@ -156,12 +158,15 @@ export class RoomClient extends EventTarget {
   }
 
   get remoteTracks() { return [...this._remote.values()]; }
-  // Who speaks now (ids), when the room mixes audio and says so.
-  get speaking() { return [...this._speaking.keys()]; }
-  // Who the host muted for everyone (ids; "pipeline" too), when the room mixes audio.
-  get hostMuted() { return [...this._hostMuted]; }
-  // Each participant's level now (dBFS, -127 silent), when the room mixes audio.
-  get levels() { return Object.fromEntries(this._levels); }
+  // A room that mixes audio: who speaks now (ids), the active speaker, who
+  // the host muted for everyone (ids; "pipeline" too), each participant's
+  // level now (dBFS, -127 silent), your volumes of the others (id -> 0..2).
+  get speaking() { return this._audio.speaking; }
+  get activeSpeaker() { return this._audio.activeSpeaker; }
+  get hostMuted() { return this._audio.hostMuted; }
+  get levels() { return this._audio.levels; }
+  get volumes() { return this._audio.volumes; }
+  setVolume(id, volume) { this._audio.setVolume(id, volume); }
 
   get published() {
     return this._pubs.map((p) => ({ track: p.track, label: p.label, kind: p.kind, mid: p.mid, announced: p.announced, muted: p.muted }));
@@ -406,6 +411,7 @@ export class RoomClient extends EventTarget {
   // ---- the room's messages ----
 
   async _onMessage(msg) {
+    if (this._audio.handle(msg, this.id)) return;
     switch (msg.type) {
       case 'welcome': return this._onWelcome(msg);
       case 'description': return this._onDescription(msg);
@@ -421,6 +427,7 @@ export class RoomClient extends EventTarget {
       }
       case 'left': {
         this._participants.delete(msg.id);
+        this._audio.left(msg.id);
         this._gone.add(msg.id);
         for (const entry of [...this._remote.values()]) {
           if (entry.participant === msg.id) this._dropRemote(entry);
@@ -460,31 +467,6 @@ export class RoomClient extends EventTarget {
         this._emit('roster', { roster: this.roster });
         return;
       }
-      case 'speaking': {
-        // Audio mixing: who speaks (the room measures it on what it mixes).
-        if (typeof msg.participant !== 'string') return;
-        if (msg.speaking) this._speaking.set(msg.participant, { level: Number(msg.level) || 0 });
-        else this._speaking.delete(msg.participant);
-        if (msg.active) this.activeSpeaker = msg.participant;
-        this._emit('speaking', { participant: msg.participant, speaking: !!msg.speaking,
-          level: Number(msg.level) || 0, active: !!msg.active, activeSpeaker: this.activeSpeaker });
-        return;
-      }
-      case 'audio-muted': {
-        // Audio mixing: the host muted a participant for everyone, or lets it be heard.
-        if (typeof msg.participant !== 'string') return;
-        if (msg.muted) this._hostMuted.add(msg.participant);
-        else this._hostMuted.delete(msg.participant);
-        this._emit('host-mute', { participant: msg.participant, muted: !!msg.muted, self: msg.participant === this.id });
-        return;
-      }
-      case 'levels': {
-        // Audio mixing: everyone's level now (a few times a second, on change).
-        if (!msg.levels || typeof msg.levels !== 'object') return;
-        this._levels = new Map(Object.entries(msg.levels).filter(([, v]) => typeof v === 'number'));
-        this._emit('levels', { levels: this.levels });
-        return;
-      }
       case 'chat':
         this._emit('chat', { from: msg.from, name: msg.name, text: msg.text, seq: msg.seq, ts: msg.ts, self: msg.from === this.id });
         return;
@@ -522,6 +504,7 @@ export class RoomClient extends EventTarget {
     this._participants.clear();
     this._gone.clear();
     for (const p of msg.roster || []) this._addParticipant(p);
+    this._audio.restore(new Set(this._participants.keys()));
     this.state = 'joined';
     this._lastHeard = Date.now();
     clearInterval(this._keepalive);

@@ -3,8 +3,9 @@
 // webrtcroom audio-mode=mix, one stream: everyone else mixed) is played.
 // Participants are listed with who speaks now (the room's "speaking"
 // messages), a level meter each ("levels") and who the host muted
-// ("audio-muted"); mute, push-to-talk (hold the space bar), connection
-// quality.
+// ("audio-muted") and a volume slider for each other one (what you hear
+// of them: the room mixes it at your volume); mute, push-to-talk (hold the
+// space bar), connection quality.
 // Query: ?name= (display name), ?autojoin=1, ?token= (tests only).
 // Tests drive window.roomTest.
 import { RoomClient } from '/static/room.js';
@@ -19,7 +20,7 @@ let muted = false;
 let talking = false; // the space bar is held (push to talk)
 let statsTimer = null;
 let quality = '';
-const players = new Map(); // remote mid -> audio element
+const players = new Map(); // remote mid -> {el: audio element, participant}
 
 $('room-name').textContent = roomName;
 $('room-link').href = `/room/${encodeURIComponent(roomName)}`;
@@ -35,30 +36,77 @@ function applyMute() {
   render();
 }
 
+// One list item per participant, kept while it stays (a slider being
+// dragged must survive the level updates, several a second).
+const items = new Map(); // id -> {li, label, meter, volume}
+
+function item(p) {
+  let it = items.get(p.id);
+  if (it) return it;
+  const li = document.createElement('li');
+  li.dataset.id = p.id;
+  const label = document.createElement('span');
+  // Its level: a meter from -60 dBFS (silence) to 0.
+  const meter = document.createElement('meter');
+  meter.min = -60;
+  meter.max = 0;
+  li.append(label, ' ', meter);
+  it = { li, label, meter, volume: null };
+  if (!p.self) {
+    // What you hear of them: 0 .. 200 % (the room mixes it so; a
+    // forwarding room's tracks are played here at up to 100 %).
+    const volume = document.createElement('input');
+    volume.type = 'range';
+    volume.min = '0';
+    volume.max = '200';
+    volume.step = '5';
+    volume.value = '100';
+    volume.className = 'volume';
+    volume.title = `volume of ${p.name}`;
+    volume.setAttribute('aria-label', `volume of ${p.name}`);
+    volume.addEventListener('input', () => setVolume(p.id, Number(volume.value) / 100));
+    li.append(' ', volume);
+    it.volume = volume;
+  }
+  items.set(p.id, it);
+  return it;
+}
+
 function render() {
   const ul = $('people');
-  ul.textContent = '';
-  if (!room) return;
+  if (!room) {
+    ul.textContent = '';
+    items.clear();
+    return;
+  }
   const speaking = new Set(room.speaking);
   const hostMuted = new Set(room.hostMuted);
   const levels = room.levels;
-  for (const p of room.roster) {
-    const li = document.createElement('li');
-    li.dataset.id = p.id;
+  const roster = room.roster;
+  const ids = new Set(roster.map((p) => p.id));
+  for (const [id, it] of items) {
+    if (!ids.has(id)) { it.li.remove(); items.delete(id); }
+  }
+  for (const p of roster) {
+    const it = item(p);
     const mutedNow = p.tracks.some((t) => t.kind === 'audio' && t.muted);
-    li.className = [speaking.has(p.id) ? 'speaking' : '', p.id === room.activeSpeaker ? 'active-speaker' : '']
+    it.li.className = [speaking.has(p.id) ? 'speaking' : '', p.id === room.activeSpeaker ? 'active-speaker' : '']
       .filter(Boolean).join(' ');
     const muted = hostMuted.has(p.id) ? ' · muted by the host' : mutedNow ? ' · muted' : '';
-    li.textContent = `${p.name}${p.self ? ' (you)' : ''}${muted}`;
-    // Its level: a meter from -60 dBFS (silence) to 0.
-    const meter = document.createElement('meter');
-    meter.min = -60;
-    meter.max = 0;
-    meter.value = Math.max(-60, levels[p.id] ?? -127);
-    meter.dataset.level = String(levels[p.id] ?? -127);
-    meter.title = `${levels[p.id] ?? '-∞'} dBFS`;
-    li.append(' ', meter);
-    ul.append(li);
+    it.label.textContent = `${p.name}${p.self ? ' (you)' : ''}${muted}`;
+    it.meter.value = Math.max(-60, levels[p.id] ?? -127);
+    it.meter.dataset.level = String(levels[p.id] ?? -127);
+    it.meter.title = `${levels[p.id] ?? '-∞'} dBFS`;
+    ul.append(it.li); // in roster order
+  }
+}
+
+// What you hear of @id: the room's mix (audio-mode=mix) and this page's
+// own player of its track (forwarding).
+function setVolume(id, volume) {
+  room.setVolume(id, volume);
+  for (const pl of players.values()) {
+    if (pl.participant === id) pl.el.volume = Math.min(1, volume);
   }
 }
 
@@ -68,13 +116,14 @@ function play(detail) {
   el.srcObject = detail.stream;
   el.autoplay = true;
   el.play().catch(() => { $('audio-unlock').hidden = false; });
-  players.set(detail.mid, el);
+  el.volume = Math.min(1, room.volumes[detail.participant] ?? 1);
+  players.set(detail.mid, { el, participant: detail.participant });
 }
 
 function stopPlaying(detail) {
-  const el = players.get(detail.mid);
-  if (!el) return;
-  el.srcObject = null;
+  const pl = players.get(detail.mid);
+  if (!pl) return;
+  pl.el.srcObject = null;
   players.delete(detail.mid);
 }
 
@@ -120,7 +169,7 @@ async function join() {
 
 function endSession() {
   clearInterval(statsTimer);
-  for (const el of players.values()) el.srcObject = null;
+  for (const pl of players.values()) pl.el.srcObject = null;
   players.clear();
   $('call').hidden = true;
   $('join-form').hidden = false;
@@ -141,7 +190,7 @@ $('leave').addEventListener('click', leave);
 $('mute').addEventListener('click', () => { muted = !muted; applyMute(); });
 $('ptt').addEventListener('change', applyMute);
 $('audio-unlock').addEventListener('click', () => {
-  for (const el of players.values()) el.play().catch(() => {});
+  for (const pl of players.values()) pl.el.play().catch(() => {});
   $('audio-unlock').hidden = true;
 });
 const isSpace = (e) => e.code === 'Space' && !(e.target instanceof HTMLInputElement && e.target.type !== 'checkbox');
@@ -168,6 +217,10 @@ window.roomTest = {
       levels: room ? room.levels : {},
       listedLevels: Object.fromEntries([...document.querySelectorAll('#people li')]
         .map((li) => [li.dataset.id, Number(li.querySelector('meter')?.dataset.level ?? NaN)])),
+      volumes: room ? room.volumes : {},
+      listedVolumes: Object.fromEntries([...document.querySelectorAll('#people li')]
+        .filter((li) => li.querySelector('input.volume'))
+        .map((li) => [li.dataset.id, Number(li.querySelector('input.volume').value) / 100])),
       listedHostMuted: [...document.querySelectorAll('#people li')]
         .filter((li) => li.textContent.includes('muted by the host')).map((li) => li.dataset.id),
       micSent: !!mic && mic.enabled !== false && !(muted || ($('ptt').checked && !talking)),
@@ -179,6 +232,13 @@ window.roomTest = {
   leave: () => leave(),
   setMuted: (m) => { muted = !!m; applyMute(); },
   setPushToTalk: (on) => { $('ptt').checked = !!on; applyMute(); },
+  // Moves @id's volume slider as a user would (0..2).
+  setVolume: (id, volume) => {
+    const input = items.get(id)?.volume;
+    if (!input) throw new Error(`no volume slider for ${id}`);
+    input.value = String(Math.round(volume * 100));
+    input.dispatchEvent(new Event('input'));
+  },
   audioPower: (freqs, ms = 1500) => audioPower(room, freqs, ms),
   get room() { return room; },
 };

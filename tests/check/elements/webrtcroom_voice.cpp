@@ -14,6 +14,9 @@
  *    (webrtcroom-levels) follow who sends a tone and who falls silent;
  *  - the host mutes a participant (set-audio-muted): nobody hears it,
  *    it stops speaking; unmuted, it is heard again;
+ *  - per-listener volume (set-audio-volume): one listener turns another
+ *    down or off, the others hear it as before; a listen-only participant
+ *    with its own volumes gets a mix (and an encoder) of its own;
  *  - a talker that leaves is no longer heard, the others still are.
  */
 #include <gst/check/gstcheck.h>
@@ -219,6 +222,37 @@ int last_level (TestPipeline &p, const std::string &id)
   return level;
 }
 
+/* The volume in the host's last webrtcroom-volume message for @listener
+ * hearing @who (-1: none). */
+double last_volume (TestPipeline &p, const std::string &listener, const std::string &who)
+{
+  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
+  double v = -1;
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (s && gst_structure_has_name (s, "webrtcroom-volume") &&
+        g_strcmp0 (gst_structure_get_string (s, "listener"), listener.c_str ()) == 0 &&
+        g_strcmp0 (gst_structure_get_string (s, "participant"), who.c_str ()) == 0)
+      gst_structure_get_double (s, "volume", &v);
+  }
+  return v;
+}
+
+/* How many webrtcroom-mix messages of the host say @action of mix @name. */
+guint mix_events (TestPipeline &p, const char *action, const std::string &name)
+{
+  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
+  guint n = 0;
+  for (GstMessage *m : p.kept) {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (s && gst_structure_has_name (s, "webrtcroom-mix") &&
+        g_strcmp0 (gst_structure_get_string (s, "action"), action) == 0 &&
+        g_strcmp0 (gst_structure_get_string (s, "mix"), name.c_str ()) == 0)
+      n++;
+  }
+  return n;
+}
+
 /* The encoders count of the host's last webrtcroom-mix message (-1: none). */
 int mix_encoders (TestPipeline &p)
 {
@@ -325,6 +359,56 @@ GST_START_TEST (test_mix_minus)
   wait_until ([&] () { return taps[0]->size () >= 48000; }, 30000);
   check_tones (*taps[0], "low, mid unmuted", {1, 2}, {0});
 
+  /* Per-listener volume: "low" turns "mid" down to nothing (the host's
+   * set-audio-volume, as a page's "volume" message does): "low" no longer
+   * hears 660 Hz, the others still do; at 0.5 it is heard 6 dB quieter
+   * than before, relative to 990 Hz. The listen-only participant turning
+   * "high" off gets a mix of its own (its encoder instead of the shared
+   * mix's, which it alone heard), and the shared one back at 1.0. */
+  auto volume = [&] (const std::string &listener, const std::string &who, double v) {
+    g_signal_emit_by_name (host.p->pub, "set-audio-volume", listener.c_str (), who.c_str (), v);
+    fail_unless (wait_until ([&] () { return last_volume (*host.p, listener, who) == v; }, 10000),
+                 "no webrtcroom-volume %s hears %s at %.1f", listener.c_str (), who.c_str (), v);
+  };
+  auto fresh = [] (AudioTap &tap) {
+    tap.clear ();
+    wait_until ([&] () { return tap.size () >= 48000; }, 30000);
+  };
+  double mid_vs_high = taps[0]->power_db (TONES[1], 48000) - taps[0]->power_db (TONES[2], 48000);
+  volume (ids[0], ids[1], 0);
+  fresh (*taps[0]);
+  check_tones (*taps[0], "low, mid at volume 0", {2}, {0, 1});
+  fresh (*taps[2]);
+  check_tones (*taps[2], "high, while low turned mid off", {0, 1}, {2});
+  volume (ids[0], ids[1], 0.5);
+  fresh (*taps[0]);
+  double halved = taps[0]->power_db (TONES[1], 48000) - taps[0]->power_db (TONES[2], 48000);
+  GST_INFO ("mid against high at low: %.1f dB at volume 1, %.1f dB at 0.5", mid_vs_high, halved);
+  fail_unless (std::abs (mid_vs_high - halved - 6.0) <= 2.0,
+               "mid at volume 0.5: %.1f dB against high, %.1f dB at 1 (6 dB down expected)",
+               halved, mid_vs_high);
+  volume (ids[0], ids[1], 1);
+  std::string ear = listener.id ();
+  guint all_added = mix_events (*host.p, "added", "all"),
+        all_removed = mix_events (*host.p, "removed", "all");
+  volume (ear, ids[2], 0);
+  fail_unless (wait_until ([&] () { return mix_events (*host.p, "added", ear) == 1; }, 10000),
+               "the listener with its own volume has no mix of its own");
+  /* It was the shared mix's only listener: that encoder went. */
+  fail_unless (wait_until (
+      [&] () { return mix_events (*host.p, "removed", "all") == all_removed + 1; }, 10000));
+  fail_unless_equals_int (mix_encoders (*host.p), 4);
+  wait_until ([&] () { return false; }, 500);
+  fresh (*heard);
+  check_tones (*heard, "the listener, high off", {0, 1}, {2});
+  volume (ear, ids[2], 1);
+  fail_unless (wait_until ([&] () { return mix_events (*host.p, "removed", ear) == 1; }, 10000),
+               "the listener's own mix stayed after its volumes were reset");
+  fail_unless_equals_int (mix_events (*host.p, "added", "all"), all_added + 1);
+  fail_unless_equals_int (mix_encoders (*host.p), 4);
+  wait_until ([&] () { return false; }, 500);
+  check_all (*heard, "the listener, back on the shared mix");
+
   /* Someone joins mid-call and leaves: what "low" hears from the others
    * has no gap (in time, or silence) longer than one mixer frame (20 ms). */
   taps[0]->restart ();
@@ -417,6 +501,44 @@ GST_START_TEST (test_host_mute_told)
 }
 GST_END_TEST;
 
+/* A participant's "volume" message reaches the mix: the host posts
+ * webrtcroom-volume for it. A volume out of 0..2, or of someone not in the
+ * room, or of itself, gets an error and changes nothing. */
+GST_START_TEST (test_volume_message)
+{
+  Host host ("room-name=vol audio-mode=mix congestion-control=none", "");
+  fail_unless (host.port != 0);
+  ClientLoop loop;
+  Client a (loop, host.url ("vol")), b (loop, host.url ("vol"));
+  fail_unless (a.open () && b.open (), "handshake refused");
+  a.send (join_message ("a"));
+  std::string ida = a.wait ("welcome").s ("id");
+  b.send (join_message ("b"));
+  std::string idb = b.wait ("welcome").s ("id");
+  fail_if (ida.empty () || idb.empty ());
+  a.send ("{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":0.25}");
+  fail_unless (wait_until ([&] () { return last_volume (*host.p, ida, idb) == 0.25; }, 10000),
+               "no webrtcroom-volume for a's volume of b");
+  const std::string bad[] = {
+      "{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":3}",
+      "{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":\"loud\"}",
+      "{\"type\":\"volume\",\"participant\":\"p999\",\"volume\":1}",
+      "{\"type\":\"volume\",\"participant\":\"" + ida + "\",\"volume\":0}",
+      "{\"type\":\"volume\",\"volume\":0}"};
+  guint errors = 0;
+  for (const std::string &m : bad) {
+    a.send (m);
+    Msg e = a.wait ("error", ++errors);
+    assert_str (e.s ("ref"), "volume");
+    fail_unless (e.s ("code") == "bad-message" || e.s ("code") == "state", "%s: %s", m.c_str (),
+                 e.s ("code").c_str ());
+  }
+  wait_until ([&] () { return false; }, 300);
+  fail_unless (last_volume (*host.p, ida, idb) == 0.25);
+  fail_unless (last_volume (*host.p, ida, ida) == -1);
+}
+GST_END_TEST;
+
 static Suite *webrtcroom_voice_suite (void)
 {
   Suite *s = suite_create ("webrtcroom_voice");
@@ -426,6 +548,7 @@ static Suite *webrtcroom_voice_suite (void)
   tcase_add_test (tc, test_mix_minus);
   tcase_add_test (tc, test_noise_suppression);
   tcase_add_test (tc, test_host_mute_told);
+  tcase_add_test (tc, test_volume_message);
   return s;
 }
 
