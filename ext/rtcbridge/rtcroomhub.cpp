@@ -622,8 +622,7 @@ void RoomHub::handle_volume (Participant &p, const Message &m)
     return;
   }
   if (who == p.id || (who != room::PIPELINE_ID && !find (who))) {
-    send_error (*p.conn, "state", "'" + who + "' is not another participant of the room",
-                "volume");
+    send_error (*p.conn, "state", "'" + who + "' is not another participant of the room", "volume");
     return;
   }
   if (events_.audio_volume)

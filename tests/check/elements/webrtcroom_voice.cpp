@@ -385,8 +385,8 @@ GST_START_TEST (test_mix_minus)
   double halved = taps[0]->power_db (TONES[1], 48000) - taps[0]->power_db (TONES[2], 48000);
   GST_INFO ("mid against high at low: %.1f dB at volume 1, %.1f dB at 0.5", mid_vs_high, halved);
   fail_unless (std::abs (mid_vs_high - halved - 6.0) <= 2.0,
-               "mid at volume 0.5: %.1f dB against high, %.1f dB at 1 (6 dB down expected)",
-               halved, mid_vs_high);
+               "mid at volume 0.5: %.1f dB against high, %.1f dB at 1 (6 dB down expected)", halved,
+               mid_vs_high);
   volume (ids[0], ids[1], 1);
   std::string ear = listener.id ();
   guint all_added = mix_events (*host.p, "added", "all"),
@@ -519,12 +519,12 @@ GST_START_TEST (test_volume_message)
   a.send ("{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":0.25}");
   fail_unless (wait_until ([&] () { return last_volume (*host.p, ida, idb) == 0.25; }, 10000),
                "no webrtcroom-volume for a's volume of b");
-  const std::string bad[] = {
-      "{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":3}",
-      "{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":\"loud\"}",
-      "{\"type\":\"volume\",\"participant\":\"p999\",\"volume\":1}",
-      "{\"type\":\"volume\",\"participant\":\"" + ida + "\",\"volume\":0}",
-      "{\"type\":\"volume\",\"volume\":0}"};
+  const std::string bad[] = {"{\"type\":\"volume\",\"participant\":\"" + idb + "\",\"volume\":3}",
+                             "{\"type\":\"volume\",\"participant\":\"" + idb +
+                                 "\",\"volume\":\"loud\"}",
+                             "{\"type\":\"volume\",\"participant\":\"p999\",\"volume\":1}",
+                             "{\"type\":\"volume\",\"participant\":\"" + ida + "\",\"volume\":0}",
+                             "{\"type\":\"volume\",\"volume\":0}"};
   guint errors = 0;
   for (const std::string &m : bad) {
     a.send (m);
