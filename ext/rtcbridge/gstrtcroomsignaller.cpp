@@ -15,6 +15,7 @@
 #include "rtcdebug.h"
 #include "rtchttpaccess.h"
 #include "rtchttpserver.h"
+#include "rtcroomwhip.h"
 #include "gstrtcroomsignallerprops.h"
 #include "rtcroomhub.h"
 
@@ -92,6 +93,7 @@ struct GstRtcRoomSignallerPrivate {
   std::shared_ptr<rtc::HttpServer> server; /* while started */
   std::string started_name;                /* the name the endpoints have */
   std::unique_ptr<RoomEndpoint> room_endpoint;
+  std::unique_ptr<rtc::RoomWhipEndpoint> whip_endpoint;      /* /whip-room/<name> */
   std::vector<std::unique_ptr<PageEndpoint>> page_endpoints; /* PAGES */
   /* server thread only: */
   std::unique_ptr<rtc::RoomHub> room;
@@ -232,8 +234,9 @@ void with_room (Self *self, std::function<void (rtc::RoomHub &)> fn)
 rtc::RoomHub::Events room_events (Self *self)
 {
   rtc::RoomHub::Events ev;
-  ev.session_requested = [self] (const std::string &id, const std::string &name) {
-    g_signal_emit_by_name (self, "session-requested", id.c_str (), name.c_str (), nullptr);
+  ev.session_requested = [self] (const std::string &id, const std::string &name,
+                                 GstWebRTCSessionDescription *offer) {
+    g_signal_emit_by_name (self, "session-requested", id.c_str (), name.c_str (), offer);
   };
   ev.session_description = [self] (const std::string &id, GstWebRTCSessionDescription *d) {
     g_signal_emit_by_name (self, "session-description", id.c_str (), d);
@@ -318,16 +321,29 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
     priv->room->set_pipeline_tracks (tracks);
   });
   auto room_endpoint = std::make_unique<RoomEndpoint> (self);
+  auto whip_endpoint = std::make_unique<rtc::RoomWhipEndpoint> (
+      [priv] () {
+        std::lock_guard<std::mutex> g (priv->lock);
+        return rtc::RoomWhipEndpoint::Access{priv->auth_token, priv->allowed_origins,
+                                             priv->started_name};
+      },
+      [priv] () { return priv->room.get (); });
   std::vector<std::unique_ptr<PageEndpoint>> pages;
   bool ok = server->add_endpoint ("room", name, room_endpoint.get (), err);
+  bool whip_ok = ok && server->add_endpoint ("whip-room", name, whip_endpoint.get (), err);
+  if (ok && !whip_ok) {
+    server->remove_endpoint ("room", name);
+    ok = false;
+  }
   for (auto &page : PAGES) {
     if (!ok)
       break;
     pages.push_back (std::make_unique<PageEndpoint> (page.resource));
     ok = server->add_endpoint (page.path, name, pages.back ().get (), err);
   }
-  if (!ok) {
+  if (!ok && whip_ok) {
     server->remove_endpoint ("room", name);
+    server->remove_endpoint ("whip-room", name);
     for (size_t i = 0; i + 1 < pages.size (); i++)
       server->remove_endpoint (PAGES[i].path, name);
   }
@@ -339,6 +355,7 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
   std::lock_guard<std::mutex> g (priv->lock);
   priv->server = server;
   priv->room_endpoint = std::move (room_endpoint);
+  priv->whip_endpoint = std::move (whip_endpoint);
   priv->page_endpoints = std::move (pages);
   GST_INFO_OBJECT (self, "room %s/room/%s", server->base_url ().c_str (), name.c_str ());
   return TRUE;
@@ -367,6 +384,7 @@ static void stop_room (Self *self, bool finalizing)
   }
   /* No new socket or request, then everyone told (1001) and no signal more. */
   server->remove_endpoint ("room", name);
+  server->remove_endpoint ("whip-room", name);
   for (auto &page : PAGES)
     server->remove_endpoint (page.path, name);
   server->invoke_sync ([priv] () {
@@ -388,6 +406,7 @@ static void stop_room (Self *self, bool finalizing)
   {
     std::lock_guard<std::mutex> g (priv->lock);
     priv->room_endpoint.reset ();
+    priv->whip_endpoint.reset ();
     priv->page_endpoints.clear ();
     priv->server.reset ();
   }

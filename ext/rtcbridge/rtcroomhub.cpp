@@ -416,7 +416,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
   GST_INFO_OBJECT (log_, "%s joined from %s (%u in the room)", id.c_str (), c.remote.c_str (),
                    (guint)participants_.size ());
   events_.participants_changed ((guint)participants_.size ());
-  events_.session_requested (ref.id, ref.name);
+  events_.session_requested (ref.id, ref.name, nullptr);
 }
 
 void RoomHub::handle_description (Participant &p, const Message &m)

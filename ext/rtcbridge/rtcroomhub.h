@@ -46,7 +46,11 @@ public:
     std::string data_channels = "[]"; /* a JSON array, checked */
   };
   struct Events {
-    std::function<void (const std::string &id, const std::string &name)> session_requested;
+    /* @offer: the participant's (a WHIP publisher's), or nullptr: the
+     * element offers (a participant of the room protocol). */
+    std::function<void (const std::string &id, const std::string &name,
+                        GstWebRTCSessionDescription *offer)>
+        session_requested;
     std::function<void (const std::string &id, GstWebRTCSessionDescription *description)>
         session_description;
     /* @candidate nullptr: the end of the participant's candidates */
@@ -91,6 +95,22 @@ public:
   /* Every participant's level now (dBFS): told to everyone ("levels"). */
   void send_levels (const std::vector<std::pair<std::string, gint>> &levels);
 
+  /* WHIP into the room (rtcroomhubwhip.cpp): a publisher without the room
+   * protocol (an audio app, OBS) POSTs its offer to /whip-room/<name>: it
+   * joins as a participant named @name, its sending m-lines its tracks
+   * (label "microphone" or "camera"); the answer goes back once the
+   * element's candidates are gathered (WHIP does not trickle here), with
+   * Location /whip-room/<name>/<secret>. It receives nothing and is never
+   * offered anything; it leaves on DELETE of that URL, when its POST's
+   * connection drops before the answer, or when the element ends its
+   * session (its media stopped for participant-timeout). @msg is answered
+   * (4xx, 503) or paused until the answer. @resource_prefix:
+   * "/whip-room/<name>". */
+  void whip_offer (SoupServerMessage *msg, GBytes *body, const std::string &name,
+                   const std::string &resource_prefix);
+  /* DELETE of @secret's resource: false when no session has it. */
+  bool whip_delete (const std::string &secret);
+
   /* Closes every socket with @code and @reason and calls no Event after. */
   void shutdown (gushort code, const std::string &reason);
   guint open_connections () const { return (guint)connections_.size (); }
@@ -99,6 +119,7 @@ public:
 private:
   struct Connection;
   struct Participant;
+  struct Whip;
   struct Departed {
     std::string secret;
     gint64 until_us;
@@ -136,6 +157,13 @@ private:
   void leave (std::string id, const std::string &reason, bool resumable, bool ended);
   void forget (Connection *c);
   std::string label_of (const std::string &participant, const std::string &track);
+  /* rtcroomhubwhip.cpp */
+  void whip_answer (Participant &p, GstWebRTCSDPType type, const GstSDPMessage *sdp);
+  void whip_candidate (Participant &p, guint mline, const char *candidate);
+  void whip_finish (Participant &p);
+  void whip_fail (Participant &p, guint status, const std::string &why);
+  static void on_whip_disconnected (SoupServerMessage *msg, gpointer data);
+  static gboolean on_whip_timeout (gpointer data);
 
   GMainContext *context_;
   Events events_;

@@ -32,6 +32,10 @@ void RoomHub::send_description (const std::string &id, GstWebRTCSDPType type,
                                 const GstSDPMessage *sdp)
 {
   Participant *p = find (id);
+  if (p && p->whip) {
+    whip_answer (*p, type, sdp);
+    return;
+  }
   if (!p || !p->conn) {
     GST_DEBUG_OBJECT (log_, "description for %s, who is gone: dropped", id.c_str ());
     return;
@@ -55,6 +59,8 @@ void RoomHub::send_description (const std::string &id, GstWebRTCSDPType type,
 void RoomHub::send_candidate (const std::string &id, guint mline, const char *candidate)
 {
   Participant *p = find (id);
+  if (p && p->whip)
+    whip_candidate (*p, mline, candidate);
   if (!p || !p->conn)
     return;
   send (*p->conn, room::candidate_message (mline, candidate, p->mids));
@@ -66,6 +72,8 @@ void RoomHub::end_session (const std::string &id)
   if (!p)
     return;
   Connection *c = p->conn;
+  if (p->whip)
+    whip_fail (*p, SOUP_STATUS_INTERNAL_SERVER_ERROR, "the room ended the session");
   leave (id, "kicked", false, false);
   if (c)
     close (*c, room::CLOSE_LEAVE, "the session ended");
@@ -80,6 +88,12 @@ void RoomHub::reject_session (const std::string &id, const std::string &code,
   Connection *c = p->conn;
   if (c)
     send_error (*c, code, message);
+  if (p->whip)
+    whip_fail (*p,
+               code == "unavailable" ? SOUP_STATUS_SERVICE_UNAVAILABLE
+               : code == "internal"  ? SOUP_STATUS_INTERNAL_SERVER_ERROR
+                                     : SOUP_STATUS_BAD_REQUEST,
+               message);
   leave (id, "kicked", false, false);
   if (c)
     close (*c, close_code, message);

@@ -35,14 +35,33 @@ struct RoomHub::Connection {
   }
 };
 
+/* A WHIP publisher's session (rtcroomhubwhip.cpp). */
+struct RoomHub::Whip {
+  RoomHub *room = nullptr;
+  std::string participant;
+  std::string secret;                   /* the last segment of its resource URL */
+  std::string location;                 /* the resource URL's path */
+  SoupServerMessage *pending = nullptr; /* the POST (a reference), until answered */
+  SdpPtr answer{nullptr, gst_sdp_message_free};
+  std::vector<std::pair<guint, std::string>> candidates;
+  bool gathered = false;
+  GSource *timeout = nullptr; /* answers without all candidates past it */
+
+  Whip () = default;
+  Whip (const Whip &) = delete;
+  Whip &operator= (const Whip &) = delete;
+  ~Whip ();
+};
+
 struct RoomHub::Participant {
   std::string id, name, secret;
   Connection *conn = nullptr;
   std::vector<room::Track> tracks;                  /* in the order published */
   std::vector<std::string> mids;                    /* of the latest description, either side's */
   SdpPtr client_sdp{nullptr, gst_sdp_message_free}; /* the client's latest */
-  bool room_offer = false;   /* the room's offer waits for the client's answer */
-  bool client_offer = false; /* the client's offer waits for the room's answer */
+  bool room_offer = false;    /* the room's offer waits for the client's answer */
+  bool client_offer = false;  /* the client's offer waits for the room's answer */
+  std::unique_ptr<Whip> whip; /* a WHIP publisher (then no conn) */
 };
 
 } // namespace rtc

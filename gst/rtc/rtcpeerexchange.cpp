@@ -176,16 +176,20 @@ void PeerSession::set_remote_offer (GstWebRTCSessionDescription *offer)
 {
   /* A later offer (the first one pairs the lines begin ()'s caller made
    * with its m-lines on purpose). */
-  if (remote_sdp_) {
+  bool first = remote_sdp_ == nullptr;
+  if (!first) {
     {
       std::lock_guard<std::mutex> g (lock_);
       answering_ = true;
     }
     park_unnegotiated (send_lines_);
-  }
-  if (remote_sdp_)
     gst_sdp_message_free (remote_sdp_);
+  }
   gst_sdp_message_copy (offer->sdp, &remote_sdp_);
+  if (first) {
+    apply_first_offer (offer);
+    return;
+  }
   g_signal_emit_by_name (webrtcbin_, "set-remote-description", offer,
                          promise_for (this, on_remote_set));
 }

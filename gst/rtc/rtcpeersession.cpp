@@ -188,8 +188,16 @@ bool PeerSession::start (const Config &config, GstWebRTCSessionDescription *offe
   }
   if (!add_transceivers (webrtcbin_, config.direction, caps, error) || !add_to_bin (config, error))
     return false;
+  apply_first_offer (offer);
+  return true;
+}
+
+/* The peer's first offer to webrtcbin. webrtcbin 1.22 refuses a BUNDLE
+ * group whose m-lines have different ICE credentials (aiortc offers so):
+ * such an offer is answered unbundled rather than refused. */
+void PeerSession::apply_first_offer (GstWebRTCSessionDescription *offer)
+{
   if (!sdp_bundle_consistent (offer->sdp)) {
-    /* Answer unbundled rather than refuse the peer. */
     GST_INFO ("session %s: BUNDLE offered with different ICE credentials, answering without "
               "BUNDLE",
               id_.c_str ());
@@ -202,11 +210,10 @@ bool PeerSession::start (const Config &config, GstWebRTCSessionDescription *offe
     g_signal_emit_by_name (webrtcbin_, "set-remote-description", unbundled,
                            promise_for (this, on_remote_set));
     gst_webrtc_session_description_free (unbundled);
-    return true;
+    return;
   }
   g_signal_emit_by_name (webrtcbin_, "set-remote-description", offer,
                          promise_for (this, on_remote_set));
-  return true;
 }
 
 bool PeerSession::start_offer (const Config &config, const std::vector<GstCaps *> &mlines,

@@ -185,6 +185,7 @@ public:
   const std::shared_ptr<SessionHandle> &handle () const { return handle_; }
 
 private:
+  void apply_first_offer (GstWebRTCSessionDescription *offer);
   struct MediaLink {
     guint mline;
     EncoderBranch *branch;

@@ -245,6 +245,9 @@ std::unique_ptr<Session> Room::answer_offer (const std::string &id, const std::s
   };
   auto p = std::make_unique<Participant> ();
   p->bin = GST_BIN (element_);
+  /* A host's participant that offers first is a WHIP publisher: it takes
+   * what its offer asks for and never renegotiates. */
+  p->fixed = !s.client;
   return p;
 }
 
@@ -314,6 +317,8 @@ bool Room::offer_track (Participant &p, Track &t, std::string &error)
 /* Tracks of the room a participant is not given yet: offered. */
 void Room::offer_missing (Participant &p)
 {
+  if (p.fixed)
+    return;
   bool added = false;
   for (auto &kv : tracks_) {
     Track &t = *kv.second;
@@ -434,9 +439,9 @@ void Room::renegotiated (Session &session)
  * its first exchange or a peer's offer is under way (webrtcbin could pair
  * the new transceiver with one of the peer's m-lines); agreed () and
  * renegotiated () offer what was left out (offer_missing ()). */
-static bool takes_lines (const Session &p)
+bool Room::takes_lines (const Participant &p)
 {
-  return p.agreed && !p.answering;
+  return p.agreed && !p.answering && !p.fixed;
 }
 
 void Room::removed (Session &session, const std::string &reason)
@@ -541,7 +546,7 @@ void Room::add_track (Arrival &a)
   if (s.client || mixed)
     return; /* a room hosted elsewhere forwards it itself; a mix is not a track */
   for (auto &kv : sessions_.all ()) {
-    if (kv.first == a.session || !takes_lines (*kv.second))
+    if (kv.first == a.session || !takes_lines (static_cast<Participant &> (*kv.second)))
       continue;
     auto &other = static_cast<Participant &> (*kv.second);
     if (!offer_track (other, track, error)) {

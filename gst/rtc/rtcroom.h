@@ -170,6 +170,7 @@ public:
                                          Sessions::Refusal &refusal) override;
   std::unique_ptr<Session> make_offer (const std::string &id, const std::string &peer,
                                        Sessions::Plan &plan, Sessions::Refusal &refusal) override;
+  bool takes_offers_when_offering () const override { return true; }
   void created (Session &session) override;
   void agreed (Session &session) override;
   void connected (Session &session) override;
@@ -181,6 +182,7 @@ private:
   struct Line;
   struct Participant;
   struct Arrival;
+  static bool takes_lines (const Participant &p);
   /* rtcroomarrivals.cpp */
   void on_src_pad (const std::string &session, GstPad *pad);
   void take_arrival (std::unique_ptr<Arrival> a);

@@ -138,6 +138,8 @@ struct Room::Participant : Session {
   Line mix_line;
   std::string mix_name;
   EncoderBranch *mix_branch = nullptr;
+  /* It offered first to a hosting room (WHIP): never offered anything. */
+  bool fixed = false;
   ~Participant () override;
 };
 

@@ -102,7 +102,7 @@ void Sessions::session_requested (const std::string &id, const std::string &peer
     return;
   }
   bool offerer = role_ == GST_RTC_SIGNALLER_ROLE_OFFERER;
-  if (offer && offerer) {
+  if (offer && offerer && !delegate_.takes_offers_when_offering ()) {
     bad_input (id, "the signaller is an offerer but brought an offer for session " + id);
     reject (id, GST_RTC_SIGNALLER_ERROR_BAD_REQUEST, "this element makes the offers");
     return;

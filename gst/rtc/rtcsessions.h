@@ -109,6 +109,9 @@ public:
      * why not (refusal.wait: ask again at retry_pending()). */
     virtual std::unique_ptr<Session> make_offer (const std::string &id, const std::string &peer,
                                                  Plan &plan, Refusal &refusal) = 0;
+    /* Whether an offering signaller may also bring a peer's offer (a room:
+     * a WHIP publisher among participants it offers to). */
+    virtual bool takes_offers_when_offering () const { return false; }
     /* The session's webrtcbin exists, before negotiation. */
     virtual void created (Session &session) {}
     /* The peer's answer to our offer was applied. False with @error ends

@@ -5,7 +5,9 @@ the pipeline's video (320x240) and the other participant's video (at the
 size that one sends) and receives its audio; the host posts
 webrtcroom-track-added for both participants' tracks; when B leaves, A's
 roster drops B, B's m-lines go inactive and their counts stop, while the
-pipeline's video keeps flowing to A. Run inside tests/netns-run.sh:
+pipeline's video keeps flowing to A; then W, an aiortc WHIP publisher,
+joins over /whip-room/<room> with a camera and a microphone that A receives,
+and leaves with its DELETE. Run inside tests/netns-run.sh:
 
   GST_PLUGIN_PATH=build/ext/rtcbridge tests/netns-run.sh \\
       /usr/bin/python3 tests/peers/test_room_aiortc.py
@@ -20,6 +22,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PARTICIPANT = os.path.join(HERE, "roomparticipant.py")
+WHIP_PUBLISHER = os.path.join(HERE, "whip_publisher.py")
 BUILT = os.path.join(HERE, "..", "..", "build", "ext", "rtcbridge")
 if not os.environ.get("GST_PLUGIN_PATH") and os.path.isdir(BUILT):
     os.environ["GST_PLUGIN_PATH"] = os.path.abspath(BUILT)
@@ -28,7 +31,8 @@ ROOM = "aio"
 A_SIZE = (320, 240)
 B_SIZE = (256, 192)  # another size than A's and the pipeline's: whose video is whose
 B_STAYS = 12  # seconds B is in the room
-A_STAYS = 28  # seconds A is in the room (B joins about 2 s after A)
+A_STAYS = 34  # seconds A is in the room (B joins about 2 s after A; W after B left)
+W_SIZE = (192, 144)  # the WHIP publisher's video
 
 
 def free_port():
@@ -193,6 +197,33 @@ def run():
                           and all(t["direction"] == "inactive" and not t["active"] for t in tracks_of(r, b_id)),
                           10, "B gone and its m-lines inactive")
         gone_at = time.monotonic()
+
+        # W: an aiortc WHIP publisher (no room protocol) POSTs to
+        # /whip-room/<room>: A sees it join with its camera and microphone,
+        # decodes its video and receives its audio; W DELETEs its session
+        # and A sees it leave.
+        w = Proc(["/usr/bin/python3", WHIP_PUBLISHER,
+                  "http://127.0.0.1:%d/whip-room/%s?name=W" % (port, ROOM), "--seconds", "6",
+                  "--width", str(W_SIZE[0]), "--height", str(W_SIZE[1])], merge=False)
+        try:
+            with_w = a.wait_for(lambda r: any(p["name"] == "W" for p in r["roster"]), 20, "W in the roster")
+        except AssertionError:
+            w.stop()
+            print("W:", "".join(w.lines[-5:]), "".join(w.err[-20:]))
+            raise
+        w_id = next(p["id"] for p in with_w["roster"] if p["name"] == "W")
+        w_entry = next(p for p in with_w["roster"] if p["id"] == w_id)
+        assert sorted((t["kind"], t["label"]) for t in w_entry["tracks"]) == [
+            ("audio", "microphone"), ("video", "camera")], w_entry
+        w_seen = a.wait_for(lambda r: len(tracks_of(r, w_id)) == 2
+                            and min(t["frames"] for t in tracks_of(r, w_id)) >= 30, 20,
+                            "W's video and audio flowing")
+        wv = one(w_seen, w_id, "video")
+        assert (wv["width"], wv["height"]) == W_SIZE, "W's video at A: %s" % wv
+        w.proc.wait(30)
+        w_result = json.loads([line for line in w.lines if line.startswith("{")][-1])
+        assert w_result["ok"] and w_result["status"] == 201 and w_result["delete_status"] == 200, w_result
+        a.wait_for(lambda r: w_id not in [p["id"] for p in r["roster"]], 10, "W gone after its DELETE")
 
         code = a.finish(A_STAYS + 15)
         a_final = a.last()

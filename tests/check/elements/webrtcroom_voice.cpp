@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "rtctestaudio.h"
+#include "rtctesthttp.h"
 #include "rtctestroom.h"
 #include "rtctestroommembers.h"
 #include "rtctestroompipelines.h"
@@ -539,6 +540,96 @@ GST_START_TEST (test_volume_message)
 }
 GST_END_TEST;
 
+/* WHIP into a mixing room: a webrtcpublish pushing a tone to
+ * /whip-room/<name> (a WHIP client, as a phone app or OBS would) joins as
+ * a participant named by ?name=, its audio in the mix: the talker "low"
+ * hears it, and stops hearing it once the publisher stops (it DELETEs its
+ * session). Bad requests get their HTTP errors and change nothing. */
+GST_START_TEST (test_whip_publisher)
+{
+  Host host ("room-name=whip audio-mode=mix congestion-control=none", "");
+  fail_unless (host.port != 0);
+  std::string base = "http://127.0.0.1:" + std::to_string (host.port) + "/whip-room/whip";
+  Member low (host.url ("whip"), "signaller::display-name=low", tone (0));
+  auto heard = tap_when_flowing (low.outs, low.p->pub, "participant_room_audio_0");
+  fail_unless (heard != nullptr, "low: no mix (pads: %s)", low.outs.names ().c_str ());
+
+  /* What a WHIP endpoint refuses. */
+  fail_unless_equals_int (http_request ("POST", base, "text/plain", "v=0").status, 415);
+  fail_unless_equals_int (http_request ("POST", base, "application/sdp", "not sdp").status, 400);
+  fail_unless_equals_int (
+      http_request ("PATCH", base + "/x", "application/trickle-ice-sdpfrag", "a=ice-ufrag:x")
+          .status,
+      405);
+  fail_unless_equals_int (http_request ("DELETE", base + "/0123456789abcdef").status, 404);
+  fail_unless_equals_int (http_request ("GET", base).status, 405);
+  HttpReply options = http_request ("OPTIONS", base);
+  fail_unless_equals_int (options.status, 204);
+  assert_str (options.header ("accept-post"), "application/sdp");
+  fail_unless_equals_int (n_participants (host.p->pub), 1);
+  /* A real offer made sendonly (Chromium's, a publisher's now): the
+   * answer is a clean SDP and the session URL works; DELETE ends it. */
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  for (size_t at; (at = offer.find ("a=recvonly")) != std::string::npos;)
+    offer.replace (at, strlen ("a=recvonly"), "a=sendonly");
+  HttpReply answer = http_request ("POST", base, "application/sdp", offer);
+  fail_unless_equals_int (answer.status, 201);
+  fail_unless (g_str_has_prefix (answer.body.c_str (), "v=0\r\n") &&
+                   answer.body.find ("a=candidate:") != std::string::npos &&
+                   answer.body.find ("WebSocket") == std::string::npos,
+               "the WHIP answer: %s", answer.body.c_str ());
+  std::string location = answer.header ("location");
+  fail_unless (g_str_has_prefix (location.c_str (), "/whip-room/whip/") &&
+                   location.size () >= strlen ("/whip-room/whip/") + 32,
+               "Location: %s", location.c_str ());
+  fail_unless_equals_int (n_participants (host.p->pub), 2);
+  std::string session = "http://127.0.0.1:" + std::to_string (host.port) + location;
+  fail_unless_equals_int (http_request ("DELETE", session).status, 200);
+  fail_unless_equals_int (http_request ("DELETE", session).status, 404);
+  fail_unless (wait_until ([&] () { return n_participants (host.p->pub) == 1; }, 10000));
+
+  {
+    TestPipeline phone ("audiotestsrc is-live=true volume=0.3 freq=990 ! webrtcpublish name=pub "
+                        "whip-url=" +
+                            base + "?name=phone",
+                        "pub");
+    fail_unless (wait_until ([&] () { return n_participants (host.p->pub) == 2; }, 30000),
+                 "the WHIP publisher never joined (%u participants)", n_participants (host.p->pub));
+    GstMessage *joined = nullptr;
+    fail_unless (wait_until (
+        [&] () {
+          host.p->find (GST_MESSAGE_ELEMENT);
+          for (GstMessage *m : host.p->kept) {
+            const GstStructure *st = gst_message_get_structure (m);
+            if (st && gst_structure_has_name (st, "webrtcroom-participant-joined") &&
+                g_strcmp0 (gst_structure_get_string (st, "name"), "phone") == 0)
+              joined = m;
+          }
+          return joined != nullptr;
+        },
+        10000));
+    wait_until (
+        [&] () {
+          heard->clear ();
+          wait_until ([&] () { return heard->size () >= 9600; }, 5000);
+          return heard->power_db (TONES[2], 9600) - heard->power_db (1320, 9600) >= 20;
+        },
+        30000);
+    heard->clear ();
+    wait_until ([&] () { return heard->size () >= 48000; }, 30000);
+    check_tones (*heard, "low, with the WHIP publisher", {2}, {0});
+  }
+  fail_unless (wait_until ([&] () { return n_participants (host.p->pub) == 1; }, 30000),
+               "the WHIP publisher stayed after it stopped (%u participants)",
+               n_participants (host.p->pub));
+  wait_until ([&] () { return false; }, 500);
+  heard->clear ();
+  wait_until ([&] () { return heard->size () >= 48000; }, 30000);
+  fail_unless (heard->power_db (TONES[2], 48000) - heard->power_db (1320, 48000) < 10,
+               "low still hears the WHIP publisher's tone after it left");
+}
+GST_END_TEST;
+
 static Suite *webrtcroom_voice_suite (void)
 {
   Suite *s = suite_create ("webrtcroom_voice");
@@ -549,6 +640,7 @@ static Suite *webrtcroom_voice_suite (void)
   tcase_add_test (tc, test_noise_suppression);
   tcase_add_test (tc, test_host_mute_told);
   tcase_add_test (tc, test_volume_message);
+  tcase_add_test (tc, test_whip_publisher);
   return s;
 }
 
