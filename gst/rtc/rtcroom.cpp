@@ -93,11 +93,15 @@ Room::~Room () = default;
 
 /* ---- sessions -------------------------------------------------------------- */
 
-static CapsPtr line_caps (const Codec *codec, bool twcc)
+/* @level: the audio-level header extension too (RFC 6464; what the room
+ * receives: senders then say how loud each packet is). */
+static CapsPtr line_caps (const Codec *codec, bool twcc, bool level = false)
 {
   CapsPtr caps = rtp_caps_for (*codec, room_fixed_pt (codec));
   if (twcc)
     caps_add_twcc (caps.get (), 3);
+  if (level && codec->kind == MediaKind::AUDIO)
+    caps_add_audio_level (caps.get (), RTC_AUDIO_LEVEL_ID);
   return caps;
 }
 
@@ -166,7 +170,7 @@ static CapsPtr receivable_caps (const Room::Settings &s, MediaKind kind)
 {
   CapsPtr caps (gst_caps_new_empty ());
   for (const Codec *c : receivable (s, kind))
-    gst_caps_append (caps.get (), line_caps (c, true).release ());
+    gst_caps_append (caps.get (), line_caps (c, true, true).release ());
   return caps;
 }
 
@@ -295,8 +299,12 @@ bool Room::answer_line (Participant &p, const GstSDPMessage *offer, guint mline,
     std::vector<const Codec *> codecs = receivable (s, kind);
     MediaChoice choice;
     std::string why;
-    if (choose_media (offer, mline, format, codecs, codecs, choice, why))
+    if (choose_media (offer, mline, format, codecs, codecs, choice, why)) {
+      int level = kind == MediaKind::AUDIO ? sdp_extmap_id (m, RTC_AUDIO_LEVEL_URI) : 0;
+      if (level > 0)
+        caps_add_audio_level (choice.caps.get (), level);
       return peer.add_recv_line (choice.caps.get (), error);
+    }
     GST_INFO_OBJECT (element_, "participant %s: m-line %u: %s", p.id.c_str (), mline, why.c_str ());
   }
   CapsPtr any = receivable_caps (s, kind);

@@ -266,8 +266,14 @@ private:
   std::map<const Input *, MixedInput> mixed_inputs_;
   GstPad *mix_pad_ = nullptr;
   std::vector<GstElement *> mix_pad_chain_;
-  guint mix_generation_ = 0; /* the speaking timer of an earlier mix stops */
-  /* Who speaks (measure_speaking (), every 100 ms while mixing), by owner. */
+  /* rtcroomspeaking.cpp: who speaks (measure_speaking (), every 100 ms
+   * while mixing, or once a participant's audio carries RFC 6464 levels),
+   * by owner. */
+  void start_speaking ();
+  void stop_speaking ();
+  std::map<std::string, double> take_levels ();
+  bool speaking_on_ = false;
+  guint speaking_generation_ = 0; /* an earlier timer stops */
   struct Speaker {
     bool speaking = false;
     double level = AudioMix::SILENCE_DB;   /* the last measurement, dBFS */

@@ -138,6 +138,8 @@ void Room::on_src_pad (const std::string &session, GstPad *pad)
       },
       new std::shared_ptr<std::atomic<guint64>> (a->bytes),
       [] (gpointer d) { delete static_cast<std::shared_ptr<std::atomic<guint64>> *> (d); });
+  if (codec->kind == MediaKind::AUDIO)
+    a->level = AudioLevelTap::attach (sink.get ());
   a->session = session;
   a->mline = pad_mline (pad);
   a->ssrc = pad_ssrc (pad);
@@ -178,6 +180,9 @@ void Room::take_arrival (std::unique_ptr<Arrival> a)
   gint mline = a->mline;
   p->arrivals[mline] = std::move (a);
   add_track (arrival);
+  /* A forwarding room learns who speaks from the packets' levels. */
+  if (arrival.level && !settings ().audio_mix)
+    start_speaking ();
 }
 
 /* A new source on an m-line that had one (the peer sends a new SSRC, e.g.

@@ -43,15 +43,7 @@ AudioMix &Room::mixer ()
     if (enc != s.encoding.encoders.end ())
       ms.encoder = enc->second;
     ms.bitrate = s.encoding.audio_bitrate;
-    guint generation = ++mix_generation_;
-    std::weak_ptr<Room *> alive = alive_;
-    control_.every (100, [alive, generation] () {
-      auto room = alive.lock ();
-      if (!room || (*room)->mix_generation_ != generation || !(*room)->mix_)
-        return false;
-      (*room)->measure_speaking ();
-      return true;
-    });
+    start_speaking ();
     mix_ = std::make_unique<AudioMix> (
         GST_BIN (element_), ms, [this] (const char *action, const std::string &name, size_t n) {
           post ("-mix", gst_structure_new ("x", "action", G_TYPE_STRING, action, "mix",
@@ -327,93 +319,6 @@ void Room::expose_mix ()
                            G_TYPE_STRING, "raw", nullptr));
 }
 
-/* Each 100 ms: each owner's loudest 20 ms since the last time; speaking
- * starts at Settings::speaking_db and ends after speaking_hold_ms under
- * it; the active speaker is the loudest of those speaking, kept until
- * another one speaks louder or it stops while another speaks. */
-void Room::measure_speaking ()
-{
-  Settings s = settings ();
-  gint64 now = g_get_monotonic_time ();
-  std::vector<std::string> owners = mix_->owners ();
-  for (auto it = speakers_.begin (); it != speakers_.end ();) {
-    bool gone = std::find (owners.begin (), owners.end (), it->first) == owners.end ();
-    if (gone && it->second.speaking)
-      post ("-speaking", gst_structure_new ("x", "participant", G_TYPE_STRING, it->first.c_str (),
-                                            "speaking", G_TYPE_BOOLEAN, FALSE, "level",
-                                            G_TYPE_DOUBLE, AudioMix::SILENCE_DB, nullptr));
-    it = gone ? speakers_.erase (it) : std::next (it);
-  }
-  std::string loudest;
-  std::vector<std::string> changed;
-  for (const std::string &owner : owners) {
-    Speaker &sp = speakers_[owner];
-    sp.level = mix_->take_level (owner);
-    sp.loudest = std::max (sp.loudest, sp.level);
-    bool loud = sp.level >= s.speaking_db;
-    if (loud)
-      sp.quiet_since_us = 0;
-    else if (!sp.quiet_since_us)
-      sp.quiet_since_us = now;
-    bool speaking =
-        loud || (sp.speaking && now - sp.quiet_since_us < (gint64)s.speaking_hold_ms * 1000);
-    if (speaking != sp.speaking) {
-      sp.speaking = speaking;
-      post ("-speaking", gst_structure_new ("x", "participant", G_TYPE_STRING, owner.c_str (),
-                                            "speaking", G_TYPE_BOOLEAN, speaking, "level",
-                                            G_TYPE_DOUBLE, sp.level, nullptr));
-      changed.push_back (owner);
-    }
-    if (speaking && (loudest.empty () || sp.level > speakers_[loudest].level))
-      loudest = owner;
-  }
-  auto active = speakers_.find (active_speaker_);
-  bool keep = active != speakers_.end () && active->second.speaking &&
-              (loudest.empty () || active->second.level + 6 >= speakers_[loudest].level);
-  if (!loudest.empty () && !keep && loudest != active_speaker_) {
-    active_speaker_ = loudest;
-    post ("-active-speaker",
-          gst_structure_new ("x", "participant", G_TYPE_STRING, loudest.c_str (), nullptr));
-    if (std::find (changed.begin (), changed.end (), loudest) == changed.end ())
-      changed.push_back (loudest);
-  }
-  if (on_speaking)
-    for (const std::string &owner : changed) {
-      const Speaker &sp = speakers_[owner];
-      on_speaking (owner, sp.speaking, sp.level, owner == active_speaker_);
-    }
-  if (++level_ticks_ % 3 == 0)
-    tell_levels ();
-}
-
-/* Continuous levels (a meter per participant on the pages): every third
- * measurement, the loudest of the three (a 100 ms measurement may see no
- * buffer of a source that arrives in bursts), when one moved by 2 dB or
- * more or sources came or went. */
-void Room::tell_levels ()
-{
-  bool moved = speakers_.size () != levels_told_;
-  for (auto &kv : speakers_)
-    moved = moved || std::abs ((gint)std::lround (kv.second.loudest) - kv.second.sent) >= 2;
-  if (!moved) {
-    for (auto &kv : speakers_)
-      kv.second.loudest = AudioMix::SILENCE_DB;
-    return;
-  }
-  levels_told_ = speakers_.size ();
-  std::vector<std::pair<std::string, gint>> levels;
-  GstStructure *s = gst_structure_new_empty ("x");
-  for (auto &kv : speakers_) {
-    kv.second.sent = (gint)std::lround (kv.second.loudest);
-    kv.second.loudest = AudioMix::SILENCE_DB;
-    levels.emplace_back (kv.first, kv.second.sent);
-    gst_structure_set (s, kv.first.c_str (), G_TYPE_INT, kv.second.sent, nullptr);
-  }
-  post ("-levels", s);
-  if (on_levels)
-    on_levels (levels);
-}
-
 bool Room::set_audio_muted (const std::string &participant, bool muted)
 {
   Settings s = settings ();
@@ -441,8 +346,7 @@ void Room::stop_mix ()
     mix_pad_chain_.clear ();
   }
   mix_.reset ();
-  speakers_.clear ();
-  active_speaker_.clear ();
+  stop_speaking ();
 }
 
 } // namespace rtc

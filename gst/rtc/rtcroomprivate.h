@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "rtcaudiolevel.h"
 #include "rtcencoderbranch.h"
 #include "rtcptr.h"
 #include "rtcroom.h"
@@ -53,6 +54,8 @@ struct Room::Arrival {
   std::string track; /* the track it carries now, or "" */
   /* Bytes depayloaded so far (a streaming thread counts them). */
   std::shared_ptr<std::atomic<guint64>> bytes = std::make_shared<std::atomic<guint64>> (0);
+  /* Audio: the RFC 6464 levels its packets carry (rtcroomspeaking.cpp). */
+  std::shared_ptr<AudioLevelTap> level;
 };
 
 /* A forwarded video track's low layer, for the participants whose link

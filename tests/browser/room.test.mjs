@@ -9,6 +9,8 @@
 //  - one page leaves: the others' rosters and tiles drop it, the rest goes
 //    on playing;
 //  - chat arrives in the same order everywhere;
+//  - who speaks, from the RFC 6464 levels on Firefox's packets (the room
+//    forwards, it decodes no audio): F speaks, and stops once muted;
 //  - the pipeline stops: every participant's tracks are files that play,
 //    with the duration the participant was there.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
@@ -168,6 +170,27 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
       const order = await texts('A');
       assert.equal(order.length, 9);
       for (const n of ['B', 'C', 'F']) assert.deepEqual(await texts(n), order, `${n}'s chat order`);
+    });
+
+    await t.test('who speaks, from the audio levels browsers put on their packets (RFC 6464)', async () => {
+      // A forwarding room decodes no audio: it reads the ssrc-audio-level
+      // header extension its offer asks for. Firefox's fake microphone is a
+      // steady 1 kHz tone: F speaks, for the room and on A's page; its
+      // microphone muted (silence, level -127), it stops.
+      const fId = (await state('F')).id;
+      const aSees = async (want) => ((await state('A')).speaking || []).includes(fId) === want;
+      await waitFor(() => aSees(true), 30000, "A's page showing F speaking").catch(async (e) => {
+        console.log('A: speaking', JSON.stringify((await state('A')).speaking), 'host:',
+          host.output().split('\n').filter((l) => /speaking|levels/.test(l)).slice(-10).join('\n'));
+        throw e;
+      });
+      const said = (v) => new RegExp(`webrtcroom-speaking, participant=\\(string\\)${fId}, speaking=\\(boolean\\)${v}`);
+      assert.ok(said(true).test(host.output()), 'no webrtcroom-speaking for F on the bus');
+      await proxy.call('F', 'setMicMuted', true);
+      await waitFor(() => aSees(false), 30000, "A's page showing F silent once it muted");
+      await waitFor(async () => said(false).test(host.output()), 10000, 'webrtcroom-speaking false for F');
+      await proxy.call('F', 'setMicMuted', false);
+      await waitFor(() => aSees(true), 30000, "A's page showing F speaking again");
     });
 
     await t.test('a screen share renegotiates and everyone decodes it', async () => {

@@ -5,6 +5,9 @@
 #include <gst/check/gstcheck.h>
 #include <string>
 
+#include <gst/rtp/rtp.h>
+
+#include "rtcaudiolevel.h"
 #include "rtcnegotiation.h"
 #include "rtcptr.h"
 #include "rtcsdp.h"
@@ -300,6 +303,63 @@ GST_START_TEST (test_mline_for_ssrc)
 }
 GST_END_TEST;
 
+/* An RTP packet carrying the audio-level extension (one-byte header, @id)
+ * with @level (-dBov) and the voice bit. */
+static GstBuffer *rtp_with_level (guint8 id, guint8 level)
+{
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (20, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  fail_unless (gst_rtp_buffer_map (buf, GST_MAP_READWRITE, &rtp));
+  gst_rtp_buffer_set_payload_type (&rtp, 111);
+  guint8 v = 0x80 | level;
+  fail_unless (gst_rtp_buffer_add_extension_onebyte_header (&rtp, id, &v, 1));
+  gst_rtp_buffer_unmap (&rtp);
+  return buf;
+}
+
+/* RFC 6464: the level read from each packet (the id from the caps'
+ * extmap), the loudest since the last take; -127 with no packet. A stream
+ * whose caps do not name the extension gives none. */
+GST_START_TEST (test_audio_level_tap)
+{
+  GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
+  GstPad *sink = gst_pad_new ("sink", GST_PAD_SINK);
+  gst_pad_set_chain_function (sink, [] (GstPad *, GstObject *, GstBuffer *b) {
+    gst_buffer_unref (b);
+    return GST_FLOW_OK;
+  });
+  fail_unless_equals_int (gst_pad_link (src, sink), GST_PAD_LINK_OK);
+  gst_pad_set_active (src, TRUE);
+  gst_pad_set_active (sink, TRUE);
+  auto tap = rtc::AudioLevelTap::attach (sink);
+  fail_unless (gst_pad_push_event (src, gst_event_new_stream_start ("s")));
+  GstCaps *caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
+                                        "clock-rate=48000,payload=111");
+  rtc::caps_add_audio_level (caps, 5);
+  fail_unless (gst_pad_push_event (src, gst_event_new_caps (caps)));
+  gst_caps_unref (caps);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_pad_push_event (src, gst_event_new_segment (&seg)));
+  fail_unless_equals_int ((int)tap->take (), -127);
+  fail_if (tap->seen ());
+  gst_pad_push (src, rtp_with_level (5, 40));
+  gst_pad_push (src, rtp_with_level (5, 25));
+  gst_pad_push (src, rtp_with_level (5, 60));
+  fail_unless (tap->seen ());
+  fail_unless_equals_int ((int)tap->take (), -25);
+  fail_unless_equals_int ((int)tap->take (), -127);
+  gst_pad_push (src, rtp_with_level (5, 127));
+  fail_unless_equals_int ((int)tap->take (), -127);
+  /* Another id than the caps name: not this extension. */
+  gst_pad_push (src, rtp_with_level (4, 10));
+  fail_unless_equals_int ((int)tap->take (), -127);
+  gst_pad_set_active (src, FALSE);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 static Suite *rtcnegotiation_suite (void)
 {
   Suite *s = suite_create ("rtcnegotiation");
@@ -312,6 +372,7 @@ static Suite *rtcnegotiation_suite (void)
   tcase_add_test (tc, test_read_answer);
   tcase_add_test (tc, test_carries_media);
   tcase_add_test (tc, test_mline_for_ssrc);
+  tcase_add_test (tc, test_audio_level_tap);
   return s;
 }
 
