@@ -62,7 +62,9 @@ class Host:
     def __init__(self, mode, room):
         self.proc = subprocess.Popen(
             ["gst-launch-1.0", "-m", "webrtcroom", "port=0", "room-name=" + room,
-             "audio-mode=" + mode, "congestion-control=none", "max-participants=32",
+             "audio-mode=" + mode.rstrip("0123456789")] + (
+                ["mix-frame-ms=" + mode[3:]] if mode.startswith("mix") and mode[3:] else []) + [
+             "congestion-control=none", "max-participants=32",
              "handshake-timeout=60000"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.port = None
@@ -184,7 +186,7 @@ def room_run(mode, n, args, measure_latency):
         tid = participant_id(talker)
         listener = member(url, "listener", 0, decode=True)
         listener.get_by_name("gate").set_property("mute", True)
-        pad = "participant_room_audio_0" if mode == "mix" else "participant_%s_audio_0" % tid
+        pad = "participant_room_audio_0" if mode.startswith("mix") else "participant_%s_audio_0" % tid
         listen(listener, listener.get_by_name("room"), pad, onsets)
         listener.set_state(Gst.State.PLAYING)
         pipes.append(listener)
@@ -250,15 +252,16 @@ def main():
     Loop()
     sizes = [int(x) for x in args.sizes.split(",")]
     results = [direct_run(args)]
-    for mode in ("mix", "forward"):
+    modes = ("mix", "mix10", "forward")  # mix: 20 ms frames (the default); mix10: mix-frame-ms=10
+    for mode in modes:
         results.append(room_run(mode, args.latency_n, args, measure_latency=True))
         print(json.dumps(results[-1]), file=sys.stderr)
     for n in sizes:
-        for mode in ("mix", "forward"):
+        for mode in modes:
             results.append(room_run(mode, n, args, measure_latency=False))
             print(json.dumps(results[-1]), file=sys.stderr)
     print("mouth-to-ear (tone onset sent -> detected), p50 / max (bursts detected):")
-    for r in results[:3]:
+    for r in results[:1 + len(modes)]:
         v = r["latency_ms"]
         print("  %-30s %s" % (r["mode"] if r["mode"] == "direct" else "room, %s, N=%d" % (r["mode"], r["n"]),
                               "%.1f / %.1f ms (%d of %d)" % (p50(v), max(v), len(v), args.bursts) if v else
@@ -266,15 +269,17 @@ def main():
     print()
     print("| N | mode | joined | host CPU ms/s (per participant) | RSS MB | threads |")
     print("|---|---|---|---|---|---|")
-    cpu = results[3:]
+    cpu = results[1 + len(modes):]
     for r in cpu:
         print("| %d | %s | %d | %.0f (%.1f) | %.0f | %d |"
               % (r["n"], r["mode"], r["joined"], r["cpu_ms_per_s"], r["cpu_ms_per_s"] / r["n"],
                  r["rss_mb"], r["threads"]))
     for n in sizes:
-        m = [r for r in cpu if r["n"] == n]
-        if len(m) == 2 and m[1]["cpu_ms_per_s"] > 0:
-            print("N=%d: mixing / forwarding host CPU = %.2f" % (n, m[0]["cpu_ms_per_s"] / m[1]["cpu_ms_per_s"]))
+        m = {r["mode"]: r for r in cpu if r["n"] == n}
+        if m.get("forward", {}).get("cpu_ms_per_s", 0) > 0:
+            print("N=%d: mixing / forwarding host CPU = %.2f (20 ms frames), %.2f (10 ms)" % (
+                n, m["mix"]["cpu_ms_per_s"] / m["forward"]["cpu_ms_per_s"],
+                m["mix10"]["cpu_ms_per_s"] / m["forward"]["cpu_ms_per_s"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -142,6 +142,7 @@ static rtc::Room::Settings room_settings (GstRtcRoom *self)
   s.layers.audio = priv->audio_bitrate;
   s.audio_mix = priv->audio_mode == GST_RTC_ROOM_AUDIO_MODE_MIX;
   s.noise_suppression = (gint)priv->noise_suppression;
+  s.mix_frame_ms = priv->mix_frame_ms;
   priv->core.settings.fill (s.session);
   s.handshake_us = (gint64)priv->core.settings.handshake_timeout_ms * 1000;
   s.silence_us = (gint64)priv->participant_timeout_ms * 1000;

@@ -31,6 +31,7 @@
 #define DEFAULT_MAX_BITRATE 6000000
 #define DEFAULT_AUDIO_MODE GST_RTC_ROOM_AUDIO_MODE_FORWARD
 #define DEFAULT_NOISE_SUPPRESSION GST_RTC_ROOM_NOISE_SUPPRESSION_NONE
+#define DEFAULT_MIX_FRAME_MS 20
 
 struct GstRtcRoomPrivate {
   explicit GstRtcRoomPrivate (GstElement *self);
@@ -49,6 +50,7 @@ struct GstRtcRoomPrivate {
   guint max_bitrate = DEFAULT_MAX_BITRATE;
   GstRtcRoomAudioMode audio_mode = DEFAULT_AUDIO_MODE;
   GstRtcRoomNoiseSuppression noise_suppression = DEFAULT_NOISE_SUPPRESSION;
+  guint mix_frame_ms = DEFAULT_MIX_FRAME_MS;
   /* while started */
   std::vector<const rtc::Codec *> preferences;
   std::map<const rtc::Codec *, std::string> encoders, decoders;

@@ -419,6 +419,9 @@ EncoderBranch *AudioMix::acquire (const std::string &listener, std::string &name
     EncoderBranch::Config config;
     config.encoder_factory = settings_.encoder;
     config.bitrate_bps = settings_.bitrate;
+    /* Opus frames as long as the mixer's (opusenc takes 10 or 20 ms here). */
+    config.encoder_properties.push_back (
+        {"frame-size", std::to_string (settings_.frame / GST_MSECOND)});
     m->branch = EncoderBranch::create (bin_, m->tee, *opus, raw, config, error);
     if (!m->branch) {
       drop_mix_if_unused (name);

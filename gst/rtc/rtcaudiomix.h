@@ -44,7 +44,8 @@ public:
   struct Settings {
     std::string encoder = "opusenc";
     guint bitrate = 64000;
-    GstClockTime frame = 20 * GST_MSECOND; /* the mixer's output buffers */
+    /* The mixer's output buffers and the Opus frames: 10 or 20 ms. */
+    GstClockTime frame = 20 * GST_MSECOND;
   };
   /* @bin: where the elements go (the element). @on_change ("added" or
    * "removed", the mix's name, the number of encoded mixes now): posted

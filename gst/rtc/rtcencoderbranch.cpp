@@ -78,6 +78,11 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
       error = std::string ("no encoder for ") + codec.name;
     if (self->encoder_)
       configure_encoder (self->encoder_, config.bitrate_bps, config.keyframe_interval_frames);
+    if (self->encoder_)
+      for (auto &kv : config.encoder_properties)
+        if (g_object_class_find_property (G_OBJECT_GET_CLASS (self->encoder_), kv.first.c_str ()))
+          gst_util_set_object_arg (G_OBJECT (self->encoder_), kv.first.c_str (),
+                                   kv.second.c_str ());
     chain.push_back (self->encoder_);
   }
   if (codec.parser) {

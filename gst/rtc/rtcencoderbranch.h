@@ -42,6 +42,9 @@ public:
      * of the encoding ladder), from @width x @height. */
     guint scale = 1;
     gint width = 0, height = 0;
+    /* Properties set on the encoder after the defaults (name, value as
+     * gst_util_set_object_arg () takes it), when it has them. */
+    std::vector<std::pair<std::string, std::string>> encoder_properties;
   };
 
   /* Builds the branch inside @bin, fed by a new request pad of @input_tee.

@@ -99,6 +99,8 @@ public:
     /* Noise suppression on each mixed participant's audio (webrtcdsp's
      * noise-suppression-level, 0 low .. 3 very high), -1: none. */
     gint noise_suppression = -1;
+    /* The mixer's frames (and the mixes' Opus frames): 10 or 20 ms. */
+    guint mix_frame_ms = 20;
     /* Speaking: a participant whose audio is at or above this level
      * (dBFS, RMS of 20 ms) speaks; it stops after speaking_hold_ms under it. */
     double speaking_db = -45;

@@ -540,19 +540,36 @@ GST_START_TEST (test_volume_message)
 }
 GST_END_TEST;
 
-/* WHIP into a mixing room: a webrtcpublish pushing a tone to
+/* WHIP into a mixing room (with 10 ms mixer frames): a webrtcpublish pushing a tone to
  * /whip-room/<name> (a WHIP client, as a phone app or OBS would) joins as
  * a participant named by ?name=, its audio in the mix: the talker "low"
  * hears it, and stops hearing it once the publisher stops (it DELETEs its
  * session). Bad requests get their HTTP errors and change nothing. */
 GST_START_TEST (test_whip_publisher)
 {
-  Host host ("room-name=whip audio-mode=mix congestion-control=none", "");
+  Host host ("room-name=whip audio-mode=mix mix-frame-ms=10 congestion-control=none", "");
   fail_unless (host.port != 0);
   std::string base = "http://127.0.0.1:" + std::to_string (host.port) + "/whip-room/whip";
   Member low (host.url ("whip"), "signaller::display-name=low", tone (0));
   auto heard = tap_when_flowing (low.outs, low.p->pub, "participant_room_audio_0");
   fail_unless (heard != nullptr, "low: no mix (pads: %s)", low.outs.names ().c_str ());
+  /* mix-frame-ms=10: the mixers' frames and their Opus frames. */
+  guint mixers = 0;
+  for_each_of_factory (host.p->pub, "audiomixer", [&] (GstElement *mixer) {
+    guint64 d = 0;
+    g_object_get (mixer, "output-buffer-duration", &d, nullptr);
+    fail_unless_equals_uint64 (d, 10 * GST_MSECOND);
+    mixers++;
+  });
+  guint encoders = 0;
+  for_each_of_factory (host.p->pub, "opusenc", [&] (GstElement *enc) {
+    gint frame = 0; /* GstOpusEncFrameSize: the frame in ms */
+    g_object_get (enc, "frame-size", &frame, nullptr);
+    fail_unless_equals_int (frame, 10);
+    encoders++;
+  });
+  fail_unless (encoders >= 1);
+  fail_unless (mixers >= 1);
 
   /* What a WHIP endpoint refuses. */
   fail_unless_equals_int (http_request ("POST", base, "text/plain", "v=0").status, 415);
