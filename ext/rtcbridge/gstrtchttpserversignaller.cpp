@@ -106,13 +106,6 @@ G_DEFINE_TYPE_WITH_CODE (GstRtcHttpServerSignaller, gst_rtc_http_server_signalle
 
 namespace {
 
-std::string media_type (SoupServerMessage *msg)
-{
-  const char *ct = soup_message_headers_get_content_type (
-      soup_server_message_get_request_headers (msg), nullptr);
-  return ct ? ct : "";
-}
-
 class Endpoint : public rtc::HttpEndpoint {
 public:
   explicit Endpoint (GstRtcHttpServerSignaller *self) : self_ (self) {}
@@ -255,25 +248,9 @@ void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
 void Endpoint::post (SoupServerMessage *msg, GBytes *body)
 {
   auto priv = self_->priv;
-  if (media_type (msg) != "application/sdp") {
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Post",
-                                  "application/sdp");
-    rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                            "Content-Type must be application/sdp");
+  GstSDPMessage *sdp = rtc::http_read_sdp_offer (msg, body);
+  if (!sdp)
     return;
-  }
-  gsize len = 0;
-  const guint8 *data = static_cast<const guint8 *> (g_bytes_get_data (body, &len));
-  GstSDPMessage *sdp = nullptr;
-  gst_sdp_message_new (&sdp);
-  std::string error;
-  if (len == 0 || gst_sdp_message_parse_buffer (data, len, sdp) != GST_SDP_OK ||
-      !rtc::sdp_validate_offer (sdp, error)) {
-    gst_sdp_message_free (sdp);
-    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
-                            "malformed SDP offer" + (error.empty () ? "" : ": " + error));
-    return;
-  }
   gchar *uuid = g_uuid_string_random ();
   std::string id = uuid;
   g_free (uuid);
@@ -306,7 +283,7 @@ void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *bod
     rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     return;
   }
-  if (media_type (msg) != "application/trickle-ice-sdpfrag") {
+  if (rtc::http_media_type (msg) != "application/trickle-ice-sdpfrag") {
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Patch",
                                   "application/trickle-ice-sdpfrag");
     rtc::http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,

@@ -2,6 +2,7 @@
 #include "rtchttpaccess.h"
 
 #include "rtchttpserver.h"
+#include "rtcsdp.h"
 
 GST_DEBUG_CATEGORY_STATIC (rtc_http_access_debug);
 #define GST_CAT_DEFAULT rtc_http_access_debug
@@ -121,6 +122,37 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
     }
   }
   return true;
+}
+
+std::string http_media_type (SoupServerMessage *msg)
+{
+  const char *ct = soup_message_headers_get_content_type (
+      soup_server_message_get_request_headers (msg), nullptr);
+  return ct ? ct : "";
+}
+
+GstSDPMessage *http_read_sdp_offer (SoupServerMessage *msg, GBytes *body)
+{
+  if (http_media_type (msg) != "application/sdp") {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Post",
+                                  "application/sdp");
+    http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                       "Content-Type must be application/sdp");
+    return nullptr;
+  }
+  gsize len = 0;
+  const guint8 *data = static_cast<const guint8 *> (g_bytes_get_data (body, &len));
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new (&sdp);
+  std::string error;
+  if (len == 0 || gst_sdp_message_parse_buffer (data, len, sdp) != GST_SDP_OK ||
+      !sdp_validate_offer (sdp, error)) {
+    gst_sdp_message_free (sdp);
+    http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                       "malformed SDP offer" + (error.empty () ? "" : ": " + error));
+    return nullptr;
+  }
+  return sdp;
 }
 
 } // namespace rtc

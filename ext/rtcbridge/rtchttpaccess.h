@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <libsoup/soup.h>
 #include <string>
 #include <vector>
@@ -36,5 +37,12 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
  * are logged on @log_object and left out. */
 void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ice_servers,
                                 GstObject *log_object);
+
+/* The request's media type ("application/sdp"; "" when none). */
+std::string http_media_type (SoupServerMessage *msg);
+/* A WHIP/WHEP POST's body as an SDP offer (sdp_validate_offer ()), or
+ * nullptr once the request is answered: 415 with Accept-Post for another
+ * content type, 400 for an offer that does not parse or is incomplete. */
+GstSDPMessage *http_read_sdp_offer (SoupServerMessage *msg, GBytes *body);
 
 } // namespace rtc

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "rtchttpaccess.h"
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
 
@@ -24,13 +25,6 @@ namespace {
 
 /* The longest the answer waits for the element's candidates. */
 const guint WHIP_GATHER_MS = 5000;
-
-std::string media_type (SoupServerMessage *msg)
-{
-  const char *ct = soup_message_headers_get_content_type (
-      soup_server_message_get_request_headers (msg), nullptr);
-  return ct ? ct : "";
-}
 
 } // namespace
 
@@ -55,25 +49,9 @@ void RoomHub::whip_offer (SoupServerMessage *msg, GBytes *body, const std::strin
     http_respond_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the room stopped");
     return;
   }
-  if (media_type (msg) != "application/sdp") {
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Accept-Post",
-                                  "application/sdp");
-    http_respond_text (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                       "Content-Type must be application/sdp");
+  SdpPtr offer (http_read_sdp_offer (msg, body), gst_sdp_message_free);
+  if (!offer)
     return;
-  }
-  gsize len = 0;
-  const guint8 *data = static_cast<const guint8 *> (g_bytes_get_data (body, &len));
-  GstSDPMessage *parsed = nullptr;
-  gst_sdp_message_new (&parsed);
-  SdpPtr offer (parsed, gst_sdp_message_free);
-  std::string error;
-  if (len == 0 || gst_sdp_message_parse_buffer (data, len, offer.get ()) != GST_SDP_OK ||
-      !sdp_validate_offer (offer.get (), error)) {
-    http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
-                       "malformed SDP offer" + (error.empty () ? "" : ": " + error));
-    return;
-  }
   /* Its tracks: the m-lines it sends on, by mid. */
   std::vector<room::Track> tracks;
   for (const std::string &mid : room::sdp_mids (offer.get ())) {
