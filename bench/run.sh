@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (never pass/fail on speed).
-#   bash bench/run.sh [ttff|chromium|fanout|latency|ingest|data|cc|rooms|voice]...   (default: all)
+#   bash bench/run.sh [ttff|chromium|fanout|latency|ingest|data|cc|rooms|voice|crowd]...   (default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -9,7 +9,7 @@ bash scripts/build.sh build >/dev/null
 export GST_PLUGIN_PATH="$here/build/ext/rtcbridge"
 export GST_REGISTRY="$here/build/bench-registry.dat"
 export GST_DEBUG="${GST_DEBUG:-*:1}"
-what=${*:-ttff chromium fanout latency ingest data cc rooms voice}
+what=${*:-ttff chromium fanout latency ingest data cc rooms voice crowd}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
@@ -28,6 +28,7 @@ for w in $what; do
     cc) bash tests/netns-run.sh node bench/cc.mjs variable tcp fairness ;;
     rooms) bash tests/netns-run.sh node bench/rooms.mjs ;;
     voice) bash tests/netns-run.sh /usr/bin/python3 bench/voice.py ;;
+    crowd) bash tests/netns-run.sh /usr/bin/python3 bench/crowd.py ;;
     *) echo "unknown benchmark $w" >&2; exit 2 ;;
   esac
   echo

@@ -146,6 +146,7 @@ static rtc::Publisher::Settings publisher_settings (GstRtcPublish *self)
   s.adaptation.start = priv->start_bitrate;
   priv->core.settings.fill (s.session);
   s.handshake_us = (gint64)priv->core.settings.handshake_timeout_ms * 1000;
+  s.max_handshakes = priv->core.settings.max_handshakes;
   s.silence_us = (gint64)priv->viewer_timeout_ms * 1000;
   return s;
 }

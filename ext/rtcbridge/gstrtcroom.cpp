@@ -145,6 +145,7 @@ static rtc::Room::Settings room_settings (GstRtcRoom *self)
   s.mix_frame_ms = priv->mix_frame_ms;
   priv->core.settings.fill (s.session);
   s.handshake_us = (gint64)priv->core.settings.handshake_timeout_ms * 1000;
+  s.max_handshakes = priv->core.settings.max_handshakes;
   s.silence_us = (gint64)priv->participant_timeout_ms * 1000;
   return s;
 }

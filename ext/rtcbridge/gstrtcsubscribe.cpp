@@ -94,6 +94,7 @@ static rtc::Subscriber::Settings subscriber_settings (GstRtcSubscribe *self)
   s.stream_name = priv->core.settings.stream_name;
   priv->core.settings.fill (s.session);
   s.handshake_us = (gint64)priv->core.settings.handshake_timeout_ms * 1000;
+  s.max_handshakes = priv->core.settings.max_handshakes;
   s.silence_us = (gint64)priv->publisher_timeout_ms * 1000;
   return s;
 }

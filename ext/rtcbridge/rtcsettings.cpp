@@ -129,6 +129,15 @@ void Settings::install (GObjectClass *klass, const Role &role)
                          "offer is ended, ms",
                          1000, 600000, d.handshake_timeout_ms, playing));
   g_object_class_install_property (
+      klass, MAX_HANDSHAKES,
+      g_param_spec_uint ("max-handshakes", "Max handshakes",
+                         blurb ("Sessions with " + peers +
+                                " that may be connecting (offered, not yet ICE and DTLS "
+                                "connected) at once; a new one beyond it is refused at once "
+                                "(WHEP/WHIP: 503 with Retry-After), so that a crowd of "
+                                "abandoned offers cannot exhaust the process (0 = no limit)"),
+                         0, G_MAXUINT, d.max_handshakes, playing));
+  g_object_class_install_property (
       klass, AUTH_TOKEN,
       g_param_spec_string ("auth-token", "Auth token",
                            blurb ("Bearer token: the embedded server requires it from " + peers +
@@ -225,6 +234,9 @@ bool Settings::set (guint prop_id, const GValue *value)
   case HANDSHAKE_TIMEOUT:
     handshake_timeout_ms = g_value_get_uint (value);
     break;
+  case MAX_HANDSHAKES:
+    max_handshakes = g_value_get_uint (value);
+    break;
   case AUTH_TOKEN:
     auth_token = take_string (value, "");
     break;
@@ -284,6 +296,9 @@ bool Settings::get (guint prop_id, GValue *value) const
     break;
   case HANDSHAKE_TIMEOUT:
     g_value_set_uint (value, handshake_timeout_ms);
+    break;
+  case MAX_HANDSHAKES:
+    g_value_set_uint (value, max_handshakes);
     break;
   case AUTH_TOKEN:
     g_value_set_string (value, or_null (auth_token));

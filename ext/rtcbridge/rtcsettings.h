@@ -44,6 +44,7 @@ struct Settings {
     CODEC_PREFERENCES,
     ICE_GATHERING_TIMEOUT,
     HANDSHAKE_TIMEOUT,
+    MAX_HANDSHAKES,
     AUTH_TOKEN,
     ALLOWED_ORIGINS,
     TLS_CERTIFICATE_FILE,
@@ -83,6 +84,7 @@ struct Settings {
   std::string codec_preferences = DEFAULT_CODEC_PREFERENCES;
   guint gathering_timeout_ms = 1000;
   guint handshake_timeout_ms = 15000;
+  guint max_handshakes = 32; /* sessions connecting at once; 0: no limit */
   std::string auth_token;
   std::string allowed_origins = "*";
   std::string allowed_origins_default = "*"; /* what NULL sets (Role::allowed_origins) */

@@ -173,6 +173,7 @@ public:
   std::unique_ptr<Session> make_offer (const std::string &id, const std::string &peer,
                                        Sessions::Plan &plan, Sessions::Refusal &refusal) override;
   bool takes_offers_when_offering () const override { return true; }
+  guint max_handshakes () override { return settings_ ().max_handshakes; }
   void created (Session &session) override;
   void agreed (Session &session) override;
   void connected (Session &session) override;

@@ -112,6 +112,20 @@ void Sessions::session_requested (const std::string &id, const std::string &peer
     reject (id, GST_RTC_SIGNALLER_ERROR_BAD_REQUEST, "an offer is needed");
     return;
   }
+  if (guint limit = delegate_.max_handshakes ()) {
+    guint connecting = 0;
+    for (auto &kv : sessions_)
+      connecting += kv.second->peer && !kv.second->peer->connected ();
+    if (connecting >= limit) {
+      refused_handshakes_++;
+      GST_INFO_OBJECT (element_, "session %s refused: %u sessions connecting (max-handshakes)",
+                       id.c_str (), connecting);
+      reject (id, GST_RTC_SIGNALLER_ERROR_UNAVAILABLE,
+              "too many sessions are connecting at once (max-handshakes=" + std::to_string (limit) +
+                  "); try again in a moment");
+      return;
+    }
+  }
   if (offer)
     answer (id, peer, offer);
   else

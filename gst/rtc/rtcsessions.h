@@ -109,6 +109,8 @@ public:
      * why not (refusal.wait: ask again at retry_pending()). */
     virtual std::unique_ptr<Session> make_offer (const std::string &id, const std::string &peer,
                                                  Plan &plan, Refusal &refusal) = 0;
+    /* Sessions that may be connecting at once (0: any number). */
+    virtual guint max_handshakes () { return 0; }
     /* Whether an offering signaller may also bring a peer's offer (a room:
      * a WHIP publisher among participants it offers to). */
     virtual bool takes_offers_when_offering () const { return false; }
@@ -150,6 +152,8 @@ public:
   void unbind ();
 
   GstRtcSignallerRole role () const { return role_; }
+  /* Sessions refused so far because max_handshakes () were connecting. */
+  guint64 refused_handshakes () const { return refused_handshakes_; }
   const Names &names () const { return names_; }
   Session *find (const std::string &id);
   const std::map<std::string, std::unique_ptr<Session>> &all () const { return sessions_; }
@@ -218,6 +222,7 @@ private:
   std::map<std::string, std::unique_ptr<Session>> sessions_;
   std::vector<std::pair<std::string, std::string>> pending_; /* offerer: id, peer */
   std::deque<std::string> removed_;                          /* the last ids removed */
+  guint64 refused_handshakes_ = 0;
 };
 
 /* What every element's delegate has: its session layer, its bus messages
@@ -236,6 +241,9 @@ public:
     PeerSession::Config session; /* ICE servers, gathering timeout */
     gint64 handshake_us = 15 * G_USEC_PER_SEC;
     gint64 silence_us = 30 * G_USEC_PER_SEC;
+    /* Sessions connecting at once (0: no limit): a new one beyond it is
+     * refused (UNAVAILABLE). */
+    guint max_handshakes = 0;
   };
 
   /* @prefix names the bus messages ("webrtcpublish"). */

@@ -56,6 +56,7 @@ public:
                                          Sessions::Refusal &refusal) override;
   std::unique_ptr<Session> make_offer (const std::string &id, const std::string &peer,
                                        Sessions::Plan &plan, Sessions::Refusal &refusal) override;
+  guint max_handshakes () override { return settings_ ().max_handshakes; }
   void created (Session &session) override { created_hook (session); }
   bool answer_applied (Session &session, std::string &error) override;
   void connected (Session &session) override;

@@ -3,7 +3,7 @@
 decodes video frames (and audio), reports one JSON line, DELETEs the session.
 
   whep_client.py URL [--frames N] [--timeout S] [--audio]
-                 [--expect-width W] [--expect-height H] [--token T]
+                 [--expect-width W] [--expect-height H] [--token T] [--retry-503 S]
 Exit 0 when the frames (and audio) arrived with the expected size."""
 import argparse
 import asyncio
@@ -52,8 +52,15 @@ async def run(args):
 
     await pc.setLocalDescription(await pc.createOffer())  # gathers candidates
     t0 = time.monotonic()
-    status, headers, body = await asyncio.to_thread(
-        http, "POST", args.url, pc.localDescription.sdp.encode(), "application/sdp", args.token)
+    while True:
+        status, headers, body = await asyncio.to_thread(
+            http, "POST", args.url, pc.localDescription.sdp.encode(), "application/sdp", args.token)
+        # A busy server (503) says when to come back: with --retry-503, do.
+        if status != 503 or time.monotonic() - t0 >= args.retry_503:
+            break
+        result["refused"] = result.get("refused", 0) + 1
+        await asyncio.sleep(float(headers.get("Retry-After") or headers.get("retry-after") or 1))
+    result["admitted_ms"] = round((time.monotonic() - t0) * 1000)
     if status != 201:
         result.update(status=status, error=body.strip())
         await pc.close()
@@ -112,6 +119,8 @@ def main():
     p.add_argument("--expect-width", type=int)
     p.add_argument("--expect-height", type=int)
     p.add_argument("--token")
+    p.add_argument("--retry-503", type=float, default=0,
+                   help="on 503, try again after Retry-After for up to this many seconds")
     args = p.parse_args()
     try:
         result, code = asyncio.run(asyncio.wait_for(run(args), args.timeout + 15))

@@ -170,6 +170,43 @@ GST_START_TEST (test_max_viewers_and_auth)
 }
 GST_END_TEST;
 
+/* max-handshakes: sessions still connecting are bounded; one more is
+ * refused at once with 503 and Retry-After, a connected viewer does not
+ * count, and once the abandoned ones expire (handshake-timeout) new ones
+ * are taken again. */
+GST_START_TEST (test_max_handshakes)
+{
+  TestPublisher p ("videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! "
+                   "webrtcpublish name=pub port=0 max-handshakes=2 handshake-timeout=2000");
+  fail_unless (p.port > 0);
+  RtcTestViewer viewer (p.whep ());
+  viewer.start ();
+  fail_unless (viewer.wait_video_frames (10), "the real viewer got no frames");
+  /* Offers whose peer never connects (a capture's candidates). */
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  for (int i = 0; i < 2; i++)
+    fail_unless_equals_int (http_request ("POST", p.whep (), "application/sdp", offer).status, 201);
+  HttpReply busy = http_request ("POST", p.whep (), "application/sdp", offer);
+  fail_unless_equals_int (busy.status, 503);
+  fail_if (busy.header ("retry-after").empty ());
+  fail_unless (busy.body.find ("max-handshakes") != std::string::npos, "%s", busy.body.c_str ());
+  /* The two expire after handshake-timeout: room again. */
+  guint status = 0;
+  wait_until (
+      [&] () {
+        status = http_request ("POST", p.whep (), "application/sdp", offer).status;
+        if (status != 201)
+          g_usleep (300 * 1000);
+        return status == 201;
+      },
+      15000);
+  fail_unless_equals_int (status, 201);
+  guint before = viewer.video_frames ();
+  fail_unless (viewer.wait_video_frames (before + 30), "the real viewer stalled");
+  viewer.stop (true);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_origin_allow_list)
 {
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
@@ -212,6 +249,7 @@ static Suite *webrtcpublish_http_suite (void)
   tcase_add_test (tc, test_max_viewers_and_auth);
   tcase_add_test (tc, test_origin_allow_list);
   tcase_add_test (tc, test_not_started_is_503);
+  tcase_add_test (tc, test_max_handshakes);
   return s;
 }
 
