@@ -251,9 +251,15 @@ void Endpoint::post (SoupServerMessage *msg, GBytes *body)
   GstSDPMessage *sdp = rtc::http_read_sdp_offer (msg, body);
   if (!sdp)
     return;
-  gchar *uuid = g_uuid_string_random ();
-  std::string id = uuid;
-  g_free (uuid);
+  /* The session URL is its only key: 128 bits from the system's
+   * cryptographic source (a UUID from g_random is predictable). */
+  std::string id;
+  if (!rtc::random_secret (id, 16)) {
+    gst_sdp_message_free (sdp);
+    GST_ERROR_OBJECT (self_, "no random bytes from /dev/urandom: cannot make a session URL");
+    rtc::http_respond_text (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "the server failed");
+    return;
+  }
   auto session = std::make_unique<HttpSession> ();
   session->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
   session->offer = sdp;

@@ -113,7 +113,7 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
   }
   if (!token.empty ()) {
     const char *auth = soup_message_headers_get_one (req, "Authorization");
-    if (!auth || !g_str_equal (auth, ("Bearer " + token).c_str ())) {
+    if (!auth || !secret_equal (auth, "Bearer " + token)) {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
       http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED,
@@ -153,6 +153,36 @@ GstSDPMessage *http_read_sdp_offer (SoupServerMessage *msg, GBytes *body)
     return nullptr;
   }
   return sdp;
+}
+
+bool random_secret (std::string &out, gsize n_bytes)
+{
+  guint8 bytes[64];
+  if (n_bytes > sizeof bytes)
+    return false;
+  g_autoptr (GFile) file = g_file_new_for_path ("/dev/urandom");
+  g_autoptr (GFileInputStream) in = g_file_read (file, nullptr, nullptr);
+  gsize n = 0;
+  if (!in || !g_input_stream_read_all (G_INPUT_STREAM (in), bytes, n_bytes, &n, nullptr, nullptr) ||
+      n != n_bytes)
+    return false;
+  g_input_stream_close (G_INPUT_STREAM (in), nullptr, nullptr);
+  static const char hex[] = "0123456789abcdef";
+  out.clear ();
+  for (gsize i = 0; i < n_bytes; i++) {
+    out += hex[bytes[i] >> 4];
+    out += hex[bytes[i] & 0xf];
+  }
+  return true;
+}
+
+bool secret_equal (const std::string &a, const std::string &b)
+{
+  gsize n = MAX (a.size (), b.size ());
+  gsize diff = a.size () ^ b.size ();
+  for (gsize i = 0; i < n; i++)
+    diff |= (gsize)((i < a.size () ? (guint8)a[i] : 0) ^ (i < b.size () ? (guint8)b[i] : 0));
+  return diff == 0;
 }
 
 } // namespace rtc

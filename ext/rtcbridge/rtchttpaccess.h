@@ -38,6 +38,14 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
 void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ice_servers,
                                 GstObject *log_object);
 
+/* @n_bytes from the system's cryptographic random source (/dev/urandom,
+ * read through GIO), as hex; false when it cannot be read. Never g_random
+ * or g_uuid_string_random: they are predictable. */
+bool random_secret (std::string &out, gsize n_bytes = 24);
+/* Compares in a time that does not depend on where they differ (tokens,
+ * secrets). */
+bool secret_equal (const std::string &a, const std::string &b);
+
 /* The request's media type ("application/sdp"; "" when none). */
 std::string http_media_type (SoupServerMessage *msg);
 /* A WHIP/WHEP POST's body as an SDP offer (sdp_validate_offer ()), or

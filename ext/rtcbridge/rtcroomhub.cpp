@@ -336,7 +336,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
     return;
   }
   Settings s = settings_ ();
-  if (!s.token.empty () && (!has_token || !room::secret_equal (token, s.token))) {
+  if (!s.token.empty () && (!has_token || !secret_equal (token, s.token))) {
     GST_INFO_OBJECT (log_, "socket %" G_GUINT64_FORMAT ": %s token", c.serial,
                      has_token ? "wrong" : "no");
     send_error (c, "unauthorized", has_token ? "wrong token" : "this room needs a token", "join");
@@ -348,7 +348,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
   bool resume_refused = false;
   if (has_resume) {
     Participant *live = find (resume_id);
-    if (live && room::secret_equal (live->secret, resume_secret)) {
+    if (live && secret_equal (live->secret, resume_secret)) {
       /* Back before its old socket was found dead: that one goes now. */
       Connection *old = live->conn;
       leave (resume_id, "disconnected", true, true);
@@ -357,7 +357,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
     }
     auto it = departed_.find (resume_id);
     if (it != departed_.end () && it->second.until_us >= g_get_monotonic_time () &&
-        room::secret_equal (it->second.secret, resume_secret)) {
+        secret_equal (it->second.secret, resume_secret)) {
       id = resume_id;
       departed_.erase (it);
     } else {
@@ -372,7 +372,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
     return;
   }
   std::string secret;
-  if (!room::random_secret (secret)) {
+  if (!random_secret (secret)) {
     GST_ERROR_OBJECT (log_, "no random bytes from /dev/urandom: cannot give a secret");
     send_error (c, "internal", "the room failed", "join");
     close (c, room::CLOSE_INTERNAL, "internal error");

@@ -76,7 +76,7 @@ void RoomHub::whip_offer (SoupServerMessage *msg, GBytes *body, const std::strin
     return;
   }
   auto whip = std::make_unique<Whip> ();
-  if (!room::random_secret (whip->secret, 16)) {
+  if (!random_secret (whip->secret, 16)) {
     GST_ERROR_OBJECT (log_, "no random bytes from /dev/urandom: cannot make a WHIP resource");
     http_respond_text (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "the room failed");
     return;
@@ -118,7 +118,7 @@ void RoomHub::whip_offer (SoupServerMessage *msg, GBytes *body, const std::strin
 bool RoomHub::whip_delete (const std::string &secret)
 {
   for (auto &p : participants_)
-    if (p->whip && room::secret_equal (p->whip->secret, secret)) {
+    if (p->whip && secret_equal (p->whip->secret, secret)) {
       std::string id = p->id;
       GST_INFO_OBJECT (log_, "%s: its WHIP session was deleted", id.c_str ());
       leave (id, "left", false, true);

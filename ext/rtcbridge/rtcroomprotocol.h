@@ -192,12 +192,6 @@ bool parse_pipeline_tracks (const std::string &json, std::vector<Track> &out, st
 /* data-channels: a JSON array of objects (each with a string "label"). */
 bool valid_data_channels (const std::string &json, std::string &error);
 
-/* @n_bytes from the system's cryptographic random source (/dev/urandom,
- * read through GIO), as hex; false when it cannot be read. Never g_random:
- * it is predictable. */
-bool random_secret (std::string &out, gsize n_bytes = 24);
-/* Compares in a time that does not depend on where they differ. */
-bool secret_equal (const std::string &a, const std::string &b);
 /* @reason cut to the 123 bytes a close frame holds, on a UTF-8 boundary. */
 std::string close_reason (const std::string &reason);
 /* Characters (not bytes) of a valid UTF-8 string. */

@@ -157,6 +157,16 @@ GST_START_TEST (test_max_viewers_and_auth)
   r = http_request ("POST", p.whep (), "application/sdp", offer,
                     {{"Authorization", "Bearer s3cret"}});
   fail_unless_equals_int (r.status, 201);
+  /* The session URL's key: 128 bits (32 hex digits) from /dev/urandom. */
+  std::string location = r.header ("location");
+  std::string key = location.substr (location.rfind ('/') + 1);
+  fail_unless (key.size () == 32 && key.find_first_not_of ("0123456789abcdef") == std::string::npos,
+               "session URL %s", location.c_str ());
+  /* A token that only shares a prefix with the right one is refused too. */
+  fail_unless_equals_int (http_request ("POST", p.whep (), "application/sdp", offer,
+                                        {{"Authorization", "Bearer s3cre"}})
+                              .status,
+                          401);
   HttpReply full = http_request ("POST", p.whep (), "application/sdp", offer,
                                  {{"Authorization", "Bearer s3cret"}});
   fail_unless_equals_int (full.status, 503);
