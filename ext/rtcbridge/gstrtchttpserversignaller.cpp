@@ -203,7 +203,7 @@ void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method
       soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
     } else {
       soup_message_headers_replace (resp, "Accept-Post", "application/sdp");
-      rtc::http_add_ice_server_links (resp, ice_servers (self_), GST_OBJECT (self_));
+      rtc::http_add_ice_server_links (resp, ice_servers (self_), GST_OBJECT (self_), false);
     }
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
@@ -475,7 +475,7 @@ static void http_send_description (GstRtcSignaller *signaller, const gchar *sess
     }
     soup_message_headers_replace (resp, "Location",
                                   ("/" + prefix + "/" + name + "/" + id).c_str ());
-    rtc::http_add_ice_server_links (resp, ice_servers (self), GST_OBJECT (self));
+    rtc::http_add_ice_server_links (resp, ice_servers (self), GST_OBJECT (self), true);
     soup_message_headers_replace (resp, "ETag", ("\"" + id + "\"").c_str ());
     soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
     finish_pending (*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);

@@ -72,9 +72,11 @@ std::vector<IceServer> parse_ice_servers (const std::string &servers, GstObject 
 
 /* RFC 9725 section 4.6: one Link header per configured ICE server. */
 void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &servers,
-                                GstObject *log_object)
+                                GstObject *log_object, bool with_credentials)
 {
   for (auto &server : parse_ice_servers (servers, log_object)) {
+    if (!with_credentials && (!server.username.empty () || !server.credential.empty ()))
+      continue;
     std::string value = "<" + server.url + ">; rel=\"ice-server\"";
     if (!server.username.empty () || !server.credential.empty ())
       value += "; username=\"" + server.username + "\"; credential=\"" + server.credential +

@@ -34,9 +34,11 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed_origins);
 /* One Link rel="ice-server" header per URL of @ice_servers (comma-separated
  * stun://host:port, turn(s)://user:pass@host:port); URLs that do not parse
- * are logged on @log_object and left out. */
+ * are logged on @log_object and left out. Without @with_credentials,
+ * servers that have credentials (TURN) are left out: an unauthenticated
+ * OPTIONS must not hand them out (RFC 9725, 4.6); they go in the 201. */
 void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ice_servers,
-                                GstObject *log_object);
+                                GstObject *log_object, bool with_credentials);
 
 /* @n_bytes from the system's cryptographic random source (/dev/urandom,
  * read through GIO), as hex; false when it cannot be read. Never g_random
