@@ -59,6 +59,10 @@ void http_respond (SoupServerMessage *msg, guint status, const std::string &cont
                    const std::string &body)
 {
   soup_server_message_set_status (msg, status, nullptr);
+  /* Browsers take our types as sent and tell other sites nothing. */
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (h, "Referrer-Policy", "no-referrer");
   if (!content_type.empty () || !body.empty ())
     soup_server_message_set_response (msg,
                                       content_type.empty () ? "text/plain" : content_type.c_str (),
@@ -509,8 +513,12 @@ void http_respond_resource (SoupServerMessage *msg, const std::string &file)
   }
   gsize len = 0;
   const char *data = static_cast<const char *> (g_bytes_get_data (bytes, &len));
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control",
-                                "no-cache");
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (h, "Cache-Control", "no-cache");
+  /* Our pages use the camera and the microphone: no other site may frame
+   * them (clickjacking). */
+  soup_message_headers_replace (h, "Content-Security-Policy", "frame-ancestors 'self'");
+  soup_message_headers_replace (h, "X-Frame-Options", "SAMEORIGIN");
   http_respond (msg, SOUP_STATUS_OK, mime_for (file), std::string (data, len));
   g_bytes_unref (bytes);
 }

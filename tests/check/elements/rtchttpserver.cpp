@@ -356,6 +356,11 @@ GST_START_TEST (test_pages)
     fail_if (r.body.empty (), "%s is empty", p.path);
     fail_unless (r.body.find (p.contains) != std::string::npos);
     fail_unless (r.header ("cache-control") == "no-cache", "%s", p.path);
+    /* Security headers: no sniffing, no referrer, no framing by other sites. */
+    assert_str (r.header ("x-content-type-options"), "nosniff");
+    assert_str (r.header ("referrer-policy"), "no-referrer");
+    assert_str (r.header ("content-security-policy"), "frame-ancestors 'self'");
+    assert_str (r.header ("x-frame-options"), "SAMEORIGIN");
   }
   /* The viewer page names the stream in the URL, not in the page. */
   fail_unless (http_request ("GET", base + "/view/a").body ==
