@@ -319,10 +319,9 @@ void gst_rtc_room_install_properties (GObjectClass *gobject_class)
       gobject_class, PROP_MIX_FRAME_MS,
       g_param_spec_uint ("mix-frame-ms", "Mix frame (ms)",
                          "audio-mode=mix: the mixer's frames and the mixes' Opus frames, 10 or 20 "
-                         "ms (other values round to the nearer). 10 ms takes ~14 ms off "
-                         "mouth-to-ear (~37 against ~51 ms measured) for ~7 % more host CPU and "
-                         "twice the packets to each listener; 20 ms leaves more room for late "
-                         "packets",
+                         "ms (other values round to the nearer). 10 ms took 4-14 ms off "
+                         "mouth-to-ear (bench/voice.py) for 5-13 % more host CPU and twice the "
+                         "packets to each listener; 20 ms leaves more room for late packets",
                          10, 20, DEFAULT_MIX_FRAME_MS, rw_ready));
   g_object_class_install_property (
       gobject_class, PROP_N_PARTICIPANTS,

@@ -1,5 +1,6 @@
-/* RoomHub's connections and participants, for its two source files
- * (rtcroomhub.cpp, rtcroomhubelement.cpp). Server thread only, as the hub.
+/* RoomHub's connections and participants, for its source files
+ * (rtcroomhub.cpp, rtcroomhubelement.cpp, rtcroomhubwhip.cpp). Server
+ * thread only, as the hub.
  */
 #pragma once
 
@@ -51,6 +52,9 @@ struct RoomHub::Whip {
   Whip (const Whip &) = delete;
   Whip &operator= (const Whip &) = delete;
   ~Whip ();
+  /* @pending, answered already, goes out (and is no longer ours). */
+  void send_reply ();
+  void stop_timeout ();
 };
 
 struct RoomHub::Participant {

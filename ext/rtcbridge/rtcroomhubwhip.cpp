@@ -30,16 +30,28 @@ const guint WHIP_GATHER_MS = 5000;
 
 RoomHub::Whip::~Whip ()
 {
-  if (timeout) {
-    g_source_destroy (timeout);
-    g_source_unref (timeout);
-  }
+  stop_timeout ();
   if (pending) {
-    g_signal_handlers_disconnect_by_data (pending, this);
     http_respond_text (pending, SOUP_STATUS_GONE, "the session ended before its answer");
-    soup_server_message_unpause (pending);
-    g_object_unref (pending);
+    send_reply ();
   }
+}
+
+void RoomHub::Whip::send_reply ()
+{
+  g_signal_handlers_disconnect_by_data (pending, this);
+  soup_server_message_unpause (pending);
+  g_object_unref (pending);
+  pending = nullptr;
+}
+
+void RoomHub::Whip::stop_timeout ()
+{
+  if (!timeout)
+    return;
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  timeout = nullptr;
 }
 
 void RoomHub::whip_offer (SoupServerMessage *msg, GBytes *body, const std::string &name,
@@ -199,15 +211,8 @@ void RoomHub::whip_finish (Participant &p)
   soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location");
   http_respond (w.pending, SOUP_STATUS_CREATED, "application/sdp", text);
   g_free (text);
-  g_signal_handlers_disconnect_by_data (w.pending, &w);
-  soup_server_message_unpause (w.pending);
-  g_object_unref (w.pending);
-  w.pending = nullptr;
-  if (w.timeout) {
-    g_source_destroy (w.timeout);
-    g_source_unref (w.timeout);
-    w.timeout = nullptr;
-  }
+  w.send_reply ();
+  w.stop_timeout ();
   GST_INFO_OBJECT (log_, "%s: WHIP answer sent with %zu candidates", p.id.c_str (),
                    w.candidates.size ());
 }
@@ -217,11 +222,8 @@ void RoomHub::whip_fail (Participant &p, guint status, const std::string &why)
   Whip &w = *p.whip;
   if (!w.pending)
     return;
-  g_signal_handlers_disconnect_by_data (w.pending, &w);
   http_respond_text (w.pending, status, why);
-  soup_server_message_unpause (w.pending);
-  g_object_unref (w.pending);
-  w.pending = nullptr;
+  w.send_reply ();
 }
 
 } // namespace rtc

@@ -554,9 +554,9 @@ void Room::add_track (Arrival &a)
   if (s.client || mixed)
     return; /* a room hosted elsewhere forwards it itself; a mix is not a track */
   for (auto &kv : sessions_.all ()) {
-    if (kv.first == a.session || !takes_lines (static_cast<Participant &> (*kv.second)))
-      continue;
     auto &other = static_cast<Participant &> (*kv.second);
+    if (kv.first == a.session || !takes_lines (other))
+      continue;
     if (!offer_track (other, track, error)) {
       GST_WARNING_OBJECT (element_, "participant %s: %s", kv.first.c_str (), error.c_str ());
       continue;

@@ -122,14 +122,15 @@ public:
    * (the element tells its signaller); set before start. */
   std::function<void (const std::vector<PublicTrack> &)> on_pipeline_tracks;
   guint n_participants () const { return n_participants_; }
-  /* Audio mixing: @participant started or stopped speaking, or became the
+  /* As on_levels: @participant started or stopped speaking, or became the
    * active speaker (@active); control thread. Set before start. */
   std::function<void (const std::string &participant, bool speaking, double level, bool active)>
       on_speaking;
   /* Audio mixing: the host muted @participant for everyone, or let it be
    * heard again (set_audio_muted ()); control thread. Set before start. */
   std::function<void (const std::string &participant, bool muted)> on_audio_muted;
-  /* Audio mixing: every source's level (dBFS, whole dB) now, at most every
+  /* Audio mixing, or RFC 6464 levels when forwarding (rtcroomspeaking.cpp):
+   * every source's level (dBFS, whole dB) now, at most every
    * 300 ms and only when one moved by 2 dB or more, or sources came or
    * went (also posted as "<prefix>-levels"); control thread. Set before
    * start. */

@@ -138,8 +138,13 @@ void Room::on_src_pad (const std::string &session, GstPad *pad)
       },
       new std::shared_ptr<std::atomic<guint64>> (a->bytes),
       [] (gpointer d) { delete static_cast<std::shared_ptr<std::atomic<guint64>> *> (d); });
-  if (codec->kind == MediaKind::AUDIO)
-    a->level = AudioLevelTap::attach (sink.get ());
+  /* A forwarding host reads who speaks from the packets' RFC 6464 levels
+   * (a mixing room measures the decoded audio). */
+  if (codec->kind == MediaKind::AUDIO) {
+    Settings s = settings ();
+    if (!s.audio_mix && !s.client)
+      a->level = AudioLevelTap::attach (sink.get ());
+  }
   a->session = session;
   a->mline = pad_mline (pad);
   a->ssrc = pad_ssrc (pad);
@@ -180,8 +185,7 @@ void Room::take_arrival (std::unique_ptr<Arrival> a)
   gint mline = a->mline;
   p->arrivals[mline] = std::move (a);
   add_track (arrival);
-  /* A forwarding room learns who speaks from the packets' levels. */
-  if (arrival.level && !settings ().audio_mix)
+  if (arrival.level)
     start_speaking ();
 }
 

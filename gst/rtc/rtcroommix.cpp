@@ -43,7 +43,7 @@ AudioMix &Room::mixer ()
     if (enc != s.encoding.encoders.end ())
       ms.encoder = enc->second;
     ms.bitrate = s.encoding.audio_bitrate;
-    ms.frame = (s.mix_frame_ms < 15 ? 10 : 20) * GST_MSECOND;
+    ms.frame = s.mix_frame_ms * GST_MSECOND;
     start_speaking ();
     mix_ = std::make_unique<AudioMix> (
         GST_BIN (element_), ms, [this] (const char *action, const std::string &name, size_t n) {

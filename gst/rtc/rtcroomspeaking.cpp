@@ -77,11 +77,8 @@ void Room::measure_speaking ()
   Settings s = settings ();
   gint64 now = g_get_monotonic_time ();
   std::map<std::string, double> levels = take_levels ();
-  std::vector<std::string> owners;
-  for (auto &kv : levels)
-    owners.push_back (kv.first);
   for (auto it = speakers_.begin (); it != speakers_.end ();) {
-    bool gone = std::find (owners.begin (), owners.end (), it->first) == owners.end ();
+    bool gone = levels.count (it->first) == 0;
     if (gone && it->second.speaking)
       post ("-speaking", gst_structure_new ("x", "participant", G_TYPE_STRING, it->first.c_str (),
                                             "speaking", G_TYPE_BOOLEAN, FALSE, "level",
@@ -90,9 +87,10 @@ void Room::measure_speaking ()
   }
   std::string loudest;
   std::vector<std::string> changed;
-  for (const std::string &owner : owners) {
+  for (auto &kv : levels) {
+    const std::string &owner = kv.first;
     Speaker &sp = speakers_[owner];
-    sp.level = levels[owner];
+    sp.level = kv.second;
     sp.loudest = std::max (sp.loudest, sp.level);
     bool loud = sp.level >= s.speaking_db;
     if (loud)

@@ -117,7 +117,6 @@ void Sessions::session_requested (const std::string &id, const std::string &peer
     for (auto &kv : sessions_)
       connecting += kv.second->peer && !kv.second->peer->connected ();
     if (connecting >= limit) {
-      refused_handshakes_++;
       GST_INFO_OBJECT (element_, "session %s refused: %u sessions connecting (max-handshakes)",
                        id.c_str (), connecting);
       reject (id, GST_RTC_SIGNALLER_ERROR_UNAVAILABLE,

@@ -152,8 +152,6 @@ public:
   void unbind ();
 
   GstRtcSignallerRole role () const { return role_; }
-  /* Sessions refused so far because max_handshakes () were connecting. */
-  guint64 refused_handshakes () const { return refused_handshakes_; }
   const Names &names () const { return names_; }
   Session *find (const std::string &id);
   const std::map<std::string, std::unique_ptr<Session>> &all () const { return sessions_; }
@@ -222,7 +220,6 @@ private:
   std::map<std::string, std::unique_ptr<Session>> sessions_;
   std::vector<std::pair<std::string, std::string>> pending_; /* offerer: id, peer */
   std::deque<std::string> removed_;                          /* the last ids removed */
-  guint64 refused_handshakes_ = 0;
 };
 
 /* What every element's delegate has: its session layer, its bus messages

@@ -1,6 +1,7 @@
-// roomaudio.js: a room that mixes audio (webrtcroom audio-mode=mix), as
-// RoomClient (room.js) sees it: who speaks, who the host muted, everyone's
-// level (the room's `speaking`, `audio-muted` and `levels` messages), and
+// roomaudio.js: a room's audio as RoomClient (room.js) sees it: who
+// speaks and everyone's level (the room's `speaking` and `levels`
+// messages: a mixing room measures them, a forwarding one reads the
+// browsers' RFC 6464 levels), who the host muted (`audio-muted`), and
 // this participant's own volume of each other one (its `volume` message:
 // the room applies it to the mix this participant hears). Served at
 // /static/roomaudio.js; imports nothing.
