@@ -478,13 +478,15 @@ window.roomTest = {
     };
   },
   // SHA-256 of the operations as applied (the room's log since the last
-  // clear) and of the board's pixels.
+  // clear) and of the board's pixels. Everything is read before the first
+  // await: entries that arrive while hashing must not mix two moments.
   async boardHash() {
-    const ops = await sha256Hex(JSON.stringify(board.log.map((e) => [e.seq, e.from, e.msg])));
-    const pixels = await sha256Hex(ctx.getImageData(0, 0, W, H).data);
+    const log = JSON.stringify(board.log.map((e) => [e.seq, e.from, e.msg]));
+    const image = ctx.getImageData(0, 0, W, H).data;
     // The last entries too, so that a test whose hashes differ can say how.
     const tail = board.log.slice(-2).map((e) => [e.seq, e.from, JSON.stringify(e.msg).slice(0, 300)]);
-    return { ops, pixels, count: board.log.length, lastSeq: board.lastSeq, drawn: board.drawn.length, pending: pending.size, tail };
+    const now = { count: board.log.length, lastSeq: board.lastSeq, drawn: board.drawn.length, pending: pending.size, tail };
+    return { ops: await sha256Hex(log), pixels: await sha256Hex(image), ...now };
   },
   // Sends @n random operations (strokes, shapes, text), reproducible from @seed.
   async drawRandomStrokes(n, seed = 1) {
