@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (never pass/fail on speed).
-#   bash bench/run.sh [ttff|chromium|fanout|latency|ingest|data|cc|rooms|voice|crowd]...   (default: all)
+#   bash bench/run.sh [ttff|chromium|fanout|fanout-shared|latency|ingest|data|cc|rooms|voice|crowd]...   (default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -20,7 +20,9 @@ for w in $what; do
   case "$w" in
     ttff) bash tests/netns-run.sh build/bench/bench-ttff --sessions 30 --codec VP8 ;;
     chromium) bash tests/netns-run.sh node bench/ttff_chromium.mjs 20 ;;
-    fanout) bash tests/netns-run.sh /usr/bin/python3 bench/fanout.py --viewers-bin build/bench/bench-viewers ;;
+    fanout) [ -d bench/node_modules ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+            bash tests/netns-run.sh node bench/fanout.mjs ;;
+    fanout-shared) bash tests/netns-run.sh /usr/bin/python3 bench/fanout.py --viewers-bin build/bench/bench-viewers ;;
     latency) bash tests/netns-run.sh build/bench/bench-latency --seconds 10 ;;
     ingest) bash tests/netns-run.sh build/bench/bench-ingest-ttff --sessions 20
             bash tests/netns-run.sh build/bench/bench-ingest-ttff --sessions 20 --latency 0 ;;

@@ -40,9 +40,12 @@ export function freePort() {
 }
 
 // Starts Janus and resolves once GET <url>/info answers 200: { url, port,
-// output(), stop() } (stop: SIGTERM, SIGKILL after 5 s, then the temporary
-// folder is removed). Throws if Janus is missing, exits or stays silent.
-export async function startJanus(timeoutMs = 20000) {
+// pid, output(), stop() } (stop: SIGTERM, SIGKILL after 5 s, then the
+// temporary folder is removed). Throws if Janus is missing, exits or stays
+// silent. @streaming (bench/fanout.mjs): the text of a
+// janus.plugin.streaming.jcfg; the Streaming plugin is then loaded too and
+// sessions never time out.
+export async function startJanus(timeoutMs = 20000, { streaming = null } = {}) {
   const libdir = findLibdir();
   if (!libdir) throw new Error('Janus is not installed (Debian package janus)');
   const port = await freePort();
@@ -53,8 +56,11 @@ export async function startJanus(timeoutMs = 20000) {
       .replaceAll('@JANUS_LIBDIR@', libdir)
       .replaceAll('@CONFIGS_FOLDER@', dir)
       .replaceAll('@DEBUG_LEVEL@', process.env.JANUS_DEBUG_LEVEL || '3');
-    writeFileSync(join(dir, f), text);
+    writeFileSync(join(dir, f), streaming && f === 'janus.jcfg'
+      ? text.replace('libjanus_streaming.so,', '').replace(/session_timeout = \d+/, 'session_timeout = 0')
+      : text);
   }
+  if (streaming) writeFileSync(join(dir, 'janus.plugin.streaming.jcfg'), streaming);
   const proc = spawn(process.env.JANUS || 'janus', ['-F', dir, '-C', join(dir, 'janus.jcfg')],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   // The test process dying for any reason must not leave Janus behind.
@@ -70,6 +76,7 @@ export async function startJanus(timeoutMs = 20000) {
   const janus = {
     url,
     port,
+    pid: proc.pid,
     output: () => output,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {

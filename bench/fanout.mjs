@@ -1,0 +1,253 @@
+// Fan-out against Janus: one pre-encoded VP8 640x360@30 stream (~2 Mb/s,
+// videotestsrc snow, blocky, a keyframe every 2 s) as RTP into each server in turn,
+// N libwebrtc viewers (npm @roamhq/wrtc, in this process, shared by every
+// server), the server process's CPU, threads and RSS over --seconds per step:
+//   - Janus 1.1 (Debian's janus: the HTTP transport and the Streaming plugin,
+//     one RTP mountpoint), viewers through its HTTP API;
+//   - webrtcpublish (defaults: congestion control on), fed by
+//     udpsrc ! rtpvp8depay, viewers through WHEP;
+//   - the same with congestion-control=none.
+// Prints per step and per extra viewer (the slope from N=1 to the largest
+// N) and the ratios to Janus. Run inside tests/netns-run.sh (bench/run.sh
+// fanout does). Usage: node bench/fanout.mjs [--steps 1,8,16,32]
+// [--seconds 10] [--only janus,gcc,none] [--perf DIR] (a perf profile of
+// each server at the largest N into DIR).
+import wrtc from '@roamhq/wrtc';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { freePort, startJanus } from '../tests/browser/janus.mjs';
+import { onLines, waitFor } from '../tests/browser/proc.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '1,8,16,32' },
+    seconds: { type: 'string', default: '10' },
+    only: { type: 'string', default: 'janus,gcc,none' },
+    perf: { type: 'string' },
+  },
+});
+const STEPS = opts.steps.split(',').map(Number);
+const SECONDS = Number(opts.seconds);
+const CAPS = 'application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96';
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+function proc(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop().trim().split(/\s+/);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (k) => Number((status.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) || [0, 0])[1]);
+  return { cpu: (Number(stat[11]) + Number(stat[12])) / TICK, rss: field('VmRSS') / 1024, threads: field('Threads') };
+}
+
+function launch(args) {
+  const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  onLines(child.stdout, (l) => { out += l + '\n'; });
+  onLines(child.stderr, (l) => { out += l + '\n'; });
+  child.output = () => out;
+  child.stop = () => new Promise((done) => {
+    if (child.exitCode !== null) return done();
+    child.once('exit', done);
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+  return child;
+}
+
+// The stream both servers get: one encoder, RTP to each server's port.
+function startSource(ports) {
+  // Snow drawn at 160x90 and scaled up (blocky noise): about 2.2 Mb/s at
+  // 640x360 (full-resolution snow does not compress below ~7 Mb/s).
+  return launch(['-q', 'videotestsrc', 'is-live=true', 'pattern=snow', '!',
+    'video/x-raw,width=160,height=90,framerate=30/1', '!', 'videoscale', 'method=nearest-neighbour', '!',
+    'video/x-raw,width=640,height=360', '!',
+    'vp8enc', 'target-bitrate=2000000', 'end-usage=cbr', 'deadline=1', 'cpu-used=8',
+    'keyframe-max-dist=60', 'threads=2', '!',
+    'rtpvp8pay', 'pt=96', 'mtu=1200', 'picture-id-mode=15-bit', '!',
+    'multiudpsink', `clients=${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, 'sync=false']);
+}
+
+const gathered = (pc) => new Promise((done) => {
+  if (pc.iceGatheringState === 'complete') return done();
+  pc.addEventListener('icegatheringstatechange', () => {
+    if (pc.iceGatheringState === 'complete') done();
+  });
+});
+
+// ---- viewers ----
+
+async function whepViewer(url) {
+  const pc = new wrtc.RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  let r;
+  for (let tries = 0; ; tries++) { // 503 until the first frames arrived (or while max-handshakes are under way)
+    r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+    if (r.status !== 503 || tries > 100) break;
+    await sleep(200);
+  }
+  if (r.status !== 201) throw new Error(`WHEP answered ${r.status}: ${await r.text()}`);
+  await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
+  return { pc, close: () => { pc.close(); fetch(new URL(r.headers.get('location'), url), { method: 'DELETE' }).catch(() => {}); } };
+}
+
+async function janusViewer(base) {
+  let tx = 0;
+  const call = async (path, body) => {
+    const r = await fetch(base + path, { method: 'POST', body: JSON.stringify({ transaction: `t${++tx}`, ...body }) });
+    const j = await r.json();
+    if (j.janus === 'error') throw new Error(`Janus: ${JSON.stringify(j.error)}`);
+    return j;
+  };
+  const session = (await call('', { janus: 'create' })).data.id;
+  const handle = (await call(`/${session}`, { janus: 'attach', plugin: 'janus.plugin.streaming' })).data.id;
+  const pc = new wrtc.RTCPeerConnection();
+  let open = true;
+  const offer = (async () => { // the long poll: the offer, then trickled candidates
+    for (;;) {
+      const r = await fetch(`${base}/${session}?maxev=10`);
+      const events = [].concat(await r.json());
+      for (const e of events) {
+        if (e.jsep && e.jsep.type === 'offer') return e.jsep;
+        if (e.janus === 'event' && e.plugindata && e.plugindata.data.error) throw new Error(`Janus: ${e.plugindata.data.error}`);
+      }
+      if (!open) return null;
+    }
+  })();
+  await call(`/${session}/${handle}`, { janus: 'message', body: { request: 'watch', id: 1 } });
+  const jsep = await offer;
+  await pc.setRemoteDescription(jsep);
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
+  await call(`/${session}/${handle}`, { janus: 'message', body: { request: 'start' },
+    jsep: { type: 'answer', sdp: pc.localDescription.sdp } });
+  return { pc, close: () => { open = false; pc.close(); call(`/${session}`, { janus: 'destroy' }).catch(() => {}); } };
+}
+
+async function received(viewers) {
+  let packets = 0;
+  let frames = 0;
+  const each = [];
+  for (const v of viewers) {
+    let p = 0;
+    (await v.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        p += s.packetsReceived || 0;
+        frames += s.framesDecoded || 0;
+      }
+    });
+    packets += p;
+    each.push(p);
+  }
+  return { packets, frames, each };
+}
+
+// ---- one server through the steps ----
+
+async function run(name, server, connect) {
+  const viewers = [];
+  const rows = [];
+  try {
+    for (const n of STEPS) {
+      while (viewers.length < n) {
+        const batch = [];
+        for (let i = viewers.length; i < n && batch.length < 8; i++) batch.push(connect());
+        viewers.push(...(await Promise.all(batch)));
+      }
+      await waitFor(async () => (await received(viewers)).each.every((p) => p > 0), 30000,
+        `${name}: all ${n} viewers receiving`);
+      await sleep(3000);
+      const r0 = await received(viewers);
+      const p0 = proc(server.pid);
+      const t0 = performance.now();
+      let perf = null;
+      if (opts.perf && n === STEPS[STEPS.length - 1]) {
+        mkdirSync(opts.perf, { recursive: true });
+        perf = spawn('perf', ['record', '-F', '499', '-g', '-p', String(server.pid), '-o',
+          `${opts.perf}/${name.replace(/\W+/g, '_')}.data`, '--', 'sleep', String(SECONDS)], { stdio: 'ignore' });
+      }
+      await sleep(SECONDS * 1000);
+      const p1 = proc(server.pid);
+      const t1 = performance.now();
+      const r1 = await received(viewers);
+      if (perf) await new Promise((done) => perf.once('exit', done));
+      const stalled = r1.each.filter((p, i) => p === r0.each[i]).length;
+      rows.push({ n, cpu: ((p1.cpu - p0.cpu) * 1000) / ((t1 - t0) / 1000), rss: p1.rss, threads: p1.threads,
+        pps: (r1.packets - r0.packets) / ((t1 - t0) / 1000) / n, fps: (r1.frames - r0.frames) / ((t1 - t0) / 1000) / n, stalled });
+    }
+  } finally {
+    for (const v of viewers) v.close();
+  }
+  return rows;
+}
+
+function report(name, rows) {
+  console.log(`${name}`);
+  console.log(`  ${'viewers'.padStart(7)} ${'CPU ms/s'.padStart(9)} ${'RSS MB'.padStart(7)} ${'threads'.padStart(7)} ${'pkts/s/viewer'.padStart(13)} ${'fps/viewer'.padStart(10)} stalled`);
+  for (const r of rows)
+    console.log(`  ${String(r.n).padStart(7)} ${r.cpu.toFixed(1).padStart(9)} ${r.rss.toFixed(1).padStart(7)} ${String(r.threads).padStart(7)} ${r.pps.toFixed(0).padStart(13)} ${r.fps.toFixed(1).padStart(10)} ${r.stalled}`);
+  const a = rows[0];
+  const b = rows[rows.length - 1];
+  const extra = b.n - a.n;
+  const per = { cpu: (b.cpu - a.cpu) / extra, threads: (b.threads - a.threads) / extra, rss: (b.rss - a.rss) / extra };
+  console.log(`  per extra viewer (N=${a.n} -> ${b.n}): CPU ${per.cpu.toFixed(2)} ms/s, threads ${per.threads.toFixed(2)}, RSS ${per.rss.toFixed(2)} MB`);
+  return per;
+}
+
+async function main() {
+  const only = opts.only.split(',');
+  const janusPort = await freePort();
+  const gstPort = await freePort();
+  const source = startSource([janusPort, gstPort]);
+  const results = {};
+  try {
+    await sleep(1000);
+    if (source.exitCode !== null) throw new Error(`the source stopped:\n${source.output()}`);
+    if (only.includes('janus')) {
+      const janus = await startJanus(20000, { streaming: `general: { }
+bench: {
+  type = "rtp"
+  id = 1
+  description = "bench"
+  media = ( { type = "video" mid = "v" port = ${janusPort} pt = 96 codec = "vp8" } )
+}
+` });
+      try {
+        results.janus = report('Janus 1.1 Streaming', await run('janus', janus, () => janusViewer(janus.url)));
+      } finally {
+        await janus.stop();
+      }
+    }
+    for (const cc of ['gcc', 'none']) {
+      if (!only.includes(cc)) continue;
+      const pub = launch(['-m', 'udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
+        'rtpjitterbuffer', 'latency=20', '!', 'rtpvp8depay', '!',
+        'webrtcpublish', 'name=pub', 'port=0', `congestion-control=${cc}`]);
+      const port = await waitFor(() => {
+        if (pub.exitCode !== null) throw new Error(`webrtcpublish stopped:\n${pub.output()}`);
+        const m = pub.output().match(/webrtcpublish-listening.*port=\(uint\)(\d+)/);
+        return m && Number(m[1]);
+      }, 20000, 'webrtcpublish to listen');
+      try {
+        const url = `http://127.0.0.1:${port}/whep/live`;
+        results[cc] = report(`webrtcpublish congestion-control=${cc}`, await run(`webrtcpublish ${cc}`, pub, () => whepViewer(url)));
+      } finally {
+        await pub.stop();
+      }
+    }
+  } finally {
+    await source.stop();
+  }
+  if (results.janus) {
+    console.log('ratios to Janus per extra viewer (target: CPU <= 1.0 with gcc, <= 0.7 with none; threads <= 3):');
+    for (const cc of ['gcc', 'none']) {
+      const r = results[cc];
+      if (!r) continue;
+      console.log(`  ${cc.padEnd(5)} CPU ${(r.cpu / results.janus.cpu).toFixed(2)}x  threads ${r.threads.toFixed(2)} (Janus ${results.janus.threads.toFixed(2)})  RSS ${(r.rss / results.janus.rss).toFixed(2)}x`);
+    }
+  }
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
