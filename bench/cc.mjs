@@ -6,7 +6,7 @@
 // same path (50 ms one way, 300 ms drop-tail queue). Prints the RFC 8868
 // metrics side by side with the ratios, writes each run's samples as JSON
 // and a PNG plot of send rate and capacity over time (bench/out/).
-//   node bench/cc.mjs [scenario...]   (inside tests/netns-run.sh)
+//   node bench/cc.mjs [scenario...]   (inside tests/netns-run.sh; CC_SENDERS=ours: ours alone)
 //   scenarios: variable (§5.1, 100 s), tcp (§5.6), fairness, variable-short
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +23,7 @@ const ratio = (a, b) => (a == null || b == null || !b ? '–' : (a / b).toFixed(
 
 for (const name of scenarios) {
   const runs = {};
-  for (const sender of ['ours', 'chromium']) {
+  for (const sender of (process.env.CC_SENDERS || 'ours,chromium').split(',')) {
     if (name === 'fairness' && sender === 'chromium') continue; // one publish page = one flow
     process.stdout.write(`${name}: ${sender}... `);
     const run = await runScenario(name, sender);

@@ -32,8 +32,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_gcc_debug);
 #define DEFAULT_PACING_FACTOR 2.5
 /* A queue longer than this is drained faster than the pacing rate. */
 #define MAX_QUEUE_US 250000
+/* Most the rate is multiplied by while the pacer is the bottleneck. */
+#define MAX_BOOST 8.0
 /* Bursts the pacer lets through at once. */
-#define BURST_US 5000
+#define BURST_US 10000
 
 enum {
   PROP_0,
@@ -53,15 +55,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
-namespace {
-
-struct Item {
-  GstMiniObject *obj; /* a buffer, buffer list or serialized event */
-  gsize bytes;
-};
-
-} // namespace
-
 struct GstRtcGccPrivate {
   GstPad *sinkpad = nullptr, *srcpad = nullptr;
   std::mutex lock; /* guards everything below */
@@ -72,13 +65,15 @@ struct GstRtcGccPrivate {
   double pacing_factor = DEFAULT_PACING_FACTOR;
   std::unique_ptr<rtc::GccEstimator> gcc;
   guint estimate = DEFAULT_START_BITRATE;
-  /* the pacer */
-  std::deque<Item> queue;
-  gsize queued_bytes = 0;
+  /* the pacer (in the streaming thread that brings the packets) */
+  gsize waiting_bytes = 0; /* of the packet(s) waiting for the budget */
   bool flushing = true;
-  GstFlowReturn last_flow = GST_FLOW_OK;
   double budget = 0; /* bytes the pacer may send now */
   gint64 last_refill_us = -1;
+  /* how long the streaming thread waited in this window of MAX_QUEUE_US
+   * (µs), and the rate multiplier that follows from the windows before */
+  gint64 window_start_us = -1, waited_us = 0;
+  double boost = 1.0;
   /* feedback */
   guint64 last_seqnum = 0;
   bool have_seqnum = false;
@@ -198,80 +193,33 @@ static gboolean src_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
 /* ---- the pacer ------------------------------------------------------- */
 
-static void src_loop (gpointer data);
-
-static GstFlowReturn enqueue (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
+/* The pacer's own backlog: a streaming thread that waited for the budget
+ * most of a window of MAX_QUEUE_US (the stream outgrew the pacing rate, so
+ * the viewer's queue upstream fills) doubles the rate for the next window,
+ * up to MAX_BOOST; one that waited less than half of it halves it back.
+ * As the queue of old was drained within MAX_QUEUE_US, the viewer's leaky
+ * queue (200 ms) does not drop frames for the pacer's sake; a keyframe
+ * paced over less than a window does not count. Under the lock. */
+static void update_boost (GstRtcGccPrivate *priv, gint64 now)
 {
-  auto priv = self->priv;
-  std::lock_guard<std::mutex> g (priv->lock);
-  if (priv->flushing) {
-    gst_mini_object_unref (obj);
-    return GST_FLOW_FLUSHING;
+  if (priv->window_start_us < 0) {
+    priv->window_start_us = now;
+    return;
   }
-  if (priv->last_flow != GST_FLOW_OK && priv->last_flow != GST_FLOW_NOT_LINKED) {
-    gst_mini_object_unref (obj);
-    return priv->last_flow;
-  }
-  priv->queue.push_back ({obj, bytes});
-  priv->queued_bytes += bytes;
-  priv->cond.notify_all ();
-  return GST_FLOW_OK;
+  gint64 span = now - priv->window_start_us;
+  if (span < MAX_QUEUE_US)
+    return;
+  double busy = (double)priv->waited_us / span;
+  if (busy > 0.8)
+    priv->boost = std::min (priv->boost * 2, MAX_BOOST);
+  else if (busy < 0.5)
+    priv->boost = std::max (priv->boost / 2, 1.0);
+  priv->window_start_us = now;
+  priv->waited_us = 0;
 }
 
-static GstFlowReturn sink_chain (GstPad *, GstObject *parent, GstBuffer *buf)
-{
-  return enqueue (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf));
-}
-
-static GstFlowReturn sink_chain_list (GstPad *, GstObject *parent, GstBufferList *list)
-{
-  return enqueue (GST_RTC_GCC (parent), GST_MINI_OBJECT (list),
-                  gst_buffer_list_calculate_size (list));
-}
-
-static void drop_queue (GstRtcGccPrivate *priv)
-{
-  for (auto &i : priv->queue)
-    gst_mini_object_unref (i.obj);
-  priv->queue.clear ();
-  priv->queued_bytes = 0;
-}
-
-static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
-{
-  auto self = GST_RTC_GCC (parent);
-  auto priv = self->priv;
-  switch (GST_EVENT_TYPE (event)) {
-  case GST_EVENT_FLUSH_START: {
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      priv->flushing = true;
-      priv->cond.notify_all ();
-    }
-    gboolean ret = gst_pad_push_event (priv->srcpad, event);
-    gst_pad_pause_task (priv->srcpad);
-    return ret;
-  }
-  case GST_EVENT_FLUSH_STOP: {
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      drop_queue (priv);
-      priv->flushing = false;
-      priv->last_flow = GST_FLOW_OK;
-    }
-    gboolean ret = gst_pad_push_event (priv->srcpad, event);
-    gst_pad_start_task (priv->srcpad, src_loop, self, nullptr);
-    return ret;
-  }
-  default:
-    break;
-  }
-  if (GST_EVENT_IS_SERIALIZED (event))
-    return enqueue (self, GST_MINI_OBJECT (event), 0) == GST_FLOW_OK;
-  return gst_pad_event_default (pad, parent, event);
-}
-
-/* Waits until @bytes may leave at the pacing rate. Under the lock. */
+/* Waits until @bytes may leave at the pacing rate; false when flushing.
+ * Under the lock (released while waiting). */
 static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &lk, gsize bytes)
 {
   while (!priv->flushing) {
@@ -279,9 +227,9 @@ static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &l
       return true;
     gint64 now = now_us ();
     double rate = priv->pacing_factor * std::max (priv->estimate, priv->min_bps) / 8.0; /* B/s */
-    /* A long queue (a keyframe bigger than the link takes at once) is
-     * drained within MAX_QUEUE_US rather than adding latency. */
-    rate = std::max (rate, priv->queued_bytes * 1e6 / MAX_QUEUE_US);
+    /* What is bigger than the link takes at once (a keyframe's packets in
+     * one list) is drained within MAX_QUEUE_US rather than adding latency. */
+    rate = priv->boost * std::max (rate, priv->waiting_bytes * 1e6 / MAX_QUEUE_US);
     if (priv->last_refill_us >= 0)
       priv->budget += (now - priv->last_refill_us) * rate / 1e6;
     priv->last_refill_us = now;
@@ -290,66 +238,80 @@ static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &l
       priv->budget -= bytes;
       return true;
     }
-    gint64 wait = (gint64)(-priv->budget * 1e6 / rate) + 1;
-    priv->cond.wait_for (lk, std::chrono::microseconds (std::min<gint64> (wait, 10000)));
+    gint64 wait = std::min<gint64> ((gint64)(-priv->budget * 1e6 / rate) + 1, 10000);
+    priv->cond.wait_for (lk, std::chrono::microseconds (wait));
+    priv->waited_us += now_us () - now;
   }
   return false;
 }
 
-static void src_loop (gpointer data)
+/* Paces @obj in the calling streaming thread (no thread of its own: the
+ * viewer's queue upstream holds what waits), then pushes it. */
+static GstFlowReturn pace (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
 {
-  auto self = GST_RTC_GCC (data);
   auto priv = self->priv;
-  Item item;
   {
     std::unique_lock<std::mutex> lk (priv->lock);
-    priv->cond.wait (lk, [priv] { return priv->flushing || !priv->queue.empty (); });
     if (priv->flushing) {
-      lk.unlock ();
-      gst_pad_pause_task (priv->srcpad);
-      return;
+      gst_mini_object_unref (obj);
+      return GST_FLOW_FLUSHING;
     }
-    item = priv->queue.front ();
-    if (item.bytes && !wait_budget (priv, lk, item.bytes)) {
-      lk.unlock ();
-      gst_pad_pause_task (priv->srcpad);
-      return;
+    if (priv->pacing)
+      update_boost (priv, now_us ());
+    priv->waiting_bytes = bytes;
+    bool go = wait_budget (priv, lk, bytes);
+    priv->waiting_bytes = 0;
+    if (!go) {
+      gst_mini_object_unref (obj);
+      return GST_FLOW_FLUSHING;
     }
-    /* The lock was released while waiting: the queue may have been dropped
-     * (and refilled) meanwhile, so only pop what was waited for. */
-    if (priv->queue.empty () || priv->queue.front ().obj != item.obj)
-      return;
-    priv->queue.pop_front ();
-    priv->queued_bytes -= item.bytes;
   }
-  GstFlowReturn ret = GST_FLOW_OK;
-  if (GST_IS_BUFFER (item.obj))
-    ret = gst_pad_push (priv->srcpad, GST_BUFFER (item.obj));
-  else if (GST_IS_BUFFER_LIST (item.obj))
-    ret = gst_pad_push_list (priv->srcpad, GST_BUFFER_LIST (item.obj));
-  else
-    gst_pad_push_event (priv->srcpad, GST_EVENT (item.obj));
-  if (ret != GST_FLOW_OK) {
-    std::lock_guard<std::mutex> g (priv->lock);
-    priv->last_flow = ret;
-  }
+  if (GST_IS_BUFFER (obj))
+    return gst_pad_push (priv->srcpad, GST_BUFFER (obj));
+  return gst_pad_push_list (priv->srcpad, GST_BUFFER_LIST (obj));
 }
 
-static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
+static GstFlowReturn sink_chain (GstPad *, GstObject *parent, GstBuffer *buf)
 {
-  auto self = GST_RTC_GCC (parent);
-  auto priv = self->priv;
+  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf));
+}
+
+static GstFlowReturn sink_chain_list (GstPad *, GstObject *parent, GstBufferList *list)
+{
+  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (list), gst_buffer_list_calculate_size (list));
+}
+
+static void set_flushing (GstRtcGccPrivate *priv, bool flushing)
+{
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->flushing = flushing;
+  priv->cond.notify_all ();
+}
+
+static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  auto priv = GST_RTC_GCC (parent)->priv;
+  switch (GST_EVENT_TYPE (event)) {
+  case GST_EVENT_FLUSH_START:
+    set_flushing (priv, true); /* wakes a packet waiting for the budget */
+    break;
+  case GST_EVENT_FLUSH_STOP:
+    set_flushing (priv, false);
+    break;
+  default:
+    break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean src_activate_mode (GstPad *, GstObject *parent, GstPadMode mode, gboolean active)
+{
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
-  {
-    std::lock_guard<std::mutex> g (priv->lock);
-    priv->flushing = !active;
-    priv->last_flow = GST_FLOW_OK;
-    if (!active)
-      drop_queue (priv);
-    priv->cond.notify_all ();
-  }
-  return active ? gst_pad_start_task (pad, src_loop, self, nullptr) : gst_pad_stop_task (pad);
+  /* The src pad is deactivated before the sink pad, whose deactivation
+   * waits for the streaming thread: wake it first. */
+  set_flushing (GST_RTC_GCC (parent)->priv, !active);
+  return TRUE;
 }
 
 /* ---- properties ------------------------------------------------------ */
@@ -369,7 +331,7 @@ static GstStructure *stats (GstRtcGcc *self)
       "threshold", G_TYPE_DOUBLE, gcc.threshold_ms (), "loss-ratio", G_TYPE_DOUBLE,
       gcc.loss_ratio (), "rtt", G_TYPE_UINT64, (guint64)gcc.rtt_us () * 1000, "feedbacks",
       G_TYPE_UINT64, priv->feedbacks, "pacer-queue", G_TYPE_UINT64,
-      (guint64)(priv->queued_bytes / std::max (rate, 1.0) * GST_SECOND), nullptr);
+      (guint64)(priv->waiting_bytes / std::max (rate, 1.0) * GST_SECOND), nullptr);
 }
 
 static void gst_rtc_gcc_set_property (GObject *object, guint prop_id, const GValue *value,
@@ -444,9 +406,7 @@ static void gst_rtc_gcc_get_property (GObject *object, guint prop_id, GValue *va
 
 static void gst_rtc_gcc_finalize (GObject *object)
 {
-  auto priv = GST_RTC_GCC (object)->priv;
-  drop_queue (priv);
-  delete priv;
+  delete GST_RTC_GCC (object)->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 

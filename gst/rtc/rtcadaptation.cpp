@@ -28,6 +28,7 @@ struct Adaptation::AuxContext {
   std::string id;
   guint min_bps, start_bps, max_bps;
   std::atomic<bool> made{false};
+  std::shared_ptr<Latest> latest; /* notify contexts only */
 
   void post (std::function<void ()> fn)
   {
@@ -55,19 +56,38 @@ Adaptation::Adaptation (GstElement *element, std::string prefix, ControlThread &
 
 Adaptation::~Adaptation () = default;
 
+/* The latest estimate of one rtcgcc, taken over by the control thread:
+ * one task in flight per viewer, however often the estimate changes. */
+struct Adaptation::Latest {
+  std::atomic<guint> bps{0};
+  std::atomic<bool> posted{false};
+};
+
 void Adaptation::on_estimate (GObject *gcc, GParamSpec *, gpointer data)
 {
   auto ctx = static_cast<AuxContext *> (data);
   guint bps = 0;
   g_object_get (gcc, "estimated-bitrate", &bps, nullptr);
+  ctx->latest->bps = bps;
+  if (ctx->latest->posted.exchange (true))
+    return; /* the task in flight reads it */
   Adaptation *self = ctx->self;
   std::string id = ctx->id;
-  ctx->post ([self, id, bps] () {
+  std::shared_ptr<Latest> latest = ctx->latest;
+  ctx->post ([self, id, latest] () {
+    latest->posted = false;
     Viewer *v = self->lookup_ (id);
     if (!v)
       return;
-    v->estimate = bps;
-    self->on_estimate_ ();
+    v->estimate = latest->bps;
+    /* Every viewer's change queued before this runs first. */
+    if (self->rebalance_posted_)
+      return;
+    self->rebalance_posted_ = true;
+    (*self->poster_) ([self] () {
+      self->rebalance_posted_ = false;
+      self->on_estimate_ ();
+    });
   });
 }
 
@@ -84,6 +104,7 @@ GstElement *Adaptation::on_request_aux_sender (GstElement *, GstWebRTCDTLSTransp
   g_object_set (gcc, "min-bitrate", ctx->min_bps, "start-bitrate", ctx->start_bps, "max-bitrate",
                 ctx->max_bps, nullptr);
   auto notify_ctx = new AuxContext{ctx->poster, ctx->self, ctx->id, 0, 0, 0};
+  notify_ctx->latest = std::make_shared<Latest> ();
   g_signal_connect_data (
       gcc, "notify::estimated-bitrate", G_CALLBACK (on_estimate), notify_ctx,
       [] (gpointer d, GClosure *) { delete static_cast<AuxContext *> (d); }, GConnectFlags (0));

@@ -42,8 +42,10 @@ public:
   using Lookup = std::function<Viewer *(const std::string &id)>;
 
   /* @prefix names the bus messages: "<prefix>-viewer-adapted".
-   * @on_estimate runs on the control thread after a viewer's estimate
-   * changed (the element rebalances). */
+   * @on_estimate runs on the control thread after viewers' estimates
+   * changed (the element rebalances): once for all the changes that came
+   * meanwhile, not once per change (with N viewers sending feedback ten
+   * times a second, per change would be N² work a second). */
   Adaptation (GstElement *element, std::string prefix, ControlThread &control, EncoderPool &pool,
               Inputs &inputs, Lookup lookup, std::function<void ()> on_estimate);
   ~Adaptation ();
@@ -64,6 +66,7 @@ public:
 
 private:
   struct AuxContext;
+  struct Latest;
   static GstElement *on_request_aux_sender (GstElement *, GstWebRTCDTLSTransport *, gpointer data);
   static void on_estimate (GObject *gcc, GParamSpec *, gpointer data);
   void move (Viewer &viewer, int rung, const EncoderPool::Settings &encoding);
@@ -75,6 +78,7 @@ private:
   Inputs &inputs_;
   Lookup lookup_;
   std::function<void ()> on_estimate_;
+  bool rebalance_posted_ = false; /* control thread */
   /* What the estimate callbacks need: posted work goes through it, and
    * they drop it once the Adaptation is gone. */
   std::shared_ptr<std::function<void (std::function<void ()>)>> poster_;

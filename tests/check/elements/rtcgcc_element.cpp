@@ -51,6 +51,65 @@ GST_START_TEST (test_properties)
 }
 GST_END_TEST;
 
+/* Pushes @n buffers of @size bytes with @pts; the seconds it took. The
+ * pacer waits in the pushing thread (the harness's here). */
+static double push_buffers (GstHarness *h, int n, gsize size, GstClockTime pts)
+{
+  gint64 start = g_get_monotonic_time ();
+  for (int i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_new_allocate (nullptr, size, nullptr);
+    GST_BUFFER_PTS (b) = pts;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  double took = (g_get_monotonic_time () - start) / 1e6;
+  for (int i = 0; i < n; i++)
+    gst_buffer_unref (gst_harness_pull (h));
+  return took;
+}
+
+/* Pacing: 100 kB at an estimate of 1 Mbit/s leave at 2.5 x 1 Mbit/s
+ * (bursts of 20 ms), so no faster than ~0.3 s. */
+GST_START_TEST (test_pacing_spreads_a_burst)
+{
+  GstHarness *h = gst_harness_new ("rtcgcc");
+  g_object_set (h->element, "start-bitrate", 1000000, nullptr);
+  gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
+  double took = push_buffers (h, 100, 1000, GST_CLOCK_TIME_NONE);
+  fail_unless (took >= 0.2, "100 kB left in %.3f s: not paced", took);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* A stream that outgrows the pacing rate (the pushing thread waits most of
+ * the time: a backlog builds upstream) is paced faster, doubling every
+ * 250 ms up to 8 times: at 1 kbit/s (4 kB/s: one 1000-byte packet drained
+ * within 250 ms) these 100 kB would take 25 s, boosted ~3.5 s. */
+GST_START_TEST (test_pacing_lets_a_backlog_through)
+{
+  GstHarness *h = gst_harness_new ("rtcgcc");
+  g_object_set (h->element, "min-bitrate", 1000, "start-bitrate", 1000, nullptr);
+  gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
+  double took = push_buffers (h, 100, 1000, GST_CLOCK_TIME_NONE);
+  fail_unless (took < 10, "a backlog was paced as usual (%.1f s)", took);
+  /* Still paced; flushing wakes the packet waiting for the budget. */
+  GThread *pusher = g_thread_new (
+      "pusher",
+      [] (gpointer data) -> gpointer {
+        GstFlowReturn ret = GST_FLOW_OK;
+        for (int i = 0; i < 1000 && ret == GST_FLOW_OK; i++) {
+          GstBuffer *b = gst_buffer_new_allocate (nullptr, 1000, nullptr);
+          ret = gst_harness_push ((GstHarness *)data, b);
+        }
+        return GINT_TO_POINTER (ret);
+      },
+      h);
+  g_usleep (300000);
+  gst_harness_push_event (h, gst_event_new_flush_start ());
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (pusher)), GST_FLOW_FLUSHING);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 /* The largest value of an int property over every element of @factory. */
 static gint max_int_property (GstElement *bin, const char *factory, const char *prop)
 {
@@ -113,6 +172,8 @@ static Suite *rtcgcc_element_suite (void)
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_pacing_spreads_a_burst);
+  tcase_add_test (tc, test_pacing_lets_a_backlog_through);
   tcase_add_test (tc, test_feedback_drives_the_encoder);
   return s;
 }
