@@ -32,8 +32,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_gcc_debug);
 #define DEFAULT_PACING_FACTOR 2.5
 /* A queue longer than this is drained faster than the pacing rate. */
 #define MAX_QUEUE_US 250000
-/* Most the rate is multiplied by while the pacer is the bottleneck. */
-#define MAX_BOOST 8.0
+/* A packet this much later than usual (µs) is paced faster; from
+ * MAX_LATE_US on it goes at once. */
+#define LATE_US 100000
+#define MAX_LATE_US 250000
 /* Bursts the pacer lets through at once. */
 #define BURST_US 10000
 
@@ -70,10 +72,11 @@ struct GstRtcGccPrivate {
   bool flushing = true;
   double budget = 0; /* bytes the pacer may send now */
   gint64 last_refill_us = -1;
-  /* how long the streaming thread waited in this window of MAX_QUEUE_US
-   * (µs), and the rate multiplier that follows from the windows before */
-  gint64 window_start_us = -1, waited_us = 0;
-  double boost = 1.0;
+  GstSegment segment;
+  /* how late packets come (the clock's running time - theirs), µs: the
+   * least over this window and the one before is what encoding takes */
+  gint64 lag_min = G_MAXINT64, lag_min_prev = G_MAXINT64, lag_window_end = 0;
+  double boost = 1.0; /* the rate multiplier for the packet waiting */
   /* feedback */
   guint64 last_seqnum = 0;
   bool have_seqnum = false;
@@ -193,29 +196,45 @@ static gboolean src_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
 /* ---- the pacer ------------------------------------------------------- */
 
-/* The pacer's own backlog: a streaming thread that waited for the budget
- * most of a window of MAX_QUEUE_US (the stream outgrew the pacing rate, so
- * the viewer's queue upstream fills) doubles the rate for the next window,
- * up to MAX_BOOST; one that waited less than half of it halves it back.
- * As the queue of old was drained within MAX_QUEUE_US, the viewer's leaky
- * queue (200 ms) does not drop frames for the pacer's sake; a keyframe
- * paced over less than a window does not count. Under the lock. */
-static void update_boost (GstRtcGccPrivate *priv, gint64 now)
+/* How much later than usual a packet comes, µs (0 when unknown): its
+ * lateness (the clock's running time minus the packet's) less the least
+ * lateness of the last second or two (what encoding and payloading take).
+ * That is how long it waited in the viewer's queue upstream, behind the
+ * pacer. Under the lock. */
+static gint64 backlog_us (GstRtcGcc *self, GstRtcGccPrivate *priv, GstClockTime pts)
 {
-  if (priv->window_start_us < 0) {
-    priv->window_start_us = now;
-    return;
+  if (!GST_CLOCK_TIME_IS_VALID (pts) || priv->segment.format != GST_FORMAT_TIME)
+    return 0;
+  GstClockTime rt = gst_segment_to_running_time (&priv->segment, GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return 0;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT_CAST (self)); /* none before PLAYING */
+  if (!clock)
+    return 0;
+  GstClockTime now =
+      gst_clock_get_time (clock) - gst_element_get_base_time (GST_ELEMENT_CAST (self));
+  gst_object_unref (clock);
+  gint64 lag = ((gint64)now - (gint64)rt) / 1000;
+  gint64 mono = g_get_monotonic_time ();
+  if (mono >= priv->lag_window_end) {
+    priv->lag_min_prev = priv->lag_min;
+    priv->lag_min = G_MAXINT64;
+    priv->lag_window_end = mono + G_USEC_PER_SEC;
   }
-  gint64 span = now - priv->window_start_us;
-  if (span < MAX_QUEUE_US)
-    return;
-  double busy = (double)priv->waited_us / span;
-  if (busy > 0.8)
-    priv->boost = std::min (priv->boost * 2, MAX_BOOST);
-  else if (busy < 0.5)
-    priv->boost = std::max (priv->boost / 2, 1.0);
-  priv->window_start_us = now;
-  priv->waited_us = 0;
+  priv->lag_min = std::min (priv->lag_min, lag);
+  return std::max<gint64> (0, lag - std::min (priv->lag_min, priv->lag_min_prev));
+}
+
+/* The pacing rate's multiplier for a packet @late µs later than usual: 1
+ * up to LATE_US, then growing with the lateness (2 at twice LATE_US, 3 at
+ * three times), unbounded from MAX_LATE_US: the viewer's leaky queue
+ * (200 ms) must not drop frames for the pacer's sake (the queue of old was
+ * drained within MAX_QUEUE_US the same way). */
+static double boost_for (gint64 late)
+{
+  if (late >= MAX_LATE_US)
+    return G_MAXDOUBLE;
+  return late > LATE_US ? (double)late / LATE_US : 1.0;
 }
 
 /* Waits until @bytes may leave at the pacing rate; false when flushing.
@@ -229,7 +248,12 @@ static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &l
     double rate = priv->pacing_factor * std::max (priv->estimate, priv->min_bps) / 8.0; /* B/s */
     /* What is bigger than the link takes at once (a keyframe's packets in
      * one list) is drained within MAX_QUEUE_US rather than adding latency. */
-    rate = priv->boost * std::max (rate, priv->waiting_bytes * 1e6 / MAX_QUEUE_US);
+    rate = std::max (rate, priv->waiting_bytes * 1e6 / MAX_QUEUE_US);
+    if (priv->boost > 1.0) { /* late: the queue behind holds a backlog */
+      if (priv->boost == G_MAXDOUBLE)
+        return true;
+      rate *= priv->boost;
+    }
     if (priv->last_refill_us >= 0)
       priv->budget += (now - priv->last_refill_us) * rate / 1e6;
     priv->last_refill_us = now;
@@ -240,14 +264,13 @@ static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &l
     }
     gint64 wait = std::min<gint64> ((gint64)(-priv->budget * 1e6 / rate) + 1, 10000);
     priv->cond.wait_for (lk, std::chrono::microseconds (wait));
-    priv->waited_us += now_us () - now;
   }
   return false;
 }
 
 /* Paces @obj in the calling streaming thread (no thread of its own: the
  * viewer's queue upstream holds what waits), then pushes it. */
-static GstFlowReturn pace (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
+static GstFlowReturn pace (GstRtcGcc *self, GstMiniObject *obj, gsize bytes, GstClockTime pts)
 {
   auto priv = self->priv;
   {
@@ -256,8 +279,7 @@ static GstFlowReturn pace (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
       gst_mini_object_unref (obj);
       return GST_FLOW_FLUSHING;
     }
-    if (priv->pacing)
-      update_boost (priv, now_us ());
+    priv->boost = priv->pacing ? boost_for (backlog_us (self, priv, pts)) : 1.0;
     priv->waiting_bytes = bytes;
     bool go = wait_budget (priv, lk, bytes);
     priv->waiting_bytes = 0;
@@ -273,12 +295,15 @@ static GstFlowReturn pace (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
 
 static GstFlowReturn sink_chain (GstPad *, GstObject *parent, GstBuffer *buf)
 {
-  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf));
+  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf),
+               GST_BUFFER_PTS (buf));
 }
 
 static GstFlowReturn sink_chain_list (GstPad *, GstObject *parent, GstBufferList *list)
 {
-  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (list), gst_buffer_list_calculate_size (list));
+  GstBuffer *first = gst_buffer_list_length (list) ? gst_buffer_list_get (list, 0) : nullptr;
+  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (list), gst_buffer_list_calculate_size (list),
+               first ? GST_BUFFER_PTS (first) : GST_CLOCK_TIME_NONE);
 }
 
 static void set_flushing (GstRtcGccPrivate *priv, bool flushing)
@@ -298,6 +323,11 @@ static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   case GST_EVENT_FLUSH_STOP:
     set_flushing (priv, false);
     break;
+  case GST_EVENT_SEGMENT: {
+    std::lock_guard<std::mutex> g (priv->lock);
+    gst_event_copy_segment (event, &priv->segment);
+    break;
+  }
   default:
     break;
   }
@@ -472,6 +502,7 @@ static void gst_rtc_gcc_class_init (GstRtcGccClass *klass)
 static void gst_rtc_gcc_init (GstRtcGcc *self)
 {
   auto priv = self->priv = new GstRtcGccPrivate ();
+  gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
   priv->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (priv->sinkpad, sink_chain);
   gst_pad_set_chain_list_function (priv->sinkpad, sink_chain_list);
