@@ -11,7 +11,9 @@
 // N) and the ratios to Janus. Run inside tests/netns-run.sh (bench/run.sh
 // fanout does). Usage: node bench/fanout.mjs [--steps 1,8,16,32]
 // [--seconds 10] [--only janus,gcc,none] [--perf DIR] (a perf profile of
-// each server at the largest N into DIR).
+// each server at the largest N into DIR); node bench/fanout.mjs --joiners
+// 100 [--within 10]: a crowd of real viewers (see joiners () below;
+// bench/run.sh joiners).
 import wrtc from '@roamhq/wrtc';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -26,6 +28,8 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '10' },
     only: { type: 'string', default: 'janus,gcc,none' },
     perf: { type: 'string' },
+    joiners: { type: 'string' },
+    within: { type: 'string', default: '10' },
   },
 });
 const STEPS = opts.steps.split(',').map(Number);
@@ -77,20 +81,26 @@ const gathered = (pc) => new Promise((done) => {
 
 // ---- viewers ----
 
+// 503 comes until the first frames arrived, or while max-handshakes
+// sessions are connecting: then again after Retry-After (else 200 ms).
 async function whepViewer(url) {
   const pc = new wrtc.RTCPeerConnection();
   pc.addTransceiver('video', { direction: 'recvonly' });
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
   let r;
-  for (let tries = 0; ; tries++) { // 503 until the first frames arrived (or while max-handshakes are under way)
+  let refused = 0;
+  for (;;) {
     r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
-    if (r.status !== 503 || tries > 100) break;
-    await sleep(200);
+    if (r.status !== 503 || refused > 100) break;
+    refused++;
+    await sleep(Number(r.headers.get('retry-after')) * 1000 || 200);
   }
   if (r.status !== 201) throw new Error(`WHEP answered ${r.status}: ${await r.text()}`);
+  const admitted = performance.now();
   await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
-  return { pc, close: () => { pc.close(); fetch(new URL(r.headers.get('location'), url), { method: 'DELETE' }).catch(() => {}); } };
+  return { pc, refused, admitted,
+    close: () => { pc.close(); fetch(new URL(r.headers.get('location'), url), { method: 'DELETE' }).catch(() => {}); } };
 }
 
 async function janusViewer(base) {
@@ -196,7 +206,74 @@ function report(name, rows) {
   return per;
 }
 
+// Goal 6's other side: --joiners N viewers arrive within --within s (one
+// every within/N s) at a webrtcpublish with its defaults encoding a
+// 320x180@30 stream (small, so that 100 libwebrtc viewers can decode it on
+// this machine); each retries on 503 after Retry-After. Prints how many
+// played, the time from the first arrival until the last one decoded a
+// frame, each one's arrival -> first frame, the refusals, and the
+// publisher's peak threads and RSS.
+async function joiners(n, within) {
+  const pub = launch(['-m', 'videotestsrc', 'is-live=true', 'pattern=ball', '!',
+    'video/x-raw,width=320,height=180,framerate=30/1', '!', 'webrtcpublish', 'name=pub', 'port=0',
+    'codec-preferences=VP8']);
+  const port = await waitFor(() => {
+    if (pub.exitCode !== null) throw new Error(`webrtcpublish stopped:\n${pub.output()}`);
+    const m = pub.output().match(/webrtcpublish-listening.*port=\(uint\)(\d+)/);
+    return m && Number(m[1]);
+  }, 20000, 'webrtcpublish to listen');
+  const url = `http://127.0.0.1:${port}/whep/live`;
+  const peak = { threads: 0, rss: 0 };
+  const sampler = setInterval(() => {
+    try {
+      const p = proc(pub.pid);
+      peak.threads = Math.max(peak.threads, p.threads);
+      peak.rss = Math.max(peak.rss, p.rss);
+    } catch { /* gone */ }
+  }, 200);
+  const viewers = [];
+  try {
+    await sleep(2000); // the stream has started
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: n }, async (_, i) => {
+      await sleep((i * within * 1000) / n);
+      const arrived = performance.now();
+      try {
+        const v = await whepViewer(url);
+        viewers.push(v);
+        const decoded = async () => {
+          let f = 0;
+          (await v.pc.getStats()).forEach((st) => { if (st.type === 'inbound-rtp') f += st.framesDecoded || 0; });
+          return f > 0;
+        };
+        await waitFor(decoded, 60000, 'a first frame', 50);
+        return { arrived, admitted: v.admitted, first: performance.now(), refused: v.refused };
+      } catch (e) {
+        return { arrived, error: e.message };
+      }
+    }));
+    const played = results.filter((r) => !r.error);
+    const pct = (xs, q) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+    const toFirst = played.map((r) => r.first - r.arrived);
+    const afterAdmission = played.map((r) => r.first - r.admitted);
+    console.log(`${n} WHEP viewers arriving within ${within} s (webrtcpublish defaults, VP8 320x180@30):`);
+    console.log(`  played ${played.length} of ${n}; ${results.length - played.length} failed${played.length < n ? ': ' + [...new Set(results.filter((r) => r.error).map((r) => r.error))].join('; ') : ''}`);
+    if (played.length) {
+      console.log(`  first arrival -> last first frame: ${((Math.max(...played.map((r) => r.first)) - t0) / 1000).toFixed(1)} s`);
+      console.log(`  arrival -> first frame: p50 ${pct(toFirst, 0.5).toFixed(0)} ms, p95 ${pct(toFirst, 0.95).toFixed(0)} ms, max ${Math.max(...toFirst).toFixed(0)} ms`);
+      console.log(`  admission -> first frame: p50 ${pct(afterAdmission, 0.5).toFixed(0)} ms, max ${Math.max(...afterAdmission).toFixed(0)} ms`);
+      console.log(`  refused with 503 (then retried): ${played.reduce((a, r) => a + r.refused, 0)} times, by ${played.filter((r) => r.refused).length} viewers`);
+    }
+    console.log(`  publisher peak: ${peak.threads} threads, ${peak.rss.toFixed(0)} MB RSS`);
+  } finally {
+    clearInterval(sampler);
+    for (const v of viewers) v.close();
+    await pub.stop();
+  }
+}
+
 async function main() {
+  if (opts.joiners) return joiners(Number(opts.joiners), Number(opts.within));
   const only = opts.only.split(',');
   const janusPort = await freePort();
   const gstPort = await freePort();

@@ -228,7 +228,7 @@ static gint64 backlog_us (GstRtcGcc *self, GstRtcGccPrivate *priv, GstClockTime 
 /* The pacing rate's multiplier for a packet @late µs later than usual: 1
  * up to LATE_US, then growing with the lateness (2 at twice LATE_US, 3 at
  * three times), unbounded from MAX_LATE_US: the viewer's leaky queue
- * (200 ms) must not drop frames for the pacer's sake (the queue of old was
+ * (400 ms) must not drop frames for the pacer's sake (the queue of old was
  * drained within MAX_QUEUE_US the same way). */
 static double boost_for (gint64 late)
 {
