@@ -68,7 +68,7 @@ static double push_buffers (GstHarness *h, int n, gsize size, GstClockTime pts)
 }
 
 /* Pacing: 100 kB at an estimate of 1 Mbit/s leave at 2.5 x 1 Mbit/s
- * (bursts of 20 ms), so no faster than ~0.3 s. */
+ * (bursts of 10 ms), so no faster than ~0.3 s. */
 GST_START_TEST (test_pacing_spreads_a_burst)
 {
   GstHarness *h = gst_harness_new ("rtcgcc");
