@@ -32,12 +32,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_gcc_debug);
 #define DEFAULT_PACING_FACTOR 2.5
 /* A queue longer than this is drained faster than the pacing rate. */
 #define MAX_QUEUE_US 250000
-/* A packet this much later than usual (µs) is paced faster; from
- * MAX_LATE_US on it goes at once. */
-#define LATE_US 100000
-#define MAX_LATE_US 250000
 /* Bursts the pacer lets through at once. */
-#define BURST_US 10000
+#define BURST_US 5000
 
 enum {
   PROP_0,
@@ -57,6 +53,15 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
+namespace {
+
+struct Item {
+  GstMiniObject *obj; /* a buffer, buffer list or serialized event */
+  gsize bytes;
+};
+
+} // namespace
+
 struct GstRtcGccPrivate {
   GstPad *sinkpad = nullptr, *srcpad = nullptr;
   std::mutex lock; /* guards everything below */
@@ -67,16 +72,13 @@ struct GstRtcGccPrivate {
   double pacing_factor = DEFAULT_PACING_FACTOR;
   std::unique_ptr<rtc::GccEstimator> gcc;
   guint estimate = DEFAULT_START_BITRATE;
-  /* the pacer (in the streaming thread that brings the packets) */
-  gsize waiting_bytes = 0; /* of the packet(s) waiting for the budget */
+  /* the pacer */
+  std::deque<Item> queue;
+  gsize queued_bytes = 0;
   bool flushing = true;
+  GstFlowReturn last_flow = GST_FLOW_OK;
   double budget = 0; /* bytes the pacer may send now */
   gint64 last_refill_us = -1;
-  GstSegment segment;
-  /* how late packets come (the clock's running time - theirs), µs: the
-   * least over this window and the one before is what encoding takes */
-  gint64 lag_min = G_MAXINT64, lag_min_prev = G_MAXINT64, lag_window_end = 0;
-  double boost = 1.0; /* the rate multiplier for the packet waiting */
   /* feedback */
   guint64 last_seqnum = 0;
   bool have_seqnum = false;
@@ -196,49 +198,80 @@ static gboolean src_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
 /* ---- the pacer ------------------------------------------------------- */
 
-/* How much later than usual a packet comes, µs (0 when unknown): its
- * lateness (the clock's running time minus the packet's) less the least
- * lateness of the last second or two (what encoding and payloading take).
- * That is how long it waited in the viewer's queue upstream, behind the
- * pacer. Under the lock. */
-static gint64 backlog_us (GstRtcGcc *self, GstRtcGccPrivate *priv, GstClockTime pts)
+static void src_loop (gpointer data);
+
+static GstFlowReturn enqueue (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
 {
-  if (!GST_CLOCK_TIME_IS_VALID (pts) || priv->segment.format != GST_FORMAT_TIME)
-    return 0;
-  GstClockTime rt = gst_segment_to_running_time (&priv->segment, GST_FORMAT_TIME, pts);
-  if (!GST_CLOCK_TIME_IS_VALID (rt))
-    return 0;
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT_CAST (self)); /* none before PLAYING */
-  if (!clock)
-    return 0;
-  GstClockTime now =
-      gst_clock_get_time (clock) - gst_element_get_base_time (GST_ELEMENT_CAST (self));
-  gst_object_unref (clock);
-  gint64 lag = ((gint64)now - (gint64)rt) / 1000;
-  gint64 mono = g_get_monotonic_time ();
-  if (mono >= priv->lag_window_end) {
-    priv->lag_min_prev = priv->lag_min;
-    priv->lag_min = G_MAXINT64;
-    priv->lag_window_end = mono + G_USEC_PER_SEC;
+  auto priv = self->priv;
+  std::lock_guard<std::mutex> g (priv->lock);
+  if (priv->flushing) {
+    gst_mini_object_unref (obj);
+    return GST_FLOW_FLUSHING;
   }
-  priv->lag_min = std::min (priv->lag_min, lag);
-  return std::max<gint64> (0, lag - std::min (priv->lag_min, priv->lag_min_prev));
+  if (priv->last_flow != GST_FLOW_OK && priv->last_flow != GST_FLOW_NOT_LINKED) {
+    gst_mini_object_unref (obj);
+    return priv->last_flow;
+  }
+  priv->queue.push_back ({obj, bytes});
+  priv->queued_bytes += bytes;
+  priv->cond.notify_all ();
+  return GST_FLOW_OK;
 }
 
-/* The pacing rate's multiplier for a packet @late µs later than usual: 1
- * up to LATE_US, then growing with the lateness (2 at twice LATE_US, 3 at
- * three times), unbounded from MAX_LATE_US: the viewer's leaky queue
- * (400 ms) must not drop frames for the pacer's sake (the queue of old was
- * drained within MAX_QUEUE_US the same way). */
-static double boost_for (gint64 late)
+static GstFlowReturn sink_chain (GstPad *, GstObject *parent, GstBuffer *buf)
 {
-  if (late >= MAX_LATE_US)
-    return G_MAXDOUBLE;
-  return late > LATE_US ? (double)late / LATE_US : 1.0;
+  return enqueue (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf));
 }
 
-/* Waits until @bytes may leave at the pacing rate; false when flushing.
- * Under the lock (released while waiting). */
+static GstFlowReturn sink_chain_list (GstPad *, GstObject *parent, GstBufferList *list)
+{
+  return enqueue (GST_RTC_GCC (parent), GST_MINI_OBJECT (list),
+                  gst_buffer_list_calculate_size (list));
+}
+
+static void drop_queue (GstRtcGccPrivate *priv)
+{
+  for (auto &i : priv->queue)
+    gst_mini_object_unref (i.obj);
+  priv->queue.clear ();
+  priv->queued_bytes = 0;
+}
+
+static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  auto self = GST_RTC_GCC (parent);
+  auto priv = self->priv;
+  switch (GST_EVENT_TYPE (event)) {
+  case GST_EVENT_FLUSH_START: {
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      priv->flushing = true;
+      priv->cond.notify_all ();
+    }
+    gboolean ret = gst_pad_push_event (priv->srcpad, event);
+    gst_pad_pause_task (priv->srcpad);
+    return ret;
+  }
+  case GST_EVENT_FLUSH_STOP: {
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      drop_queue (priv);
+      priv->flushing = false;
+      priv->last_flow = GST_FLOW_OK;
+    }
+    gboolean ret = gst_pad_push_event (priv->srcpad, event);
+    gst_pad_start_task (priv->srcpad, src_loop, self, nullptr);
+    return ret;
+  }
+  default:
+    break;
+  }
+  if (GST_EVENT_IS_SERIALIZED (event))
+    return enqueue (self, GST_MINI_OBJECT (event), 0) == GST_FLOW_OK;
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* Waits until @bytes may leave at the pacing rate. Under the lock. */
 static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &lk, gsize bytes)
 {
   while (!priv->flushing) {
@@ -246,14 +279,9 @@ static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &l
       return true;
     gint64 now = now_us ();
     double rate = priv->pacing_factor * std::max (priv->estimate, priv->min_bps) / 8.0; /* B/s */
-    /* What is bigger than the link takes at once (a keyframe's packets in
-     * one list) is drained within MAX_QUEUE_US rather than adding latency. */
-    rate = std::max (rate, priv->waiting_bytes * 1e6 / MAX_QUEUE_US);
-    if (priv->boost > 1.0) { /* late: the queue behind holds a backlog */
-      if (priv->boost == G_MAXDOUBLE)
-        return true;
-      rate *= priv->boost;
-    }
+    /* A long queue (a keyframe bigger than the link takes at once) is
+     * drained within MAX_QUEUE_US rather than adding latency. */
+    rate = std::max (rate, priv->queued_bytes * 1e6 / MAX_QUEUE_US);
     if (priv->last_refill_us >= 0)
       priv->budget += (now - priv->last_refill_us) * rate / 1e6;
     priv->last_refill_us = now;
@@ -262,86 +290,66 @@ static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &l
       priv->budget -= bytes;
       return true;
     }
-    gint64 wait = std::min<gint64> ((gint64)(-priv->budget * 1e6 / rate) + 1, 10000);
-    priv->cond.wait_for (lk, std::chrono::microseconds (wait));
+    gint64 wait = (gint64)(-priv->budget * 1e6 / rate) + 1;
+    priv->cond.wait_for (lk, std::chrono::microseconds (std::min<gint64> (wait, 10000)));
   }
   return false;
 }
 
-/* Paces @obj in the calling streaming thread (no thread of its own: the
- * viewer's queue upstream holds what waits), then pushes it. */
-static GstFlowReturn pace (GstRtcGcc *self, GstMiniObject *obj, gsize bytes, GstClockTime pts)
+static void src_loop (gpointer data)
 {
+  auto self = GST_RTC_GCC (data);
   auto priv = self->priv;
+  Item item;
   {
     std::unique_lock<std::mutex> lk (priv->lock);
+    priv->cond.wait (lk, [priv] { return priv->flushing || !priv->queue.empty (); });
     if (priv->flushing) {
-      gst_mini_object_unref (obj);
-      return GST_FLOW_FLUSHING;
+      lk.unlock ();
+      gst_pad_pause_task (priv->srcpad);
+      return;
     }
-    priv->boost = priv->pacing ? boost_for (backlog_us (self, priv, pts)) : 1.0;
-    priv->waiting_bytes = bytes;
-    bool go = wait_budget (priv, lk, bytes);
-    priv->waiting_bytes = 0;
-    if (!go) {
-      gst_mini_object_unref (obj);
-      return GST_FLOW_FLUSHING;
+    item = priv->queue.front ();
+    if (item.bytes && !wait_budget (priv, lk, item.bytes)) {
+      lk.unlock ();
+      gst_pad_pause_task (priv->srcpad);
+      return;
     }
+    /* The lock was released while waiting: the queue may have been dropped
+     * (and refilled) meanwhile, so only pop what was waited for. */
+    if (priv->queue.empty () || priv->queue.front ().obj != item.obj)
+      return;
+    priv->queue.pop_front ();
+    priv->queued_bytes -= item.bytes;
   }
-  if (GST_IS_BUFFER (obj))
-    return gst_pad_push (priv->srcpad, GST_BUFFER (obj));
-  return gst_pad_push_list (priv->srcpad, GST_BUFFER_LIST (obj));
-}
-
-static GstFlowReturn sink_chain (GstPad *, GstObject *parent, GstBuffer *buf)
-{
-  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf),
-               GST_BUFFER_PTS (buf));
-}
-
-static GstFlowReturn sink_chain_list (GstPad *, GstObject *parent, GstBufferList *list)
-{
-  GstBuffer *first = gst_buffer_list_length (list) ? gst_buffer_list_get (list, 0) : nullptr;
-  return pace (GST_RTC_GCC (parent), GST_MINI_OBJECT (list), gst_buffer_list_calculate_size (list),
-               first ? GST_BUFFER_PTS (first) : GST_CLOCK_TIME_NONE);
-}
-
-static void set_flushing (GstRtcGccPrivate *priv, bool flushing)
-{
-  std::lock_guard<std::mutex> g (priv->lock);
-  priv->flushing = flushing;
-  priv->cond.notify_all ();
-}
-
-static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
-{
-  auto priv = GST_RTC_GCC (parent)->priv;
-  switch (GST_EVENT_TYPE (event)) {
-  case GST_EVENT_FLUSH_START:
-    set_flushing (priv, true); /* wakes a packet waiting for the budget */
-    break;
-  case GST_EVENT_FLUSH_STOP:
-    set_flushing (priv, false);
-    break;
-  case GST_EVENT_SEGMENT: {
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (GST_IS_BUFFER (item.obj))
+    ret = gst_pad_push (priv->srcpad, GST_BUFFER (item.obj));
+  else if (GST_IS_BUFFER_LIST (item.obj))
+    ret = gst_pad_push_list (priv->srcpad, GST_BUFFER_LIST (item.obj));
+  else
+    gst_pad_push_event (priv->srcpad, GST_EVENT (item.obj));
+  if (ret != GST_FLOW_OK) {
     std::lock_guard<std::mutex> g (priv->lock);
-    gst_event_copy_segment (event, &priv->segment);
-    break;
+    priv->last_flow = ret;
   }
-  default:
-    break;
-  }
-  return gst_pad_event_default (pad, parent, event);
 }
 
-static gboolean src_activate_mode (GstPad *, GstObject *parent, GstPadMode mode, gboolean active)
+static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
 {
+  auto self = GST_RTC_GCC (parent);
+  auto priv = self->priv;
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
-  /* The src pad is deactivated before the sink pad, whose deactivation
-   * waits for the streaming thread: wake it first. */
-  set_flushing (GST_RTC_GCC (parent)->priv, !active);
-  return TRUE;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->flushing = !active;
+    priv->last_flow = GST_FLOW_OK;
+    if (!active)
+      drop_queue (priv);
+    priv->cond.notify_all ();
+  }
+  return active ? gst_pad_start_task (pad, src_loop, self, nullptr) : gst_pad_stop_task (pad);
 }
 
 /* ---- properties ------------------------------------------------------ */
@@ -361,7 +369,7 @@ static GstStructure *stats (GstRtcGcc *self)
       "threshold", G_TYPE_DOUBLE, gcc.threshold_ms (), "loss-ratio", G_TYPE_DOUBLE,
       gcc.loss_ratio (), "rtt", G_TYPE_UINT64, (guint64)gcc.rtt_us () * 1000, "feedbacks",
       G_TYPE_UINT64, priv->feedbacks, "pacer-queue", G_TYPE_UINT64,
-      (guint64)(priv->waiting_bytes / std::max (rate, 1.0) * GST_SECOND), nullptr);
+      (guint64)(priv->queued_bytes / std::max (rate, 1.0) * GST_SECOND), nullptr);
 }
 
 static void gst_rtc_gcc_set_property (GObject *object, guint prop_id, const GValue *value,
@@ -436,7 +444,9 @@ static void gst_rtc_gcc_get_property (GObject *object, guint prop_id, GValue *va
 
 static void gst_rtc_gcc_finalize (GObject *object)
 {
-  delete GST_RTC_GCC (object)->priv;
+  auto priv = GST_RTC_GCC (object)->priv;
+  drop_queue (priv);
+  delete priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -502,7 +512,6 @@ static void gst_rtc_gcc_class_init (GstRtcGccClass *klass)
 static void gst_rtc_gcc_init (GstRtcGcc *self)
 {
   auto priv = self->priv = new GstRtcGccPrivate ();
-  gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
   priv->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (priv->sinkpad, sink_chain);
   gst_pad_set_chain_list_function (priv->sinkpad, sink_chain_list);

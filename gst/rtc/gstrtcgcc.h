@@ -10,16 +10,13 @@
  * (TWCC, negotiated with the peer) as "RTPTWCCPackets" upstream events; the
  * element feeds them to a GCC estimator (rtcgcc.h) and publishes the
  * result in "estimated-bitrate" (notify::estimated-bitrate): set the
- * encoders' total bitrate from it. It paces the packets at pacing-factor
- * times the estimate, so bursts (keyframes) do not overflow a shallow
- * bottleneck queue.
+ * encoders' total bitrate from it. Its src pad paces the packets at
+ * pacing-factor times the estimate, so bursts (keyframes) do not overflow
+ * a shallow bottleneck queue.
  *
- * Threading: no thread of its own. The streaming thread that brings a
- * packet waits for the pacer's budget (in webrtcpublish and webrtcroom the
- * viewer's own queue thread: what waits stays in that queue) and pushes it
- * on; flushing and deactivation wake it. Feedback arrives on the
- * rtpsession's RTCP thread. One lock guards the pacer and the estimator
- * (taken before the element's object lock, never after); notifications are
+ * Threading: the sink pad takes packets from any streaming thread; the src
+ * pad's task paces them out; feedback arrives on the rtpsession's RTCP
+ * thread. One lock guards the queue and the estimator; notifications are
  * emitted without it.
  */
 #pragma once

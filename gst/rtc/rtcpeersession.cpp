@@ -564,10 +564,9 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
       gst_object_unref (gst_object_ref_sink (pay));
     return false;
   }
-  /* A viewer that cannot keep up loses old packets, never stalls the others
-   * (400 ms: above what its pacer lets wait, rtcgcc: 250 ms). */
+  /* A viewer that cannot keep up loses old packets, never stalls the others. */
   g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                (guint64)(400 * GST_MSECOND), nullptr);
+                (guint64)(200 * GST_MSECOND), nullptr);
   g_object_set (pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
   if (ssrc)
     g_object_set (pay, "ssrc", ssrc, nullptr);
