@@ -20,6 +20,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { freePort, startJanus } from '../tests/browser/janus.mjs';
+import { startPublisher } from '../tests/browser/publisher.mjs';
 import { onLines, waitFor } from '../tests/browser/proc.mjs';
 
 const { values: opts } = parseArgs({
@@ -214,19 +215,14 @@ function report(name, rows) {
 // frame, each one's arrival -> first frame, the refusals, and the
 // publisher's peak threads and RSS.
 async function joiners(n, within) {
-  const pub = launch(['-m', 'videotestsrc', 'is-live=true', 'pattern=ball', '!',
+  const pub = await startPublisher(['videotestsrc', 'is-live=true', 'pattern=ball', '!',
     'video/x-raw,width=320,height=180,framerate=30/1', '!', 'webrtcpublish', 'name=pub', 'port=0',
     'codec-preferences=VP8']);
-  const port = await waitFor(() => {
-    if (pub.exitCode !== null) throw new Error(`webrtcpublish stopped:\n${pub.output()}`);
-    const m = pub.output().match(/webrtcpublish-listening.*port=\(uint\)(\d+)/);
-    return m && Number(m[1]);
-  }, 20000, 'webrtcpublish to listen');
-  const url = `http://127.0.0.1:${port}/whep/live`;
+  const url = `http://127.0.0.1:${pub.port}/whep/live`;
   const peak = { threads: 0, rss: 0 };
   const sampler = setInterval(() => {
     try {
-      const p = proc(pub.pid);
+      const p = proc(pub.proc.pid);
       peak.threads = Math.max(peak.threads, p.threads);
       peak.rss = Math.max(peak.rss, p.rss);
     } catch { /* gone */ }
@@ -299,17 +295,12 @@ bench: {
     }
     for (const cc of ['gcc', 'none']) {
       if (!only.includes(cc)) continue;
-      const pub = launch(['-m', 'udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
+      const pub = await startPublisher(['udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
         'rtpjitterbuffer', 'latency=20', '!', 'rtpvp8depay', '!',
         'webrtcpublish', 'name=pub', 'port=0', `congestion-control=${cc}`]);
-      const port = await waitFor(() => {
-        if (pub.exitCode !== null) throw new Error(`webrtcpublish stopped:\n${pub.output()}`);
-        const m = pub.output().match(/webrtcpublish-listening.*port=\(uint\)(\d+)/);
-        return m && Number(m[1]);
-      }, 20000, 'webrtcpublish to listen');
       try {
-        const url = `http://127.0.0.1:${port}/whep/live`;
-        results[cc] = report(`webrtcpublish congestion-control=${cc}`, await run(`webrtcpublish ${cc}`, pub, () => whepViewer(url)));
+        const url = `http://127.0.0.1:${pub.port}/whep/live`;
+        results[cc] = report(`webrtcpublish congestion-control=${cc}`, await run(`webrtcpublish ${cc}`, pub.proc, () => whepViewer(url)));
       } finally {
         await pub.stop();
       }

