@@ -8,7 +8,8 @@
  * ## Example (an application with plain webrtcbin)
  * |[
  * g_signal_connect (webrtcbin, "request-aux-sender", G_CALLBACK (make_rtcgcc), NULL);
- * ]| and follow notify::estimated-bitrate.
+ * ]| set "dtls-transport" to the transport the signal hands over, and
+ * follow notify::estimated-bitrate.
  *
  * Since: 0.2
  */
