@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 
 #include "rtccodecs.h"
 #include "rtcptr.h"
@@ -265,6 +267,44 @@ void AudioMix::remove_source (const std::string &source)
   GST_INFO_OBJECT (bin_, "audio source %s left the mixes", source.c_str ());
 }
 
+/* A new src pad of @tee, linked to @sink. GstTee 1.22 copies its sink
+ * pad's sticky events to a new pad before the pad is in its list of pads: a
+ * segment (or caps) arriving in between never reaches the new pad, and its
+ * first buffer comes before a segment ("Got data flow before segment
+ * event", or "Sticky event misordering" on the next queue, seen in
+ * rtcaudiomix and webrtcroom_churn). So the pad is made while the tee's
+ * sink pad is idle (an IDLE probe: the streaming thread waits meanwhile);
+ * the wait is at most one push through the tee, whose branches start
+ * with leaky queues. */
+static GstPad *link_tee_pad (GstElement *tee, GstPad *sink)
+{
+  struct Link {
+    GstElement *tee;
+    GstPad *sink;
+    GstPad *pad = nullptr;
+    std::mutex lock;
+    std::condition_variable done;
+    bool linked = false;
+  } link{tee, sink};
+  ObjectPtr<GstPad> tee_sink (gst_element_get_static_pad (tee, "sink"));
+  gst_pad_add_probe (
+      tee_sink.get (), GST_PAD_PROBE_TYPE_IDLE,
+      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
+        auto l = static_cast<Link *> (data);
+        GstPad *pad = gst_element_request_pad_simple (l->tee, "src_%u");
+        gst_pad_link (pad, l->sink);
+        std::lock_guard<std::mutex> g (l->lock);
+        l->pad = pad;
+        l->linked = true;
+        l->done.notify_all ();
+        return GST_PAD_PROBE_REMOVE;
+      },
+      &link, nullptr);
+  std::unique_lock<std::mutex> lk (link.lock);
+  link.done.wait (lk, [&link] { return link.linked; });
+  return link.pad;
+}
+
 bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
 {
   std::string error;
@@ -283,9 +323,8 @@ bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
   ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (in.queue, "src"));
   gst_pad_link (qsrc.get (), in.mixer_pad);
   gst_element_sync_state_with_parent (in.queue);
-  in.tee_pad = gst_element_request_pad_simple (source.tee (), "src_%u");
   ObjectPtr<GstPad> qsink (gst_element_get_static_pad (in.queue, "sink"));
-  gst_pad_link (in.tee_pad, qsink.get ());
+  in.tee_pad = link_tee_pad (source.tee (), qsink.get ());
   mix.inputs[name] = in;
   return true;
 }
