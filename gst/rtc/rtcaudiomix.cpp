@@ -99,6 +99,48 @@ static GstPadProbeReturn measure_level (GstPad *, GstPadProbeInfo *info, gpointe
   return GST_PAD_PROBE_OK;
 }
 
+/* A new src pad of @tee, linked to @sink. GstTee 1.22 copies its sink
+ * pad's sticky events to a new pad before the pad is in its list of pads: a
+ * segment (or caps) arriving in between never reaches the new pad, and its
+ * first buffer comes before a segment ("Got data flow before segment
+ * event", or "Sticky event misordering" on the next queue, seen in
+ * rtcaudiomix and webrtcroom_churn). So the pad is made while the tee's
+ * sink pad is idle (an IDLE probe: the streaming thread waits meanwhile);
+ * the wait is at most one push through the tee, whose branches start
+ * with leaky queues. */
+static GstPad *link_tee_pad (GstElement *tee, GstPad *sink, bool *linked_ok = nullptr)
+{
+  struct Link {
+    GstElement *tee;
+    GstPad *sink;
+    GstPad *pad = nullptr;
+    std::mutex lock;
+    std::condition_variable done;
+    bool linked = false;
+    bool ok = false;
+  } link{tee, sink};
+  ObjectPtr<GstPad> tee_sink (gst_element_get_static_pad (tee, "sink"));
+  gst_pad_add_probe (
+      tee_sink.get (), GST_PAD_PROBE_TYPE_IDLE,
+      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
+        auto l = static_cast<Link *> (data);
+        GstPad *pad = gst_element_request_pad_simple (l->tee, "src_%u");
+        bool ok = pad && gst_pad_link (pad, l->sink) == GST_PAD_LINK_OK;
+        std::lock_guard<std::mutex> g (l->lock);
+        l->ok = ok;
+        l->pad = pad;
+        l->linked = true;
+        l->done.notify_all ();
+        return GST_PAD_PROBE_REMOVE;
+      },
+      &link, nullptr);
+  std::unique_lock<std::mutex> lk (link.lock);
+  link.done.wait (lk, [&link] { return link.linked; });
+  if (linked_ok)
+    *linked_ok = link.ok;
+  return link.pad;
+}
+
 /* A source, converted once: queue, audioconvert, audioresample, capsfilter, tee. */
 struct AudioMix::Source {
   std::string owner;
@@ -204,9 +246,10 @@ bool AudioMix::add_source (const std::string &source, const std::string &owner,
   ObjectPtr<GstPad> converted (gst_element_get_static_pad (chain[3], "src"));
   gst_pad_add_probe (converted.get (), GST_PAD_PROBE_TYPE_BUFFER, measure_level, new Peak (s->peak),
                      [] (gpointer d) { delete static_cast<Peak *> (d); });
-  s->input_pad = gst_element_request_pad_simple (input_tee, "src_%u");
   ObjectPtr<GstPad> sink (gst_element_get_static_pad (chain.front (), "sink"));
-  if (gst_pad_link (s->input_pad, sink.get ()) != GST_PAD_LINK_OK) {
+  bool linked = false;
+  s->input_pad = link_tee_pad (input_tee, sink.get (), &linked);
+  if (!linked) {
     error = "could not link audio source '" + source + "' to the mixer";
     return false; /* s's destructor removes what was added */
   }
@@ -265,44 +308,6 @@ void AudioMix::remove_source (const std::string &source)
     remove_input (*kv.second, source);
   sources_.erase (it);
   GST_INFO_OBJECT (bin_, "audio source %s left the mixes", source.c_str ());
-}
-
-/* A new src pad of @tee, linked to @sink. GstTee 1.22 copies its sink
- * pad's sticky events to a new pad before the pad is in its list of pads: a
- * segment (or caps) arriving in between never reaches the new pad, and its
- * first buffer comes before a segment ("Got data flow before segment
- * event", or "Sticky event misordering" on the next queue, seen in
- * rtcaudiomix and webrtcroom_churn). So the pad is made while the tee's
- * sink pad is idle (an IDLE probe: the streaming thread waits meanwhile);
- * the wait is at most one push through the tee, whose branches start
- * with leaky queues. */
-static GstPad *link_tee_pad (GstElement *tee, GstPad *sink)
-{
-  struct Link {
-    GstElement *tee;
-    GstPad *sink;
-    GstPad *pad = nullptr;
-    std::mutex lock;
-    std::condition_variable done;
-    bool linked = false;
-  } link{tee, sink};
-  ObjectPtr<GstPad> tee_sink (gst_element_get_static_pad (tee, "sink"));
-  gst_pad_add_probe (
-      tee_sink.get (), GST_PAD_PROBE_TYPE_IDLE,
-      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-        auto l = static_cast<Link *> (data);
-        GstPad *pad = gst_element_request_pad_simple (l->tee, "src_%u");
-        gst_pad_link (pad, l->sink);
-        std::lock_guard<std::mutex> g (l->lock);
-        l->pad = pad;
-        l->linked = true;
-        l->done.notify_all ();
-        return GST_PAD_PROBE_REMOVE;
-      },
-      &link, nullptr);
-  std::unique_lock<std::mutex> lk (link.lock);
-  link.done.wait (lk, [&link] { return link.linked; });
-  return link.pad;
 }
 
 bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
