@@ -103,11 +103,10 @@ static GstPadProbeReturn measure_level (GstPad *, GstPadProbeInfo *info, gpointe
  * pad's sticky events to a new pad before the pad is in its list of pads: a
  * segment (or caps) arriving in between never reaches the new pad, and its
  * first buffer comes before a segment ("Got data flow before segment
- * event", or "Sticky event misordering" on the next queue, seen in
- * rtcaudiomix and webrtcroom_churn). So the pad is made while the tee's
- * sink pad is idle (an IDLE probe: the streaming thread waits meanwhile);
- * the wait is at most one push through the tee, whose branches start
- * with leaky queues. */
+ * event", seen in rtcaudiomix test_mixes_shared). So the pad is made while
+ * the tee's sink pad is idle (an IDLE probe, run here or in the streaming
+ * thread, which waits meanwhile); the caller waits at most one push
+ * through the tee. */
 static GstPad *link_tee_pad (GstElement *tee, GstPad *sink, bool *linked_ok = nullptr)
 {
   struct Link {
