@@ -4,12 +4,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
-#include <mutex>
 
 #include "rtccodecs.h"
 #include "rtcptr.h"
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 GST_DEBUG_CATEGORY_STATIC (rtc_audio_mix_debug);
 #define GST_CAT_DEFAULT rtc_audio_mix_debug
@@ -97,47 +96,6 @@ static GstPadProbeReturn measure_level (GstPad *, GstPadProbeInfo *info, gpointe
   while (cdb > prev && !peak->compare_exchange_weak (prev, cdb))
     ;
   return GST_PAD_PROBE_OK;
-}
-
-/* A new src pad of @tee, linked to @sink. GstTee 1.22 copies its sink
- * pad's sticky events to a new pad before the pad is in its list of pads: a
- * segment (or caps) arriving in between never reaches the new pad, and its
- * first buffer comes before a segment ("Got data flow before segment
- * event", seen in rtcaudiomix test_mixes_shared). So the pad is made while
- * the tee's sink pad is idle (an IDLE probe, run here or in the streaming
- * thread, which waits meanwhile); the caller waits at most one push
- * through the tee. */
-static GstPad *link_tee_pad (GstElement *tee, GstPad *sink, bool *linked_ok = nullptr)
-{
-  struct Link {
-    GstElement *tee;
-    GstPad *sink;
-    GstPad *pad = nullptr;
-    std::mutex lock;
-    std::condition_variable done;
-    bool linked = false;
-    bool ok = false;
-  } link{tee, sink};
-  ObjectPtr<GstPad> tee_sink (gst_element_get_static_pad (tee, "sink"));
-  gst_pad_add_probe (
-      tee_sink.get (), GST_PAD_PROBE_TYPE_IDLE,
-      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-        auto l = static_cast<Link *> (data);
-        GstPad *pad = gst_element_request_pad_simple (l->tee, "src_%u");
-        bool ok = pad && gst_pad_link (pad, l->sink) == GST_PAD_LINK_OK;
-        std::lock_guard<std::mutex> g (l->lock);
-        l->ok = ok;
-        l->pad = pad;
-        l->linked = true;
-        l->done.notify_all ();
-        return GST_PAD_PROBE_REMOVE;
-      },
-      &link, nullptr);
-  std::unique_lock<std::mutex> lk (link.lock);
-  link.done.wait (lk, [&link] { return link.linked; });
-  if (linked_ok)
-    *linked_ok = link.ok;
-  return link.pad;
 }
 
 /* A source, converted once: queue, audioconvert, audioresample, capsfilter, tee. */
@@ -247,7 +205,7 @@ bool AudioMix::add_source (const std::string &source, const std::string &owner,
                      [] (gpointer d) { delete static_cast<Peak *> (d); });
   ObjectPtr<GstPad> sink (gst_element_get_static_pad (chain.front (), "sink"));
   bool linked = false;
-  s->input_pad = link_tee_pad (input_tee, sink.get (), &linked);
+  s->input_pad = link_tee_branch (input_tee, sink.get (), &linked);
   if (!linked) {
     error = "could not link audio source '" + source + "' to the mixer";
     return false; /* s's destructor removes what was added */
@@ -328,7 +286,7 @@ bool AudioMix::add_input (Mix &mix, const std::string &name, Source &source)
   gst_pad_link (qsrc.get (), in.mixer_pad);
   gst_element_sync_state_with_parent (in.queue);
   ObjectPtr<GstPad> qsink (gst_element_get_static_pad (in.queue, "sink"));
-  in.tee_pad = link_tee_pad (source.tee (), qsink.get ());
+  in.tee_pad = link_tee_branch (source.tee (), qsink.get ());
   mix.inputs[name] = in;
   return true;
 }

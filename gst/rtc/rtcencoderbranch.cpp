@@ -2,6 +2,7 @@
 #include "rtcencoderbranch.h"
 
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 #include <gst/video/video.h>
 
@@ -140,9 +141,10 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
   for (auto it = chain.rbegin (); it != chain.rend (); ++it)
     gst_element_sync_state_with_parent (*it);
 
-  self->input_pad_ = gst_element_request_pad_simple (input_tee, "src_%u");
   ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (queue, "sink"));
-  if (gst_pad_link (self->input_pad_, queue_sink.get ()) != GST_PAD_LINK_OK) {
+  bool linked = false;
+  self->input_pad_ = link_tee_branch (input_tee, queue_sink.get (), &linked);
+  if (!linked) {
     error = "could not link the input to the encoder branch";
     return nullptr;
   }

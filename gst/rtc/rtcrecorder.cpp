@@ -6,6 +6,7 @@
 
 #include "rtcptr.h"
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 namespace rtc {
 
@@ -160,9 +161,9 @@ std::unique_ptr<Recorder> Recorder::create (GstBin *bin, GstElement *tee, const 
                      new StateRef (r->state_), free_ref);
   for (GstElement *e : chain)
     gst_element_sync_state_with_parent (e);
-  r->tee_pad_ = gst_element_request_pad_simple (tee, "src_%u");
   ObjectPtr<GstPad> qsink (gst_element_get_static_pad (queue, "sink"));
-  if (!r->tee_pad_ || gst_pad_link (r->tee_pad_, qsink.get ()) != GST_PAD_LINK_OK) {
+  r->tee_pad_ = link_tee_branch (tee, qsink.get (), &linked);
+  if (!linked) {
     error = "cannot tap the track";
     return nullptr;
   }

@@ -38,6 +38,7 @@
 #include <algorithm>
 
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 GstDebugCategory *rtc_room_category ();
 #define GST_CAT_DEFAULT rtc_room_category ()
@@ -227,9 +228,8 @@ LowLayer *Room::low_layer (Track &t)
   if (GstElement *e = low->branch->encoder ())
     if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), "threads"))
       g_object_set (e, "threads", 1, nullptr);
-  low->tee_pad = gst_element_request_pad_simple (t.tee, "src_%u");
   ObjectPtr<GstPad> qsink (gst_element_get_static_pad (chain[0], "sink"));
-  gst_pad_link (low->tee_pad, qsink.get ());
+  low->tee_pad = link_tee_branch (t.tee, qsink.get ());
   GST_INFO_OBJECT (element_, "track %s: low layer %dx%d at %u bit/s", t.id.c_str (),
                    width / (gint)config.scale, height / (gint)config.scale, s.layers.low_bitrate);
   t.low = std::move (low);

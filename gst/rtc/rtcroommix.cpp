@@ -23,6 +23,7 @@
  */
 #include "rtcroomprivate.h"
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 #include <algorithm>
 #include <cmath>
@@ -101,9 +102,8 @@ static std::vector<GstElement *> decode_chain (GstBin *bin, GstElement *tee, con
     chain.push_back (filter);
   chain.push_back (out);
   add_leaky_chain (bin, chain);
-  tee_pad = gst_element_request_pad_simple (tee, "src_%u");
   ObjectPtr<GstPad> sink (gst_element_get_static_pad (q, "sink"));
-  gst_pad_link (tee_pad, sink.get ());
+  tee_pad = link_tee_branch (tee, sink.get ());
   return chain;
 }
 
@@ -303,10 +303,9 @@ void Room::expose_mix ()
     return;
   }
   add_leaky_chain (GST_BIN (element_), {q});
-  GstPad *src = gst_element_request_pad_simple (tee, "src_%u");
   ObjectPtr<GstPad> sink (gst_element_get_static_pad (q, "sink"));
-  gst_pad_link (src, sink.get ());
-  gst_object_unref (src);
+  if (GstPad *src = link_tee_branch (tee, sink.get ()))
+    gst_object_unref (src);
   ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (q, "src"));
   GstPadTemplate *templ =
       gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (element_), "mix");

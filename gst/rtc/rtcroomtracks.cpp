@@ -10,6 +10,7 @@
 #include "rtcencoderbranch.h"
 #include "rtcptr.h"
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 GstDebugCategory *rtc_room_category ();
 #define GST_CAT_DEFAULT rtc_room_category ()
@@ -250,9 +251,8 @@ void Room::expose (Track &t, const std::string &owner_name)
   gst_element_add_pad (element_, ghost);
   t.src_pad = ghost;
   t.out_chain = chain;
-  t.tee_pad = gst_element_request_pad_simple (t.tee, "src_%u");
   ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (chain[0], "sink"));
-  gst_pad_link (t.tee_pad, queue_sink.get ());
+  t.tee_pad = link_tee_branch (t.tee, queue_sink.get ());
   post ("-track-added",
         gst_structure_new ("x", "participant", G_TYPE_STRING, t.owner.c_str (), "name",
                            G_TYPE_STRING, owner_name.c_str (), "pad", G_TYPE_STRING, name.c_str (),
