@@ -8,19 +8,21 @@
  * ## Example (an application with plain webrtcbin)
  * |[
  * g_signal_connect (webrtcbin, "request-aux-sender", G_CALLBACK (make_rtcgcc), NULL);
- * ]| and follow notify::estimated-bitrate.
+ * ]| set "dtls-transport" to the transport the signal hands over, and
+ * follow notify::estimated-bitrate.
  *
  * Since: 0.2
  */
 #include "gstrtcgcc.h"
 
 #include <gst/rtp/rtp.h>
+#include <gst/webrtc/webrtc.h>
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
+#include <memory>
 #include <mutex>
 
 #include "rtcgcc.h"
+#include "rtcpacer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_gcc_debug);
 #define GST_CAT_DEFAULT gst_rtc_gcc_debug
@@ -30,10 +32,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_gcc_debug);
 #define DEFAULT_MAX_BITRATE 4000000
 #define DEFAULT_PACING TRUE
 #define DEFAULT_PACING_FACTOR 2.5
-/* A queue longer than this is drained faster than the pacing rate. */
-#define MAX_QUEUE_US 250000
-/* Bursts the pacer lets through at once. */
-#define BURST_US 5000
 
 enum {
   PROP_0,
@@ -44,6 +42,7 @@ enum {
   PROP_PACING,
   PROP_PACING_FACTOR,
   PROP_STATS,
+  PROP_DTLS_TRANSPORT,
 };
 
 static GParamSpec *estimated_pspec;
@@ -53,32 +52,20 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
-namespace {
-
-struct Item {
-  GstMiniObject *obj; /* a buffer, buffer list or serialized event */
-  gsize bytes;
-};
-
-} // namespace
-
 struct GstRtcGccPrivate {
   GstPad *sinkpad = nullptr, *srcpad = nullptr;
+  /* The pacer's queue for this session, served by a shared worker thread;
+   * it has its own locking (rtcpacer.h). */
+  std::shared_ptr<rtc::PacedFlow> flow;
   std::mutex lock; /* guards everything below */
-  std::condition_variable cond;
   guint min_bps = DEFAULT_MIN_BITRATE, start_bps = DEFAULT_START_BITRATE,
         max_bps = DEFAULT_MAX_BITRATE;
   bool pacing = DEFAULT_PACING;
   double pacing_factor = DEFAULT_PACING_FACTOR;
   std::unique_ptr<rtc::GccEstimator> gcc;
   guint estimate = DEFAULT_START_BITRATE;
-  /* the pacer */
-  std::deque<Item> queue;
-  gsize queued_bytes = 0;
-  bool flushing = true;
-  GstFlowReturn last_flow = GST_FLOW_OK;
-  double budget = 0; /* bytes the pacer may send now */
-  gint64 last_refill_us = -1;
+  GstWebRTCDTLSTransport *transport = nullptr; /* a reference */
+  gulong transport_handler = 0;
   /* feedback */
   guint64 last_seqnum = 0;
   bool have_seqnum = false;
@@ -96,6 +83,9 @@ struct GstRtcGccPrivate {
     }
     return *gcc;
   }
+
+  /* Bytes per second the pacer lets out. */
+  double pacing_rate () const { return pacing_factor * std::max (estimate, min_bps) / 8.0; }
 };
 
 struct _GstRtcGcc {
@@ -173,7 +163,7 @@ static void on_feedback (GstRtcGcc *self, const GstStructure *s)
                   rtc::GccEstimator::usage_name (gcc.usage ()), gcc.trend_ms (),
                   gcc.threshold_ms (), gcc.loss_ratio (), gcc.rtt_us ());
   bool changed = priv->estimate != before;
-  priv->cond.notify_all ();
+  priv->flow->set_rate (priv->pacing_rate ());
   if (changed) {
     /* Without the lock (GObject takes its own). */
     priv->lock.unlock ();
@@ -198,43 +188,15 @@ static gboolean src_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
 /* ---- the pacer ------------------------------------------------------- */
 
-static void src_loop (gpointer data);
-
-static GstFlowReturn enqueue (GstRtcGcc *self, GstMiniObject *obj, gsize bytes)
-{
-  auto priv = self->priv;
-  std::lock_guard<std::mutex> g (priv->lock);
-  if (priv->flushing) {
-    gst_mini_object_unref (obj);
-    return GST_FLOW_FLUSHING;
-  }
-  if (priv->last_flow != GST_FLOW_OK && priv->last_flow != GST_FLOW_NOT_LINKED) {
-    gst_mini_object_unref (obj);
-    return priv->last_flow;
-  }
-  priv->queue.push_back ({obj, bytes});
-  priv->queued_bytes += bytes;
-  priv->cond.notify_all ();
-  return GST_FLOW_OK;
-}
-
 static GstFlowReturn sink_chain (GstPad *, GstObject *parent, GstBuffer *buf)
 {
-  return enqueue (GST_RTC_GCC (parent), GST_MINI_OBJECT (buf), gst_buffer_get_size (buf));
+  return GST_RTC_GCC (parent)->priv->flow->push (GST_MINI_OBJECT (buf), gst_buffer_get_size (buf));
 }
 
 static GstFlowReturn sink_chain_list (GstPad *, GstObject *parent, GstBufferList *list)
 {
-  return enqueue (GST_RTC_GCC (parent), GST_MINI_OBJECT (list),
-                  gst_buffer_list_calculate_size (list));
-}
-
-static void drop_queue (GstRtcGccPrivate *priv)
-{
-  for (auto &i : priv->queue)
-    gst_mini_object_unref (i.obj);
-  priv->queue.clear ();
-  priv->queued_bytes = 0;
+  return GST_RTC_GCC (parent)->priv->flow->push (GST_MINI_OBJECT (list),
+                                                 gst_buffer_list_calculate_size (list));
 }
 
 static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
@@ -242,114 +204,77 @@ static gboolean sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   auto self = GST_RTC_GCC (parent);
   auto priv = self->priv;
   switch (GST_EVENT_TYPE (event)) {
-  case GST_EVENT_FLUSH_START: {
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      priv->flushing = true;
-      priv->cond.notify_all ();
-    }
-    gboolean ret = gst_pad_push_event (priv->srcpad, event);
-    gst_pad_pause_task (priv->srcpad);
-    return ret;
-  }
+  case GST_EVENT_FLUSH_START:
+    priv->flow->set_flushing (true);
+    return gst_pad_push_event (priv->srcpad, event);
   case GST_EVENT_FLUSH_STOP: {
-    {
-      std::lock_guard<std::mutex> g (priv->lock);
-      drop_queue (priv);
-      priv->flushing = false;
-      priv->last_flow = GST_FLOW_OK;
-    }
+    /* The stream lock waits for a push of the shared pacer in flight. */
+    GST_PAD_STREAM_LOCK (priv->srcpad);
+    priv->flow->set_flushing (false);
     gboolean ret = gst_pad_push_event (priv->srcpad, event);
-    gst_pad_start_task (priv->srcpad, src_loop, self, nullptr);
+    GST_PAD_STREAM_UNLOCK (priv->srcpad);
     return ret;
   }
   default:
     break;
   }
   if (GST_EVENT_IS_SERIALIZED (event))
-    return enqueue (self, GST_MINI_OBJECT (event), 0) == GST_FLOW_OK;
+    return priv->flow->push (GST_MINI_OBJECT (event), 0) == GST_FLOW_OK;
   return gst_pad_event_default (pad, parent, event);
 }
 
-/* Waits until @bytes may leave at the pacing rate. Under the lock. */
-static bool wait_budget (GstRtcGccPrivate *priv, std::unique_lock<std::mutex> &lk, gsize bytes)
+static gboolean src_activate_mode (GstPad *, GstObject *parent, GstPadMode mode, gboolean active)
 {
-  while (!priv->flushing) {
-    if (!priv->pacing)
-      return true;
-    gint64 now = now_us ();
-    double rate = priv->pacing_factor * std::max (priv->estimate, priv->min_bps) / 8.0; /* B/s */
-    /* A long queue (a keyframe bigger than the link takes at once) is
-     * drained within MAX_QUEUE_US rather than adding latency. */
-    rate = std::max (rate, priv->queued_bytes * 1e6 / MAX_QUEUE_US);
-    if (priv->last_refill_us >= 0)
-      priv->budget += (now - priv->last_refill_us) * rate / 1e6;
-    priv->last_refill_us = now;
-    priv->budget = std::min (priv->budget, std::max (rate * BURST_US / 1e6, 1500.0));
-    if (priv->budget >= 0) {
-      priv->budget -= bytes;
-      return true;
-    }
-    gint64 wait = (gint64)(-priv->budget * 1e6 / rate) + 1;
-    priv->cond.wait_for (lk, std::chrono::microseconds (std::min<gint64> (wait, 10000)));
-  }
-  return false;
-}
-
-static void src_loop (gpointer data)
-{
-  auto self = GST_RTC_GCC (data);
-  auto priv = self->priv;
-  Item item;
-  {
-    std::unique_lock<std::mutex> lk (priv->lock);
-    priv->cond.wait (lk, [priv] { return priv->flushing || !priv->queue.empty (); });
-    if (priv->flushing) {
-      lk.unlock ();
-      gst_pad_pause_task (priv->srcpad);
-      return;
-    }
-    item = priv->queue.front ();
-    if (item.bytes && !wait_budget (priv, lk, item.bytes)) {
-      lk.unlock ();
-      gst_pad_pause_task (priv->srcpad);
-      return;
-    }
-    /* The lock was released while waiting: the queue may have been dropped
-     * (and refilled) meanwhile, so only pop what was waited for. */
-    if (priv->queue.empty () || priv->queue.front ().obj != item.obj)
-      return;
-    priv->queue.pop_front ();
-    priv->queued_bytes -= item.bytes;
-  }
-  GstFlowReturn ret = GST_FLOW_OK;
-  if (GST_IS_BUFFER (item.obj))
-    ret = gst_pad_push (priv->srcpad, GST_BUFFER (item.obj));
-  else if (GST_IS_BUFFER_LIST (item.obj))
-    ret = gst_pad_push_list (priv->srcpad, GST_BUFFER_LIST (item.obj));
-  else
-    gst_pad_push_event (priv->srcpad, GST_EVENT (item.obj));
-  if (ret != GST_FLOW_OK) {
-    std::lock_guard<std::mutex> g (priv->lock);
-    priv->last_flow = ret;
-  }
-}
-
-static gboolean src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
-{
-  auto self = GST_RTC_GCC (parent);
-  auto priv = self->priv;
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
-  {
-    std::lock_guard<std::mutex> g (priv->lock);
-    priv->flushing = !active;
-    priv->last_flow = GST_FLOW_OK;
-    if (!active)
-      drop_queue (priv);
-    priv->cond.notify_all ();
+  /* On deactivation GstPad then takes the stream lock: a push in flight
+   * ends first. */
+  GST_RTC_GCC (parent)->priv->flow->set_flushing (!active);
+  return TRUE;
+}
+
+/* webrtcbin blocks RTP (a pad block behind the rtpsession) until the DTLS
+ * keys are set, and the transport's state turns "connected" once the
+ * handshake that set them is over: the shared pacer must not push into
+ * that block. */
+static void update_ready (rtc::PacedFlow &flow, GstWebRTCDTLSTransport *transport)
+{
+  GstWebRTCDTLSTransportState state = GST_WEBRTC_DTLS_TRANSPORT_STATE_NEW;
+  g_object_get (transport, "state", &state, nullptr);
+  /* Not on "closed" or "failed": the block may still be there (a session
+   * that ends before its handshake); what waits then is dropped with the
+   * element, at most MAX_HELD_BYTES of it. */
+  flow.set_ready (state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED);
+}
+
+/* On the transport's thread, maybe while the element is finalized: the
+ * handler holds the flow weakly, never the element. */
+static void on_transport_state (GObject *transport, GParamSpec *, gpointer data)
+{
+  if (auto flow = static_cast<std::weak_ptr<rtc::PacedFlow> *> (data)->lock ())
+    update_ready (*flow, GST_WEBRTC_DTLS_TRANSPORT (transport));
+}
+
+/* Called from the application thread (construction, finalize) only. */
+static void set_transport (GstRtcGcc *self, GstWebRTCDTLSTransport *transport)
+{
+  auto priv = self->priv;
+  if (priv->transport) {
+    g_signal_handler_disconnect (priv->transport, priv->transport_handler);
+    priv->transport_handler = 0;
+    gst_clear_object (&priv->transport);
   }
-  return active ? gst_pad_start_task (pad, src_loop, self, nullptr) : gst_pad_stop_task (pad);
+  if (!transport) {
+    priv->flow->set_ready (true);
+    return;
+  }
+  priv->transport = GST_WEBRTC_DTLS_TRANSPORT (gst_object_ref (transport));
+  priv->transport_handler = g_signal_connect_data (
+      transport, "notify::state", G_CALLBACK (on_transport_state),
+      new std::weak_ptr<rtc::PacedFlow> (priv->flow),
+      [] (gpointer d, GClosure *) { delete static_cast<std::weak_ptr<rtc::PacedFlow> *> (d); },
+      GConnectFlags (0));
+  update_ready (*priv->flow, transport);
 }
 
 /* ---- properties ------------------------------------------------------ */
@@ -359,7 +284,7 @@ static GstStructure *stats (GstRtcGcc *self)
   auto priv = self->priv;
   std::lock_guard<std::mutex> g (priv->lock);
   rtc::GccEstimator &gcc = priv->estimator ();
-  double rate = priv->pacing_factor * std::max (priv->estimate, priv->min_bps) / 8.0;
+  double rate = priv->pacing_rate ();
   return gst_structure_new (
       "rtcgcc-stats", "estimated-bitrate", G_TYPE_UINT, priv->estimate, "delay-bitrate",
       G_TYPE_UINT, gcc.delay_bps (), "loss-bitrate", G_TYPE_UINT, gcc.loss_bps (),
@@ -369,13 +294,18 @@ static GstStructure *stats (GstRtcGcc *self)
       "threshold", G_TYPE_DOUBLE, gcc.threshold_ms (), "loss-ratio", G_TYPE_DOUBLE,
       gcc.loss_ratio (), "rtt", G_TYPE_UINT64, (guint64)gcc.rtt_us () * 1000, "feedbacks",
       G_TYPE_UINT64, priv->feedbacks, "pacer-queue", G_TYPE_UINT64,
-      (guint64)(priv->queued_bytes / std::max (rate, 1.0) * GST_SECOND), nullptr);
+      (guint64)(priv->flow->queued_bytes () / std::max (rate, 1.0) * GST_SECOND), nullptr);
 }
 
 static void gst_rtc_gcc_set_property (GObject *object, guint prop_id, const GValue *value,
                                       GParamSpec *pspec)
 {
-  auto priv = GST_RTC_GCC (object)->priv;
+  auto self = GST_RTC_GCC (object);
+  auto priv = self->priv;
+  if (prop_id == PROP_DTLS_TRANSPORT) {
+    set_transport (self, GST_WEBRTC_DTLS_TRANSPORT (g_value_get_object (value)));
+    return;
+  }
   std::lock_guard<std::mutex> g (priv->lock);
   switch (prop_id) {
   case PROP_MIN_BITRATE:
@@ -391,10 +321,11 @@ static void gst_rtc_gcc_set_property (GObject *object, guint prop_id, const GVal
     break;
   case PROP_PACING:
     priv->pacing = g_value_get_boolean (value);
-    priv->cond.notify_all ();
+    priv->flow->set_pacing (priv->pacing);
     return;
   case PROP_PACING_FACTOR:
     priv->pacing_factor = g_value_get_double (value);
+    priv->flow->set_rate (priv->pacing_rate ());
     return;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -405,6 +336,7 @@ static void gst_rtc_gcc_set_property (GObject *object, guint prop_id, const GVal
     priv->gcc->set_bounds (priv->min_bps, priv->max_bps);
     priv->estimate = priv->gcc->target_bps ();
   }
+  priv->flow->set_rate (priv->pacing_rate ());
 }
 
 static void gst_rtc_gcc_get_property (GObject *object, guint prop_id, GValue *value,
@@ -414,6 +346,10 @@ static void gst_rtc_gcc_get_property (GObject *object, guint prop_id, GValue *va
   auto priv = self->priv;
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, stats (self));
+    return;
+  }
+  if (prop_id == PROP_DTLS_TRANSPORT) {
+    g_value_set_object (value, priv->transport);
     return;
   }
   std::lock_guard<std::mutex> g (priv->lock);
@@ -444,8 +380,9 @@ static void gst_rtc_gcc_get_property (GObject *object, guint prop_id, GValue *va
 
 static void gst_rtc_gcc_finalize (GObject *object)
 {
-  auto priv = GST_RTC_GCC (object)->priv;
-  drop_queue (priv);
+  auto self = GST_RTC_GCC (object);
+  auto priv = self->priv;
+  set_transport (self, nullptr);
   delete priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -499,6 +436,16 @@ static void gst_rtc_gcc_class_init (GstRtcGccClass *klass)
                           "delay-trend, threshold, loss-ratio, rtt (ns), feedbacks, pacer-queue "
                           "(ns)",
                           GST_TYPE_STRUCTURE, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_DTLS_TRANSPORT,
+      g_param_spec_object (
+          "dtls-transport", "DTLS transport",
+          "The webrtcbin DTLS transport the session's packets leave by (the "
+          "one \"request-aux-sender\" hands over): packets wait until it is "
+          "connected instead of blocking the shared pacer. NULL (default): "
+          "sent at once",
+          GST_TYPE_WEBRTC_DTLS_TRANSPORT,
+          GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -524,4 +471,6 @@ static void gst_rtc_gcc_init (GstRtcGcc *self)
   gst_pad_set_activatemode_function (priv->srcpad, src_activate_mode);
   GST_PAD_SET_PROXY_CAPS (priv->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
+  priv->flow = rtc::PacedFlow::create (priv->srcpad);
+  priv->flow->set_rate (priv->pacing_rate ());
 }

@@ -14,10 +14,15 @@
  * pacing-factor times the estimate, so bursts (keyframes) do not overflow
  * a shallow bottleneck queue.
  *
- * Threading: the sink pad takes packets from any streaming thread; the src
- * pad's task paces them out; feedback arrives on the rtpsession's RTCP
- * thread. One lock guards the queue and the estimator; notifications are
- * emitted without it.
+ * Pass the transport on ("dtls-transport") so that packets wait for the
+ * DTLS handshake instead of blocking the shared pacer.
+ *
+ * Threading: the sink pad takes packets from any streaming thread and
+ * queues them in a PacedFlow (rtcpacer.h); one of the process's few shared
+ * pacer threads pushes them out of the src pad. Feedback arrives on the
+ * rtpsession's RTCP thread. priv->lock guards the estimator and the
+ * settings; the flow has its own lock (taken under priv->lock, never the
+ * other way round); notifications are emitted without either.
  */
 #pragma once
 

@@ -91,7 +91,7 @@ void Adaptation::on_estimate (GObject *gcc, GParamSpec *, gpointer data)
   });
 }
 
-GstElement *Adaptation::on_request_aux_sender (GstElement *, GstWebRTCDTLSTransport *,
+GstElement *Adaptation::on_request_aux_sender (GstElement *, GstWebRTCDTLSTransport *transport,
                                                gpointer data)
 {
   auto ctx = static_cast<AuxContext *> (data);
@@ -102,7 +102,7 @@ GstElement *Adaptation::on_request_aux_sender (GstElement *, GstWebRTCDTLSTransp
   if (!gcc)
     return nullptr;
   g_object_set (gcc, "min-bitrate", ctx->min_bps, "start-bitrate", ctx->start_bps, "max-bitrate",
-                ctx->max_bps, nullptr);
+                ctx->max_bps, "dtls-transport", transport, nullptr);
   auto notify_ctx = new AuxContext{ctx->poster, ctx->self, ctx->id, 0, 0, 0};
   notify_ctx->latest = std::make_shared<Latest> ();
   g_signal_connect_data (

@@ -90,7 +90,7 @@ void Room::on_gcc_estimate (GObject *gcc, GParamSpec *, gpointer data)
   self->control_.post ([self, id, bps] () { self->on_estimate (id, bps); });
 }
 
-GstElement *Room::on_aux_sender (GstElement *, GstWebRTCDTLSTransport *, gpointer data)
+GstElement *Room::on_aux_sender (GstElement *, GstWebRTCDTLSTransport *transport, gpointer data)
 {
   auto ctx = static_cast<EstimateContext *> (data);
   /* One estimator per participant: the bundled transport. */
@@ -100,7 +100,7 @@ GstElement *Room::on_aux_sender (GstElement *, GstWebRTCDTLSTransport *, gpointe
   if (!gcc)
     return nullptr;
   g_object_set (gcc, "min-bitrate", ctx->layers.min, "start-bitrate", ctx->layers.start,
-                "max-bitrate", ctx->layers.max, nullptr);
+                "max-bitrate", ctx->layers.max, "dtls-transport", transport, nullptr);
   g_signal_connect_data (gcc, "notify::estimated-bitrate", G_CALLBACK (on_gcc_estimate),
                          new EstimateContext{ctx->room, ctx->id, ctx->layers}, free_context,
                          GConnectFlags (0));

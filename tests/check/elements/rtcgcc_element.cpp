@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <vector>
 
 GST_START_TEST (test_properties)
 {
@@ -87,6 +88,100 @@ GST_START_TEST (test_pacing)
 }
 GST_END_TEST;
 
+static guint process_threads ()
+{
+  guint n = 0;
+  GDir *dir = g_dir_open ("/proc/self/task", 0, nullptr);
+  while (dir && g_dir_read_name (dir))
+    n++;
+  if (dir)
+    g_dir_close (dir);
+  return n;
+}
+
+static guint64 pacer_queue_ns (GstElement *gcc)
+{
+  GstStructure *st = nullptr;
+  guint64 queue = 0;
+  g_object_get (gcc, "stats", &st, nullptr);
+  gst_structure_get_uint64 (st, "pacer-queue", &queue);
+  gst_structure_free (st);
+  return queue;
+}
+
+/* Thirty sessions share the pacer's few threads (at most one per core, 4),
+ * not a thread each, and each gets its own packets, in order. */
+GST_START_TEST (test_shared_pacer)
+{
+  const int sessions = 30, packets = 20;
+  std::vector<GstHarness *> hs;
+  hs.push_back (gst_harness_new ("rtcgcc")); /* the pacer's threads start */
+  guint before = process_threads ();
+  for (int i = 1; i < sessions; i++)
+    hs.push_back (gst_harness_new ("rtcgcc"));
+  for (auto h : hs) {
+    g_object_set (h->element, "start-bitrate", 2000000, nullptr);
+    gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
+  }
+  for (int p = 0; p < packets; p++)
+    for (int i = 0; i < sessions; i++) {
+      GstBuffer *b = gst_buffer_new_allocate (nullptr, 1200, nullptr);
+      GST_BUFFER_OFFSET (b) = i * 1000 + p;
+      fail_unless_equals_int (gst_harness_push (hs[i], b), GST_FLOW_OK);
+    }
+  guint during = process_threads ();
+  fail_unless (during <= before + 3, "%u threads with 1 session, %u with %d", before, during,
+               sessions);
+  for (int i = 0; i < sessions; i++)
+    for (int p = 0; p < packets; p++) {
+      GstBuffer *b = gst_harness_pull (hs[i]);
+      fail_unless (b != nullptr);
+      fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), (guint64)(i * 1000 + p));
+      gst_buffer_unref (b);
+    }
+  for (auto h : hs)
+    gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* With its DTLS transport not connected yet the session's packets wait in
+ * the pacer (webrtcbin would block a push, and with it every session of
+ * that pacer thread), within a bound; they leave once it no longer waits. */
+GST_START_TEST (test_held_until_dtls)
+{
+  GstHarness *h = gst_harness_new ("rtcgcc");
+  GType type = g_type_from_name ("GstWebRTCDTLSTransport");
+  fail_unless (type != 0);
+  GObject *transport = G_OBJECT (g_object_new (type, "session-id", 0, nullptr));
+  g_object_set (h->element, "dtls-transport", transport, "start-bitrate", 4000000, nullptr);
+  gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
+  for (int i = 0; i < 5; i++) {
+    GstBuffer *b = gst_buffer_new_allocate (nullptr, 1000, nullptr);
+    GST_BUFFER_OFFSET (b) = i;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  g_usleep (300000);
+  GstBuffer *early = gst_harness_try_pull (h);
+  fail_unless (early == nullptr, "a packet left before DTLS was up");
+  fail_unless (pacer_queue_ns (h->element) > 0);
+  /* Bounded: 6 MB more are not all kept (4 MB at most). */
+  for (int i = 0; i < 600; i++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (nullptr, 10000, nullptr)),
+                            GST_FLOW_OK);
+  guint64 held_ns = pacer_queue_ns (h->element);
+  double held_bytes = held_ns / 1e9 * 2.5 * 4000000 / 8;
+  fail_unless (held_bytes <= 4.2 * 1024 * 1024 && held_bytes > 3e6, "%.0f bytes held", held_bytes);
+  /* Released: what is held leaves (the oldest were dropped for the bound). */
+  g_object_set (h->element, "dtls-transport", nullptr, nullptr);
+  GstBuffer *b = gst_harness_pull (h);
+  fail_unless (b != nullptr);
+  gst_buffer_unref (b);
+  fail_unless (wait_until ([&] { return pacer_queue_ns (h->element) == 0; }, 10000));
+  gst_harness_teardown (h);
+  g_object_unref (transport);
+}
+GST_END_TEST;
+
 /* The largest value of an int property over every element of @factory. */
 static gint max_int_property (GstElement *bin, const char *factory, const char *prop)
 {
@@ -150,6 +245,8 @@ static Suite *rtcgcc_element_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_pacing);
+  tcase_add_test (tc, test_shared_pacer);
+  tcase_add_test (tc, test_held_until_dtls);
   tcase_add_test (tc, test_feedback_drives_the_encoder);
   return s;
 }
