@@ -13,7 +13,8 @@
 // [--seconds 10] [--only janus,gcc,none] [--perf DIR] (a perf profile of
 // each server at the largest N into DIR); node bench/fanout.mjs --joiners
 // 100 [--within 10]: a crowd of real viewers (see joiners () below;
-// bench/run.sh joiners).
+// bench/run.sh joiners); node bench/fanout.mjs --churn 100: memory after
+// viewers that come and go (see churn () below; bench/run.sh churn).
 import wrtc from '@roamhq/wrtc';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -31,6 +32,8 @@ const { values: opts } = parseArgs({
     perf: { type: 'string' },
     joiners: { type: 'string' },
     within: { type: 'string', default: '10' },
+    churn: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 const STEPS = opts.steps.split(',').map(Number);
@@ -157,11 +160,11 @@ async function received(viewers) {
 
 // ---- one server through the steps ----
 
-async function run(name, server, connect) {
+async function run(name, server, connect, steps = STEPS) {
   const viewers = [];
   const rows = [];
   try {
-    for (const n of STEPS) {
+    for (const n of steps) {
       while (viewers.length < n) {
         const batch = [];
         for (let i = viewers.length; i < n && batch.length < 8; i++) batch.push(connect());
@@ -174,7 +177,7 @@ async function run(name, server, connect) {
       const p0 = proc(server.pid);
       const t0 = performance.now();
       let perf = null;
-      if (opts.perf && n === STEPS[STEPS.length - 1]) {
+      if (opts.perf && n === steps[steps.length - 1]) {
         mkdirSync(opts.perf, { recursive: true });
         perf = spawn('perf', ['record', '-F', '499', '-g', '-p', String(server.pid), '-o',
           `${opts.perf}/${name.replace(/\W+/g, '_')}.data`, '--', 'sleep', String(SECONDS)], { stdio: 'ignore' });
@@ -268,6 +271,79 @@ async function joiners(n, within) {
   }
 }
 
+// Goal 3: --churn N viewers come and go, 4 at a time, each until it
+// received packets for a second, at webrtcpublish (defaults) fed by the
+// same RTP stream. Prints the server's RSS every 20 viewers and once the
+// last sessions are released, against Janus's RSS with 16 concurrent
+// viewers (target: the plateau <= 2x that). --env K=V (repeatable) runs a
+// second publisher with that environment (e.g. MALLOC_ARENA_MAX=1).
+async function sequential(name, server, connect, n) {
+  const samples = [{ n: 0, rss: proc(server.pid).rss }];
+  for (let i = 0; i < n; i += 4) {
+    const batch = await Promise.all(Array.from({ length: Math.min(4, n - i) }, () => connect()));
+    try {
+      await waitFor(async () => (await received(batch)).each.every((p) => p > 0), 30000,
+        `${name}: viewers ${i + 1}-${i + batch.length} receiving`);
+      await sleep(1000);
+    } finally {
+      for (const v of batch) v.close();
+    }
+    if ((i + batch.length) % 20 === 0) samples.push({ n: i + batch.length, rss: proc(server.pid).rss });
+  }
+  await sleep(5000);
+  const after = proc(server.pid);
+  console.log(`${name}`);
+  console.log(`  RSS MB after N viewers came and went: ${samples.map((x) => `${x.n}: ${x.rss.toFixed(1)}`).join(', ')}`);
+  console.log(`  5 s after the last one left: ${after.rss.toFixed(1)} MB, ${after.threads} threads`);
+  return { start: samples[0].rss, plateau: Math.max(...samples.slice(-3).map((x) => x.rss)), after: after.rss };
+}
+
+async function churn(n, janusPort, gstPort) {
+  const results = [];
+  const janus = await startJanus(20000, { streaming: janusConfig(janusPort) });
+  let janus16;
+  try {
+    const rows = await run('janus', janus, () => janusViewer(janus.url), [16]);
+    janus16 = rows[0].rss;
+    console.log(`Janus 1.1 Streaming: ${janus16.toFixed(1)} MB RSS with 16 viewers`);
+  } finally {
+    await janus.stop();
+  }
+  for (const env of [null, ...opts.env]) {
+    const saved = { ...process.env };
+    if (env) {
+      const [k, ...v] = env.split('=');
+      process.env[k] = v.join('=');
+    }
+    let pub;
+    try {
+      pub = await startPublisher(['udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
+        'rtpjitterbuffer', 'latency=20', '!', 'rtpvp8depay', '!', 'webrtcpublish', 'name=pub', 'port=0']);
+    } finally {
+      process.env = saved;
+    }
+    try {
+      const url = `http://127.0.0.1:${pub.port}/whep/live`;
+      const name = `webrtcpublish (defaults${env ? ', ' + env : ''}), ${n} viewers one after another`;
+      results.push({ name: env || 'defaults', ...(await sequential(name, pub.proc, () => whepViewer(url), n)) });
+    } finally {
+      await pub.stop();
+    }
+  }
+  console.log('plateau (largest of the last three samples) against Janus with 16 viewers (target <= 2.0):');
+  for (const r of results)
+    console.log(`  ${r.name.padEnd(20)} ${(r.plateau / janus16).toFixed(2)}x (${r.plateau.toFixed(1)} MB; started at ${r.start.toFixed(1)}, ${r.after.toFixed(1)} after)`);
+}
+
+const janusConfig = (port) => `general: { }
+bench: {
+  type = "rtp"
+  id = 1
+  description = "bench"
+  media = ( { type = "video" mid = "v" port = ${port} pt = 96 codec = "vp8" } )
+}
+`;
+
 async function main() {
   if (opts.joiners) return joiners(Number(opts.joiners), Number(opts.within));
   const only = opts.only.split(',');
@@ -278,15 +354,9 @@ async function main() {
   try {
     await sleep(1000);
     if (source.exitCode !== null) throw new Error(`the source stopped:\n${source.output()}`);
+    if (opts.churn) return await churn(Number(opts.churn), janusPort, gstPort);
     if (only.includes('janus')) {
-      const janus = await startJanus(20000, { streaming: `general: { }
-bench: {
-  type = "rtp"
-  id = 1
-  description = "bench"
-  media = ( { type = "video" mid = "v" port = ${janusPort} pt = 96 codec = "vp8" } )
-}
-` });
+      const janus = await startJanus(20000, { streaming: janusConfig(janusPort) });
       try {
         results.janus = report('Janus 1.1 Streaming', await run('janus', janus, () => janusViewer(janus.url)));
       } finally {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (never pass/fail on speed).
-#   bash bench/run.sh [ttff|chromium|fanout|fanout-shared|joiners|latency|ingest|data|cc|rooms|voice|crowd]...   (default: all)
+#   bash bench/run.sh [ttff|chromium|fanout|fanout-shared|joiners|churn|latency|ingest|data|cc|rooms|voice|crowd]...   (default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -9,7 +9,7 @@ bash scripts/build.sh build >/dev/null
 export GST_PLUGIN_PATH="$here/build/ext/rtcbridge"
 export GST_REGISTRY="$here/build/bench-registry.dat"
 export GST_DEBUG="${GST_DEBUG:-*:1}"
-what=${*:-ttff chromium fanout latency ingest data cc rooms voice crowd joiners}
+what=${*:-ttff chromium fanout latency ingest data cc rooms voice crowd joiners churn}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
@@ -24,6 +24,8 @@ for w in $what; do
             bash tests/netns-run.sh node bench/fanout.mjs ;;
     joiners) [ -d bench/node_modules ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
              bash tests/netns-run.sh node bench/fanout.mjs --joiners 100 --within 10 ;;
+    churn) [ -d bench/node_modules ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+           bash tests/netns-run.sh node bench/fanout.mjs --churn 100 --env MALLOC_ARENA_MAX=1 ;;
     fanout-shared) bash tests/netns-run.sh /usr/bin/python3 bench/fanout.py --viewers-bin build/bench/bench-viewers ;;
     latency) bash tests/netns-run.sh build/bench/bench-latency --seconds 10 ;;
     ingest) bash tests/netns-run.sh build/bench/bench-ingest-ttff --sessions 20
