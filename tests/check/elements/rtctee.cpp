@@ -1,0 +1,219 @@
+/* Branching a running tee (gst/rtc/rtctee.*): a branch added just as a
+ * stream starts gets stream-start, caps and segment before its first
+ * buffer, every time (requesting and linking a pad without care fails this
+ * in about one run of the 300 branches in three: "Got data flow before
+ * stream-start event"); upstream events crossing the tee meanwhile do not
+ * run the branching twice; a feed blocked downstream does not keep the
+ * caller waiting for more than about a second. No element but the tee:
+ * the test pushes on a pad of its own, the branches are bare sink pads. */
+#include <gst/check/gstcheck.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "rtcptr.h"
+#include "rtctee.h"
+
+using rtc::ObjectPtr;
+
+namespace {
+
+/* A branch's end: what it got, in order. */
+struct Received {
+  std::mutex lock;
+  std::condition_variable changed;
+  int buffers = 0;
+  int early = 0;        /* buffers that came before stream-start, caps or segment */
+  bool block = false;   /* the chain function waits while set */
+  bool blocked = false; /* it is waiting */
+};
+
+GstFlowReturn on_chain (GstPad *pad, GstObject *, GstBuffer *buf)
+{
+  auto r = static_cast<Received *> (gst_pad_get_element_private (pad));
+  bool complete = true;
+  for (GstEventType t : {GST_EVENT_STREAM_START, GST_EVENT_CAPS, GST_EVENT_SEGMENT}) {
+    GstEvent *e = gst_pad_get_sticky_event (pad, t, 0);
+    complete = complete && e;
+    if (e)
+      gst_event_unref (e);
+  }
+  gst_buffer_unref (buf);
+  std::unique_lock<std::mutex> l (r->lock);
+  r->buffers++;
+  if (!complete)
+    r->early++;
+  r->blocked = r->block;
+  r->changed.notify_all ();
+  r->changed.wait (l, [r] { return !r->block; });
+  r->blocked = false;
+  return GST_FLOW_OK;
+}
+
+GstPad *make_sink (Received *r)
+{
+  GstPad *pad = gst_pad_new ("sink", GST_PAD_SINK);
+  gst_pad_set_element_private (pad, r);
+  gst_pad_set_chain_function (pad, on_chain);
+  gst_pad_set_active (pad, TRUE);
+  return pad;
+}
+
+/* A tee in PLAYING fed by the test's own pad from a thread that starts a
+ * stream at once: stream-start, caps, segment, then buffers. A branch
+ * added meanwhile races the stream's first sticky events (the window the
+ * race needs: GstTee stores them on its sink pad only after forwarding
+ * them). @upstream_events: a second thread sends latency events up through
+ * the tee all along. */
+struct Feed {
+  GstElement *tee;
+  GstPad *src;
+  std::atomic<bool> stop{false};
+  std::thread pusher, upstream;
+
+  explicit Feed (bool upstream_events = false)
+  {
+    tee = gst_element_factory_make ("tee", nullptr);
+    g_object_set (tee, "allow-not-linked", TRUE, nullptr);
+    gst_object_ref_sink (tee);
+    src = gst_pad_new ("src", GST_PAD_SRC);
+    ObjectPtr<GstPad> sink (gst_element_get_static_pad (tee, "sink"));
+    fail_unless_equals_int (gst_pad_link (src, sink.get ()), GST_PAD_LINK_OK);
+    gst_pad_set_active (src, TRUE);
+    fail_unless_equals_int (gst_element_set_state (tee, GST_STATE_PLAYING),
+                            GST_STATE_CHANGE_SUCCESS);
+    pusher = std::thread ([this] () {
+      gst_pad_push_event (src, gst_event_new_stream_start ("feed"));
+      GstCaps *caps = gst_caps_from_string ("application/x-test");
+      gst_pad_push_event (src, gst_event_new_caps (caps));
+      gst_caps_unref (caps);
+      GstSegment seg;
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      gst_pad_push_event (src, gst_event_new_segment (&seg));
+      while (!stop) {
+        GstBuffer *buf = gst_buffer_new_allocate (nullptr, 16, nullptr);
+        GST_BUFFER_PTS (buf) = 0;
+        gst_pad_push (src, buf);
+        g_usleep (200);
+      }
+    });
+    if (upstream_events)
+      upstream = std::thread ([this] () {
+        ObjectPtr<GstPad> sink (gst_element_get_static_pad (tee, "sink"));
+        while (!stop) {
+          gst_pad_push_event (sink.get (), gst_event_new_latency (0));
+          g_usleep (20);
+        }
+      });
+  }
+  ~Feed ()
+  {
+    stop = true;
+    pusher.join ();
+    if (upstream.joinable ())
+      upstream.join ();
+    gst_element_set_state (tee, GST_STATE_NULL);
+    gst_pad_set_active (src, FALSE);
+    gst_object_unref (src);
+    gst_object_unref (tee);
+  }
+};
+
+bool wait_for (Received &r, int buffers, int ms)
+{
+  std::unique_lock<std::mutex> l (r.lock);
+  return r.changed.wait_for (l, std::chrono::milliseconds (ms),
+                             [&] { return r.buffers >= buffers; });
+}
+
+/* @n times: a fresh stream, and a branch added to its tee at once (after
+ * 0-200 us), which must get the whole stream. */
+void branch_new_streams (int n, bool upstream_events)
+{
+  for (int i = 0; i < n; i++) {
+    Feed feed (upstream_events);
+    g_usleep (g_random_int_range (0, 200));
+    Received r;
+    GstPad *sink = make_sink (&r);
+    bool linked = false;
+    GstPad *pad = rtc::link_tee_branch (feed.tee, sink, &linked);
+    fail_unless (pad != nullptr && linked, "branch %d not linked", i);
+    fail_unless (wait_for (r, 2, 10000), "branch %d: no data", i);
+    gst_element_release_request_pad (feed.tee, pad);
+    gst_object_unref (pad);
+    gst_pad_set_active (sink, FALSE);
+    gst_object_unref (sink);
+    fail_unless_equals_int (r.early, 0);
+  }
+}
+
+} // namespace
+
+GST_START_TEST (test_sticky_events_first)
+{
+  branch_new_streams (300, false);
+}
+GST_END_TEST;
+
+/* An IDLE probe on the tee's sink pad ran twice in GStreamer 1.22 when an
+ * upstream event crossed it meanwhile (a crash in the room's mixing). */
+GST_START_TEST (test_upstream_events_meanwhile)
+{
+  branch_new_streams (300, true);
+}
+GST_END_TEST;
+
+/* A push into the tee that does not return: the caller links the branch
+ * itself after about a second, and the branch gets data once the push
+ * ends. */
+GST_START_TEST (test_blocked_feed)
+{
+  Feed feed;
+  Received stuck;
+  stuck.block = true;
+  GstPad *stuck_sink = make_sink (&stuck);
+  GstPad *stuck_pad = rtc::link_tee_branch (feed.tee, stuck_sink);
+  fail_unless (stuck_pad != nullptr);
+  {
+    std::unique_lock<std::mutex> l (stuck.lock);
+    fail_unless (
+        stuck.changed.wait_for (l, std::chrono::seconds (10), [&] { return stuck.blocked; }));
+  }
+  Received r;
+  GstPad *sink = make_sink (&r);
+  bool linked = false;
+  gint64 t0 = g_get_monotonic_time ();
+  GstPad *pad = rtc::link_tee_branch (feed.tee, sink, &linked);
+  gint64 waited_ms = (g_get_monotonic_time () - t0) / 1000;
+  fail_unless (pad != nullptr && linked);
+  fail_unless (waited_ms < 5000, "waited %" G_GINT64_FORMAT " ms", waited_ms);
+  {
+    std::lock_guard<std::mutex> g (stuck.lock);
+    stuck.block = false;
+    stuck.changed.notify_all ();
+  }
+  fail_unless (wait_for (r, 2, 10000), "no data after the push ended");
+  for (auto p : {std::make_pair (pad, sink), std::make_pair (stuck_pad, stuck_sink)}) {
+    gst_element_release_request_pad (feed.tee, p.first);
+    gst_object_unref (p.first);
+    gst_pad_set_active (p.second, FALSE);
+    gst_object_unref (p.second);
+  }
+}
+GST_END_TEST;
+
+static Suite *rtctee_suite (void)
+{
+  Suite *s = suite_create ("rtctee");
+  TCase *tc = tcase_create ("branch");
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_sticky_events_first);
+  tcase_add_test (tc, test_upstream_events_meanwhile);
+  tcase_add_test (tc, test_blocked_feed);
+  return s;
+}
+
+GST_CHECK_MAIN (rtctee);
