@@ -165,9 +165,9 @@ EncoderBranch::~EncoderBranch ()
   dispose_elements (bin_, elements_);
 }
 
-GstPad *EncoderBranch::request_output ()
+GstPad *EncoderBranch::link_output (GstPad *sink, bool *linked)
 {
-  return gst_element_request_pad_simple (tee_, "src_%u");
+  return link_tee_branch (tee_, sink, linked);
 }
 
 void EncoderBranch::release_output (GstPad *pad)

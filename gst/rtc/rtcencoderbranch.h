@@ -59,9 +59,10 @@ public:
   const Codec &codec () const { return *codec_; }
   /* The encoder element, or nullptr for encoded input. */
   GstElement *encoder () const { return encoder_; }
-  /* A new src pad of the output tee for one viewer (caller releases it
-   * with release_output()). */
-  GstPad *request_output ();
+  /* A new src pad of the output tee for one viewer, linked to @sink
+   * (rtc::link_tee_branch; *@linked: whether the link succeeded). The
+   * caller releases it with release_output(). */
+  GstPad *link_output (GstPad *sink, bool *linked);
   void release_output (GstPad *pad);
   /* Asks the encoder (or upstream, for encoded input) for a keyframe. Any thread. */
   void request_keyframe ();

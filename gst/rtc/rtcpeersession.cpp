@@ -554,19 +554,22 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
   ObjectPtr<GstPad> sink (GST_PAD (gst_object_ref (sink_pad)));
   gint mline = mline_of (sink_pad);
   const Codec &codec = branch->codec ();
-  GstElement *queue = gst_element_factory_make ("queue", nullptr);
+  /* Paced: the encoder's thread payloads and hands over to the pacer, which
+   * never blocks it; otherwise a queue per viewer: one that cannot keep up
+   * loses old packets, never stalls the others. */
+  GstElement *queue = paced_ ? nullptr : gst_element_factory_make ("queue", nullptr);
   GstElement *pay = gst_element_factory_make (codec.payloader, nullptr);
-  if (!queue || !pay) {
-    error = std::string ("element '") + (queue ? codec.payloader : "queue") + "' is missing";
+  if ((!paced_ && !queue) || !pay) {
+    error = std::string ("element '") + (pay ? "queue" : codec.payloader) + "' is missing";
     if (queue)
       gst_object_unref (gst_object_ref_sink (queue));
     if (pay)
       gst_object_unref (gst_object_ref_sink (pay));
     return false;
   }
-  /* A viewer that cannot keep up loses old packets, never stalls the others. */
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                (guint64)(200 * GST_MSECOND), nullptr);
+  if (queue)
+    g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                  (guint64)(200 * GST_MSECOND), nullptr);
   g_object_set (pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
   if (ssrc)
     g_object_set (pay, "ssrc", ssrc, nullptr);
@@ -578,12 +581,15 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
   if (g_object_class_find_property (klass, "picture-id-mode"))
     gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
 
-  gst_bin_add_many (bin_, queue, pay, nullptr);
+  MediaLink link{(guint)mline, branch, nullptr, queue, pay};
+  gst_bin_add (bin_, pay);
+  if (queue)
+    gst_bin_add (bin_, queue);
   ObjectPtr<GstPad> pay_src (gst_element_get_static_pad (pay, "src"));
-  if (!gst_element_link (queue, pay) ||
+  if ((queue && !gst_element_link (queue, pay)) ||
       gst_pad_link (pay_src.get (), sink.get ()) != GST_PAD_LINK_OK) {
     error = "could not link the media path to webrtcbin";
-    gst_bin_remove_many (bin_, queue, pay, nullptr);
+    dispose_elements (bin_, {queue, pay});
     return false;
   }
   if (codec.kind == MediaKind::VIDEO) {
@@ -591,21 +597,28 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
     gst_pad_add_probe (pay_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr, nullptr);
   }
   gst_element_sync_state_with_parent (pay);
-  gst_element_sync_state_with_parent (queue);
-  GstPad *tee_pad = branch->request_output ();
-  ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (queue, "sink"));
-  if (gst_pad_link (tee_pad, queue_sink.get ()) != GST_PAD_LINK_OK) {
+  if (queue)
+    gst_element_sync_state_with_parent (queue);
+  ObjectPtr<GstPad> input (link.input ());
+  bool linked = false;
+  GstPad *tee_pad = branch->link_output (input.get (), &linked);
+  if (!linked) {
     error = "could not link the shared encoder to the viewer";
-    branch->release_output (tee_pad);
-    gst_element_set_state (queue, GST_STATE_NULL);
-    gst_element_set_state (pay, GST_STATE_NULL);
-    gst_bin_remove_many (bin_, queue, pay, nullptr);
+    if (tee_pad)
+      branch->release_output (tee_pad);
+    dispose_elements (bin_, {queue, pay});
     return false;
   }
-  links_.push_back ({(guint)mline, branch, tee_pad, queue, pay});
+  link.tee_pad = tee_pad;
+  links_.push_back (link);
   if (codec.kind == MediaKind::VIDEO)
     branch->request_keyframe ();
   return true;
+}
+
+GstPad *PeerSession::MediaLink::input () const
+{
+  return gst_element_get_static_pad (queue ? queue : payloader, "sink");
 }
 
 bool PeerSession::relink_media (guint mline, EncoderBranch *branch, std::string &error)
@@ -623,10 +636,12 @@ bool PeerSession::relink_media (guint mline, EncoderBranch *branch, std::string 
       gst_pad_add_probe (pay_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr,
                          nullptr);
     }
-    GstPad *tee_pad = branch->request_output ();
-    ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (link.queue, "sink"));
-    if (gst_pad_link (tee_pad, queue_sink.get ()) != GST_PAD_LINK_OK) {
-      branch->release_output (tee_pad);
+    ObjectPtr<GstPad> input (link.input ());
+    bool linked = false;
+    GstPad *tee_pad = branch->link_output (input.get (), &linked);
+    if (!linked) {
+      if (tee_pad)
+        branch->release_output (tee_pad);
       error = "could not link the viewer to the new encoder";
       return false;
     }

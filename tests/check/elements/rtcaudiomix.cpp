@@ -105,8 +105,9 @@ struct Rig {
     fail_unless (mix->add_source ("s" + std::to_string (i), owner, t, error), "%s", error.c_str ());
     gst_object_unref (t);
   }
-  /* @from (a src pad, released by the caller's owner) ─▶ [@decode] ─▶ mono F32 appsink. */
-  Capture *capture (GstPad *from, bool decode)
+  /* @from (a src pad, released by the caller's owner) ─▶ [@decode] ─▶ mono F32 appsink.
+   * No @from: the capture's input pad in *@input (the caller's reference). */
+  Capture *capture (GstPad *from, bool decode, GstPad **input = nullptr)
   {
     std::string desc = std::string ("queue ! ") + (decode ? "opusdec ! " : "") +
                        "audioconvert ! audioresample ! "
@@ -122,9 +123,13 @@ struct Rig {
     gst_object_unref (sink);
     gst_bin_add (GST_BIN (pipeline), bin);
     GstPad *sinkpad = gst_element_get_static_pad (bin, "sink");
-    fail_unless (gst_pad_link (from, sinkpad) == GST_PAD_LINK_OK);
-    gst_object_unref (sinkpad);
+    if (from)
+      fail_unless (gst_pad_link (from, sinkpad) == GST_PAD_LINK_OK);
     gst_element_sync_state_with_parent (bin);
+    if (input)
+      *input = sinkpad;
+    else
+      gst_object_unref (sinkpad);
     return c;
   }
   /* The encoded mix leaving @owner out, decoded into a capture. */
@@ -135,8 +140,12 @@ struct Rig {
     fail_unless (b != nullptr, "%s", error.c_str ());
     if (name)
       *name = n;
-    GstPad *out = b->request_output ();
-    Capture *c = capture (out, true);
+    GstPad *input = nullptr;
+    Capture *c = capture (nullptr, true, &input);
+    bool linked = false;
+    GstPad *out = b->link_output (input, &linked);
+    fail_unless (linked);
+    gst_object_unref (input);
     gst_object_unref (out);
     return c;
   }
