@@ -53,9 +53,6 @@ struct PacedFlow::State {
   gint64 last_refill_us = -1;
   /* Raised on every flush: a batch taken before it is not pushed after. */
   guint epoch = 0;
-  /* A worker or a caller is pushing this flow's packets (without the
-   * lock): nobody else pushes meanwhile, so the order holds. */
-  bool sending = false;
 
   void drop ()
   {
@@ -67,7 +64,7 @@ struct PacedFlow::State {
 
   /* Moves what may leave at @now into @out; returns how long until the
    * next packet may, 0 when the queue is empty. */
-  double refill (gint64 now)
+  gint64 take (gint64 now, std::vector<Item> &out)
   {
     double r = std::max (rate, queued_bytes * 1e6 / MAX_QUEUE_US);
     if (pacing) {
@@ -76,25 +73,6 @@ struct PacedFlow::State {
       budget = std::min (budget, std::max (r * BURST_US / 1e6, 1500.0));
     }
     last_refill_us = now;
-    return r;
-  }
-
-  /* Whether a packet of @bytes, with nothing queued before it, may leave
-   * at @now (and takes it from the budget if so). */
-  bool fits (gint64 now, gsize bytes)
-  {
-    if (!pacing)
-      return true;
-    refill (now);
-    if (bytes && budget < 0)
-      return false;
-    budget -= bytes;
-    return true;
-  }
-
-  gint64 take (gint64 now, std::vector<Item> &out)
-  {
-    double r = refill (now);
     while (!queue.empty ()) {
       Item i = queue.front ();
       if (pacing && i.bytes && budget < 0)
@@ -141,6 +119,7 @@ public:
     return best;
   }
 
+private:
   struct Batch {
     std::shared_ptr<PacedFlow> flow;
     GstPad *pad; /* a reference */
@@ -149,8 +128,13 @@ public:
     GstFlowReturn ret;
   };
 
-  /* Pushes consecutive buffers as one list (without the worker's lock; the
-   * flow is marked sending). */
+  static gpointer run (gpointer data)
+  {
+    static_cast<PacerWorker *> (data)->loop ();
+    return nullptr;
+  }
+
+  /* Pushes consecutive buffers as one list. */
   static GstFlowReturn send (Batch &b, const PacedFlow &flow)
   {
     GST_PAD_STREAM_LOCK (b.pad);
@@ -170,12 +154,6 @@ public:
     {
       std::lock_guard<std::mutex> g (flow.worker_->lock);
       current = flow.state_->epoch == b.epoch && !flow.state_->flushing;
-    }
-    if (current && b.items.size () == 1 && GST_IS_BUFFER (b.items[0].obj)) {
-      ret = gst_pad_push (b.pad, GST_BUFFER (b.items[0].obj));
-      b.items.clear ();
-      GST_PAD_STREAM_UNLOCK (b.pad);
-      return ret;
     }
     for (auto &i : b.items) {
       if (!current || ret != GST_FLOW_OK) {
@@ -200,13 +178,6 @@ public:
     return ret;
   }
 
-private:
-  static gpointer run (gpointer data)
-  {
-    static_cast<PacerWorker *> (data)->loop ();
-    return nullptr;
-  }
-
   void loop ()
   {
     std::vector<Batch> batches;
@@ -215,7 +186,7 @@ private:
       gint64 now = now_us (), wake = G_MAXINT64;
       for (PacedFlow *f : flows) {
         PacedFlow::State &s = *f->state_;
-        if (s.flushing || !s.ready || s.sending || s.queue.empty ())
+        if (s.flushing || !s.ready || s.queue.empty ())
           continue;
         std::vector<Item> items;
         gint64 wait = s.take (now, items);
@@ -228,7 +199,6 @@ private:
           unref_items (items);
           continue;
         }
-        s.sending = true;
         batches.push_back ({std::move (ref), GST_PAD (gst_object_ref (f->pad_)), s.epoch,
                             std::move (items), GST_FLOW_OK});
       }
@@ -237,11 +207,9 @@ private:
         for (auto &b : batches)
           b.ret = send (b, *b.flow);
         lk.lock ();
-        for (auto &b : batches) {
-          b.flow->state_->sending = false;
+        for (auto &b : batches)
           if (b.ret != GST_FLOW_OK && b.epoch == b.flow->state_->epoch)
             b.flow->state_->last_flow = b.ret;
-        }
         lk.unlock ();
         /* Without the lock: the last reference to a flow removes it. */
         for (auto &b : batches)
@@ -283,7 +251,7 @@ PacedFlow::~PacedFlow ()
 
 GstFlowReturn PacedFlow::push (GstMiniObject *obj, gsize bytes)
 {
-  std::unique_lock<std::mutex> g (worker_->lock);
+  std::lock_guard<std::mutex> g (worker_->lock);
   State &s = *state_;
   if (s.flushing) {
     gst_mini_object_unref (obj);
@@ -292,26 +260,6 @@ GstFlowReturn PacedFlow::push (GstMiniObject *obj, gsize bytes)
   if (s.last_flow != GST_FLOW_OK && s.last_flow != GST_FLOW_NOT_LINKED) {
     gst_mini_object_unref (obj);
     return s.last_flow;
-  }
-  /* Nothing waits or is being sent and the budget allows: the caller sends
-   * it at once, without a thread switch (most packets, between bursts).
-   * The push cannot block: the flow is ready (past webrtcbin's DTLS block)
-   * and what follows (SRTP, DTLS, nicesink) only queues or sends. */
-  if (s.queue.empty () && s.ready && !s.sending && s.fits (now_us (), bytes)) {
-    s.sending = true;
-    PacerWorker::Batch b{
-        shared_from_this (), GST_PAD (gst_object_ref (pad_)), s.epoch, {{obj, bytes}}, GST_FLOW_OK};
-    g.unlock ();
-    GstFlowReturn ret = PacerWorker::send (b, *this);
-    gst_object_unref (b.pad);
-    g.lock ();
-    s.sending = false;
-    if (ret != GST_FLOW_OK && b.epoch == s.epoch)
-      s.last_flow = ret;
-    /* Packets that came meanwhile wait for the worker. */
-    if (!s.queue.empty () && worker_->sleeping)
-      worker_->cond.notify_one ();
-    return ret == GST_FLOW_NOT_LINKED ? GST_FLOW_OK : ret;
   }
   bool was_empty = s.queue.empty ();
   s.queue.push_back ({obj, bytes});

@@ -6,11 +6,8 @@
  * per core, at most 4) serve all flows: a flow is bound to the worker that
  * had the fewest flows when it was made. A worker sleeps until the earliest
  * time any of its flows may send, then pushes what every flow may send,
- * consecutive buffers of a flow as one buffer list. A packet that finds
- * nothing of its flow waiting or being sent, and budget enough, is pushed
- * by the caller of push () itself: only what a burst puts over the budget
- * crosses to a worker. One thread per viewer (and a thread switch per
- * packet) was what congestion control cost before.
+ * consecutive buffers of a flow as one buffer list. One thread per viewer
+ * (and a thread switch per packet) was what congestion control cost before.
  *
  * A push must not block: one blocked flow would hold up every flow of its
  * worker. webrtcbin holds RTP back (a pad block) until the DTLS keys are
@@ -21,12 +18,11 @@
  *
  * Threading: push (), set_* (), flush and activation are called from any
  * thread (streaming threads, the RTCP thread, the application). A flow's
- * state is guarded by its worker's mutex. A worker (or a caller sending
- * at once) pushes with the flow's pad's stream lock held, so taking that
- * stream lock (as pad deactivation and FLUSH_STOP do) waits for a push in
- * flight; one flow is pushed by one thread at a time (State::sending).
- * Lock order: a pad's stream lock, then a worker's mutex; nobody takes a
- * stream lock with a worker's mutex held.
+ * state is guarded by its worker's mutex. A worker pushes with the flow's
+ * pad's stream lock held, so taking that stream lock (as pad deactivation
+ * and FLUSH_STOP do) waits for a push in flight. Lock order: a pad's stream
+ * lock, then a worker's mutex; a worker never takes a stream lock with its
+ * mutex held.
  */
 #pragma once
 

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <mutex>
 #include <vector>
 
 GST_START_TEST (test_properties)
@@ -145,64 +144,6 @@ GST_START_TEST (test_shared_pacer)
 }
 GST_END_TEST;
 
-/* Where each packet left the element: by whom and in which order. */
-struct Departures {
-  std::mutex lock;
-  std::vector<std::pair<GThread *, guint64>> seen; /* thread, offset */
-  static GstPadProbeReturn on_buffer (GstPad *, GstPadProbeInfo *info, gpointer data)
-  {
-    auto self = static_cast<Departures *> (data);
-    std::lock_guard<std::mutex> g (self->lock);
-    self->seen.emplace_back (g_thread_self (),
-                             GST_BUFFER_OFFSET (GST_PAD_PROBE_INFO_BUFFER (info)));
-    return GST_PAD_PROBE_OK;
-  }
-};
-
-/* A packet that finds nothing waiting and budget enough leaves at once, in
- * the thread that brought it (no switch to the pacer's thread); a burst
- * over the budget is paced by the pacer's thread; the order holds
- * throughout. */
-GST_START_TEST (test_sent_at_once)
-{
-  GstHarness *h = gst_harness_new ("rtcgcc");
-  g_object_set (h->element, "start-bitrate", 2000000, nullptr);
-  gst_harness_set_src_caps_str (h, "application/x-rtp,media=video,payload=96,clock-rate=90000");
-  Departures d;
-  GstPad *src = gst_element_get_static_pad (h->element, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, Departures::on_buffer, &d, nullptr);
-  guint64 offset = 0;
-  /* 300 bytes every 10 ms: 30 kB/s against a budget of 625 kB/s. */
-  for (int i = 0; i < 10; i++) {
-    GstBuffer *b = gst_buffer_new_allocate (nullptr, 300, nullptr);
-    GST_BUFFER_OFFSET (b) = offset++;
-    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
-    g_usleep (10000);
-  }
-  /* A keyframe's worth at once: 40 kB, over the 5 ms burst. */
-  for (int i = 0; i < 40; i++) {
-    GstBuffer *b = gst_buffer_new_allocate (nullptr, 1000, nullptr);
-    GST_BUFFER_OFFSET (b) = offset++;
-    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
-  }
-  for (guint64 i = 0; i < offset; i++)
-    gst_buffer_unref (gst_harness_pull (h));
-  std::lock_guard<std::mutex> g (d.lock);
-  fail_unless_equals_int (d.seen.size (), offset);
-  int by_caller = 0, by_pacer = 0;
-  for (size_t i = 0; i < d.seen.size (); i++) {
-    fail_unless_equals_uint64 (d.seen[i].second, (guint64)i);
-    if (i < 10)
-      fail_unless (d.seen[i].first == g_thread_self (),
-                   "spaced packet %zu went through a thread switch", i);
-    (d.seen[i].first == g_thread_self () ? by_caller : by_pacer)++;
-  }
-  fail_unless (by_pacer > 0, "a 40 kB burst was not paced (%d sent at once)", by_caller);
-  gst_object_unref (src);
-  gst_harness_teardown (h);
-}
-GST_END_TEST;
-
 /* With its DTLS transport not connected yet the session's packets wait in
  * the pacer (webrtcbin would block a push, and with it every session of
  * that pacer thread), within a bound; they leave once it no longer waits. */
@@ -305,7 +246,6 @@ static Suite *rtcgcc_element_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_pacing);
   tcase_add_test (tc, test_shared_pacer);
-  tcase_add_test (tc, test_sent_at_once);
   tcase_add_test (tc, test_held_until_dtls);
   tcase_add_test (tc, test_feedback_drives_the_encoder);
   return s;
