@@ -114,10 +114,8 @@ GstElement *Adaptation::on_request_aux_sender (GstElement *, GstWebRTCDTLSTransp
   std::string id = ctx->id;
   ctx->post ([self, id, ref] () {
     Viewer *v = self->lookup_ (id);
-    if (v && !v->gcc) {
+    if (v && !v->gcc)
       v->gcc = std::move (*ref);
-      v->peer->set_paced (true);
-    }
   });
   return gcc;
 }

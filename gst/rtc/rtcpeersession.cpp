@@ -554,22 +554,23 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
   ObjectPtr<GstPad> sink (GST_PAD (gst_object_ref (sink_pad)));
   gint mline = mline_of (sink_pad);
   const Codec &codec = branch->codec ();
-  /* Paced: the encoder's thread payloads and hands over to the pacer, which
-   * never blocks it; otherwise a queue per viewer: one that cannot keep up
-   * loses old packets, never stalls the others. */
-  GstElement *queue = paced_ ? nullptr : gst_element_factory_make ("queue", nullptr);
+  /* A queue per viewer: one that cannot keep up loses old packets, and
+   * nothing of one viewer (its teardown included) holds up the shared
+   * encoder's thread. Paced viewers went without one for a while: a CI run
+   * then had a talker's room mix stall 0.6 s while a participant joined and
+   * left (bench/README, "Fan-out"). */
+  GstElement *queue = gst_element_factory_make ("queue", nullptr);
   GstElement *pay = gst_element_factory_make (codec.payloader, nullptr);
-  if ((!paced_ && !queue) || !pay) {
-    error = std::string ("element '") + (pay ? "queue" : codec.payloader) + "' is missing";
+  if (!queue || !pay) {
+    error = std::string ("element '") + (queue ? codec.payloader : "queue") + "' is missing";
     if (queue)
       gst_object_unref (gst_object_ref_sink (queue));
     if (pay)
       gst_object_unref (gst_object_ref_sink (pay));
     return false;
   }
-  if (queue)
-    g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                  (guint64)(200 * GST_MSECOND), nullptr);
+  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                (guint64)(200 * GST_MSECOND), nullptr);
   g_object_set (pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
   if (ssrc)
     g_object_set (pay, "ssrc", ssrc, nullptr);
@@ -582,11 +583,9 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
     gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
 
   MediaLink link{(guint)mline, branch, nullptr, queue, pay};
-  gst_bin_add (bin_, pay);
-  if (queue)
-    gst_bin_add (bin_, queue);
+  gst_bin_add_many (bin_, queue, pay, nullptr);
   ObjectPtr<GstPad> pay_src (gst_element_get_static_pad (pay, "src"));
-  if ((queue && !gst_element_link (queue, pay)) ||
+  if (!gst_element_link (queue, pay) ||
       gst_pad_link (pay_src.get (), sink.get ()) != GST_PAD_LINK_OK) {
     error = "could not link the media path to webrtcbin";
     dispose_elements (bin_, {queue, pay});
@@ -597,11 +596,10 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
     gst_pad_add_probe (pay_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr, nullptr);
   }
   gst_element_sync_state_with_parent (pay);
-  if (queue)
-    gst_element_sync_state_with_parent (queue);
-  ObjectPtr<GstPad> input (link.input ());
+  gst_element_sync_state_with_parent (queue);
+  ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (queue, "sink"));
   bool linked = false;
-  GstPad *tee_pad = branch->link_output (input.get (), &linked);
+  GstPad *tee_pad = branch->link_output (queue_sink.get (), &linked);
   if (!linked) {
     error = "could not link the shared encoder to the viewer";
     if (tee_pad)
@@ -614,11 +612,6 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
   if (codec.kind == MediaKind::VIDEO)
     branch->request_keyframe ();
   return true;
-}
-
-GstPad *PeerSession::MediaLink::input () const
-{
-  return gst_element_get_static_pad (queue ? queue : payloader, "sink");
 }
 
 bool PeerSession::relink_media (guint mline, EncoderBranch *branch, std::string &error)
@@ -636,9 +629,9 @@ bool PeerSession::relink_media (guint mline, EncoderBranch *branch, std::string 
       gst_pad_add_probe (pay_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, keyframe_gate, nullptr,
                          nullptr);
     }
-    ObjectPtr<GstPad> input (link.input ());
+    ObjectPtr<GstPad> queue_sink (gst_element_get_static_pad (link.queue, "sink"));
     bool linked = false;
-    GstPad *tee_pad = branch->link_output (input.get (), &linked);
+    GstPad *tee_pad = branch->link_output (queue_sink.get (), &linked);
     if (!linked) {
       if (tee_pad)
         branch->release_output (tee_pad);

@@ -162,12 +162,6 @@ public:
    * same codec): the viewer's path waits for the new branch's keyframe
    * (control thread). */
   bool relink_media (guint mline, EncoderBranch *branch, std::string &error);
-  /* The session's packets go through a pacer (an rtcgcc made on webrtcbin's
-   * "request-aux-sender", whose chain only queues): nothing after a
-   * payloader blocks, so media paths linked from now on get no queue (and
-   * no thread) of their own; the encoder's thread payloads for every such
-   * viewer (control thread). */
-  void set_paced (bool paced) { paced_ = paced; }
   /* Unlinks every media path (control thread). */
   void unlink_media ();
   /* Unlinks the media path of one sending line (control thread). */
@@ -196,10 +190,8 @@ private:
     guint mline;
     EncoderBranch *branch;
     GstPad *tee_pad;
-    GstElement *queue; /* nullptr when paced */
+    GstElement *queue;
     GstElement *payloader;
-    /* Where the branch's tee links: the queue's sink pad or the payloader's. */
-    GstPad *input () const;
   };
 
   static void on_remote_set (GstPromise *promise, gpointer data);
@@ -242,7 +234,6 @@ private:
   std::string dtls_setup_;      /* our DTLS role in SDP terms, once the first exchange gave it */
   bool creating_offer_ = false; /* what create-offer/-answer is making; webrtcbin's thread */
   bool polite_ = false;         /* Config::polite, from begin () */
-  bool paced_ = false;          /* set_paced (); control thread */
   static void on_deferred_local_set (GstPromise *promise, gpointer data);
   void park_unnegotiated (const std::vector<GstPad *> &lines);
   void unpark ();

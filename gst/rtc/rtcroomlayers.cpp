@@ -111,10 +111,8 @@ GstElement *Room::on_aux_sender (GstElement *, GstWebRTCDTLSTransport *transport
     auto ref = std::make_shared<ObjectPtr<GstElement>> (ref_object (gcc));
     self->control_.post ([self, id, ref] () {
       auto p = static_cast<Participant *> (self->sessions_.find (id));
-      if (p && !p->gcc) {
+      if (p && !p->gcc)
         p->gcc = std::move (*ref);
-        p->peer->set_paced (true);
-      }
     });
   }
   return gcc;

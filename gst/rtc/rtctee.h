@@ -5,19 +5,21 @@
  * the tee forwards in between reaches the existing pads only, and the new
  * branch's first buffer arrives without it ("Got data flow before segment
  * event", "Sticky event misordering"). So a branch is requested and linked
- * while no data is inside the tee: in an IDLE probe on the pad that feeds
- * the tee (a src pad counts the pushes in flight; a sink pad does not).
+ * with the tee's sink pad's stream lock held: every buffer and serialized
+ * event goes through the tee under that lock, so the tee is between two of
+ * them meanwhile.
  *
- * Two GStreamer 1.22 details shape the probe: an IDLE probe added to an
- * idle pad runs at once, on the caller's thread, while staying installed,
- * so a push ending meanwhile may run it a second time on its own thread;
- * and the probe's data may be used after the caller returned. Only the
- * first call does the work, the state is shared (not on the caller's
- * stack), and a caller that waited a second for a pad that never became
- * idle (a push blocked downstream) links the branch itself.
+ * An IDLE pad probe did this before and was let go: on the tee's sink pad
+ * GStreamer 1.22 runs it at once but keeps it installed while it runs, so
+ * an upstream event crossing the pad then runs it a second time on another
+ * thread (a crash in the room's mixing); on the pad that feeds the tee it
+ * left a rare hole (a CI run still saw a branch's data before its segment).
  *
- * Threading: any thread but the one pushing into the tee (it would wait
- * for itself: the second's fallback ends that). */
+ * Threading: any thread. The lock is polled for at most a second (a push
+ * blocked downstream must not hold a room's control thread for good); after
+ * that the branch is made without it. Lock order: the tee's sink pad's
+ * stream lock, then the tee's and the pads' object locks (what a push
+ * through the tee takes too). */
 #pragma once
 
 #include <gst/gst.h>

@@ -2,9 +2,9 @@
  * stream starts gets stream-start, caps and segment before its first
  * buffer, every time (requesting and linking a pad without care fails this
  * in about one run of the 300 branches in three: "Got data flow before
- * stream-start event"); upstream events crossing the tee meanwhile do not
- * run the branching twice; a feed blocked downstream does not keep the
- * caller waiting for more than about a second. No element but the tee:
+ * stream-start event"); the same with upstream events crossing the tee all
+ * along (they once ran an IDLE probe twice); a feed blocked downstream does
+ * not keep the caller waiting for more than about a second. No element but the tee:
  * the test pushes on a pad of its own, the branches are bare sink pads. */
 #include <gst/check/gstcheck.h>
 #include <atomic>
@@ -158,7 +158,8 @@ GST_START_TEST (test_sticky_events_first)
 GST_END_TEST;
 
 /* An IDLE probe on the tee's sink pad ran twice in GStreamer 1.22 when an
- * upstream event crossed it meanwhile (a crash in the room's mixing). */
+ * upstream event crossed it meanwhile (a crash in the room's mixing): the
+ * same with upstream events crossing the tee all along. */
 GST_START_TEST (test_upstream_events_meanwhile)
 {
   branch_new_streams (300, true);
