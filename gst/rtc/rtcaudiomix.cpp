@@ -64,8 +64,7 @@ GstElement *make_leaky_queue (guint ms, std::string &error)
 {
   GstElement *q = make ("queue", error);
   if (q)
-    g_object_set (q, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                  (guint64)ms * GST_MSECOND, nullptr);
+    set_leaky (q, (GstClockTime)ms * GST_MSECOND);
   return q;
 }
 

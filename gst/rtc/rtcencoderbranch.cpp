@@ -43,8 +43,7 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
   chain.push_back (queue);
   if (queue && input.raw) {
     /* Raw frames: never let a slow encoder stall the input; drop old frames. */
-    g_object_set (queue, "leaky", 2, "max-size-buffers", 3, "max-size-bytes", 0, "max-size-time",
-                  (guint64)0, nullptr);
+    set_leaky (queue, 0, 3);
   } else if (queue) {
     g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                   (guint64)GST_SECOND, nullptr);

@@ -7,6 +7,7 @@
 
 #include "rtcsdp.h"
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 #include <gst/video/video.h>
 
@@ -569,8 +570,7 @@ bool PeerSession::link_pad (GstPad *sink_pad, gint pt, guint ssrc, EncoderBranch
       gst_object_unref (gst_object_ref_sink (pay));
     return false;
   }
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                (guint64)(200 * GST_MSECOND), nullptr);
+  set_leaky (queue, 200 * GST_MSECOND);
   g_object_set (pay, "pt", (guint)pt, "mtu", 1200u, nullptr);
   if (ssrc)
     g_object_set (pay, "ssrc", ssrc, nullptr);

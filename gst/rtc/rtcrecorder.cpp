@@ -132,8 +132,7 @@ std::unique_ptr<Recorder> Recorder::create (GstBin *bin, GstElement *tee, const 
   }
   GstElement *queue = chain.front (), *sink = chain.back ();
   /* Writing must never hold up the forwarding. */
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                (guint64)(2 * GST_SECOND), nullptr);
+  set_leaky (queue, 2 * GST_SECOND);
   g_object_set (sink, "location", location.c_str (), "sync", FALSE, "async", FALSE, nullptr);
   if (g_str_equal (mux_name, "mp4mux"))
     g_object_set (chain[chain.size () - 2], "faststart", FALSE, nullptr);

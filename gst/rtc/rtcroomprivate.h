@@ -11,6 +11,7 @@
 #include "rtcencoderbranch.h"
 #include "rtcptr.h"
 #include "rtcroom.h"
+#include "rtctee.h"
 
 namespace rtc {
 
@@ -30,8 +31,7 @@ inline GstElement *room_make (const char *factory)
  * branch never holds up the tee it hangs from. */
 inline void add_leaky_chain (GstBin *bin, const std::vector<GstElement *> &chain)
 {
-  g_object_set (chain[0], "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                (guint64)(500 * GST_MSECOND), nullptr);
+  set_leaky (chain[0], 500 * GST_MSECOND);
   for (GstElement *e : chain)
     gst_bin_add (bin, e);
   for (size_t i = 0; i + 1 < chain.size (); i++)

@@ -11,7 +11,26 @@ namespace {
 constexpr gint64 WAIT_US = 1000000;
 constexpr gulong POLL_US = 500;
 
+GstPadProbeReturn leak_old_from_now (GstPad *pad, GstPadProbeInfo *, gpointer)
+{
+  if (GstObject *queue = gst_pad_get_parent (pad)) {
+    g_object_set (queue, "leaky", 2, nullptr);
+    gst_object_unref (queue);
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
 } // namespace
+
+void set_leaky (GstElement *queue, GstClockTime max_time, guint max_buffers)
+{
+  g_object_set (queue, "leaky", 1, "max-size-buffers", max_buffers, "max-size-bytes", 0,
+                "max-size-time", (guint64)max_time, nullptr);
+  ObjectPtr<GstPad> src (gst_element_get_static_pad (queue, "src"));
+  gst_pad_add_probe (src.get (),
+                     GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                     leak_old_from_now, nullptr, nullptr);
+}
 
 GstPad *link_tee_branch (GstElement *tee, GstPad *sink, bool *linked)
 {

@@ -32,4 +32,15 @@ namespace rtc {
  * gave none; *@linked (when set) tells whether the link succeeded. */
 GstPad *link_tee_branch (GstElement *tee, GstPad *sink, bool *linked = nullptr);
 
+/* Makes @queue (the head of a branch) drop its oldest data once it holds
+ * @max_time of it (or @max_buffers, 0 = no limit), so that a slow branch
+ * never holds up its tee. GstQueue 1.22 stores a sticky event it drops from
+ * the head straight on its src pad, from the upstream thread, while its own
+ * task may be pushing the event before it: at a stream's start that stores
+ * caps before stream-start ("Sticky event misordering", seen in
+ * webrtcroom_churn). So the queue drops new data instead until its first
+ * buffer has left (the start's sticky events are out by then), and its
+ * oldest data after that. */
+void set_leaky (GstElement *queue, GstClockTime max_time, guint max_buffers = 0);
+
 } // namespace rtc
