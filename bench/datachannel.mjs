@@ -64,7 +64,7 @@ async function chromiumPair({ bytes, chunk, runs }) {
 }
 
 async function main() {
-  const peer = await startDataPeer(['data-channels=chat,file,telemetry,bulk']);
+  const peer = await startDataPeer(['--video=160x90@5', 'data-channels=chat,file,telemetry,bulk']);
   const browser = await launchChromium();
   const results = {};
   try {

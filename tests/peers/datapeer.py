@@ -2,11 +2,14 @@
 """A webrtcpublish pipeline with data channels (GObject introspection),
 driven over stdin/stdout by the browser data tests and the data benchmark.
 
-    datapeer.py [property=value ...]
+    datapeer.py [--video=WxH@FPS] [property=value ...]
 
 The pipeline is "videotestsrc is-live=true ! webrtcpublish name=pub port=0
 data-channels=chat,file,telemetry navigation=true <properties>", with a
-probe on the video source that reports navigation events.
+probe on the video source that reports navigation events. The video is
+640x360@30 unless --video says otherwise (the data benchmark makes it
+small, so that encoding it does not take the CPU the channel is measured
+with).
 
 Prints "LISTENING <port>", then one "EVENT <json>" line per event:
   {"type": "opened"|"closed", "session", "label"}
@@ -62,10 +65,16 @@ def pattern(size, seed):
 
 class Peer:
     def __init__(self, props):
+        width, height, fps = 640, 360, 30
+        for p in [p for p in props if p.startswith("--video=")]:
+            size, fps = p[len("--video="):].split("@")
+            width, height = (int(v) for v in size.split("x"))
+            fps = int(fps)
+            props.remove(p)
         self.pipeline = Gst.parse_launch(
-            "videotestsrc name=vsrc is-live=true ! video/x-raw,width=640,height=360,framerate=30/1 "
+            "videotestsrc name=vsrc is-live=true ! video/x-raw,width=%d,height=%d,framerate=%d/1 "
             "! webrtcpublish name=pub port=0 data-channels=chat,file,telemetry navigation=true "
-            + " ".join(props))
+            % (width, height, fps) + " ".join(props))
         self.pub = self.pipeline.get_by_name("pub")
         self.lock = threading.Lock()
         self.stats = {}
