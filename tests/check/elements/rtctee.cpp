@@ -67,6 +67,18 @@ GstPad *make_sink (Received *r)
  * race needs: GstTee stores them on its sink pad only after forwarding
  * them). @upstream_events: a second thread sends latency events up through
  * the tee all along. */
+/* stream-start, caps and a time segment, pushed from @src. */
+static void start_stream (GstPad *src, const char *id)
+{
+  gst_pad_push_event (src, gst_event_new_stream_start (id));
+  GstCaps *caps = gst_caps_from_string ("application/x-test");
+  gst_pad_push_event (src, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  gst_pad_push_event (src, gst_event_new_segment (&seg));
+}
+
 struct Feed {
   GstElement *tee;
   GstPad *src;
@@ -85,13 +97,7 @@ struct Feed {
     fail_unless_equals_int (gst_element_set_state (tee, GST_STATE_PLAYING),
                             GST_STATE_CHANGE_SUCCESS);
     pusher = std::thread ([this] () {
-      gst_pad_push_event (src, gst_event_new_stream_start ("feed"));
-      GstCaps *caps = gst_caps_from_string ("application/x-test");
-      gst_pad_push_event (src, gst_event_new_caps (caps));
-      gst_caps_unref (caps);
-      GstSegment seg;
-      gst_segment_init (&seg, GST_FORMAT_TIME);
-      gst_pad_push_event (src, gst_event_new_segment (&seg));
+      start_stream (src, "feed");
       while (!stop) {
         GstBuffer *buf = gst_buffer_new_allocate (nullptr, 16, nullptr);
         GST_BUFFER_PTS (buf) = 0;
@@ -234,13 +240,7 @@ GST_START_TEST (test_leaky_queue_start)
     fail_unless_equals_int (gst_pad_link (qsrc.get (), sink), GST_PAD_LINK_OK);
     gst_pad_set_active (src, TRUE);
     gst_element_set_state (queue, GST_STATE_PLAYING);
-    gst_pad_push_event (src, gst_event_new_stream_start ("leaky"));
-    GstCaps *caps = gst_caps_from_string ("application/x-test");
-    gst_pad_push_event (src, gst_event_new_caps (caps));
-    gst_caps_unref (caps);
-    GstSegment seg;
-    gst_segment_init (&seg, GST_FORMAT_TIME);
-    gst_pad_push_event (src, gst_event_new_segment (&seg));
+    start_stream (src, "leaky");
     for (int b = 0; b < 20; b++) {
       GstBuffer *buf = gst_buffer_new_allocate (nullptr, 16, nullptr);
       GST_BUFFER_PTS (buf) = b * GST_MSECOND;
