@@ -227,8 +227,10 @@ void EncoderBranch::send_keyframe_request ()
 void EncoderBranch::request_keyframe ()
 {
   if (keyframe_allowed_now ()) {
-    GST_DEBUG ("%s: keyframe requested", codec_->name);
+    GST_DEBUG_OBJECT (tee_, "%s: keyframe requested", codec_->name);
     send_keyframe_request ();
+  } else {
+    GST_DEBUG_OBJECT (tee_, "%s: keyframe request deferred (rate limit)", codec_->name);
   }
 }
 
@@ -249,8 +251,10 @@ GstPadProbeReturn EncoderBranch::upstream_probe (GstPad *pad, GstPadProbeInfo *i
 GstPadProbeReturn EncoderBranch::buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   auto self = static_cast<EncoderBranch *> (data);
-  if (self->pending_request_.load () && self->keyframe_allowed_now ())
+  if (self->pending_request_.load () && self->keyframe_allowed_now ()) {
+    GST_DEBUG_OBJECT (self->tee_, "%s: deferred keyframe request sent", self->codec_->name);
     self->send_keyframe_request ();
+  }
   return GST_PAD_PROBE_OK;
 }
 

@@ -11,10 +11,21 @@ namespace {
 constexpr gint64 WAIT_US = 1000000;
 constexpr gulong POLL_US = 500;
 
-GstPadProbeReturn leak_old_from_now (GstPad *pad, GstPadProbeInfo *, gpointer)
+/* The limits a leaky queue has once its first buffer is out. */
+struct Limits {
+  GstClockTime max_time;
+  guint max_buffers;
+};
+
+/* Until then it holds at most this many buffers (and drops new ones). */
+constexpr guint START_BUFFERS = 500;
+
+GstPadProbeReturn leak_old_from_now (GstPad *pad, GstPadProbeInfo *, gpointer data)
 {
+  auto limits = static_cast<const Limits *> (data);
   if (GstObject *queue = gst_pad_get_parent (pad)) {
-    g_object_set (queue, "leaky", 2, nullptr);
+    g_object_set (queue, "leaky", 2, "max-size-buffers", limits->max_buffers, "max-size-time",
+                  (guint64)limits->max_time, nullptr);
     gst_object_unref (queue);
   }
   return GST_PAD_PROBE_REMOVE;
@@ -24,12 +35,18 @@ GstPadProbeReturn leak_old_from_now (GstPad *pad, GstPadProbeInfo *, gpointer)
 
 void set_leaky (GstElement *queue, GstClockTime max_time, guint max_buffers)
 {
-  g_object_set (queue, "leaky", 1, "max-size-buffers", max_buffers, "max-size-bytes", 0,
-                "max-size-time", (guint64)max_time, nullptr);
+  /* No time limit yet: from the moment the task took the segment until it
+   * takes the first buffer, GstQueue measures its level from the segment's
+   * start, so a stream that began long ago looks "full" at once, and a
+   * keyframe arriving then would be dropped (a forwarded room track whose
+   * subscriber never got its first frame, room_aiortc). */
+  g_object_set (queue, "leaky", 1, "max-size-buffers", max_buffers ? max_buffers : START_BUFFERS,
+                "max-size-bytes", 0, "max-size-time", (guint64)0, nullptr);
   ObjectPtr<GstPad> src (gst_element_get_static_pad (queue, "src"));
   gst_pad_add_probe (src.get (),
                      GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                     leak_old_from_now, nullptr, nullptr);
+                     leak_old_from_now, new Limits{max_time, max_buffers},
+                     [] (gpointer data) { delete static_cast<Limits *> (data); });
 }
 
 GstPad *link_tee_branch (GstElement *tee, GstPad *sink, bool *linked)

@@ -40,7 +40,9 @@ GstPad *link_tee_branch (GstElement *tee, GstPad *sink, bool *linked = nullptr);
  * caps before stream-start ("Sticky event misordering", seen in
  * webrtcroom_churn). So the queue drops new data instead until its first
  * buffer has left (the start's sticky events are out by then), and its
- * oldest data after that. */
+ * oldest data after that. Until then it has no time limit (GstQueue's time
+ * level is wrong between taking a stream's segment and its first buffer)
+ * and holds at most @max_buffers, or 500 when that is 0. */
 void set_leaky (GstElement *queue, GstClockTime max_time, guint max_buffers = 0);
 
 } // namespace rtc

@@ -261,6 +261,63 @@ GST_START_TEST (test_leaky_queue_start)
 }
 GST_END_TEST;
 
+/* Between taking a stream's segment and its first buffer GstQueue 1.22
+ * measures its time level from the segment's start: a stream whose
+ * buffers are 5 s into it looks 5 s full. A leaky queue must not drop what
+ * arrives then (in a room, the keyframe a new subscriber waits for): here
+ * its task is held while pushing the segment downstream, two buffers come
+ * in meanwhile, and both get out. */
+GST_START_TEST (test_leaky_queue_level_at_start)
+{
+  GstElement *queue = gst_element_factory_make ("queue", nullptr);
+  gst_object_ref_sink (queue);
+  rtc::set_leaky (queue, 200 * GST_MSECOND);
+  Received r;
+  GstPad *sink = make_sink (&r);
+  static std::mutex seg_lock;
+  static std::condition_variable seg_changed;
+  static bool hold = true, held = false;
+  gst_pad_set_event_function (sink, [] (GstPad *pad, GstObject *parent, GstEvent *event) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      std::unique_lock<std::mutex> l (seg_lock);
+      held = true;
+      seg_changed.notify_all ();
+      seg_changed.wait (l, [] { return !hold; });
+    }
+    return gst_pad_event_default (pad, parent, event);
+  });
+  GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
+  ObjectPtr<GstPad> qsink (gst_element_get_static_pad (queue, "sink"));
+  ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (queue, "src"));
+  fail_unless_equals_int (gst_pad_link (src, qsink.get ()), GST_PAD_LINK_OK);
+  fail_unless_equals_int (gst_pad_link (qsrc.get (), sink), GST_PAD_LINK_OK);
+  gst_pad_set_active (src, TRUE);
+  gst_element_set_state (queue, GST_STATE_PLAYING);
+  start_stream (src, "level");
+  {
+    std::unique_lock<std::mutex> l (seg_lock);
+    fail_unless (seg_changed.wait_for (l, std::chrono::seconds (10), [] { return held; }));
+  }
+  for (int b = 0; b < 2; b++) {
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 16, nullptr);
+    GST_BUFFER_PTS (buf) = 5 * GST_SECOND + b * 33 * GST_MSECOND;
+    fail_unless_equals_int (gst_pad_push (src, buf), GST_FLOW_OK);
+  }
+  {
+    std::lock_guard<std::mutex> l (seg_lock);
+    hold = false;
+    seg_changed.notify_all ();
+  }
+  fail_unless (wait_for (r, 2, 10000), "%d of 2 buffers out", r.buffers);
+  gst_element_set_state (queue, GST_STATE_NULL);
+  gst_pad_set_active (src, FALSE);
+  gst_pad_set_active (sink, FALSE);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (queue);
+}
+GST_END_TEST;
+
 static Suite *rtctee_suite (void)
 {
   Suite *s = suite_create ("rtctee");
@@ -271,6 +328,7 @@ static Suite *rtctee_suite (void)
   tcase_add_test (tc, test_upstream_events_meanwhile);
   tcase_add_test (tc, test_blocked_feed);
   tcase_add_test (tc, test_leaky_queue_start);
+  tcase_add_test (tc, test_leaky_queue_level_at_start);
   return s;
 }
 
