@@ -211,6 +211,20 @@ GST_START_TEST (test_blocked_feed)
 }
 GST_END_TEST;
 
+/* A pad of the test's own linked to @queue, which feeds @sink, all
+ * running. Returns the pad (the caller's). */
+static GstPad *feed_queue (GstElement *queue, GstPad *sink)
+{
+  GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
+  ObjectPtr<GstPad> qsink (gst_element_get_static_pad (queue, "sink"));
+  ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (queue, "src"));
+  fail_unless_equals_int (gst_pad_link (src, qsink.get ()), GST_PAD_LINK_OK);
+  fail_unless_equals_int (gst_pad_link (qsrc.get (), sink), GST_PAD_LINK_OK);
+  gst_pad_set_active (src, TRUE);
+  gst_element_set_state (queue, GST_STATE_PLAYING);
+  return src;
+}
+
 /* A leaky branch head (rtc::set_leaky) drops new data until its stream's
  * first buffer is out, then its oldest data. GstQueue 1.22, leaking its
  * oldest data, stores a sticky event it drops straight on its src pad
@@ -233,13 +247,7 @@ GST_START_TEST (test_leaky_queue_start)
       rtc::set_leaky (queue, 0, 1);
     Received r;
     GstPad *sink = make_sink (&r);
-    GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
-    ObjectPtr<GstPad> qsink (gst_element_get_static_pad (queue, "sink"));
-    ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (queue, "src"));
-    fail_unless_equals_int (gst_pad_link (src, qsink.get ()), GST_PAD_LINK_OK);
-    fail_unless_equals_int (gst_pad_link (qsrc.get (), sink), GST_PAD_LINK_OK);
-    gst_pad_set_active (src, TRUE);
-    gst_element_set_state (queue, GST_STATE_PLAYING);
+    GstPad *src = feed_queue (queue, sink);
     start_stream (src, "leaky");
     for (int b = 0; b < 20; b++) {
       GstBuffer *buf = gst_buffer_new_allocate (nullptr, 16, nullptr);
@@ -286,13 +294,7 @@ GST_START_TEST (test_leaky_queue_level_at_start)
     }
     return gst_pad_event_default (pad, parent, event);
   });
-  GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
-  ObjectPtr<GstPad> qsink (gst_element_get_static_pad (queue, "sink"));
-  ObjectPtr<GstPad> qsrc (gst_element_get_static_pad (queue, "src"));
-  fail_unless_equals_int (gst_pad_link (src, qsink.get ()), GST_PAD_LINK_OK);
-  fail_unless_equals_int (gst_pad_link (qsrc.get (), sink), GST_PAD_LINK_OK);
-  gst_pad_set_active (src, TRUE);
-  gst_element_set_state (queue, GST_STATE_PLAYING);
+  GstPad *src = feed_queue (queue, sink);
   start_stream (src, "level");
   {
     std::unique_lock<std::mutex> l (seg_lock);
