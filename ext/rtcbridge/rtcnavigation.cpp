@@ -1,10 +1,13 @@
 /* See rtcnavigation.h. */
 #include "rtcnavigation.h"
 
+#include "rtcjsondepth.h"
+
 #include <gst/video/navigation.h>
 #include <json-glib/json-glib.h>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 GST_DEBUG_CATEGORY_STATIC (rtc_navigation_debug);
 #define GST_CAT_DEFAULT rtc_navigation_debug
@@ -12,6 +15,11 @@ GST_DEBUG_CATEGORY_STATIC (rtc_navigation_debug);
 namespace rtc {
 
 namespace {
+
+/* The largest message is well under 200 bytes and an object holding one
+ * array ("modifiers"); json-glib has no nesting limit of its own. */
+constexpr gsize MAX_MESSAGE_BYTES = 1024;
+constexpr guint MAX_DEPTH = 2;
 
 /* Browser KeyboardEvent.key -> X11 keysym name, for the keys whose names
  * differ; printable characters are their own name. */
@@ -100,6 +108,15 @@ double optional (JsonObject *o, const char *name, double fallback)
 
 GstEvent *navigation_event_from_json (const char *json, gint width, gint height, std::string &error)
 {
+  gsize len = json ? strlen (json) : 0;
+  if (len > MAX_MESSAGE_BYTES) {
+    error = "a navigation message is at most " + std::to_string (MAX_MESSAGE_BYTES) + " bytes";
+    return nullptr;
+  }
+  if (json && !json_depth_within (json, len, MAX_DEPTH)) {
+    error = "a navigation message nests at most " + std::to_string (MAX_DEPTH) + " levels";
+    return nullptr;
+  }
   g_autoptr (JsonParser) parser = json_parser_new ();
   GError *err = nullptr;
   if (!json || !json_parser_load_from_data (parser, json, -1, &err)) {

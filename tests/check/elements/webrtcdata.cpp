@@ -666,20 +666,28 @@ GST_START_TEST (test_navigation)
   fail_unless (wait_until ([&] { return seen.n () >= 2; }, 10000));
   fail_unless_equals_string (seen.events[0].c_str (), "press 1 160,60");
   fail_unless_equals_string (seen.events[1].c_str (), "key Return");
-  /* Malformed messages: an error back to the sender, nothing upstream. */
-  for (const char *bad :
-       {"not json", "{\"type\":\"mouse-move\",\"x\":\"left\",\"y\":0}",
-        "{\"type\":\"mouse-move\",\"x\":7,\"y\":0}", "[1,2]", "{\"type\":\"warp-drive\"}"})
+  /* Malformed messages: an error back to the sender, nothing upstream;
+   * deep nesting (json-glib would recurse once per level) and oversized
+   * messages are refused before they are parsed. */
+  std::string deep = std::string (40, '[') + std::string (40, ']');
+  std::string large =
+      "{\"type\":\"key-press\",\"key\":\"a\",\"pad\":\"" + std::string (2000, 'x') + "\"}";
+  for (const char *bad : {"not json", "{\"type\":\"mouse-move\",\"x\":\"left\",\"y\":0}",
+                          "{\"type\":\"mouse-move\",\"x\":7,\"y\":0}", "[1,2]",
+                          "{\"type\":\"warp-drive\"}", deep.c_str (), large.c_str ()})
     g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation", bad, &ok);
-  fail_unless (wait_until (
-      [&] {
-        std::lock_guard<std::mutex> g (sub_log.lock);
-        size_t errors = 0;
-        for (auto &s : sub_log.strings)
-          errors += s.second.find ("navigation:{\"type\":\"error\"") == 0;
-        return errors >= 5;
-      },
-      10000));
+  auto replies = [&] (const char *what) {
+    std::lock_guard<std::mutex> g (sub_log.lock);
+    size_t n = 0;
+    for (auto &s : sub_log.strings)
+      n += s.second.find ("navigation:{\"type\":\"error\"") == 0 &&
+           s.second.find (what) != std::string::npos;
+    return n;
+  };
+  fail_unless (wait_until ([&] { return replies ("") >= 7; }, 10000), "%zu error replies of 7",
+               replies (""));
+  fail_unless_equals_int (replies ("nests at most 2 levels"), 1);
+  fail_unless_equals_int (replies ("at most 1024 bytes"), 1);
   fail_unless_equals_int (seen.n (), 2);
   fail_unless (pub.find (GST_MESSAGE_ERROR) == nullptr);
 }
