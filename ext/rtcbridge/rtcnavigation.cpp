@@ -97,6 +97,17 @@ bool position (JsonObject *o, gint width, gint height, double &x, double &y, std
   return true;
 }
 
+/* @name's string, nullptr when it is missing or not a string (json-glib's
+ * own getters are critical about other types: a viewer must not be able to
+ * provoke that). */
+const gchar *string_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+             ? json_node_get_string (n)
+             : nullptr;
+}
+
 double optional (JsonObject *o, const char *name, double fallback)
 {
   std::string ignored;
@@ -130,9 +141,7 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
     return nullptr;
   }
   JsonObject *o = json_node_get_object (root);
-  const gchar *type = json_object_has_member (o, "type")
-                          ? json_object_get_string_member_with_default (o, "type", nullptr)
-                          : nullptr;
+  const gchar *type = string_member (o, "type");
   if (!type) {
     error = "no \"type\"";
     return nullptr;
@@ -157,7 +166,7 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
     if (g_str_equal (type, "mouse-button-release"))
       return gst_navigation_event_new_mouse_button_release (button, x, y, state);
   } else if (g_str_has_prefix (type, "key-")) {
-    const gchar *key = json_object_get_string_member_with_default (o, "key", nullptr);
+    const gchar *key = string_member (o, "key");
     if (!key || !*key || strlen (key) > 32) {
       error = "\"key\" must be a key name";
       return nullptr;
