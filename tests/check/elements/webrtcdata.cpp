@@ -671,7 +671,8 @@ GST_START_TEST (test_navigation)
   /* Malformed messages: an error back to the sender, nothing upstream;
    * deep nesting (json-glib would recurse once per level) and oversized
    * messages are refused before they are parsed; members of the wrong type
-   * are errors, not criticals (which gst-check makes fatal). */
+   * are errors, not json-glib criticals (counted here: gst-check does
+   * not make that domain fatal). */
   static std::atomic<int> json_criticals{0};
   guint json_log = g_log_set_handler (
       "Json", GLogLevelFlags (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING),
