@@ -53,8 +53,8 @@ GType gst_rtc_http_protocol_get_type (void)
 namespace {
 
 struct HttpSession {
-  SoupServerMessage *pending = nullptr; /* paused POST waiting for the answer */
-  bool disconnected = false;            /* the POST's client went away */
+  SoupServerMessage *pending = nullptr;    /* paused POST waiting for the answer */
+  std::unique_ptr<rtc::ClientWatch> watch; /* on @pending's connection */
   GstSDPMessage *offer = nullptr;
   std::string ufrag;
 
@@ -68,6 +68,9 @@ struct HttpSession {
 };
 
 class Endpoint;
+
+void finish_pending (HttpSession &session, guint status, const std::string &content_type,
+                     const std::string &body);
 
 } // namespace
 
@@ -236,12 +239,28 @@ void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method
                               prefix + "/<name>, PATCH or DELETE the session URL)");
 }
 
+/* The POST's client went before its answer: nobody can use the session
+ * (the answer and the session URL have nowhere to go), so it ends now
+ * rather than at handshake-timeout. Watched only while the POST waits
+ * (finish_pending stops both watches). Server thread. */
+void end_abandoned (GstRtcHttpServerSignaller *self, const std::string &id)
+{
+  auto it = self->priv->sessions.find (id);
+  if (it == self->priv->sessions.end ())
+    return;
+  self->priv->sessions.erase (it);
+  GST_INFO_OBJECT (self, "session %s: its client went before the answer", id.c_str ());
+  g_signal_emit_by_name (self, "session-ended", id.c_str ());
+}
+
 void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
 {
   auto self = GST_RTC_HTTP_SERVER_SIGNALLER (data);
   for (auto &kv : self->priv->sessions) {
-    if (kv.second->pending == msg)
-      kv.second->disconnected = true;
+    if (kv.second->pending == msg) {
+      end_abandoned (self, std::string (kv.first));
+      return;
+    }
   }
 }
 
@@ -266,6 +285,9 @@ void Endpoint::post (SoupServerMessage *msg, GBytes *body)
   session->ufrag = rtc::sdp_ice_ufrag (sdp, 0);
   g_signal_connect_object (msg, "disconnected", G_CALLBACK (on_pending_disconnected), self_,
                            GConnectFlags (0));
+  auto self = self_;
+  session->watch =
+      std::make_unique<rtc::ClientWatch> (msg, [self, id] { end_abandoned (self, id); });
   priv->sessions[id] = std::move (session);
   soup_server_message_pause (msg);
 
@@ -331,10 +353,7 @@ void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
     rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     return;
   }
-  if (it->second->pending && !it->second->disconnected) {
-    rtc::http_respond_text (it->second->pending, SOUP_STATUS_GONE, "session deleted");
-    soup_server_message_unpause (it->second->pending);
-  }
+  finish_pending (*it->second, SOUP_STATUS_GONE, "text/plain; charset=utf-8", "session deleted\n");
   priv->sessions.erase (it);
   GST_INFO_OBJECT (self_, "session %s deleted by the viewer", id.c_str ());
   g_signal_emit_by_name (self_, "session-ended", id.c_str ());
@@ -376,10 +395,11 @@ void finish_pending (HttpSession &session, guint status, const std::string &cont
 {
   if (!session.pending)
     return;
-  if (!session.disconnected) {
-    rtc::http_respond (session.pending, status, content_type, body);
-    soup_server_message_unpause (session.pending);
-  }
+  session.watch.reset ();
+  g_signal_handlers_disconnect_matched (session.pending, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                        (gpointer)on_pending_disconnected, nullptr);
+  rtc::http_respond (session.pending, status, content_type, body);
+  soup_server_message_unpause (session.pending);
   g_object_unref (session.pending);
   session.pending = nullptr;
 }

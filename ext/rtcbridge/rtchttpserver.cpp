@@ -74,6 +74,48 @@ void http_respond_text (SoupServerMessage *msg, guint status, const std::string 
   http_respond (msg, status, "text/plain; charset=utf-8", text.empty () ? "" : text + "\n");
 }
 
+ClientWatch::ClientWatch (SoupServerMessage *msg, std::function<void ()> gone)
+    : gone_ (std::move (gone))
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  if (!socket)
+    return;
+  source_ = g_socket_create_source (socket, GIOCondition (G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+  g_source_set_callback (source_, G_SOURCE_FUNC (on_ready), this, nullptr);
+  g_source_attach (source_, g_main_context_get_thread_default ());
+}
+
+ClientWatch::~ClientWatch ()
+{
+  if (source_) {
+    g_source_destroy (source_);
+    g_source_unref (source_);
+  }
+}
+
+gboolean ClientWatch::on_ready (GSocket *socket, GIOCondition cond, gpointer data)
+{
+  auto self = static_cast<ClientWatch *> (data);
+  gchar byte;
+  GInputVector v = {&byte, 1};
+  gint flags = G_SOCKET_MSG_PEEK;
+  g_autoptr (GError) error = nullptr;
+  gssize n = 0;
+  if (!(cond & (G_IO_HUP | G_IO_ERR)))
+    n = g_socket_receive_message (socket, nullptr, &v, 1, nullptr, nullptr, &flags, nullptr,
+                                  &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  /* The source goes with this callback; @gone may destroy the watch. */
+  g_source_unref (self->source_);
+  self->source_ = nullptr;
+  if (n <= 0) {
+    auto gone = std::move (self->gone_);
+    gone ();
+  }
+  return G_SOURCE_REMOVE;
+}
+
 bool HttpServer::valid_stream_name (const std::string &name)
 {
   if (name.empty () || name.size () > 128)

@@ -156,4 +156,25 @@ void http_respond_text (SoupServerMessage *msg, guint status, const std::string 
 /* Answers with web/@file from the plugin's GResource (404 when it has none). */
 void http_respond_resource (SoupServerMessage *msg, const std::string &file);
 
+/* Watches the connection of a paused request (a POST waiting for its
+ * answer): @gone runs once, on the server thread, when the client closes
+ * it. libsoup 3.2 reads nothing from a paused message's connection, so its
+ * "disconnected" comes only when the response is written. The watch peeks
+ * at the socket: end of stream or an error is "gone"; bytes (a pipelined
+ * request, or any TLS record: over HTTPS a close is not seen) end the
+ * watch without calling @gone. Destroy it before unpausing the message;
+ * @gone may destroy it. Server thread only. */
+class ClientWatch {
+public:
+  ClientWatch (SoupServerMessage *msg, std::function<void ()> gone);
+  ~ClientWatch ();
+  ClientWatch (const ClientWatch &) = delete;
+  ClientWatch &operator= (const ClientWatch &) = delete;
+
+private:
+  static gboolean on_ready (GSocket *socket, GIOCondition cond, gpointer data);
+  GSource *source_ = nullptr;
+  std::function<void ()> gone_;
+};
+
 } // namespace rtc

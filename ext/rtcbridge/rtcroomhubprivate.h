@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "rtchttpserver.h"
 #include "rtcroomhub.h"
 
 namespace rtc {
@@ -43,6 +44,7 @@ struct RoomHub::Whip {
   std::string secret;                   /* the last segment of its resource URL */
   std::string location;                 /* the resource URL's path */
   SoupServerMessage *pending = nullptr; /* the POST (a reference), until answered */
+  std::unique_ptr<ClientWatch> watch;   /* on @pending's connection */
   SdpPtr answer{nullptr, gst_sdp_message_free};
   std::vector<std::pair<guint, std::string>> candidates;
   bool gathered = false;

@@ -39,6 +39,7 @@ RoomHub::Whip::~Whip ()
 
 void RoomHub::Whip::send_reply ()
 {
+  watch.reset ();
   g_signal_handlers_disconnect_by_data (pending, this);
   soup_server_message_unpause (pending);
   g_object_unref (pending);
@@ -103,6 +104,8 @@ void RoomHub::whip_offer (SoupServerMessage *msg, GBytes *body, const std::strin
   whip->location = resource_prefix + "/" + whip->secret;
   whip->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_whip_disconnected), whip.get ());
+  Whip *w = whip.get ();
+  whip->watch = std::make_unique<ClientWatch> (msg, [w] { on_whip_disconnected (w->pending, w); });
   soup_server_message_pause (msg);
   p->whip = std::move (whip);
 
@@ -142,6 +145,7 @@ bool RoomHub::whip_delete (const std::string &secret)
 void RoomHub::on_whip_disconnected (SoupServerMessage *msg, gpointer data)
 {
   auto whip = static_cast<Whip *> (data);
+  whip->watch.reset ();
   g_signal_handlers_disconnect_by_data (msg, whip);
   g_object_unref (whip->pending);
   whip->pending = nullptr;

@@ -27,6 +27,7 @@
 
 #include "rtctestaudio.h"
 #include "rtctesthttp.h"
+#include "rtctestsocket.h"
 #include "rtctestroom.h"
 #include "rtctestroommembers.h"
 #include "rtctestroompipelines.h"
@@ -544,10 +545,14 @@ GST_END_TEST;
  * /whip-room/<name> (a WHIP client, as a phone app or OBS would) joins as
  * a participant named by ?name=, its audio in the mix: the talker "low"
  * hears it, and stops hearing it once the publisher stops (it DELETEs its
- * session). Bad requests get their HTTP errors and change nothing. */
+ * session). Bad requests get their HTTP errors and change nothing; a
+ * publisher whose connection closes before its answer leaves at once
+ * (not at handshake-timeout, a minute here). */
 GST_START_TEST (test_whip_publisher)
 {
-  Host host ("room-name=whip audio-mode=mix mix-frame-ms=10 congestion-control=none", "");
+  Host host ("room-name=whip audio-mode=mix mix-frame-ms=10 congestion-control=none "
+             "handshake-timeout=60000",
+             "");
   fail_unless (host.port != 0);
   std::string base = "http://127.0.0.1:" + std::to_string (host.port) + "/whip-room/whip";
   Member low (host.url ("whip"), "signaller::display-name=low", tone (0));
@@ -604,6 +609,25 @@ GST_START_TEST (test_whip_publisher)
   fail_unless_equals_int (http_request ("DELETE", session).status, 200);
   fail_unless_equals_int (http_request ("DELETE", session).status, 404);
   fail_unless (wait_until ([&] () { return n_participants (host.p->pub) == 1; }, 10000));
+  {
+    /* Without candidates its ICE never fails: only the close can end it. */
+    std::string bare;
+    g_auto (GStrv) lines = g_strsplit (offer.c_str (), "\r\n", -1);
+    for (gchar **l = lines; *l; l++)
+      if (**l && !g_str_has_prefix (*l, "a=candidate:"))
+        bare += std::string (*l) + "\r\n";
+    GSocketConnection *conn = raw_connect (host.port);
+    fail_unless (conn != nullptr);
+    raw_write (conn, "POST /whip-room/whip HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                     "application/sdp\r\nContent-Length: " +
+                         std::to_string (bare.size ()) + "\r\n\r\n" + bare);
+    g_io_stream_close (G_IO_STREAM (conn), nullptr, nullptr);
+    g_object_unref (conn);
+    wait_until ([&] () { return false; }, 1000);
+    fail_unless (wait_until ([&] () { return n_participants (host.p->pub) == 1; }, 20000),
+                 "a WHIP publisher gone before its answer stayed (%u participants)",
+                 n_participants (host.p->pub));
+  }
 
   {
     TestPipeline phone ("audiotestsrc is-live=true volume=0.3 freq=990 ! webrtcpublish name=pub "
