@@ -12,6 +12,7 @@
 #include "gstrtchttpserversignaller.h"
 #include <gst/rtcbridge/gstrtcsignaller.h>
 #include "rtccontrolthread.h"
+#include "rtchttpclient.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_client_signaller_debug);
 #define GST_CAT_DEFAULT gst_rtc_http_client_signaller_debug
@@ -20,6 +21,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_client_signaller_debug);
 #define DEFAULT_RETRY_DELAY_MAX 10000
 #define DEFAULT_HTTP_TIMEOUT 10
 #define MAX_REDIRECTS 5
+/* An SDP answer is a few kB; a server sending more is cut off. */
+#define MAX_RESPONSE_BODY (64 * 1024)
 #define STOP_DELETE_TIMEOUT_MS 2000
 
 enum {
@@ -104,18 +107,25 @@ void on_thread (Self *self, std::function<void (Self *)> fn)
   });
 }
 
+/* The bearer token goes only to the configured URL's origin: not along a
+ * redirect or to a session URL on another server (as browsers drop
+ * Authorization on a cross-origin redirect). */
 SoupMessage *new_message (Self *self, const char *method, const std::string &url)
 {
   SoupMessage *msg = soup_message_new (method, url.c_str ());
   if (!msg)
     return nullptr;
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
-  std::string token;
+  std::string token, configured;
   {
     std::lock_guard<std::mutex> g (self->priv->lock);
     token = self->priv->auth_token;
+    configured = self->priv->url;
   }
-  if (!token.empty ())
+  if (!token.empty () && !rtc::http_same_origin (url, configured))
+    GST_INFO_OBJECT (self, "%s %s: another origin than %s, sent without the token", method,
+                     url.c_str (), configured.c_str ());
+  else if (!token.empty ())
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
                                   ("Bearer " + token).c_str ());
   return msg;
@@ -258,9 +268,9 @@ void on_post_done (GObject *source, GAsyncResult *res, gpointer data)
   auto ctx = static_cast<PostContext *> (data);
   Self *self = ctx->self;
   auto priv = self->priv;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  SoupMessage *msg = rtc::http_capped_message (res);
   GError *error = nullptr;
-  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  GBytes *body = rtc::http_send_capped_finish (res, &error);
   const char *proto = protocol_name (self);
   auto finish = [&] () {
     if (body)
@@ -289,6 +299,12 @@ void on_post_done (GObject *source, GAsyncResult *res, gpointer data)
       ctx->redirects < MAX_REDIRECTS) {
     const char *location = soup_message_headers_get_one (headers, "Location");
     std::string next = location ? resolve (msg, location) : "";
+    if (!next.empty () && rtc::http_downgrades (uri_text, next)) {
+      fail_fatal (self, where + " redirected to " + next +
+                            ": refused, https is not followed to plain http");
+      finish ();
+      return;
+    }
     if (!next.empty ()) {
       GST_INFO_OBJECT (self, "%s redirected to %s", where.c_str (), next.c_str ());
       ctx->redirects++;
@@ -316,6 +332,13 @@ void on_post_done (GObject *source, GAsyncResult *res, gpointer data)
     }
     auto &a = priv->attempt;
     a.resource = resolve (msg, location);
+    if (rtc::http_downgrades (uri_text, a.resource)) {
+      gst_sdp_message_free (sdp);
+      fail_fatal (self, where + ": the session URL " + a.resource +
+                            " is plain http: refused, https is not followed to plain http");
+      finish ();
+      return;
+    }
     const char *etag = soup_message_headers_get_one (headers, "ETag");
     a.etag = etag ? etag : "";
     a.answered = true;
@@ -372,17 +395,17 @@ void post_offer (Self *self, const std::string &url, PostContext *ctx)
   GBytes *bytes = g_bytes_new (ctx->body.data (), ctx->body.size ());
   soup_message_set_request_body_from_bytes (msg, "application/sdp", bytes);
   g_bytes_unref (bytes);
-  soup_session_send_and_read_async (priv->session, msg, G_PRIORITY_DEFAULT, priv->cancellable,
-                                    on_post_done, ctx);
+  rtc::http_send_capped (priv->session, msg, MAX_RESPONSE_BODY, priv->cancellable, on_post_done,
+                         ctx);
   g_object_unref (msg);
 }
 
 void on_patch_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   auto self = static_cast<Self *> (data);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  SoupMessage *msg = rtc::http_capped_message (res);
   GError *error = nullptr;
-  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  GBytes *body = rtc::http_send_capped_finish (res, &error);
   if (error) {
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       GST_WARNING_OBJECT (self, "PATCH failed: %s", error->message);
@@ -412,8 +435,8 @@ void send_patch (Self *self, const std::string &block)
   GBytes *bytes = g_bytes_new (frag.data (), frag.size ());
   soup_message_set_request_body_from_bytes (msg, "application/trickle-ice-sdpfrag", bytes);
   g_bytes_unref (bytes);
-  soup_session_send_and_read_async (priv->session, msg, G_PRIORITY_DEFAULT, priv->cancellable,
-                                    on_patch_done, gst_object_ref (self));
+  rtc::http_send_capped (priv->session, msg, MAX_RESPONSE_BODY, priv->cancellable, on_patch_done,
+                         gst_object_ref (self));
   g_object_unref (msg);
 }
 
@@ -425,9 +448,9 @@ struct DeleteContext {
 void on_delete_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   auto ctx = static_cast<DeleteContext *> (data);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  SoupMessage *msg = rtc::http_capped_message (res);
   GError *error = nullptr;
-  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  GBytes *body = rtc::http_send_capped_finish (res, &error);
   if (error) {
     GST_INFO_OBJECT (ctx->self, "DELETE failed: %s", error->message);
     g_error_free (error);
@@ -452,8 +475,8 @@ void send_delete (Self *self, const std::string &resource, std::function<void ()
     return;
   }
   GST_INFO_OBJECT (self, "DELETE %s", resource.c_str ());
-  soup_session_send_and_read_async (
-      self->priv->session, msg, G_PRIORITY_DEFAULT, nullptr, on_delete_done,
+  rtc::http_send_capped (
+      self->priv->session, msg, MAX_RESPONSE_BODY, nullptr, on_delete_done,
       new DeleteContext{GST_RTC_HTTP_CLIENT_SIGNALLER (gst_object_ref (self)), std::move (done)});
   g_object_unref (msg);
 }

@@ -20,6 +20,7 @@
 #include <gst/rtcbridge/gstrtcsignaller.h>
 #include "gstrtchttpclientsignaller.h"
 #include "gstrtchttpserversignaller.h"
+#include "rtchttpclient.h"
 #include "rtctesthttp.h"
 #include "rtctestsignalling.h"
 #include "rtctestsocket.h"
@@ -216,6 +217,72 @@ GST_START_TEST (test_client_redirect)
 }
 GST_END_TEST;
 
+/* A redirect to another origin: the offer follows it, the bearer token
+ * does not (nor to the session URL there); https never to plain http. */
+GST_START_TEST (test_client_redirect_other_origin)
+{
+  FakeServer a, b;
+  std::string target = b.base () + "/whip/live";
+  a.set_script ([target] (const FakeServer::Request &, guint) {
+    FakeServer::Reply r;
+    r.status = 307;
+    r.headers = {{"Location", target}};
+    return r;
+  });
+  b.set_script (whip_reply);
+  Client c (a.base () + "/whip/live");
+  c.offer_on_request ();
+  c.start ();
+  c.rec.wait ("session-description");
+  assert_str (a.wait ("POST", 1).authorization, "Bearer tok3n");
+  FakeServer::Request there = b.wait ("POST", 1);
+  assert_str (there.body, c.offer_sdp);
+  assert_str (there.authorization, "");
+  assert_str (c.property ("resource-url"), (b.base () + "/whip/live/session-1"));
+  gst_rtc_signaller_stop (c.sig);
+  assert_str (b.wait ("DELETE", 1).authorization, "");
+  fail_unless_equals_int (a.count ("DELETE"), 0);
+
+  /* The rules themselves (an https server needs a CA the client trusts). */
+  fail_unless (rtc::http_same_origin ("http://h:80/a", "HTTP://H/b?c"));
+  fail_unless (rtc::http_same_origin ("https://h/a", "https://h:443/"));
+  fail_if (rtc::http_same_origin ("http://h/a", "https://h/a"));
+  fail_if (rtc::http_same_origin ("http://h:8080/a", "http://h:8081/a"));
+  fail_if (rtc::http_same_origin ("http://h/a", "http://evil.h/a"));
+  fail_if (rtc::http_same_origin ("http://h/a", "not a url"));
+  fail_unless (rtc::http_downgrades ("https://h/whip", "http://h/whip"));
+  fail_unless (rtc::http_downgrades ("HTTPS://h/whip", "http://h/whip"));
+  fail_if (rtc::http_downgrades ("https://h/whip", "https://i/whip"));
+  fail_if (rtc::http_downgrades ("http://h/whip", "https://h/whip"));
+}
+GST_END_TEST;
+
+/* A server that answers more than 64 KiB (with a Content-Length, or
+ * chunked) is cut off: the attempt fails and is retried, no answer is
+ * taken from it. */
+GST_START_TEST (test_client_body_cap)
+{
+  for (bool chunked : {false, true}) {
+    FakeServer srv;
+    srv.set_script ([chunked] (const FakeServer::Request &req, guint n) {
+      FakeServer::Reply r = whip_reply (req, n);
+      if (req.method == "POST") {
+        r.body += "a=x-padding:" + std::string (100 * 1024, 'x') + "\r\n";
+        r.chunked = chunked;
+      }
+      return r;
+    });
+    Client c (srv.base () + "/whip/live");
+    c.offer_on_request ();
+    c.start ();
+    c.rec.wait ("session-ended");
+    fail_unless (c.rec.saw_state ("retrying", "over 65536 bytes"), "chunked %d", chunked);
+    fail_unless_equals_int (c.rec.count ("session-description"), 0);
+    fail_unless (!c.rec.saw_state ("answered"));
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_client_retry_after)
 {
   FakeServer srv;
@@ -386,6 +453,8 @@ static Suite *rtchttpclientsignaller_suite (void)
   tcase_add_test (tc, test_client_offer_answer);
   tcase_add_test (tc, test_client_trickle);
   tcase_add_test (tc, test_client_redirect);
+  tcase_add_test (tc, test_client_redirect_other_origin);
+  tcase_add_test (tc, test_client_body_cap);
   tcase_add_test (tc, test_client_retry_after);
   tcase_add_test (tc, test_client_fatal_or_retry);
   tcase_add_test (tc, test_client_backoff);

@@ -221,6 +221,7 @@ public:
     guint status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    bool chunked = false; /* the body without a Content-Length */
   };
 
   FakeServer ()
@@ -342,9 +343,17 @@ private:
     for (auto &h : reply.headers)
       soup_message_headers_append (soup_server_message_get_response_headers (msg), h.first.c_str (),
                                    h.second.c_str ());
-    if (!reply.body.empty ())
+    if (!reply.body.empty () && reply.chunked) {
+      SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+      soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
+      soup_message_headers_set_content_type (h, "application/sdp", nullptr);
+      SoupMessageBody *b = soup_server_message_get_response_body (msg);
+      soup_message_body_append (b, SOUP_MEMORY_COPY, reply.body.data (), reply.body.size ());
+      soup_message_body_complete (b);
+    } else if (!reply.body.empty ()) {
       soup_server_message_set_response (msg, "application/sdp", SOUP_MEMORY_COPY,
                                         reply.body.data (), reply.body.size ());
+    }
   }
   static void on_request (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                           gpointer data)
