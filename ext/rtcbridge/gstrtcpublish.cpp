@@ -259,7 +259,8 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
     std::lock_guard<std::mutex> g (priv->core.lock);
     navigation = priv->navigation;
   }
-  priv->core.data->configure (settings.data_policy, settings.data_channels);
+  priv->core.data->configure (settings.data_policy, settings.data_channels,
+                              settings.max_data_channels);
   if (navigation) {
     rtc::DataChannelOptions nav;
     nav.label = rtc::NAVIGATION_LABEL;

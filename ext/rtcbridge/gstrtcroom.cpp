@@ -325,12 +325,13 @@ static bool gst_rtc_room_start (GstRtcRoom *self)
     std::string labels;
     for (auto &c : channels)
       labels += (labels.empty () ? "" : ",") + c.options.label;
-    priv->core.data->configure (settings.data_policy, labels);
+    priv->core.data->configure (settings.data_policy, labels, settings.max_data_channels);
     priv->room_data->configure (channels);
     priv->core.data->set_relay (priv->room_data->relay ());
     priv->room_data->start ();
   } else {
-    priv->core.data->configure (settings.data_policy, settings.data_channels);
+    priv->core.data->configure (settings.data_policy, settings.data_channels,
+                                settings.max_data_channels);
     priv->core.data->set_relay (rtc::DataRouter::Relay ());
   }
   listen_for_volumes (self);

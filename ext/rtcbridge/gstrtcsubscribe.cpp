@@ -149,7 +149,8 @@ static bool gst_rtc_subscribe_start (GstRtcSubscribe *self)
     priv->preferences = prefs;
     priv->decoders = decoders;
   }
-  priv->core.data->configure (settings.data_policy, settings.data_channels);
+  priv->core.data->configure (settings.data_policy, settings.data_channels,
+                              settings.max_data_channels);
   if (!priv->core.start ("rtcsubscribe-ctl", priv->subscriber->sessions (),
                          [priv] () { priv->subscriber->tick (); }))
     return false;

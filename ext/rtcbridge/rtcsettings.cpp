@@ -183,6 +183,13 @@ void Settings::install (GObjectClass *klass, const Role &role)
                                         "send-data (NULL = none)"),
                            nullptr, ready));
   g_object_class_install_property (
+      klass, MAX_DATA_CHANNELS,
+      g_param_spec_uint ("max-data-channels", "Max data channels",
+                         blurb ("Data channels each one of the " + peers +
+                                " may open itself and keep open at once (more are closed at "
+                                "once; labels over 256 bytes always are). 0 = no bound"),
+                         0, 65535, d.max_data_channels, ready));
+  g_object_class_install_property (
       klass, PAGE_URL,
       g_param_spec_string (
           "url", "URL",
@@ -255,6 +262,9 @@ bool Settings::set (guint prop_id, const GValue *value)
   case DATA_CHANNELS:
     data_channels = take_string (value, "");
     break;
+  case MAX_DATA_CHANNELS:
+    max_data_channels = g_value_get_uint (value);
+    break;
   case SIGNALLER_TYPE:
     signaller_type = take_string (value, "");
     break;
@@ -317,6 +327,9 @@ bool Settings::get (guint prop_id, GValue *value) const
     break;
   case DATA_CHANNELS:
     g_value_set_string (value, or_null (data_channels));
+    break;
+  case MAX_DATA_CHANNELS:
+    g_value_set_uint (value, max_data_channels);
     break;
   case PAGE_URL:
     g_value_set_string (value, nullptr); /* only the running default signaller knows */

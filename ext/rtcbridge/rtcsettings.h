@@ -51,6 +51,7 @@ struct Settings {
     TLS_KEY_FILE,
     DATA_CHANNEL_POLICY,
     DATA_CHANNELS,
+    MAX_DATA_CHANNELS,
     PAGE_URL,       /* "url", read-only */
     SIGNALLER_TYPE, /* handled by the ElementCore */
     N_PROPS,
@@ -92,6 +93,7 @@ struct Settings {
   std::string tls_key_file;
   DataPolicy data_policy = DEFAULT_DATA_POLICY;
   std::string data_channels;
+  guint max_data_channels = DEFAULT_MAX_DATA_CHANNELS;
   std::string signaller_type;
 
   static void install (GObjectClass *klass, const Role &role);

@@ -209,20 +209,39 @@ static void on_data_channel (GstElement *, GstWebRTCDataChannel *dc, gpointer da
   g_object_get (dc, "label", &label, nullptr);
   std::string name = label ? label : "";
   g_free (label);
-  bool accept;
+  const char *refused = nullptr;
+  guint max = 0;
   {
     std::lock_guard<std::mutex> g (core->lock);
-    if (!core->sessions.count (ref->id))
+    auto it = core->sessions.find (ref->id);
+    if (it == core->sessions.end ())
       return;
     bool internal = false;
     for (auto &i : core->internal)
       internal = internal || i.first.label == name;
-    accept = internal || core->policy == DataPolicy::ACCEPT ||
-             (core->policy == DataPolicy::LISTED && core->wanted_unlocked (name));
+    guint theirs = 0;
+    for (auto &c : it->second->channels)
+      theirs += !c->ours;
+    max = core->max_peer_channels;
+    if (name.size () > MAX_DATA_CHANNEL_LABEL)
+      refused = "its label is too long";
+    else if (!(internal || core->policy == DataPolicy::ACCEPT ||
+               (core->policy == DataPolicy::LISTED && core->wanted_unlocked (name))))
+      refused = "data-channel-policy";
+    else if (max > 0 && theirs >= max)
+      refused = "max-data-channels";
   }
-  if (!accept) {
-    GST_INFO_OBJECT (core->element, "session %s: closing data channel '%s' (policy)",
-                     ref->id.c_str (), name.c_str ());
+  if (refused) {
+    /* (The label is the peer's: at most its first 64 bytes are logged.) */
+    std::string shown = name.substr (0, 64) + (name.size () > 64 ? "..." : "");
+    if (g_str_equal (refused, "max-data-channels"))
+      GST_WARNING_OBJECT (core->element,
+                          "session %s: closing data channel '%s': the peer has %u open already "
+                          "(max-data-channels)",
+                          ref->id.c_str (), shown.c_str (), max);
+    else
+      GST_INFO_OBJECT (core->element, "session %s: closing data channel '%s' (%s)",
+                       ref->id.c_str (), shown.c_str (), refused);
     gst_webrtc_data_channel_close (dc);
     return;
   }
@@ -378,7 +397,7 @@ DataRouter *DataRouter::from (GstElement *element)
   return static_cast<DataRouter *> (g_object_get_qdata (G_OBJECT (element), router_quark ()));
 }
 
-void DataRouter::configure (DataPolicy policy, const std::string &labels)
+void DataRouter::configure (DataPolicy policy, const std::string &labels, guint max_peer_channels)
 {
   std::vector<std::string> list;
   g_auto (GStrv) parts = g_strsplit (labels.c_str (), ",", -1);
@@ -389,6 +408,7 @@ void DataRouter::configure (DataPolicy policy, const std::string &labels)
   }
   std::lock_guard<std::mutex> g (core_->lock);
   core_->policy = policy;
+  core_->max_peer_channels = max_peer_channels;
   core_->labels = list;
   core_->internal.clear ();
 }

@@ -68,7 +68,13 @@ enum class DataPolicy { ACCEPT = 0, REJECT = 1, LISTED = 2 };
 
 /* GType of the policy enum (GstRtcDataChannelPolicy) for properties. */
 GType data_policy_get_type ();
-#define DEFAULT_DATA_POLICY rtc::DataPolicy::ACCEPT
+/* Only the labels the element has: a page on another site that reaches
+ * the stream cannot open channels of its own choosing. */
+#define DEFAULT_DATA_POLICY rtc::DataPolicy::LISTED
+/* Channels one peer may have open that it opened itself (more are closed
+ * at once), and the longest label accepted from a peer, in bytes. */
+#define DEFAULT_MAX_DATA_CHANNELS 16
+#define MAX_DATA_CHANNEL_LABEL 256
 
 class DataRouter {
 public:
@@ -124,9 +130,10 @@ public:
   static bool is_data_template (GstPadTemplate *templ);
 
   /* Application thread, before start(): the policy, the comma-separated
-   * labels of the element's data-channels property; clears the internal
-   * labels. */
-  void configure (DataPolicy policy, const std::string &labels);
+   * labels of the element's data-channels property, how many channels a
+   * peer may open (0: no bound); clears the internal labels. */
+  void configure (DataPolicy policy, const std::string &labels,
+                  guint max_peer_channels = DEFAULT_MAX_DATA_CHANNELS);
   /* A label the element serves itself: opened on every session, and its
    * messages go to @handler instead of signals and pads. */
   void add_internal (const DataChannelOptions &options, Handler handler);

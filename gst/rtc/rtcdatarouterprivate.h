@@ -144,6 +144,7 @@ struct DataRouter::Core {
   std::condition_variable cv;
   bool running = false;
   DataPolicy policy = DEFAULT_DATA_POLICY;
+  guint max_peer_channels = DEFAULT_MAX_DATA_CHANNELS;
   std::vector<std::string> labels;
   std::vector<std::pair<DataChannelOptions, DataRouter::Handler>> internal;
   std::vector<std::shared_ptr<PadState>> pads;

@@ -466,7 +466,8 @@ GST_START_TEST (test_policy)
                       "pub");
     fail_unless (pub.wait_caps ());
     pub_log.attach (pub.pub);
-    TestPipeline sub (whep_subscriber (pub, "data-channels=theirs"), "sub");
+    TestPipeline sub (whep_subscriber (pub, "data-channels=theirs data-channel-policy=accept"),
+                      "sub");
     sub_log.attach (sub.pub);
     fail_unless (wait_channel (sub, "opened", "mine"), "the publisher's own channel must open");
     fail_unless (wait_channel (sub, "closed", "theirs"));
@@ -487,18 +488,51 @@ GST_START_TEST (test_policy)
     fail_unless (wait_channel (sub, "closed", "b"));
     fail_unless (pub_log.sessions ("b").empty ());
   }
-  /* accept (default): an unknown label is announced and usable. */
+  /* The default is listed: a label the element does not have is closed. */
   {
     ChannelLog pub_log;
-    TestPipeline pub (VIDEO "webrtcpublish name=pub port=0", "pub");
+    TestPipeline pub (VIDEO "webrtcpublish name=pub port=0 data-channels=a", "pub");
     fail_unless (pub.wait_caps ());
     pub_log.attach (pub.pub);
-    TestPipeline sub (whep_subscriber (pub, "data-channels=surprise"), "sub");
+    TestPipeline sub (whep_subscriber (pub, "data-channels=a,surprise"), "sub");
+    fail_unless (wait_opened (pub_log, "a"));
+    fail_unless (wait_channel (sub, "closed", "surprise"));
+    fail_unless (pub_log.sessions ("surprise").empty ());
+  }
+  /* accept: an unknown label is announced and usable; at most
+   * max-data-channels of the peer's own at once, labels of at most 256
+   * bytes. */
+  {
+    ChannelLog pub_log;
+    std::string long_label (257, 'l');
+    TestPipeline pub (VIDEO "webrtcpublish name=pub port=0 data-channel-policy=accept "
+                            "max-data-channels=3",
+                      "pub");
+    fail_unless (pub.wait_caps ());
+    pub_log.attach (pub.pub);
+    TestPipeline sub (whep_subscriber (pub, "data-channels=surprise,c2,c3,c4,c5," + long_label),
+                      "sub");
     fail_unless (wait_opened (pub_log, "surprise"));
     gboolean ok = FALSE;
     g_signal_emit_by_name (sub.pub, "send-string", NULL, "surprise", "hello", &ok);
     fail_unless (ok);
     fail_unless (wait_until ([&] { return pub_log.has_string ("surprise:hello"); }, 10000));
+    fail_unless (wait_channel (sub, "closed", long_label));
+    std::vector<std::string> labels = {"surprise", "c2", "c3", "c4", "c5"};
+    auto closed = [&] {
+      guint n = 0;
+      for (auto &l : labels)
+        n += channel_messages (sub, "closed", l);
+      return n;
+    };
+    fail_unless (wait_until ([&] { return closed () >= 2; }, 20000), "%u closed", closed ());
+    g_usleep (500 * 1000);
+    guint opened = 0;
+    for (auto &l : labels)
+      opened += pub_log.sessions (l).size ();
+    fail_unless_equals_int (opened, 3);
+    fail_unless_equals_int (closed (), 2);
+    fail_unless (pub_log.sessions (long_label).empty ());
   }
 }
 GST_END_TEST;
@@ -654,8 +688,9 @@ GST_START_TEST (test_navigation)
   gst_object_unref (src_pad);
   gst_object_unref (vsrc);
   /* A viewer that offers data channels (chat) but not navigation: the
-   * publisher opens navigation itself. */
-  TestPipeline sub (whep_subscriber (pub, "data-channels=chat"), "sub");
+   * publisher opens navigation itself (which the viewer accepts: its
+   * policy is accept, listed would close it). */
+  TestPipeline sub (whep_subscriber (pub, "data-channels=chat data-channel-policy=accept"), "sub");
   sub_log.attach (sub.pub);
   fail_unless (wait_channel (sub, "opened", "navigation"));
   gboolean ok = FALSE;

@@ -67,6 +67,11 @@ GST_START_TEST (test_property_defaults)
   fail_unless_equals_int (bitrate, 2000000);
   fail_unless_equals_int (n, 0);
   fail_unless_equals_string (origins, "*");
+  gint policy = -1;
+  guint max_channels = 0;
+  g_object_get (e, "data-channel-policy", &policy, "max-data-channels", &max_channels, nullptr);
+  fail_unless_equals_int (policy, 2 /* listed */);
+  fail_unless_equals_int (max_channels, 16);
   GObject *signaller = nullptr;
   g_object_get (e, "signaller", &signaller, nullptr);
   fail_unless (signaller != nullptr);
