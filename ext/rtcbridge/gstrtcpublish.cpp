@@ -264,13 +264,15 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
   if (navigation) {
     rtc::DataChannelOptions nav;
     nav.label = rtc::NAVIGATION_LABEL;
-    priv->core.data->add_internal (nav, [self] (rtc::DataRouter &router, const std::string &session,
-                                                const gchar *text, GBytes *) {
+    auto rate = std::make_shared<rtc::NavigationRate> ();
+    priv->core.data->add_internal (nav, [self, rate] (rtc::DataRouter &router,
+                                                      const std::string &session, const gchar *text,
+                                                      GBytes *) {
       gint width = 0, height = 0;
       rtc::ObjectPtr<GstPad> target (
           self->priv->publisher->inputs ().ref_first_video (width, height));
-      rtc::navigation_handle (GST_ELEMENT (self), router, session, text, target.get (), width,
-                              height);
+      rtc::navigation_handle (GST_ELEMENT (self), router, *rate, session, text, target.get (),
+                              width, height);
     });
   }
   priv->core.data->set_sink_eos_callback ([self] () { finish_if_ended (self); });

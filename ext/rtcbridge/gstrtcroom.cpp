@@ -332,6 +332,11 @@ static bool gst_rtc_room_start (GstRtcRoom *self)
   } else {
     priv->core.data->configure (settings.data_policy, settings.data_channels,
                                 settings.max_data_channels);
+    /* A participant takes the channels its room opens. */
+    std::vector<std::string> room_labels;
+    for (auto &c : room_channels (self, settings))
+      room_labels.push_back (c.options.label);
+    priv->core.data->also_accept (room_labels);
     priv->core.data->set_relay (rtc::DataRouter::Relay ());
   }
   listen_for_volumes (self);

@@ -20,6 +20,9 @@ namespace {
  * array ("modifiers"); json-glib has no nesting limit of its own. */
 constexpr gsize MAX_MESSAGE_BYTES = 1024;
 constexpr guint MAX_DEPTH = 2;
+constexpr double MAX_SCROLL = 10;
+/* A viewer's rate state is forgotten this long after its last message. */
+constexpr gint64 RATE_IDLE_US = 10 * G_USEC_PER_SEC;
 
 /* Browser KeyboardEvent.key -> X11 keysym name, for the keys whose names
  * differ; printable characters are their own name. */
@@ -154,8 +157,9 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
     if (g_str_equal (type, "mouse-move"))
       return gst_navigation_event_new_mouse_move (x, y, state);
     if (g_str_equal (type, "mouse-scroll"))
-      return gst_navigation_event_new_mouse_scroll (x, y, optional (o, "dx", 0),
-                                                    optional (o, "dy", 0), state);
+      return gst_navigation_event_new_mouse_scroll (
+          x, y, CLAMP (optional (o, "dx", 0), -MAX_SCROLL, MAX_SCROLL),
+          CLAMP (optional (o, "dy", 0), -MAX_SCROLL, MAX_SCROLL), state);
     gint button = (gint)optional (o, "button", 1);
     if (button < 1 || button > 5) {
       error = "\"button\" is 1 to 5";
@@ -188,6 +192,8 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
     if (!position (o, width, height, x, y, error))
       return nullptr;
     double pressure = optional (o, "pressure", NAN);
+    if (!std::isnan (pressure))
+      pressure = CLAMP (pressure, 0.0, 1.0);
     if (g_str_equal (type, "touch-down"))
       return gst_navigation_event_new_touch_down ((guint)id, x, y, pressure, state);
     if (g_str_equal (type, "touch-motion"))
@@ -199,8 +205,20 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
   return nullptr;
 }
 
-void navigation_handle (GstElement *element, DataRouter &router, const std::string &session,
-                        const gchar *text, GstPad *target, gint width, gint height)
+RateLimit::Verdict NavigationRate::take (const std::string &session)
+{
+  gint64 now = g_get_monotonic_time ();
+  std::lock_guard<std::mutex> g (lock_);
+  if (sessions_.size () >= 64 && !sessions_.count (session)) {
+    for (auto it = sessions_.begin (); it != sessions_.end ();)
+      it = now - it->second.last_us () > RATE_IDLE_US ? sessions_.erase (it) : std::next (it);
+  }
+  return sessions_[session].take (PER_SECOND, now);
+}
+
+void navigation_handle (GstElement *element, DataRouter &router, NavigationRate &rate,
+                        const std::string &session, const gchar *text, GstPad *target, gint width,
+                        gint height)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
@@ -209,7 +227,13 @@ void navigation_handle (GstElement *element, DataRouter &router, const std::stri
   }
   std::string error;
   GstEvent *event = nullptr;
-  if (!text)
+  RateLimit::Verdict verdict = rate.take (session);
+  if (verdict == RateLimit::Verdict::DROP || verdict == RateLimit::Verdict::FLOOD)
+    return;
+  if (verdict == RateLimit::Verdict::DROP_FIRST)
+    error = "more than " + std::to_string ((int)NavigationRate::PER_SECOND) +
+            " navigation messages per second: dropped";
+  else if (!text)
     error = "navigation messages are JSON text";
   else if (!target || width <= 0 || height <= 0)
     error = "this stream has no video to navigate";

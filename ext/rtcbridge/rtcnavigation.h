@@ -19,14 +19,23 @@
  * mapped to the X11 keysym names GStreamer elements expect ("Enter" ->
  * "Return", "ArrowLeft" -> "Left", " " -> "space").
  *
- * Pure functions; thread-safe.
+ * Numbers a viewer could use to drive an element outside its usual range
+ * are clamped: a scroll step is at most 10 either way, a touch pressure 0
+ * to 1. A viewer may send at most NavigationRate::PER_SECOND messages a
+ * second (bursts of twice that); the rest are dropped, the first drop
+ * after a calm answered with an error.
+ *
+ * Functions are pure and thread-safe; NavigationRate is thread-safe.
  */
 #pragma once
 
 #include <gst/gst.h>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "rtcdatarouter.h"
+#include "rtcratelimit.h"
 
 namespace rtc {
 
@@ -38,11 +47,24 @@ constexpr const char *NAVIGATION_LABEL = "navigation";
 GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
                                       std::string &error);
 
+/* The message rate of each viewer of an element. */
+class NavigationRate {
+public:
+  static constexpr double PER_SECOND = 200;
+  /* One message of @session now. */
+  RateLimit::Verdict take (const std::string &session);
+
+private:
+  std::mutex lock_;
+  std::map<std::string, RateLimit> sessions_; /* idle ones are forgotten */
+};
+
 /* A viewer's message on the navigation channel: the event travels upstream
  * from @target (the first video input, @width x @height; nullptr when
  * there is none); a bad message gets {"type":"error","message":...} back on
- * the channel. webrtcbin thread. */
-void navigation_handle (GstElement *element, DataRouter &router, const std::string &session,
-                        const gchar *text, GstPad *target, gint width, gint height);
+ * the channel, so does the first of too many (@rate). webrtcbin thread. */
+void navigation_handle (GstElement *element, DataRouter &router, NavigationRate &rate,
+                        const std::string &session, const gchar *text, GstPad *target, gint width,
+                        gint height);
 
 } // namespace rtc

@@ -38,7 +38,7 @@ void RoomHub::accept (SoupWebsocketConnection *ws, const std::string &remote)
   c->ws = SOUP_WEBSOCKET_CONNECTION (g_object_ref (ws));
   c->serial = next_serial_++;
   c->remote = remote;
-  c->last_rx_us = c->rate_at_us = g_get_monotonic_time ();
+  c->last_rx_us = g_get_monotonic_time ();
   g_signal_connect (ws, "message", G_CALLBACK (on_message), c.get ());
   g_signal_connect (ws, "closed", G_CALLBACK (on_closed), c.get ());
   g_signal_connect (ws, "error", G_CALLBACK (on_error), c.get ());
@@ -111,29 +111,16 @@ void RoomHub::forget (Connection *c)
 
 bool RoomHub::admit (Connection &c, const Settings &s)
 {
-  double rate = MAX (1u, s.messages_per_second);
-  gint64 now = g_get_monotonic_time ();
-  double elapsed = (now - c.rate_at_us) / 1e6;
-  c.rate_at_us = now;
-  if (c.tokens < 0)
-    c.tokens = 2 * rate;
-  c.tokens = MIN (2 * rate, c.tokens + elapsed * rate);
-  c.excess = MAX (0.0, c.excess - elapsed * rate);
-  if (c.tokens >= 1) {
-    c.tokens -= 1;
-    if (c.excess == 0)
-      c.warned = false;
+  RateLimit::Verdict v = c.rate.take (s.messages_per_second, g_get_monotonic_time ());
+  if (v == RateLimit::Verdict::PASS)
     return true;
-  }
-  c.excess += 1;
-  if (c.excess > rate) {
+  if (v == RateLimit::Verdict::FLOOD) {
     GST_INFO_OBJECT (log_, "socket %" G_GUINT64_FORMAT ": flood, closed", c.serial);
     std::string id = c.participant;
     if (!id.empty ())
       leave (id, "kicked", false, true);
     close (c, room::CLOSE_FLOOD, "too many messages");
-  } else if (!c.warned) {
-    c.warned = true;
+  } else if (v == RateLimit::Verdict::DROP_FIRST) {
     send_error (c, "rate",
                 "more than " + std::to_string (s.messages_per_second) +
                     " messages per second: dropped");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "rtchttpserver.h"
+#include "rtcratelimit.h"
 #include "rtcroomhub.h"
 
 namespace rtc {
@@ -16,12 +17,7 @@ struct RoomHub::Connection {
   std::string remote;
   std::string participant; /* its id once joined; "" before, and once it left */
   gint64 last_rx_us = 0, last_ping_us = 0;
-  /* Rate: a bucket of 2 s worth of messages, refilled at the rate; what
-   * comes on an empty bucket is dropped and counted in @excess, which
-   * drains at the same rate. */
-  double tokens = -1, excess = 0;
-  gint64 rate_at_us = 0;
-  bool warned = false;
+  RateLimit rate;       /* of its messages */
   bool closing = false; /* we closed it; kept until "closed" */
 
   Connection () = default;

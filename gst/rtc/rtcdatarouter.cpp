@@ -226,7 +226,7 @@ static void on_data_channel (GstElement *, GstWebRTCDataChannel *dc, gpointer da
     if (name.size () > MAX_DATA_CHANNEL_LABEL)
       refused = "its label is too long";
     else if (!(internal || core->policy == DataPolicy::ACCEPT ||
-               (core->policy == DataPolicy::LISTED && core->wanted_unlocked (name))))
+               (core->policy == DataPolicy::LISTED && core->listed_unlocked (name))))
       refused = "data-channel-policy";
     else if (max > 0 && theirs >= max)
       refused = "max-data-channels";
@@ -410,7 +410,14 @@ void DataRouter::configure (DataPolicy policy, const std::string &labels, guint 
   core_->policy = policy;
   core_->max_peer_channels = max_peer_channels;
   core_->labels = list;
+  core_->accepted.clear ();
   core_->internal.clear ();
+}
+
+void DataRouter::also_accept (const std::vector<std::string> &labels)
+{
+  std::lock_guard<std::mutex> g (core_->lock);
+  core_->accepted = labels;
 }
 
 void DataRouter::add_internal (const DataChannelOptions &options, Handler handler)

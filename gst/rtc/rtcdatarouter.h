@@ -134,6 +134,10 @@ public:
    * peer may open (0: no bound); clears the internal labels. */
   void configure (DataPolicy policy, const std::string &labels,
                   guint max_peer_channels = DEFAULT_MAX_DATA_CHANNELS);
+  /* After configure(): labels the peer may open under the listed policy
+   * that the element does not open itself (a room client: the room's
+   * channels, which the room opens). */
+  void also_accept (const std::vector<std::string> &labels);
   /* A label the element serves itself: opened on every session, and its
    * messages go to @handler instead of signals and pads. */
   void add_internal (const DataChannelOptions &options, Handler handler);

@@ -146,6 +146,7 @@ struct DataRouter::Core {
   DataPolicy policy = DEFAULT_DATA_POLICY;
   guint max_peer_channels = DEFAULT_MAX_DATA_CHANNELS;
   std::vector<std::string> labels;
+  std::vector<std::string> accepted; /* also_accept() */
   std::vector<std::pair<DataChannelOptions, DataRouter::Handler>> internal;
   std::vector<std::shared_ptr<PadState>> pads;
   std::map<std::string, std::shared_ptr<Session>> sessions;
@@ -180,6 +181,13 @@ struct DataRouter::Core {
       if (i.first.label == label)
         return true;
     return false;
+  }
+  /* Whether the listed policy lets the peer open @label. */
+  bool listed_unlocked (const std::string &label)
+  {
+    if (std::find (accepted.begin (), accepted.end (), label) != accepted.end ())
+      return true;
+    return wanted_unlocked (label);
   }
   /* Whether another channel than @c of @c's session and label is open. */
   bool twin_open_unlocked (const data_router::Chan &c)

@@ -658,6 +658,18 @@ struct NavigationSeen {
       std::lock_guard<std::mutex> g (self->lock);
       self->events.push_back ("press " + std::to_string (button) + " " + std::to_string ((int)x) +
                               "," + std::to_string ((int)y));
+    } else if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_MOUSE_SCROLL) {
+      gdouble x = 0, y = 0, dx = 0, dy = 0;
+      gst_navigation_event_parse_mouse_scroll_event (ev, &x, &y, &dx, &dy);
+      std::lock_guard<std::mutex> g (self->lock);
+      self->events.push_back ("scroll " + std::to_string ((int)dx) + "," +
+                              std::to_string ((int)dy));
+    } else if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_TOUCH_DOWN) {
+      guint id = 0;
+      gdouble x = 0, y = 0, pressure = 0;
+      gst_navigation_event_parse_touch_event (ev, &id, &x, &y, &pressure);
+      std::lock_guard<std::mutex> g (self->lock);
+      self->events.push_back ("touch " + std::to_string (pressure));
     } else if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_KEY_PRESS) {
       const gchar *key = nullptr;
       gst_navigation_event_parse_key_event (ev, &key);
@@ -670,6 +682,11 @@ struct NavigationSeen {
   {
     std::lock_guard<std::mutex> g (lock);
     return events.size ();
+  }
+  std::string last ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    return events.empty () ? "" : events.back ();
   }
 };
 
@@ -700,9 +717,20 @@ GST_START_TEST (test_navigation)
   fail_unless (ok);
   g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
                          "{\"type\":\"key-press\",\"key\":\"Enter\"}", &ok);
-  fail_unless (wait_until ([&] { return seen.n () >= 2; }, 10000));
+  /* Numbers out of their range are clamped. */
+  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
+                         "{\"type\":\"mouse-scroll\",\"x\":0.5,\"y\":0.5,\"dx\":1000,"
+                         "\"dy\":-1e300}",
+                         &ok);
+  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
+                         "{\"type\":\"touch-down\",\"id\":1,\"x\":0.5,\"y\":0.5,"
+                         "\"pressure\":7}",
+                         &ok);
+  fail_unless (wait_until ([&] { return seen.n () >= 4; }, 10000));
   fail_unless_equals_string (seen.events[0].c_str (), "press 1 160,60");
   fail_unless_equals_string (seen.events[1].c_str (), "key Return");
+  fail_unless_equals_string (seen.events[2].c_str (), "scroll 10,-10");
+  fail_unless_equals_string (seen.events[3].c_str (), "touch 1.000000");
   /* Malformed messages: an error back to the sender, nothing upstream;
    * deep nesting (json-glib would recurse once per level) and oversized
    * messages are refused before they are parsed; members of the wrong type
@@ -738,7 +766,28 @@ GST_START_TEST (test_navigation)
   fail_unless_equals_int (replies ("at most 1024 bytes"), 1);
   g_log_remove_handler ("Json", json_log);
   fail_unless_equals_int (json_criticals.load (), 0);
-  fail_unless_equals_int (seen.n (), 2);
+  fail_unless_equals_int (seen.n (), 4);
+
+  /* A flood: at most 200 a second (bursts of 400) go upstream, the rest
+   * are dropped and answered with one error; after a calm, the next
+   * message goes through. (3000 arrive well above 200 a second, even
+   * under a sanitizer.) */
+  g_usleep (2500 * 1000);
+  gint64 burst_start = g_get_monotonic_time ();
+  for (int i = 0; i < 3000; i++)
+    g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
+                           "{\"type\":\"mouse-button-press\",\"x\":0,\"y\":0}", &ok);
+  gint64 burst_end = g_get_monotonic_time ();
+  g_usleep (2500 * 1000);
+  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
+                         "{\"type\":\"key-press\",\"key\":\"End\"}", &ok);
+  fail_unless (wait_until ([&] { return seen.n () >= 1 && seen.last () == "key End"; }, 20000),
+               "the message after the flood did not go through");
+  size_t passed = seen.n () - 5;
+  fail_unless (passed >= 400 && passed < 3000, "%zu of 3000 went upstream", passed);
+  fail_unless_equals_int (replies ("navigation messages per second"), 1);
+  GST_INFO ("flood: %zu of 3000 passed, sent in %" G_GINT64_FORMAT " ms", passed,
+            (burst_end - burst_start) / 1000);
   fail_unless (pub.find (GST_MESSAGE_ERROR) == nullptr);
 }
 GST_END_TEST;
