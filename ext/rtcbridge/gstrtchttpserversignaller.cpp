@@ -18,7 +18,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_server_signaller_debug);
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 8080
 #define DEFAULT_STREAM_NAME "live"
-#define DEFAULT_ALLOWED_ORIGINS "*"
+#define DEFAULT_ALLOWED_ORIGINS "" /* same origin */
 #define RETRY_AFTER_SECONDS "2"
 
 enum {
@@ -719,7 +719,8 @@ static void gst_rtc_http_server_signaller_class_init (GstRtcHttpServerSignallerC
   g_object_class_install_property (
       gobject_class, PROP_ALLOWED_ORIGINS,
       g_param_spec_string ("allowed-origins", "Allowed origins",
-                           "Comma-separated browser origins allowed to use the endpoint, or *",
+                           "Comma-separated browser origins allowed to use the endpoint, or *; "
+                           "empty: only the server's own pages (same origin)",
                            DEFAULT_ALLOWED_ORIGINS, rw));
   g_object_class_install_property (
       gobject_class, PROP_MEDIA,

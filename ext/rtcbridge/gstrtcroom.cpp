@@ -664,9 +664,6 @@ static void gst_rtc_room_init (GstRtcRoom *self)
   {
     std::lock_guard<std::mutex> g (priv->core.lock);
     priv->core.settings.stream_name = "room";
-    /* A room's WebSocket is for its own pages (a page elsewhere could
-     * join it from a visitor's browser). */
-    priv->core.settings.allowed_origins = priv->core.settings.allowed_origins_default = "";
   }
   priv->room = std::make_unique<rtc::Room> (GST_ELEMENT (self), "webrtcroom", *priv->core.data,
                                             priv->core.control,

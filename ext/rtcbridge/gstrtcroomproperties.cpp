@@ -204,8 +204,7 @@ void gst_rtc_room_install_properties (GObjectClass *gobject_class)
                            "\"files\": reliable, ordered, opened on every participant's "
                            "session; the room relays a text message (a JSON object) to every "
                            "other member as {seq, from, name, msg}, binary unchanged. With "
-                           "room-url: plain channels to that room, no defaults (NULL = none)",
-                           ""};
+                           "room-url: plain channels to that room, no defaults (NULL = none)"};
   rtc::Settings::install (gobject_class, role);
   auto rw = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   auto rw_playing = GParamFlags (rw | GST_PARAM_MUTABLE_PLAYING);

@@ -19,6 +19,26 @@ static void ensure_debug ()
   }
 }
 
+/* Whether @origin (present) may use the endpoint under @allowed. */
+static bool origin_allowed (SoupMessageHeaders *req, const char *origin, const std::string &allowed)
+{
+  if (allowed == "*")
+    return true;
+  if (allowed.empty ()) {
+    /* Same origin: the page came from this server (the Host it asks). */
+    const char *host = soup_message_headers_get_one (req, "Host");
+    const char *rest = g_str_has_prefix (origin, "https://")  ? origin + 8
+                       : g_str_has_prefix (origin, "http://") ? origin + 7
+                                                              : nullptr;
+    return host && rest && g_ascii_strcasecmp (rest, host) == 0;
+  }
+  bool ok = false;
+  g_auto (GStrv) list = g_strsplit (allowed.c_str (), ",", -1);
+  for (guint i = 0; list[i] && !ok; i++)
+    ok = g_str_equal (g_strstrip (list[i]), origin);
+  return ok;
+}
+
 void http_add_cors (SoupServerMessage *msg, const std::string &allowed)
 {
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
@@ -26,7 +46,7 @@ void http_add_cors (SoupServerMessage *msg, const std::string &allowed)
   const char *origin = soup_message_headers_get_one (req, "Origin");
   if (allowed == "*")
     soup_message_headers_replace (resp, "Access-Control-Allow-Origin", "*");
-  else if (origin)
+  else if (origin && origin_allowed (req, origin, allowed))
     soup_message_headers_replace (resp, "Access-Control-Allow-Origin", origin),
         soup_message_headers_append (resp, "Vary", "Origin");
   soup_message_headers_replace (resp, "Access-Control-Expose-Headers",
@@ -85,33 +105,58 @@ void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ser
   }
 }
 
+static bool loopback_host (const std::string &host_port)
+{
+  std::string host = host_port;
+  if (!host.empty () && host[0] == '[') {
+    size_t end = host.find (']');
+    host = end == std::string::npos ? "" : host.substr (1, end - 1);
+  } else if (host.find (':') != std::string::npos && host.find (':') == host.rfind (':')) {
+    host = host.substr (0, host.find (':'));
+  }
+  if (host.empty ())
+    return false;
+  if (g_ascii_strcasecmp (host.c_str (), "localhost") == 0)
+    return true;
+  if (host.size () > 10 &&
+      g_ascii_strcasecmp (host.c_str () + host.size () - 10, ".localhost") == 0)
+    return true;
+  GInetAddress *address = g_inet_address_new_from_string (host.c_str ());
+  bool loopback = address && g_inet_address_get_is_loopback (address);
+  if (address)
+    g_object_unref (address);
+  return loopback;
+}
+
+bool http_is_loopback (const std::string &address)
+{
+  return loopback_host (address.find (':') != address.rfind (':') ? "[" + address + "]" : address);
+}
+
+bool http_check_loopback_host (SoupServerMessage *msg)
+{
+  const char *host =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
+  if (!host || loopback_host (host))
+    return true;
+  http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                     "this server listens on loopback and answers only requests for localhost "
+                     "or a loopback address (DNS rebinding protection)");
+  return false;
+}
+
 bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed)
 {
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   const char *origin = soup_message_headers_get_one (req, "Origin");
-  if (origin && allowed.empty ()) {
-    /* Same origin: the page came from this server (the Host it asks). */
-    const char *host = soup_message_headers_get_one (req, "Host");
-    const char *rest = g_str_has_prefix (origin, "https://")  ? origin + 8
-                       : g_str_has_prefix (origin, "http://") ? origin + 7
-                                                              : nullptr;
-    if (!host || !rest || g_ascii_strcasecmp (rest, host) != 0) {
-      http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
-                         std::string ("origin ") + origin +
-                             " is not allowed (only this server's own pages: set allowed-origins)");
-      return false;
-    }
-  } else if (origin && allowed != "*") {
-    bool ok = false;
-    g_auto (GStrv) list = g_strsplit (allowed.c_str (), ",", -1);
-    for (guint i = 0; list[i] && !ok; i++)
-      ok = g_str_equal (g_strstrip (list[i]), origin);
-    if (!ok) {
-      http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
-                         std::string ("origin ") + origin + " is not allowed");
-      return false;
-    }
+  if (origin && !origin_allowed (req, origin, allowed)) {
+    http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                       std::string ("origin ") + origin +
+                           (allowed.empty () ? " is not allowed (only this server's own pages: set "
+                                               "allowed-origins)"
+                                             : " is not allowed"));
+    return false;
   }
   if (!token.empty ()) {
     const char *auth = soup_message_headers_get_one (req, "Authorization");

@@ -32,6 +32,17 @@ void http_add_cors (SoupServerMessage *msg, const std::string &allowed_origins);
  * (403, 401 with WWW-Authenticate) and returns false when access is denied. */
 bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed_origins);
+/* DNS rebinding: a server listening on a loopback address answers only
+ * requests whose Host is a loopback name or address (localhost,
+ * *.localhost, 127.0.0.0/8, ::1). A page on evil.example whose name was
+ * made to resolve to 127.0.0.1 sends Host: evil.example and its Origin
+ * matches that Host, so the same-origin check alone would let it in.
+ * The server calls this for every request when it listens on loopback.
+ * Answers the request (403) and returns false when refused; a request
+ * without Host (HTTP/1.0) passes. */
+bool http_check_loopback_host (SoupServerMessage *msg);
+/* Whether @address (an IP literal, or "localhost") is a loopback one. */
+bool http_is_loopback (const std::string &address);
 /* One Link rel="ice-server" header per URL of @ice_servers (comma-separated
  * stun://host:port, turn(s)://user:pass@host:port); URLs that do not parse
  * are logged on @log_object and left out. Without @with_credentials,

@@ -1,5 +1,6 @@
 /* See rtchttpserver.h. */
 #include "rtchttpserver.h"
+#include "rtchttpaccess.h"
 
 #include <gst/gst.h>
 #include <condition_variable>
@@ -128,7 +129,8 @@ bool HttpServer::valid_stream_name (const std::string &name)
 }
 
 HttpServer::HttpServer (std::string address, guint port, Tls tls)
-    : address_ (std::move (address)), port_ (port), tls_ (std::move (tls))
+    : address_ (std::move (address)), port_ (port), tls_ (std::move (tls)),
+      loopback_ (http_is_loopback (address_))
 {}
 
 std::shared_ptr<HttpServer> HttpServer::acquire (const std::string &address, guint port,
@@ -440,6 +442,9 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
                            " bytes");
     return;
   }
+
+  if (self->loopback_ && !http_check_loopback_host (msg))
+    return;
 
   /* /<prefix>/<name>[/<rest>] routed to an endpoint */
   g_auto (GStrv) parts = g_strsplit (p.c_str () + 1, "/", 3);

@@ -143,6 +143,7 @@ private:
   GThread *thread_ = nullptr;
   SoupServer *server_ = nullptr; /* server thread only after start */
   gsize max_body_size_ = DEFAULT_MAX_BODY_SIZE;
+  bool loopback_ = false; /* listening on a loopback address: Host checked */
 
   std::mutex lock_; /* guards endpoints_ */
   std::map<std::pair<std::string, std::string>, HttpEndpoint *> endpoints_;

@@ -151,7 +151,7 @@ void Settings::install (GObjectClass *klass, const Role &role)
                            "empty: only the server's own pages (same origin). Requests without "
                            "an Origin (not from a browser) are not checked. Forwarded to the "
                            "default signaller",
-                           role.allowed_origins, ready));
+                           "", ready));
   g_object_class_install_property (
       klass, TLS_CERTIFICATE_FILE,
       g_param_spec_string ("tls-certificate-file", "TLS certificate file",
@@ -248,7 +248,7 @@ bool Settings::set (guint prop_id, const GValue *value)
     auth_token = take_string (value, "");
     break;
   case ALLOWED_ORIGINS:
-    allowed_origins = take_string (value, allowed_origins_default.c_str ());
+    allowed_origins = take_string (value, "");
     break;
   case TLS_CERTIFICATE_FILE:
     tls_certificate_file = take_string (value, "");

@@ -70,9 +70,6 @@ struct Settings {
     /* data-channels' blurb, when the element gives the labels a meaning of
      * its own (webrtcroom: room-wide channels); nullptr: the shared one. */
     const char *data_channels_blurb = nullptr;
-    /* allowed-origins' default: "*" (WHEP/WHIP players on any page), or ""
-     * (webrtcroom: only the server's own pages, same origin). */
-    const char *allowed_origins = "*";
   };
 
   bool enable_server = true;
@@ -87,8 +84,9 @@ struct Settings {
   guint handshake_timeout_ms = 15000;
   guint max_handshakes = 32; /* sessions connecting at once; 0: no limit */
   std::string auth_token;
-  std::string allowed_origins = "*";
-  std::string allowed_origins_default = "*"; /* what NULL sets (Role::allowed_origins) */
+  /* Only the server's own pages (same origin): a page on another site
+   * must not reach the stream from a visitor's browser. */
+  std::string allowed_origins;
   std::string tls_certificate_file;
   std::string tls_key_file;
   DataPolicy data_policy = DEFAULT_DATA_POLICY;

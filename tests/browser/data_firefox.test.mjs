@@ -59,7 +59,8 @@ const page = (base) => `<!DOCTYPE html><video id=v autoplay muted playsinline></
 </script>`;
 
 test('Firefox exchanges messages and files with the pipeline', { timeout: 180000 }, async () => {
-  const peer = await startDataPeer();
+  // allowed-origins: the page comes from the test's own server, another origin.
+  const peer = await startDataPeer(['allowed-origins=*']);
   const base = `http://127.0.0.1:${peer.port}`;
   let last = {};
   const server = createServer((req, res) => {

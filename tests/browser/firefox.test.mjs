@@ -48,7 +48,8 @@ async function viewers(base) {
 test('Firefox plays VP8 + Opus over WHEP; a vanished Firefox is noticed', { timeout: 150000 }, async () => {
   const pub = await startPublisher([
     'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=640,height=360,framerate=30/1', '!',
-    'webrtcpublish', 'name=pub', 'port=0', 'viewer-timeout=5000',
+    // allowed-origins: the page comes from the test's own server, another origin.
+    'webrtcpublish', 'name=pub', 'port=0', 'viewer-timeout=5000', 'allowed-origins=*',
     'audiotestsrc', 'is-live=true', '!', 'pub.',
   ]);
   const base = `http://127.0.0.1:${pub.port}`;

@@ -509,35 +509,40 @@ GST_START_TEST (test_odd_requests)
       "GET / HTTP/1.1\r\nHost: user@evil:1\r\nConnection: close\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
       "GET / HTTP/1.0\r\n\r\n",
-      "GET http://other.example HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET http://other.example/whep/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET ftp://x/whep/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET whep/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET /whep//live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET /whep/live//x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET /whep/%00/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET /whep/../whep/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET /view/%ff%fe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET http://other.example HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET http://other.example/whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET ftp://x/whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET // HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET /whep//live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET /whep/live//x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET /whep/%00/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET /whep/../whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET /view/%ff%fe HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/9.9\r\nHost: localhost\r\nConnection: close\r\n\r\n",
       "GET /\r\n\r\n",
       "\r\n\r\n",
       "GARBAGE\r\n\r\n",
       "\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03 not a TLS hello\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n"
+      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\nConnection: "
+      "close\r\n\r\n",
+      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\nConnection: "
+      "close\r\n\r\n",
+      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999\r\n"
       "Connection: close\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: "
+      "close\r\n"
       "\r\nzz\r\nabc\r\n0\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: "
+      "close\r\n"
       "\r\nffffffffffffffffff\r\nabc\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n"
+      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\nConnection: "
+      "close\r\n"
       "\r\nabc",
-      "GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: x\r\nX: \x01\x02\xff\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header Line\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: localhost\r\nX: \x01\x02\xff\r\nConnection: close\r\n\r\n",
   };
   for (const char *req : requests) {
     std::string reply = raw_exchange (port, req, true);
@@ -548,15 +553,16 @@ GST_START_TEST (test_odd_requests)
   }
   /* Long request lines and many headers. */
   raw_exchange (port, "GET /" + std::string (100000, 'a') +
-                          " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  std::string many = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+                          " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  std::string many = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
   for (int i = 0; i < 2000; i++)
     many += "X-" + std::to_string (i) + ": " + std::string (50, 'v') + "\r\n";
   raw_exchange (port, many + "\r\n");
   /* Clients that go away: before sending anything, mid-headers, mid-body. */
-  for (const char *partial : {"", "GET / HT", "POST /whep/live HTTP/1.1\r\nHost: x\r\n",
-                              "POST /whep/live HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
-                              "only part of it"}) {
+  for (const char *partial :
+       {"", "GET / HT", "POST /whep/live HTTP/1.1\r\nHost: localhost\r\n",
+        "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+        "only part of it"}) {
     GSocketConnection *conn = raw_connect (port);
     fail_unless (conn != nullptr);
     raw_write (conn, partial);

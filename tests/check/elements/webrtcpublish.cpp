@@ -66,7 +66,7 @@ GST_START_TEST (test_property_defaults)
   fail_unless_equals_int (max_viewers, 0);
   fail_unless_equals_int (bitrate, 2000000);
   fail_unless_equals_int (n, 0);
-  fail_unless_equals_string (origins, "*");
+  fail_unless_equals_string (origins, "");
   gint policy = -1;
   guint max_channels = 0;
   g_object_get (e, "data-channel-policy", &policy, "max-data-channels", &max_channels, nullptr);

@@ -68,12 +68,17 @@ GST_START_TEST (test_bad_requests)
   r = http_request ("PUT", f.p.whep (), "application/sdp", offer);
   fail_unless_equals_int (r.status, 405);
 
-  r = http_request ("OPTIONS", f.p.whep ());
+  /* Preflight: CORS allows the server's own pages only (the default). */
+  std::string self = "http://127.0.0.1:" + std::to_string (f.p.port);
+  r = http_request ("OPTIONS", f.p.whep (), "", "", {{"Origin", self}});
   fail_unless_equals_int (r.status, 204);
   fail_unless (r.header ("accept-post") == "application/sdp", "%s: %s", "accept-post",
                r.header ("accept-post").c_str ());
-  fail_unless (r.header ("access-control-allow-origin") == "*", "%s: %s",
+  fail_unless (r.header ("access-control-allow-origin") == self, "%s: %s",
                "access-control-allow-origin", r.header ("access-control-allow-origin").c_str ());
+  r = http_request ("OPTIONS", f.p.whep (), "", "", {{"Origin", "https://evil.example"}});
+  fail_unless (r.header ("access-control-allow-origin").empty (), "%s",
+               r.header ("access-control-allow-origin").c_str ());
 
   /* A session: PATCH with the wrong type, a bad fragment, an ICE restart. */
   r = http_request ("POST", f.p.whep (), "application/sdp", offer);
@@ -217,6 +222,38 @@ GST_START_TEST (test_max_handshakes)
 }
 GST_END_TEST;
 
+/* By default only the server's own pages: a page elsewhere (which a
+ * visitor's browser would let POST to 127.0.0.1) gets 403, as does a page
+ * whose name was made to resolve to 127.0.0.1 (DNS rebinding: its Origin
+ * matches its Host, the Host is not this loopback server's). */
+GST_START_TEST (test_origin_default_same_origin)
+{
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0");
+  fail_unless (p.port > 0);
+  fail_unless (p.wait_caps ());
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  std::string self = "http://127.0.0.1:" + std::to_string (p.port);
+  HttpReply r = http_request ("POST", p.whep (), "application/sdp", offer,
+                              {{"Origin", "https://evil.example"}});
+  fail_unless_equals_int (r.status, 403);
+  fail_unless (r.header ("access-control-allow-origin").empty ());
+  std::string rebound = "evil.example:" + std::to_string (p.port);
+  r = http_request ("POST", p.whep (), "application/sdp", offer,
+                    {{"Origin", "http://" + rebound}, {"Host", rebound}});
+  fail_unless_equals_int (r.status, 403);
+  fail_unless (r.body.find ("DNS rebinding") != std::string::npos, "%s", r.body.c_str ());
+  r = http_request ("GET", self + "/view/live", "", "", {{"Host", rebound}});
+  fail_unless_equals_int (r.status, 403);
+  r = http_request ("POST", p.whep (), "application/sdp", offer, {{"Origin", self}});
+  fail_unless_equals_int (r.status, 201);
+  /* localhost is loopback too. */
+  std::string local = "localhost:" + std::to_string (p.port);
+  r = http_request ("POST", p.whep (), "application/sdp", offer,
+                    {{"Origin", "http://" + local}, {"Host", local}});
+  fail_unless_equals_int (r.status, 201);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_origin_allow_list)
 {
   TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
@@ -257,6 +294,7 @@ static Suite *webrtcpublish_http_suite (void)
   tcase_add_test (tc, test_vanishing_client);
   tcase_add_test (tc, test_quick_post_delete_pairs);
   tcase_add_test (tc, test_max_viewers_and_auth);
+  tcase_add_test (tc, test_origin_default_same_origin);
   tcase_add_test (tc, test_origin_allow_list);
   tcase_add_test (tc, test_not_started_is_503);
   tcase_add_test (tc, test_max_handshakes);
