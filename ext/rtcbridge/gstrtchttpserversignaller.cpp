@@ -19,6 +19,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_server_signaller_debug);
 #define DEFAULT_PORT 8080
 #define DEFAULT_STREAM_NAME "live"
 #define DEFAULT_ALLOWED_ORIGINS "" /* same origin */
+/* Trickle PATCHes one session may send (a browser sends one per candidate
+ * at most: a few dozen). */
+#define MAX_PATCHES 100
 #define RETRY_AFTER_SECONDS "2"
 
 enum {
@@ -55,6 +58,7 @@ namespace {
 struct HttpSession {
   SoupServerMessage *pending = nullptr;    /* paused POST waiting for the answer */
   std::unique_ptr<rtc::ClientWatch> watch; /* on @pending's connection */
+  guint patches = 0;                       /* trickle PATCHes taken */
   GstSDPMessage *offer = nullptr;
   std::string ufrag;
 
@@ -329,9 +333,22 @@ void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *bod
   const char *data = static_cast<const char *> (g_bytes_get_data (body, &len));
   std::string ufrag, error;
   std::vector<rtc::RemoteCandidate> candidates;
+  if (it->second->patches >= MAX_PATCHES) {
+    rtc::http_respond_text (msg, 429 /* Too Many Requests */,
+                            "at most " + std::to_string (MAX_PATCHES) +
+                                " trickle PATCHes per session");
+    return;
+  }
+  it->second->patches++;
   if (!rtc::parse_trickle_sdpfrag (std::string (data ? data : "", len), it->second->offer, ufrag,
                                    candidates, error)) {
     rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, error);
+    return;
+  }
+  if (candidates.size () > rtc::SDP_MAX_CANDIDATES) {
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                            "at most " + std::to_string (rtc::SDP_MAX_CANDIDATES) +
+                                " candidates per PATCH");
     return;
   }
   if ((if_match && g_str_equal (if_match, "*")) ||

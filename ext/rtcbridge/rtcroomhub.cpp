@@ -15,6 +15,13 @@ namespace rtc {
 using room::Message;
 using room::Writer;
 
+/* A participant's description has its own tracks and one m-line per track
+ * of every other (camera, its low layer, audio) and data. */
+static guint room_max_mlines (guint max_participants)
+{
+  return 4 * MAX (1u, max_participants) + 4;
+}
+
 RoomHub::RoomHub (GMainContext *context, Events events, std::function<Settings ()> settings,
                   std::function<std::string ()> new_id, GstObject *log_object)
     : context_ (context), events_ (std::move (events)), settings_ (std::move (settings)),
@@ -426,7 +433,7 @@ void RoomHub::handle_description (Participant &p, const Message &m)
   SdpPtr sdp (parsed, gst_sdp_message_free);
   if (gst_sdp_message_parse_buffer ((const guint8 *)text.data (), (guint)text.size (), parsed) !=
           GST_SDP_OK ||
-      !sdp_validate_offer (parsed, error)) {
+      !sdp_validate_offer (parsed, error, room_max_mlines (settings_ ().max_participants))) {
     send_error (*p.conn, "bad-message",
                 "the SDP does not parse" + (error.empty () ? "" : ": " + error), "description");
     return;

@@ -132,15 +132,53 @@ void sdp_remove_bundle (GstSDPMessage *sdp)
   }
 }
 
-bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error)
+bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error, guint max_mlines)
 {
   guint n = gst_sdp_message_medias_len (sdp);
   if (n == 0) {
     error = "the offer has no m-line";
     return false;
   }
+  if (n > max_mlines) {
+    error = "the offer has " + std::to_string (n) + " m-lines, at most " +
+            std::to_string (max_mlines) + " are taken";
+    return false;
+  }
+  if (gst_sdp_message_attributes_len (sdp) > SDP_MAX_ATTRIBUTES) {
+    error = "more than " + std::to_string (SDP_MAX_ATTRIBUTES) + " session attributes";
+    return false;
+  }
   for (guint i = 0; i < n; i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+    std::string where = "m-line " + std::to_string (i);
+    guint attributes = gst_sdp_media_attributes_len (media), candidates = 0;
+    if (attributes > SDP_MAX_ATTRIBUTES) {
+      error = where + " has more than " + std::to_string (SDP_MAX_ATTRIBUTES) + " attributes";
+      return false;
+    }
+    for (guint a = 0; a < attributes; a++)
+      candidates += g_strcmp0 (gst_sdp_media_get_attribute (media, a)->key, "candidate") == 0;
+    if (candidates > SDP_MAX_CANDIDATES) {
+      error = where + " has more than " + std::to_string (SDP_MAX_CANDIDATES) + " candidates";
+      return false;
+    }
+    guint formats = gst_sdp_media_formats_len (media);
+    if (formats > SDP_MAX_FORMATS) {
+      error = where + " has more than " + std::to_string (SDP_MAX_FORMATS) + " formats";
+      return false;
+    }
+    const char *proto = gst_sdp_media_get_proto (media);
+    if (proto && strstr (proto, "RTP")) {
+      for (guint f = 0; f < formats; f++) {
+        const char *pt = gst_sdp_media_get_format (media, f);
+        gchar *end = nullptr;
+        guint64 v = pt ? g_ascii_strtoull (pt, &end, 10) : 0;
+        if (!pt || end == pt || *end || v > 127) {
+          error = where + ": payload type '" + (pt ? pt : "") + "' is not 0-127";
+          return false;
+        }
+      }
+    }
     if (!media_or_session_attr (sdp, media, "ice-ufrag") ||
         !media_or_session_attr (sdp, media, "ice-pwd")) {
       error = "m-line " + std::to_string (i) + " has no ice-ufrag/ice-pwd";

@@ -73,8 +73,18 @@ void caps_add_twcc (GstCaps *caps, int id);
  * as a codec collision ("All codecs must share the same ... parameters"). */
 void sdp_unify_opus_formats (GstSDPMessage *sdp);
 
-/* Cheap checks that a text is an SDP offer we can try: parses, has at least
- * one m-line, ice-ufrag and fingerprint present. Returns false with @error. */
-bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error);
+/* Bounds of what a peer may offer: m-lines (a WHEP/WHIP offer; a room
+ * client's depends on the room's size), attributes per m-line or session
+ * level, candidates per m-line, formats per m-line. */
+constexpr guint SDP_MAX_MLINES = 16;
+constexpr guint SDP_MAX_ATTRIBUTES = 256;
+constexpr guint SDP_MAX_CANDIDATES = 64;
+constexpr guint SDP_MAX_FORMATS = 64;
+
+/* Cheap checks that a text is an SDP offer we can try: parses, has one to
+ * @max_mlines m-lines, ice-ufrag and fingerprint present, RTP payload types
+ * 0-127, within the bounds above. Returns false with @error. */
+bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error,
+                         guint max_mlines = SDP_MAX_MLINES);
 
 } // namespace rtc

@@ -174,10 +174,32 @@ GST_START_TEST (test_server_trickle)
   fail_unless_equals_int (patch (session, frag, {{"If-Match", "*"}}).status, 422);
   fail_unless_equals_int (patch (session, frag, {}, "application/sdp").status, 415);
   fail_unless_equals_int (patch (session, sdpfrag ("9", CANDIDATE_LINE)).status, 400);
+  /* At most 64 candidates per PATCH, 100 PATCHes per session (every one
+   * counts, refused or not). */
+  std::string many;
+  for (int i = 0; i < 65; i++)
+    many += "a=candidate:" + std::to_string (i) + " 1 udp 1 10.0.0.1 " + std::to_string (6000 + i) +
+            " typ host\r\n";
+  guint before = s.rec.count ("ice-candidate");
+  HttpReply over = patch (session, sdpfrag ("0", many));
+  fail_unless_equals_int (over.status, 400);
+  fail_unless (over.body.find ("at most 64 candidates per PATCH") != std::string::npos);
+  fail_unless_equals_int (s.rec.count ("ice-candidate"), before);
   std::string restart = "a=ice-ufrag:newU\r\na=ice-pwd:newpasswordnewpassword00\r\n";
   fail_unless_equals_int (patch (session, restart).status, 422);
   fail_unless_equals_int (patch (s.endpoint + "/no-such-session", frag).status, 404);
   fail_unless_equals_int (s.rec.count ("ice-candidate"), 3);
+  guint taken = 0;
+  for (; taken < 200; taken++) {
+    HttpReply r = patch (session, sdpfrag ("0", CANDIDATE_LINE));
+    if (r.status == 429)
+      break;
+    fail_unless_equals_int (r.status, 204);
+  }
+  /* 6 PATCHes above counted (those refused by 412, 415 or 404 do not
+   * reach the session), then 94 more. */
+  fail_unless_equals_int (taken, 94);
+  fail_unless_equals_int (s.rec.count ("ice-candidate"), 3 + 94);
 }
 GST_END_TEST;
 
@@ -267,6 +289,35 @@ GST_START_TEST (test_server_bad_requests)
 {
   Server s;
   std::string ok = s.offer;
+  /* Offers over the bounds (rtcsdp.h): m-lines, payload types, candidates,
+   * attributes. */
+  size_t first_m = ok.find ("m="), first_eol = ok.find ("\r\n", first_m);
+  size_t mid0 = ok.find ("a=mid:0\r\n") + strlen ("a=mid:0\r\n");
+  std::string many_mlines = ok;
+  for (int i = 0; i < 8; i++)
+    many_mlines += ok.substr (first_m); /* 2 + 16 m-lines */
+  std::string candidates, attributes;
+  for (int i = 0; i < 65; i++)
+    candidates += "a=candidate:" + std::to_string (i) + " 1 udp 1 10.0.0.1 " +
+                  std::to_string (5000 + i) + " typ host\r\n";
+  for (int i = 0; i < 257; i++)
+    attributes += "a=x-filler:" + std::to_string (i) + "\r\n";
+  struct {
+    const char *what;
+    std::string body;
+    const char *error;
+  } over[] = {
+      {"18 m-lines", many_mlines, "at most 16 are taken"},
+      {"payload type 200", std::string (ok).insert (first_eol, " 200"), "is not 0-127"},
+      {"payload type x", std::string (ok).insert (first_eol, " x"), "is not 0-127"},
+      {"65 candidates", std::string (ok).insert (mid0, candidates), "candidates"},
+      {"257 attributes", std::string (ok).insert (mid0, attributes), "attributes"},
+  };
+  for (auto &o : over) {
+    HttpReply r = http_request ("POST", s.endpoint, "application/sdp", o.body);
+    fail_unless (r.status == 400, "%s: %u", o.what, r.status);
+    fail_unless (r.body.find (o.error) != std::string::npos, "%s: %s", o.what, r.body.c_str ());
+  }
   struct {
     const char *what;
     std::string body;
