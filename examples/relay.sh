@@ -9,12 +9,15 @@
 #
 # ADDRESS defaults to 0.0.0.0 (reachable from A); TOKEN, when given, must
 # match on both sides. A reconnects by itself with back-off when B restarts.
+# Over plain HTTP a token crosses the network in clear text: the elements
+# refuse that unless told (insecure-auth=true, set here for a trusted LAN;
+# use HTTPS — tls-certificate-file on B, an https:// URL on A — elsewhere).
 set -euo pipefail
 mode=${1:-}
 case "$mode" in
   receive)
     address=${2:-0.0.0.0}
-    token=${3:+auth-token=$3}
+    token=${3:+auth-token=$3 insecure-auth=true}
     # decode=false + the same codec on both legs: relayed without re-encoding.
     exec gst-launch-1.0 -e -m \
       webrtcsubscribe name=in stream-name=cam address="$address" port=8080 $token \
@@ -26,7 +29,7 @@ case "$mode" in
     ;;
   send)
     url=${2:?the receiver WHIP URL, e.g. http://B:8080/whip/cam}
-    token=${3:+auth-token=$3}
+    token=${3:+auth-token=$3 insecure-auth=true}
     if [ -e /dev/video0 ]; then video="v4l2src ! videoconvert"; else video="videotestsrc is-live=true"; fi
     # shellcheck disable=SC2086
     exec gst-launch-1.0 -e -m \

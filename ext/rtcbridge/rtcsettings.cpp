@@ -2,6 +2,7 @@
 #include "rtcsettings.h"
 
 #include "gstrtchttpsignaller.h"
+#include "rtchttpaccess.h"
 
 #include <json-glib/json-glib.h>
 
@@ -145,6 +146,13 @@ void Settings::install (GObjectClass *klass, const Role &role)
                                   "Forwarded to the default signaller"),
                            nullptr, ready));
   g_object_class_install_property (
+      klass, INSECURE_AUTH,
+      g_param_spec_boolean ("insecure-auth", "Insecure auth",
+                            "Let auth-token cross a network in clear text: plain HTTP on an "
+                            "address that is not loopback (server, or the remote URL in client "
+                            "mode). Off: such a configuration does not start; use HTTPS",
+                            d.insecure_auth, ready));
+  g_object_class_install_property (
       klass, ALLOWED_ORIGINS,
       g_param_spec_string ("allowed-origins", "Allowed origins",
                            "Comma-separated browser origins allowed to use the endpoint, or *; "
@@ -247,6 +255,9 @@ bool Settings::set (guint prop_id, const GValue *value)
   case AUTH_TOKEN:
     auth_token = take_string (value, "");
     break;
+  case INSECURE_AUTH:
+    insecure_auth = g_value_get_boolean (value);
+    break;
   case ALLOWED_ORIGINS:
     allowed_origins = take_string (value, "");
     break;
@@ -312,6 +323,9 @@ bool Settings::get (guint prop_id, GValue *value) const
     break;
   case AUTH_TOKEN:
     g_value_set_string (value, or_null (auth_token));
+    break;
+  case INSECURE_AUTH:
+    g_value_set_boolean (value, insecure_auth);
     break;
   case ALLOWED_ORIGINS:
     g_value_set_string (value, allowed_origins.c_str ());
@@ -534,6 +548,28 @@ void SignallerHost::describe (const std::string &media, const std::string &data_
   gst_object_unref (s);
 }
 
+/* Where auth-token would cross a network in clear text: "" when it does
+ * not (no token, HTTPS, loopback, insecure-auth, another signaller). */
+static std::string clear_text_token (const Settings &settings, bool serves)
+{
+  if (settings.auth_token.empty () || settings.insecure_auth)
+    return "";
+  if (serves && settings.enable_server && settings.tls_certificate_file.empty () &&
+      !http_is_loopback (settings.address))
+    return "the server on " + settings.address + " is plain HTTP";
+  if (!settings.remote_url.empty () &&
+      (g_ascii_strncasecmp (settings.remote_url.c_str (), "http:", 5) == 0 ||
+       g_ascii_strncasecmp (settings.remote_url.c_str (), "ws:", 3) == 0)) {
+    GUri *uri = g_uri_parse (settings.remote_url.c_str (), G_URI_FLAGS_NONE, nullptr);
+    bool loopback = uri && g_uri_get_host (uri) && http_is_loopback (g_uri_get_host (uri));
+    if (uri)
+      g_uri_unref (uri);
+    if (!loopback)
+      return settings.remote_url + " is not encrypted";
+  }
+  return "";
+}
+
 bool SignallerHost::start (GstElement *element, const Settings &settings, ControlThread *thread,
                            Sessions &sessions)
 {
@@ -541,6 +577,17 @@ bool SignallerHost::start (GstElement *element, const Settings &settings, Contro
   bool is_default_signaller = is_default ();
   GstRtcSignallerRole role = gst_rtc_signaller_get_role (s);
   bool serves = is_default_signaller && settings.remote_url.empty ();
+  std::string clear = is_default_signaller ? clear_text_token (settings, serves) : "";
+  if (!clear.empty ()) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+                       ("auth-token would cross the network in clear text: %s. Use HTTPS "
+                        "(tls-certificate-file, or an https:// URL), or set insecure-auth=true "
+                        "to accept that",
+                        clear.c_str ()),
+                       (nullptr));
+    gst_object_unref (s);
+    return false;
+  }
   if (serves && !settings.enable_server && role == GST_RTC_SIGNALLER_ROLE_ANSWERER) {
     gst_object_unref (s);
     return true; /* no server, no client: the application drives sessions */

@@ -46,6 +46,7 @@ struct Settings {
     HANDSHAKE_TIMEOUT,
     MAX_HANDSHAKES,
     AUTH_TOKEN,
+    INSECURE_AUTH,
     ALLOWED_ORIGINS,
     TLS_CERTIFICATE_FILE,
     TLS_KEY_FILE,
@@ -84,6 +85,7 @@ struct Settings {
   guint handshake_timeout_ms = 15000;
   guint max_handshakes = 32; /* sessions connecting at once; 0: no limit */
   std::string auth_token;
+  bool insecure_auth = false; /* a token over plain HTTP off loopback */
   /* Only the server's own pages (same origin): a page on another site
    * must not reach the stream from a visitor's browser. */
   std::string allowed_origins;

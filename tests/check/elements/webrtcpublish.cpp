@@ -173,6 +173,34 @@ static void expect_start_error (const std::string &launch, const char *what)
   gst_object_unref (pipeline);
 }
 
+/* A bearer token never crosses a network in clear text unless the user
+ * says so: a plain-HTTP server off loopback, or an http:// WHIP URL to
+ * another host, with auth-token does not start (issue 14, finding 7). */
+GST_START_TEST (test_token_in_clear_text)
+{
+  expect_start_error ("videotestsrc ! webrtcpublish port=0 address=0.0.0.0 auth-token=t",
+                      "clear text");
+  expect_start_error ("videotestsrc ! webrtcpublish whip-url=http://192.0.2.1:9/whip/x "
+                      "auth-token=t",
+                      "clear text");
+  /* Explicitly accepted; loopback needs nothing. */
+  for (const char *launch :
+       {"videotestsrc is-live=true ! webrtcpublish port=0 address=0.0.0.0 auth-token=t "
+        "insecure-auth=true",
+        "videotestsrc is-live=true ! webrtcpublish port=0 address=127.0.0.1 auth-token=t"}) {
+    GstElement *pipeline = gst_parse_launch (launch, nullptr);
+    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE,
+                 "%s", launch);
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_SECOND, GST_MESSAGE_ERROR);
+    fail_unless (m == nullptr, "%s: an error", launch);
+    gst_object_unref (bus);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_shared_server_two_streams)
 {
   TestPublisher a ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 stream-name=one");
@@ -443,6 +471,7 @@ static Suite *webrtcpublish_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_registration_and_templates);
   tcase_add_test (tc, test_property_defaults);
+  tcase_add_test (tc, test_token_in_clear_text);
   tcase_add_test (tc, test_request_pads);
   tcase_add_test (tc, test_launch_without_pad_names);
   tcase_add_test (tc, test_port_zero_announced);
