@@ -195,31 +195,26 @@ void Adaptation::rebalance (const std::map<std::string, std::unique_ptr<Session>
     if (rung != v.rung)
       move (v, rung, encoding);
   }
-  std::map<EncoderBranch *, guint> lowest;
+  std::map<EncoderBranch *, std::vector<guint>> budgets;
   for (auto &kv : sessions) {
     auto &v = static_cast<Viewer &> (*kv.second);
     if (!v.agreed)
       continue;
     guint budget = video_budget (v, s);
-    for (auto &use : v.media) {
-      if (!use.branch || use.codec->kind != MediaKind::VIDEO)
-        continue;
-      auto it = lowest.find (use.branch);
-      if (it == lowest.end ())
-        lowest[use.branch] = budget;
-      else
-        it->second = std::min (it->second, budget);
-    }
+    for (auto &use : v.media)
+      if (use.branch && use.codec->kind == MediaKind::VIDEO)
+        budgets[use.branch].push_back (budget);
   }
   pool_.for_each ([&] (const Input *, const Codec *codec, int rung, EncoderBranch *branch) {
     if (codec->kind == MediaKind::AUDIO) {
       branch->set_bitrate (s.audio);
       return;
     }
-    auto it = lowest.find (branch);
-    guint rate = !s.enabled            ? s.video_max
-                 : it != lowest.end () ? s.ladder.bitrate (rung, it->second)
-                                       : branch->bitrate ();
+    auto it = budgets.find (branch);
+    guint rate = !s.enabled ? s.video_max
+                 : it != budgets.end ()
+                     ? s.ladder.encoder_bitrate (rung, it->second.data (), it->second.size ())
+                     : branch->bitrate ();
     branch->set_bitrate (rate);
     branch->set_max_framerate (
         s.enabled ? s.ladder.max_framerate (rung, rate, branch->max_framerate ()) : 0);

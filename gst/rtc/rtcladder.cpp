@@ -73,6 +73,15 @@ guint Ladder::bitrate (int rung, guint lowest_budget) const
   return std::min (high (rung), std::max (low (rung), lowest_budget));
 }
 
+guint Ladder::encoder_bitrate (int rung, const guint *budgets, gsize n) const
+{
+  guint lowest = G_MAXUINT;
+  for (gsize i = 0; i < n; i++)
+    if (budgets[i] >= low (rung))
+      lowest = std::min (lowest, budgets[i]);
+  return bitrate (rung, lowest == G_MAXUINT ? 0 : lowest);
+}
+
 guint Ladder::max_framerate (int rung, guint bitrate, guint current_cap) const
 {
   if (rung != (int)rungs - 1)

@@ -9,9 +9,10 @@
  *
  * (one rung: [min, max]). Each viewer's congestion controller gives it a
  * budget; the viewer sits on the best rung its budget reaches, and a
- * rung's encoder runs at the lowest budget among its viewers, kept inside
- * the rung's band — a viewer on a poor link moves down a rung instead of
- * slowing everyone. Moves have hysteresis: down when the budget has been
+ * rung's encoder runs at the lowest budget among its viewers that reach
+ * the rung's band, kept inside it — a viewer on a poor link moves down a
+ * rung instead of slowing everyone (while it waits to move, or under the
+ * last rung's floor, its budget does not count). Moves have hysteresis: down when the budget has been
  * under the rung's band for 0.5 s, up when it has been 20 % over the
  * better rung's floor for 3 s. The lowest rung also halves the frame rate
  * (15 fps) under 1.5x min, and restores it over 2x min.
@@ -38,6 +39,11 @@ struct Ladder {
   int next (int current, guint budget, gint64 now_us, int &wanted, gint64 &since_us) const;
   /* The encoder bitrate of @rung for the lowest budget among its viewers. */
   guint bitrate (int rung, guint lowest_budget) const;
+  /* The encoder bitrate of @rung for its viewers' @budgets (@n of them):
+   * the lowest budget that reaches the rung's band. A viewer under the
+   * band is on its way down a rung (or, on the last rung, under the
+   * floor): it does not pull the encoder down for everyone. */
+  guint encoder_bitrate (int rung, const guint *budgets, gsize n) const;
   /* Frame rate cap (0 = none) of @rung at @bitrate, given the current cap. */
   guint max_framerate (int rung, guint bitrate, guint current_cap) const;
 };

@@ -149,6 +149,26 @@ GST_START_TEST (test_bitrate)
 }
 GST_END_TEST;
 
+/* One viewer's budget cannot pull a shared encoder down for everyone: a
+ * viewer under its rung's band (moving down, or under the last rung's
+ * floor) does not count (issue 14, finding 11). */
+GST_START_TEST (test_encoder_bitrate)
+{
+  rtc::Ladder l;
+  const guint rung0[] = {1800000, 1500000, 200000};
+  fail_unless_equals_int (l.encoder_bitrate (0, rung0, 3), 1500000); /* was 800000 */
+  const guint rung2[] = {300000, 200000, 50000};
+  fail_unless_equals_int (l.encoder_bitrate (2, rung2, 3), 200000); /* was 150000 */
+  const guint below[] = {100000, 50000};
+  fail_unless_equals_int (l.encoder_bitrate (0, below, 2), 800000); /* all moving: the floor */
+  fail_unless_equals_int (l.encoder_bitrate (0, below, 0), 800000);
+  rtc::Ladder one;
+  one.rungs = 1;
+  const guint single[] = {1200000, 90000};
+  fail_unless_equals_int (one.encoder_bitrate (0, single, 2), 1200000);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_down_after_hold)
 {
   rtc::Ladder l;
@@ -411,6 +431,7 @@ static Suite *rtcladder_suite (void)
   tcase_add_test (tc, test_default_bands);
   tcase_add_test (tc, test_rung_for);
   tcase_add_test (tc, test_bitrate);
+  tcase_add_test (tc, test_encoder_bitrate);
   tcase_add_test (tc, test_down_after_hold);
   tcase_add_test (tc, test_up_after_hold);
   tcase_add_test (tc, test_no_oscillation);
