@@ -12,10 +12,11 @@
  * rung's encoder runs at the lowest budget among its viewers that reach
  * the rung's band, kept inside it — a viewer on a poor link moves down a
  * rung instead of slowing everyone (while it waits to move, or under the
- * last rung's floor, its budget does not count). Moves have hysteresis: down when the budget has been
- * under the rung's band for 0.5 s, up when it has been 20 % over the
- * better rung's floor for 3 s. The lowest rung also halves the frame rate
- * (15 fps) under 1.5x min, and restores it over 2x min.
+ * last rung's floor, its budget does not count). Moves have hysteresis:
+ * down when the budget has been under the rung's band for 0.5 s, up when
+ * it has been 20 % over the better rung's floor for 3 s. The lowest rung
+ * also halves the frame rate (15 fps) under 1.5x min, and restores it
+ * over 2x min.
  *
  * Pure functions of the settings; thread-safe.
  */
