@@ -144,48 +144,6 @@ std::string resolve (SoupMessage *msg, const char *location)
   return out;
 }
 
-/* "<stun:host:3478>; rel=ice-server" and "<turn:host:3478?transport=udp>;
- * rel=ice-server; username=u; credential=p" to GStreamer-style URLs. */
-std::string parse_ice_links (SoupMessageHeaders *headers)
-{
-  const char *links = soup_message_headers_get_list (headers, "Link");
-  if (!links)
-    return {};
-  std::string out;
-  GSList *items = soup_header_parse_list (links);
-  for (GSList *l = items; l; l = l->next) {
-    std::string item = static_cast<const char *> (l->data);
-    auto open = item.find ('<'), close = item.find ('>');
-    if (open == std::string::npos || close == std::string::npos || close < open)
-      continue;
-    std::string target = item.substr (open + 1, close - open - 1);
-    GHashTable *params = soup_header_parse_semi_param_list (item.c_str () + close + 1);
-    auto param = [params] (const char *name) -> std::string {
-      auto v = static_cast<const char *> (g_hash_table_lookup (params, name));
-      return v ? v : "";
-    };
-    if (param ("rel") == "ice-server") {
-      auto colon = target.find (':');
-      std::string scheme = colon == std::string::npos ? "" : target.substr (0, colon);
-      std::string rest = colon == std::string::npos ? "" : target.substr (colon + 1);
-      std::string url;
-      if (scheme == "stun" || scheme == "stuns") {
-        url = scheme + "://" + rest;
-      } else if (scheme == "turn" || scheme == "turns") {
-        g_autofree gchar *user = g_uri_escape_string (param ("username").c_str (), nullptr, FALSE);
-        g_autofree gchar *pass =
-            g_uri_escape_string (param ("credential").c_str (), nullptr, FALSE);
-        url = scheme + "://" + user + ":" + pass + "@" + rest;
-      }
-      if (!url.empty ())
-        out += (out.empty () ? "" : ",") + url;
-    }
-    g_hash_table_destroy (params);
-  }
-  soup_header_free_list (items);
-  return out;
-}
-
 void new_attempt (Self *self);
 void send_patch (Self *self, const std::string &block);
 
@@ -319,7 +277,8 @@ void on_post_done (GObject *source, GAsyncResult *res, gpointer data)
     const char *location = soup_message_headers_get_one (headers, "Location");
     GstSDPMessage *sdp = nullptr;
     gst_sdp_message_new (&sdp);
-    if (!location ||
+    /* GstSDP takes no empty text (a critical). */
+    if (!location || reply.empty () ||
         gst_sdp_message_parse_buffer ((const guint8 *)reply.data (), reply.size (), sdp) !=
             GST_SDP_OK ||
         gst_sdp_message_medias_len (sdp) == 0) {
@@ -342,7 +301,7 @@ void on_post_done (GObject *source, GAsyncResult *res, gpointer data)
     const char *etag = soup_message_headers_get_one (headers, "ETag");
     a.etag = etag ? etag : "";
     a.answered = true;
-    std::string links = parse_ice_links (headers);
+    std::string links = rtc::http_parse_ice_links (soup_message_headers_get_list (headers, "Link"));
     {
       std::lock_guard<std::mutex> g (priv->lock);
       priv->resource_url = a.resource;

@@ -153,4 +153,43 @@ bool http_downgrades (const std::string &from, const std::string &to)
          g_ascii_strncasecmp (to.c_str (), "https:", 6) != 0;
 }
 
+std::string http_parse_ice_links (const char *links)
+{
+  if (!links)
+    return {};
+  std::string out;
+  GSList *items = soup_header_parse_list (links);
+  for (GSList *l = items; l; l = l->next) {
+    std::string item = static_cast<const char *> (l->data);
+    auto open = item.find ('<'), close = item.find ('>');
+    if (open == std::string::npos || close == std::string::npos || close < open)
+      continue;
+    std::string target = item.substr (open + 1, close - open - 1);
+    GHashTable *params = soup_header_parse_semi_param_list (item.c_str () + close + 1);
+    auto param = [params] (const char *name) -> std::string {
+      auto v = static_cast<const char *> (g_hash_table_lookup (params, name));
+      return v ? v : "";
+    };
+    if (param ("rel") == "ice-server") {
+      auto colon = target.find (':');
+      std::string scheme = colon == std::string::npos ? "" : target.substr (0, colon);
+      std::string rest = colon == std::string::npos ? "" : target.substr (colon + 1);
+      std::string url;
+      if (scheme == "stun" || scheme == "stuns") {
+        url = scheme + "://" + rest;
+      } else if (scheme == "turn" || scheme == "turns") {
+        g_autofree gchar *user = g_uri_escape_string (param ("username").c_str (), nullptr, FALSE);
+        g_autofree gchar *pass =
+            g_uri_escape_string (param ("credential").c_str (), nullptr, FALSE);
+        url = scheme + "://" + user + ":" + pass + "@" + rest;
+      }
+      if (!url.empty ())
+        out += (out.empty () ? "" : ",") + url;
+    }
+    g_hash_table_destroy (params);
+  }
+  soup_header_free_list (items);
+  return out;
+}
+
 } // namespace rtc

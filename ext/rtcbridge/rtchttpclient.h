@@ -30,4 +30,12 @@ bool http_same_origin (const std::string &a, const std::string &b);
  * down to plain http. */
 bool http_downgrades (const std::string &from, const std::string &to);
 
+/* The ICE servers a WHIP/WHEP server announces in its Link header (@links:
+ * its values joined by commas, as soup_message_headers_get_list() gives
+ * them; NULL when absent): "<stun:host:3478>; rel=ice-server" and
+ * "<turn:host:3478?transport=udp>; rel=ice-server; username=u;
+ * credential=p" as GStreamer-style URLs, comma-separated (empty when none).
+ * Links of other relations and other schemes are skipped. */
+std::string http_parse_ice_links (const char *links);
+
 } // namespace rtc

@@ -49,7 +49,9 @@ GstWebRTCSessionDescription *description_of (JsonObject *jsep, GstWebRTCSDPType 
   }
   GstSDPMessage *sdp = nullptr;
   gst_sdp_message_new (&sdp);
-  if (gst_sdp_message_parse_buffer ((const guint8 *)text, strlen (text), sdp) != GST_SDP_OK ||
+  /* GstSDP takes no empty text (a critical). */
+  if (!*text ||
+      gst_sdp_message_parse_buffer ((const guint8 *)text, strlen (text), sdp) != GST_SDP_OK ||
       gst_sdp_message_medias_len (sdp) == 0) {
     gst_sdp_message_free (sdp);
     error = std::string ("Janus sent an SDP ") + want + " that does not parse";

@@ -319,7 +319,9 @@ void Link::handle_description (const room::Message &m)
   }
   GstSDPMessage *parsed = nullptr;
   gst_sdp_message_new (&parsed);
-  if (gst_sdp_message_parse_buffer ((const guint8 *)text.data (), (guint)text.size (), parsed) !=
+  /* GstSDP takes no empty text (a critical). */
+  if (text.empty () ||
+      gst_sdp_message_parse_buffer ((const guint8 *)text.data (), (guint)text.size (), parsed) !=
           GST_SDP_OK ||
       gst_sdp_message_medias_len (parsed) == 0) {
     GST_WARNING ("the room's %s does not parse as SDP", type.c_str ());

@@ -431,7 +431,9 @@ void RoomHub::handle_description (Participant &p, const Message &m)
   GstSDPMessage *parsed = nullptr;
   gst_sdp_message_new (&parsed);
   SdpPtr sdp (parsed, gst_sdp_message_free);
-  if (gst_sdp_message_parse_buffer ((const guint8 *)text.data (), (guint)text.size (), parsed) !=
+  /* GstSDP takes no empty text (a critical). */
+  if (text.empty () ||
+      gst_sdp_message_parse_buffer ((const guint8 *)text.data (), (guint)text.size (), parsed) !=
           GST_SDP_OK ||
       !sdp_validate_offer (parsed, error, room_max_mlines (settings_ ().max_participants))) {
     send_error (*p.conn, "bad-message",

@@ -150,7 +150,11 @@ bool read_answer (const GstSDPMessage *answer, const std::vector<MediaKind> &off
 {
   out.clear ();
   for (guint m = 0; m < offered.size (); m++) {
-    const GstSDPMedia *media = answer ? gst_sdp_message_get_media (answer, m) : nullptr;
+    /* An answer may have fewer m-lines than we offered (GstSDP's getter
+     * does not check the index). */
+    const GstSDPMedia *media = answer && m < gst_sdp_message_medias_len (answer)
+                                   ? gst_sdp_message_get_media (answer, m)
+                                   : nullptr;
     if (!media || gst_sdp_media_get_port (media) == 0 || gst_sdp_media_formats_len (media) == 0)
       continue;
     const gchar *format = gst_sdp_media_get_format (media, 0);
