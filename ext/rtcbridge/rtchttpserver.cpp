@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-GST_DEBUG_CATEGORY_STATIC (rtc_http_server_debug);
+GST_DEBUG_CATEGORY (rtc_http_server_debug);
 #define GST_CAT_DEFAULT rtc_http_server_debug
 
 namespace rtc {
@@ -198,6 +198,7 @@ bool HttpServer::start (std::string &error)
      * extensions a handshake accepted on the path's handler, shared by
      * concurrent handshakes. Signalling frames are small anyway. */
     soup_server_remove_websocket_extension (self->server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+    self->guard_ = std::make_unique<HttpGuard> (self->server_, HttpGuard::Limits ());
     soup_server_add_early_handler (self->server_, nullptr, early_handler, self, nullptr);
     soup_server_add_handler (self->server_, nullptr, handler, self, nullptr);
     GInetAddress *inet = g_inet_address_new_from_string (self->address_.c_str ());
@@ -268,6 +269,7 @@ gpointer HttpServer::thread_main (gpointer data)
   gint64 flush_end = g_get_monotonic_time () + 500 * 1000;
   while (g_get_monotonic_time () < flush_end && g_main_context_iteration (self->context_, FALSE))
     ;
+  self->guard_.reset ();
   if (self->server_) {
     soup_server_disconnect (self->server_);
     g_object_unref (self->server_);
@@ -369,6 +371,14 @@ void HttpServer::remove_endpoint (const std::string &prefix, const std::string &
   invoke_sync ([] () {});
 }
 
+void HttpServer::set_limits (const HttpGuard::Limits &limits)
+{
+  invoke_sync ([this, limits] () {
+    if (guard_)
+      guard_->set_limits (limits);
+  });
+}
+
 void HttpServer::invoke_sync (std::function<void ()> fn)
 {
   if (g_thread_self () == thread_) {
@@ -397,8 +407,13 @@ static void on_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
   gsize len = 0;
   const guint8 *bytes = static_cast<const guint8 *> (g_bytes_get_data (chunk, &len));
   if (body->len + len > max) {
+    /* A body without a length (chunked) over the limit: cut off now, not
+     * read (and thrown away) to its end, however long it is. */
     g_object_set_data (G_OBJECT (msg), OVERFLOW_KEY, GINT_TO_POINTER (1));
     g_byte_array_set_size (body, 0);
+    GST_INFO ("request body over %" G_GSIZE_FORMAT " bytes: connection closed", max);
+    if (GSocket *socket = soup_server_message_get_socket (msg))
+      g_socket_shutdown (socket, TRUE, TRUE, nullptr);
     return;
   }
   g_byte_array_append (body, bytes, len);

@@ -38,6 +38,8 @@
 #include <string>
 #include <vector>
 
+#include "rtchttpguard.h"
+
 namespace rtc {
 
 class HttpEndpoint {
@@ -117,6 +119,9 @@ public:
    * server thread: there it runs @fn at once). */
   void invoke_sync (std::function<void ()> fn);
   GMainContext *context () const { return context_; }
+  /* Connection limits and deadlines (rtchttpguard.h; the defaults unless
+   * set: tests shorten them). */
+  void set_limits (const HttpGuard::Limits &limits);
 
   static bool valid_stream_name (const std::string &name);
 
@@ -143,7 +148,8 @@ private:
   GThread *thread_ = nullptr;
   SoupServer *server_ = nullptr; /* server thread only after start */
   gsize max_body_size_ = DEFAULT_MAX_BODY_SIZE;
-  bool loopback_ = false; /* listening on a loopback address: Host checked */
+  bool loopback_ = false;            /* listening on a loopback address: Host checked */
+  std::unique_ptr<HttpGuard> guard_; /* server thread */
 
   std::mutex lock_; /* guards endpoints_ */
   std::map<std::pair<std::string, std::string>, HttpEndpoint *> endpoints_;
