@@ -312,6 +312,7 @@ void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *bod
   auto priv = self_->priv;
   auto it = priv->sessions.find (id);
   if (it == priv->sessions.end ()) {
+    rtc::http_count_failure (msg);
     rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     return;
   }
@@ -367,6 +368,7 @@ void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
   auto priv = self_->priv;
   auto it = priv->sessions.find (id);
   if (it == priv->sessions.end ()) {
+    rtc::http_count_failure (msg);
     rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     return;
   }

@@ -4,6 +4,9 @@
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
 
+#include <map>
+#include <mutex>
+
 GST_DEBUG_CATEGORY_STATIC (rtc_http_access_debug);
 #define GST_CAT_DEFAULT rtc_http_access_debug
 
@@ -145,6 +148,78 @@ bool http_check_loopback_host (SoupServerMessage *msg)
   return false;
 }
 
+namespace {
+
+const double FAILURES_PER_MINUTE = 20;
+const gsize MAX_ADDRESSES = 4096; /* tracked at once; the calmest go first */
+
+struct Failures {
+  double count = 0; /* drains at FAILURES_PER_MINUTE */
+  gint64 at_us = 0;
+};
+
+std::mutex failures_lock;
+std::map<std::string, Failures> &failures ()
+{
+  static auto *map = new std::map<std::string, Failures> ();
+  return *map;
+}
+
+/* The address's count now (drained); under failures_lock. */
+double drained (Failures &f, gint64 now)
+{
+  f.count = MAX (0.0, f.count - (now - f.at_us) / 60e6 * FAILURES_PER_MINUTE);
+  f.at_us = now;
+  return f.count;
+}
+
+std::string remote_of (SoupServerMessage *msg)
+{
+  const char *host = soup_server_message_get_remote_host (msg);
+  return host ? host : "";
+}
+
+} // namespace
+
+void http_count_failure (SoupServerMessage *msg)
+{
+  std::string who = remote_of (msg);
+  gint64 now = g_get_monotonic_time ();
+  std::lock_guard<std::mutex> g (failures_lock);
+  auto &map = failures ();
+  if (map.size () >= MAX_ADDRESSES && !map.count (who)) {
+    for (auto it = map.begin (); it != map.end ();)
+      it = drained (it->second, now) < 1 ? map.erase (it) : std::next (it);
+    if (map.size () >= MAX_ADDRESSES)
+      map.erase (map.begin ());
+  }
+  Failures &f = map[who];
+  drained (f, now);
+  f.count += 1;
+}
+
+bool http_throttled (SoupServerMessage *msg)
+{
+  std::string who = remote_of (msg);
+  double count;
+  {
+    std::lock_guard<std::mutex> g (failures_lock);
+    auto it = failures ().find (who);
+    if (it == failures ().end ())
+      return false;
+    count = drained (it->second, g_get_monotonic_time ());
+  }
+  /* (20 failures in a burst have drained a little: over 19 is 20.) */
+  if (count <= FAILURES_PER_MINUTE - 1)
+    return false;
+  guint wait_s = (guint)((count - FAILURES_PER_MINUTE + 1) * 60 / FAILURES_PER_MINUTE) + 1;
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After",
+                                std::to_string (wait_s).c_str ());
+  http_respond_text (msg, 429 /* Too Many Requests */,
+                     "too many failed attempts from this address: retry later");
+  return true;
+}
+
 bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed)
 {
@@ -158,9 +233,12 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
                                              : " is not allowed"));
     return false;
   }
+  if (http_throttled (msg))
+    return false;
   if (!token.empty ()) {
     const char *auth = soup_message_headers_get_one (req, "Authorization");
     if (!auth || !secret_equal (auth, "Bearer " + token)) {
+      http_count_failure (msg);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
       http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED,

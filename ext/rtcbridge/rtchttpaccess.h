@@ -32,6 +32,15 @@ void http_add_cors (SoupServerMessage *msg, const std::string &allowed_origins);
  * (403, 401 with WWW-Authenticate) and returns false when access is denied. */
 bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed_origins);
+/* Failed attempts (a wrong or missing bearer token, an unknown session
+ * URL) per client address, across the process: after 20 within a minute
+ * the address gets 429 + Retry-After for every checked request until its
+ * count drains (20 a minute). http_check_access() checks and counts
+ * tokens; session 404s are counted with http_count_failure(). */
+void http_count_failure (SoupServerMessage *msg);
+/* Answers 429 and returns true when @msg's address is throttled. */
+bool http_throttled (SoupServerMessage *msg);
+
 /* DNS rebinding: a server listening on a loopback address answers only
  * requests whose Host is a loopback name or address (localhost,
  * *.localhost, 127.0.0.0/8, ::1). A page on evil.example whose name was

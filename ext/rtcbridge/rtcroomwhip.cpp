@@ -72,8 +72,10 @@ void RoomWhipEndpoint::handle_request (SoupServerMessage *msg, const std::string
   }
   if (hub->whip_delete (rest.substr (1)))
     soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
-  else
+  else {
+    http_count_failure (msg);
     http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
+  }
 }
 
 } // namespace rtc

@@ -516,6 +516,45 @@ GST_START_TEST (test_server_stop_answers_pending_post)
 }
 GST_END_TEST;
 
+/* Guessing: 20 failed attempts (wrong tokens, unknown session URLs) from an
+ * address within a minute, then 429 with Retry-After for it, whatever the
+ * request (issue 14, findings 4 and 9). */
+GST_START_TEST (test_server_throttle)
+{
+  {
+    Server s (GST_RTC_HTTP_PROTOCOL_WHEP,
+              [] (GObject *o) { g_object_set (o, "auth-token", "s3cret", nullptr); });
+    for (int i = 0; i < 20; i++) {
+      HttpReply r = http_request ("POST", s.endpoint, "application/sdp", s.offer,
+                                  {{"Authorization", "Bearer guess" + std::to_string (i)}});
+      fail_unless_equals_int (r.status, 401);
+    }
+    HttpReply r = http_request ("POST", s.endpoint, "application/sdp", s.offer,
+                                {{"Authorization", "Bearer s3cret"}});
+    fail_unless_equals_int (r.status, 429);
+    fail_unless (atoi (r.header ("retry-after").c_str ()) >= 1, "Retry-After: %s",
+                 r.header ("retry-after").c_str ());
+    fail_unless_equals_int (s.rec.count ("session-requested"), 0);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_server_throttle_404)
+{
+  Server s;
+  for (int i = 0; i < 20; i++)
+    fail_unless_equals_int (
+        http_request ("DELETE", s.endpoint + "/0123456789abcdef" + std::to_string (i)).status, 404);
+  fail_unless_equals_int (http_request ("PATCH", s.endpoint + "/0123456789abcdef",
+                                        "application/trickle-ice-sdpfrag",
+                                        sdpfrag ("0", CANDIDATE_LINE))
+                              .status,
+                          429);
+  fail_unless_equals_int (http_request ("POST", s.endpoint, "application/sdp", s.offer).status,
+                          429);
+}
+GST_END_TEST;
+
 /* "http://" has no host: refused at start, not a libsoup critical later. */
 static Suite *rtchttpserversignaller_suite (void)
 {
@@ -532,6 +571,8 @@ static Suite *rtchttpserversignaller_suite (void)
   tcase_add_test (tc, test_server_access);
   tcase_add_test (tc, test_server_end_before_answer);
   tcase_add_test (tc, test_server_client_goes_away);
+  tcase_add_test (tc, test_server_throttle);
+  tcase_add_test (tc, test_server_throttle_404);
   tcase_add_test (tc, test_server_shared_port);
   return s;
 }
