@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (never pass/fail on speed).
-#   bash bench/run.sh [ttff|chromium|fanout|fanout-shared|joiners|churn|latency|ingest|data|cc|rooms|voice|crowd]...   (default: all)
+#   bash bench/run.sh [ttff|chromium|fanout|fanout-shared|joiners|churn|latency|ingest|data|cc|rooms|voice|crowd|fuzz]...
+#   (default: all but fuzz)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -35,6 +36,8 @@ for w in $what; do
     rooms) bash tests/netns-run.sh node bench/rooms.mjs ;;
     voice) bash tests/netns-run.sh /usr/bin/python3 bench/voice.py ;;
     crowd) bash tests/netns-run.sh /usr/bin/python3 bench/crowd.py ;;
+    # the libFuzzer targets, 400 s each (about 20 million executions in all)
+    fuzz) bash scripts/run-fuzz.sh "${FUZZ_SECONDS:-400}" ;;
     *) echo "unknown benchmark $w" >&2; exit 2 ;;
   esac
   echo

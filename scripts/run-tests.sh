@@ -73,6 +73,11 @@ else
   record build-asan 1
 fi
 
+# The libFuzzer targets, 20 s each, in their own clang build directory
+# (tests/fuzz; only the targets and the sources they call are built there).
+bash scripts/run-fuzz.sh 20
+record fuzz $?
+
 if [ -n "${reasons//[$'\n']/}" ]; then
   echo
   echo "Why the failed tests failed:"
