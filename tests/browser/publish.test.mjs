@@ -64,9 +64,18 @@ test('the publish page says why the server refused', async () => {
       { timeout: 30000, polling: 250 });
     const error = await page.evaluate(() => window.rtcPublisher.error);
     assert.match(error, /token/);
-    // With the token it goes through.
-    await page.goto(`${base}/publish/live?autostart=1&token=secret`);
+    // With the token (in the fragment: never sent to the server) it goes
+    // through, and the token leaves the address bar at once.
+    await page.goto('about:blank'); // (a fragment alone would not reload the page)
+    await page.goto(`${base}/publish/live?autostart=1#token=secret`);
     await waitFor(() => sub.stats() && sub.stats().video_frames >= 30, 60000, 'frames with the token');
+    assert.equal(page.url(), `${base}/publish/live?autostart=1`);
+    // ?token= is still taken, and removed as well.
+    await page.goto(`${base}/publish/live?token=secret&autostart=1`);
+    await page.waitForFunction(() => window.rtcPublisher.state === 'connected' || window.rtcPublisher.error,
+      null, { timeout: 30000, polling: 250 });
+    assert.equal(await page.evaluate(() => window.rtcPublisher.error), null);
+    assert.equal(page.url(), `${base}/publish/live?autostart=1`);
   } finally {
     await browser.close();
     await sub.stop();

@@ -4,6 +4,7 @@
 // sit on an overlay until the room echoes them), so all boards match,
 // a late joiner's included. Query: ?name=, ?autojoin=1, ?token= (tests).
 // Tests drive window.roomTest.
+import '/static/token.js';
 import { RoomClient, sha256Hex, toHex } from '/static/room.js';
 import {
   $, errors, initName, joinRoom, params, roomName, setState, showError, takeName,
@@ -391,7 +392,7 @@ async function join() {
   showError(null);
   const name = takeName();
   $('join').disabled = true;
-  room = new RoomClient({ room: roomName, name, token: params.get('token') || undefined, receiveMedia: false });
+  room = new RoomClient({ room: roomName, name, token: window.rtcPageToken() || undefined, receiveMedia: false });
   room.on('roster', renderRoster);
   room.on('chat', addChat);
   room.on('left', (d) => { // their unfinished transfers will not finish

@@ -5,6 +5,7 @@
 
 const streamName = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || 'live');
 const params = new URLSearchParams(location.search);
+const pageToken = window.rtcPageToken(); /* (and out of the address bar at once) */
 const $ = (id) => document.getElementById(id);
 const endpoint = '/whip/' + encodeURIComponent(streamName);
 
@@ -33,7 +34,7 @@ function showError(text) {
 
 function explain(err) {
   switch (err.status) {
-    case 401: return 'The server wants a bearer token: add ?token=... to this page\'s URL.';
+    case 401: return 'The server wants a bearer token: open this page with #token=... at the end of its URL.';
     case 403: return 'This page\'s origin is not allowed by the server (allowed-origins).';
     case 404: return `No ingest stream is named "${streamName}" on this server.`;
     case 409: return 'Someone is already publishing to this stream.';
@@ -99,7 +100,7 @@ async function start() {
       reconnect(2);
     }
   });
-  client = new WhipClient(endpoint, { token: params.get('token') });
+  client = new WhipClient(endpoint, { token: pageToken });
   try {
     await client.connect(pc);
   } catch (e) {

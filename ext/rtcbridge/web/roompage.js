@@ -5,6 +5,7 @@
 // 640x360 at 24 fps), ?fakescreen=1 (a canvas instead of getDisplayMedia, for tests),
 // ?token= (tests only: a real deployment should not put tokens in URLs).
 // Tests drive window.roomTest.
+import '/static/token.js';
 import { RoomClient } from '/static/room.js';
 import { audioPower } from '/static/audiotest.js';
 import {
@@ -326,7 +327,7 @@ async function join() {
   const stream = await getMedia($('join-camera').checked, $('join-mic').checked);
   local.camera = stream.getVideoTracks()[0] || null;
   local.mic = stream.getAudioTracks()[0] || null;
-  room = new RoomClient({ room: roomName, name, token: params.get('token') || undefined });
+  room = new RoomClient({ room: roomName, name, token: window.rtcPageToken() || undefined });
   room.on('roster', renderRoster);
   room.on('track', onTrack);
   room.on('trackended', onTrackEnded);

@@ -3,7 +3,7 @@
 'use strict';
 
 const streamName = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || 'live');
-const token = new URLSearchParams(location.search).get('token');
+const token = window.rtcPageToken();
 const $ = (id) => document.getElementById(id);
 
 window.rtcViewer = {

@@ -8,6 +8,7 @@
 // space bar), connection quality.
 // Query: ?name= (display name), ?autojoin=1, ?token= (tests only).
 // Tests drive window.roomTest.
+import '/static/token.js';
 import { RoomClient } from '/static/room.js';
 import { audioPower } from '/static/audiotest.js';
 import {
@@ -137,7 +138,7 @@ async function join() {
   } catch (e) {
     showError(`No microphone (${e.message}): joining to listen only`);
   }
-  room = new RoomClient({ room: roomName, name, token: params.get('token') || undefined });
+  room = new RoomClient({ room: roomName, name, token: window.rtcPageToken() || undefined });
   room.on('roster', render);
   room.on('speaking', render);
   room.on('host-mute', render);

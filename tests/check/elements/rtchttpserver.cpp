@@ -696,6 +696,11 @@ GST_START_TEST (test_websocket_endpoint)
   fail_unless (server->add_endpoint ("ws", "a", &ep, error));
   fail_unless (server->add_endpoint ("plain", "b", &plain, error));
   std::string url = "ws://127.0.0.1:" + std::to_string (server->port ()) + "/ws/a";
+  /* Short deadlines: an open WebSocket has none (it stays past them). */
+  rtc::HttpGuard::Limits limits;
+  limits.header_ms = 300;
+  limits.body_ms = 300;
+  server->set_limits (limits);
   {
     ClientLoop loop;
     ClientOptions o;
@@ -703,6 +708,7 @@ GST_START_TEST (test_websocket_endpoint)
     Client c (loop, url, o);
     fail_unless (c.open ());
     assert_str (c.protocol (), "x-test.v1"); /* the endpoint's preference */
+    g_usleep (1500 * 1000);
     c.send ("{\"type\":\"echo\"}");
     c.wait ("echo");
     /* A frame over the limit: closed with 1009. */
