@@ -214,11 +214,14 @@ void HttpGuard::on_request_started (SoupServer *, SoupServerMessage *msg, gpoint
       [] (gpointer p, GClosure *) { delete static_cast<WeakState *> (p); }, GConnectFlags (0));
 }
 
-/* Whether the client closed @socket (or it failed): a peek finds its end. */
-static bool client_closed (GSocket *socket)
+SocketPeek http_peek_socket (GSocket *socket)
 {
-  if (!g_socket_condition_check (socket, GIOCondition (G_IO_IN | G_IO_HUP | G_IO_ERR)))
-    return false;
+  GIOCondition cond =
+      g_socket_condition_check (socket, GIOCondition (G_IO_IN | G_IO_HUP | G_IO_ERR));
+  if (!cond)
+    return SocketPeek::NOTHING;
+  if (cond & (G_IO_HUP | G_IO_ERR))
+    return SocketPeek::END;
   gchar byte;
   GInputVector v = {&byte, 1};
   gint flags = G_SOCKET_MSG_PEEK;
@@ -227,7 +230,7 @@ static bool client_closed (GSocket *socket)
       g_socket_receive_message (socket, nullptr, &v, 1, nullptr, nullptr, &flags, nullptr, &error);
   bool would_block = n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
   g_clear_error (&error);
-  return n == 0 || (n < 0 && !would_block);
+  return n > 0 ? SocketPeek::BYTES : would_block ? SocketPeek::NOTHING : SocketPeek::END;
 }
 
 void HttpGuard::close_idle (State &state)
@@ -243,7 +246,7 @@ void HttpGuard::close_idle (State &state)
         continue;
       GSocket *socket = G_SOCKET (kv.first);
       const char *why = limit > 0 && now - kv.second.idle_since > limit ? "idle"
-                        : client_closed (socket)                        ? "closed by the client"
+                        : http_peek_socket (socket) == SocketPeek::END  ? "closed by the client"
                                                                         : nullptr;
       if (why)
         idle.emplace_back (G_SOCKET (g_object_ref (socket)), why);

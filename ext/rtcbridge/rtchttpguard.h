@@ -20,6 +20,11 @@
 
 namespace rtc {
 
+/* What a peek at @socket finds without taking anything: nothing yet,
+ * bytes, or its end (closed by the peer, or failed). */
+enum class SocketPeek { NOTHING, BYTES, END };
+SocketPeek http_peek_socket (GSocket *socket);
+
 class HttpGuard {
 public:
   struct Limits {

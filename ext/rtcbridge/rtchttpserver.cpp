@@ -94,23 +94,16 @@ ClientWatch::~ClientWatch ()
   }
 }
 
-gboolean ClientWatch::on_ready (GSocket *socket, GIOCondition cond, gpointer data)
+gboolean ClientWatch::on_ready (GSocket *socket, GIOCondition, gpointer data)
 {
   auto self = static_cast<ClientWatch *> (data);
-  gchar byte;
-  GInputVector v = {&byte, 1};
-  gint flags = G_SOCKET_MSG_PEEK;
-  g_autoptr (GError) error = nullptr;
-  gssize n = 0;
-  if (!(cond & (G_IO_HUP | G_IO_ERR)))
-    n = g_socket_receive_message (socket, nullptr, &v, 1, nullptr, nullptr, &flags, nullptr,
-                                  &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+  SocketPeek peek = http_peek_socket (socket);
+  if (peek == SocketPeek::NOTHING)
     return G_SOURCE_CONTINUE;
   /* The source goes with this callback; @gone may destroy the watch. */
   g_source_unref (self->source_);
   self->source_ = nullptr;
-  if (n <= 0) {
+  if (peek == SocketPeek::END) {
     auto gone = std::move (self->gone_);
     gone ();
   }
