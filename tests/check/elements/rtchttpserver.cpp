@@ -1,8 +1,8 @@
 /* The embedded HTTP server (ext/rtcbridge/rtchttpserver.*) on its own, with
  * a test endpoint and libsoup or raw-socket clients: one server per
  * address:port shared by its acquirers, endpoint routing and removal, the
- * pages and /streams.json, the body limit, WebSocket endpoints, and requests
- * no browser sends.
+ * pages and /streams.json and WebSocket endpoints (limits and requests no
+ * browser sends: rtchttpserver_input.cpp).
  * No element and no plugin: the server is linked into the test. */
 #include <gst/check/gstcheck.h>
 #include <atomic>
@@ -13,124 +13,10 @@
 
 #include "rtchttpserver.h"
 #include "rtctesthttp.h"
+#include "rtctesthttpserver.h"
 #include "rtctestroom.h"
 #include "rtctestsocket.h"
 #include "rtctestutil.h"
-
-namespace {
-
-/* Records what reaches it and answers 200 "<method> <rest> <body bytes>".
- * With @hold set, it blocks the server thread until release() (or 20 s). */
-class TestEndpoint : public rtc::HttpEndpoint {
-public:
-  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
-                       GBytes *body) override
-  {
-    std::unique_lock<std::mutex> l (lock_);
-    calls_++;
-    method_ = method;
-    rest_ = rest;
-    body_size_ = g_bytes_get_size (body);
-    thread_ = g_thread_self ();
-    inside_ = true;
-    cond_.notify_all ();
-    if (hold_)
-      cond_.wait_for (l, std::chrono::seconds (20), [this] { return !hold_; });
-    inside_ = false;
-    left_ = true;
-    rtc::http_respond_text (msg, SOUP_STATUS_OK,
-                            method + " " + rest + " " + std::to_string (body_size_));
-  }
-  void describe (JsonBuilder *b) override
-  {
-    json_builder_set_member_name (b, "test-member");
-    json_builder_add_int_value (b, 42);
-  }
-
-  int calls ()
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    return calls_;
-  }
-  gsize body_size ()
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    return body_size_;
-  }
-  GThread *thread ()
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    return thread_;
-  }
-  void hold ()
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    hold_ = true;
-  }
-  bool wait_inside (guint timeout_ms)
-  {
-    std::unique_lock<std::mutex> l (lock_);
-    return cond_.wait_for (l, std::chrono::milliseconds (timeout_ms), [this] { return inside_; });
-  }
-  bool left ()
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    return left_;
-  }
-  void release ()
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    hold_ = false;
-    cond_.notify_all ();
-  }
-
-private:
-  std::mutex lock_;
-  std::condition_variable cond_;
-  int calls_ = 0;
-  std::string method_, rest_;
-  gsize body_size_ = 0;
-  GThread *thread_ = nullptr;
-  bool hold_ = false, inside_ = false, left_ = false;
-};
-
-std::shared_ptr<rtc::HttpServer> acquire (guint port = 0)
-{
-  std::string error;
-  auto server = rtc::HttpServer::acquire ("127.0.0.1", port, rtc::HttpServer::Tls (), error);
-  fail_unless (server != nullptr, "acquire 127.0.0.1:%u: %s", port, error.c_str ());
-  return server;
-}
-
-/* A socket listening on a free port of 127.0.0.1: someone else's server. */
-GSocket *listen_on_free_port (guint &port)
-{
-  GSocket *sock =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  fail_unless (g_socket_bind (sock, addr, TRUE, nullptr) && g_socket_listen (sock, nullptr));
-  g_autoptr (GSocketAddress) local = g_socket_get_local_address (sock, nullptr);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  return sock;
-}
-
-/* A free TCP port on 127.0.0.1 (listened on once, then released). */
-guint free_port ()
-{
-  guint port = 0;
-  g_autoptr (GSocket) sock = listen_on_free_port (port);
-  g_socket_close (sock, nullptr);
-  return port;
-}
-
-std::string raw_get (guint port, const std::string &path)
-{
-  return raw_exchange (port,
-                       "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-}
-
-} // namespace
 
 GST_START_TEST (test_shared_per_port)
 {
@@ -449,196 +335,6 @@ GST_START_TEST (test_streams_json)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_body_limit)
-{
-  auto server = acquire ();
-  guint port = server->port ();
-  std::string error;
-  TestEndpoint ep;
-  fail_unless (server->add_endpoint ("whep", "big", &ep, error));
-  const gsize max = rtc::HttpServer::DEFAULT_MAX_BODY_SIZE;
-  const std::string head = "POST /whep/big HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                           "Content-Type: application/octet-stream\r\n";
-
-  /* Exactly the limit: the endpoint gets all of it. */
-  std::string reply = raw_exchange (port, head + "Content-Length: " + std::to_string (max) +
-                                              "\r\n\r\n" + std::string (max, 'x'));
-  fail_unless_equals_int (raw_status (reply), 200);
-  fail_unless_equals_int (ep.body_size (), max);
-  fail_unless_equals_int (ep.calls (), 1);
-
-  /* One byte over, announced: 413. A client that waits for 100 Continue
-   * gets it before sending the body; one that sends it, after. */
-  reply = raw_exchange (port, head + "Content-Length: " + std::to_string (max + 1) +
-                                  "\r\nExpect: 100-continue\r\n\r\n");
-  fail_unless_equals_int (raw_status (reply), 413);
-  reply = raw_exchange (port, head + "Content-Length: " + std::to_string (max + 1) + "\r\n\r\n" +
-                                  std::string (max + 1, 'x'));
-  fail_unless_equals_int (raw_status (reply), 413);
-  /* Over, chunked (no length known in advance): the connection is cut
-   * once over, not read to the end (it was read whole, then 413): 40 MB
-   * more do not keep the server reading. */
-  std::string chunk (40000, 'y');
-  char size[32];
-  g_snprintf (size, sizeof size, "%zx\r\n", chunk.size ());
-  std::string endless = head + "Transfer-Encoding: chunked\r\n\r\n";
-  for (int i = 0; i < 1000; i++)
-    endless += size + chunk + "\r\n";
-  gint64 start = g_get_monotonic_time ();
-  reply = raw_exchange (port, endless + "0\r\n\r\n");
-  fail_unless_equals_int (raw_status (reply), 0);
-  GST_INFO ("a 40 MB chunked body cut after %" G_GINT64_FORMAT " ms",
-            (g_get_monotonic_time () - start) / 1000);
-  /* Under, chunked: passed on. */
-  reply = raw_exchange (port, head + "Transfer-Encoding: chunked\r\n\r\n" + size + chunk +
-                                  "\r\n0\r\n\r\n");
-  fail_unless_equals_int (raw_status (reply), 200);
-  fail_unless_equals_int (ep.body_size (), chunk.size ());
-  /* The endpoint never saw the refused bodies. */
-  fail_unless_equals_int (ep.calls (), 2);
-
-  server->remove_endpoint ("whep", "big");
-}
-GST_END_TEST;
-
-GST_START_TEST (test_odd_requests)
-{
-  auto server = acquire ();
-  guint port = server->port ();
-  std::string error;
-  TestEndpoint ep;
-  fail_unless (server->add_endpoint ("whep", "live", &ep, error));
-  const char *requests[] = {
-      "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", /* no Host */
-      "GET / HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: a b c\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: 127.0.0.1:99999999\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: user@evil:1\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.0\r\n\r\n",
-      "GET http://other.example HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET http://other.example/whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET ftp://x/whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET // HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET /whep//live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET /whep/live//x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET /whep/%00/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET /whep/../whep/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET /view/%ff%fe HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/9.9\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-      "GET /\r\n\r\n",
-      "\r\n\r\n",
-      "GARBAGE\r\n\r\n",
-      "\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03 not a TLS hello\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\nConnection: "
-      "close\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\nConnection: "
-      "close\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999\r\n"
-      "Connection: close\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: "
-      "close\r\n"
-      "\r\nzz\r\nabc\r\n0\r\n\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: "
-      "close\r\n"
-      "\r\nffffffffffffffffff\r\nabc\r\n",
-      "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\nConnection: "
-      "close\r\n"
-      "\r\nabc",
-      "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header Line\r\nConnection: close\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: localhost\r\nX: \x01\x02\xff\r\nConnection: close\r\n\r\n",
-  };
-  for (const char *req : requests) {
-    std::string reply = raw_exchange (port, req, true);
-
-    guint status = raw_status (reply);
-    /* Whatever the answer, it is an HTTP answer or a closed connection. */
-    fail_unless (status == 0 || (status >= 200 && status < 600), "'%s': %s", req, reply.c_str ());
-  }
-  /* Long request lines and many headers. */
-  raw_exchange (port, "GET /" + std::string (100000, 'a') +
-                          " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-  std::string many = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
-  for (int i = 0; i < 2000; i++)
-    many += "X-" + std::to_string (i) + ": " + std::string (50, 'v') + "\r\n";
-  raw_exchange (port, many + "\r\n");
-  /* Clients that go away: before sending anything, mid-headers, mid-body. */
-  for (const char *partial :
-       {"", "GET / HT", "POST /whep/live HTTP/1.1\r\nHost: localhost\r\n",
-        "POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
-        "only part of it"}) {
-    GSocketConnection *conn = raw_connect (port);
-    fail_unless (conn != nullptr);
-    raw_write (conn, partial);
-    g_io_stream_close (G_IO_STREAM (conn), nullptr, nullptr);
-    g_object_unref (conn);
-  }
-  /* Many connections at once, each sending half a request. */
-  std::vector<GSocketConnection *> open;
-  for (int i = 0; i < 50; i++) {
-    GSocketConnection *conn = raw_connect (port);
-    fail_unless (conn != nullptr);
-    raw_write (conn, "GET /streams.json HTTP/1.1\r\nHo");
-    open.push_back (conn);
-  }
-  /* The server still serves. */
-  fail_unless_equals_int (raw_status (raw_get (port, "/streams.json")), 200);
-  for (auto *conn : open) {
-    g_io_stream_close (G_IO_STREAM (conn), nullptr, nullptr);
-    g_object_unref (conn);
-  }
-  fail_unless_equals_int (raw_status (raw_get (port, "/")), 200);
-  HttpReply r = http_request ("POST", server->base_url () + "/whep/live", "a/b", "ok");
-  fail_unless_equals_int (r.status, 200);
-  server->remove_endpoint ("whep", "live");
-}
-GST_END_TEST;
-
-static long vm_hwm_kb ()
-{
-  gchar *text = nullptr;
-  long kb = -1;
-  if (g_file_get_contents ("/proc/self/status", &text, nullptr, nullptr)) {
-    const char *p = strstr (text, "VmHWM:");
-    if (p)
-      kb = strtol (p + 6, nullptr, 10);
-    g_free (text);
-  }
-  return kb;
-}
-
-/* A body refused for its Content-Length (413) is not kept in memory while
- * libsoup reads it to the end. */
-GST_START_TEST (test_refused_body_not_kept)
-{
-  auto server = acquire ();
-  std::string error;
-  TestEndpoint ep;
-  fail_unless (server->add_endpoint ("whep", "big", &ep, error));
-  const gsize mb = 256;
-  long before = vm_hwm_kb ();
-  GSocketConnection *conn = raw_connect (server->port ());
-  fail_unless (conn != nullptr);
-  raw_write (conn, "POST /whep/big HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                   "Content-Type: application/sdp\r\nContent-Length: " +
-                       std::to_string (mb << 20) + "\r\n\r\n");
-  std::string block (1 << 20, 'x');
-  for (gsize i = 0; i < mb; i++)
-    raw_write (conn, block);
-  std::string reply = raw_read_all (conn);
-  g_io_stream_close (G_IO_STREAM (conn), nullptr, nullptr);
-  g_object_unref (conn);
-  fail_unless_equals_int (raw_status (reply), 413);
-  fail_unless_equals_int (ep.calls (), 0);
-  long grown = (vm_hwm_kb () - before) / 1024;
-  fail_unless (grown < 64, "peak memory grew by %ld MB for a refused %zu MB body", grown, mb);
-}
-GST_END_TEST;
-
 /* A WebSocket endpoint: refuses (401) unless allowed, speaks x-test.v1 (or
  * x-test.v0) and echoes text frames. Its connections are server-thread
  * state: drop() releases them there. */
@@ -757,78 +453,6 @@ GST_START_TEST (test_invoke_defers)
 }
 GST_END_TEST;
 
-/* Slow clients and crowds (rtchttpguard.h): a request whose headers or
- * body do not come in time, and a kept-alive connection left idle, are
- * closed at the deadline; connections over the limit are closed at once,
- * and one closing makes room (issue 14, finding 10). */
-GST_START_TEST (test_limits)
-{
-  auto server = acquire ();
-  guint port = server->port ();
-  rtc::HttpGuard::Limits limits;
-  limits.max_connections = 4;
-  limits.header_ms = 500;
-  limits.body_ms = 1000;
-  server->set_limits (limits);
-  std::string error;
-  TestEndpoint ep;
-  fail_unless (server->add_endpoint ("whep", "live", &ep, error));
-  /* (raw_exchange gives up after 10 s: without deadlines each took that) */
-  auto closed_within = [port] (const std::string &request, gint64 max_us, std::string &reply) {
-    gint64 start = g_get_monotonic_time ();
-    reply = raw_exchange (port, request);
-    return g_get_monotonic_time () - start < max_us;
-  };
-  std::string reply;
-  fail_unless (closed_within ("GET /streams.json HTT", 5 * G_USEC_PER_SEC, reply));
-  fail_unless (reply.empty (), "%s", reply.c_str ());
-  fail_unless (closed_within ("POST /whep/live HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                              "application/sdp\r\nContent-Length: 100\r\n\r\nonly part",
-                              5 * G_USEC_PER_SEC, reply));
-  fail_unless_equals_int (raw_status (reply), 0);
-  fail_unless_equals_int (ep.calls (), 0);
-  /* The idle connection's descriptor is released (libsoup does not notice
-   * a shutdown there: one leaked per idle connection before). */
-  auto fds = [] {
-    GDir *d = g_dir_open ("/proc/self/fd", 0, nullptr);
-    int n = 0;
-    while (g_dir_read_name (d))
-      n++;
-    g_dir_close (d);
-    return n;
-  };
-  int before = fds ();
-  fail_unless (closed_within ("GET /streams.json HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                              5 * G_USEC_PER_SEC, reply));
-  fail_unless (wait_until ([&] { return fds () <= before; }, 5000), "%d descriptors, %d before",
-               fds (), before);
-  fail_unless_equals_int (raw_status (reply), 200);
-
-  limits.header_ms = 20000;
-  server->set_limits (limits);
-  std::vector<GSocketConnection *> open;
-  for (int i = 0; i < 4; i++) {
-    GSocketConnection *conn = raw_connect (port);
-    fail_unless (conn != nullptr);
-    raw_write (conn, "GET /streams.json HT");
-    open.push_back (conn);
-  }
-  g_usleep (300 * 1000);
-  fail_unless_equals_int (raw_status (raw_get (port, "/streams.json")), 0);
-  g_io_stream_close (G_IO_STREAM (open.back ()), nullptr, nullptr);
-  g_object_unref (open.back ());
-  open.pop_back ();
-  fail_unless (
-      wait_until ([&] { return raw_status (raw_get (port, "/streams.json")) == 200; }, 10000),
-      "no room after a connection closed");
-  for (auto *c : open) {
-    g_io_stream_close (G_IO_STREAM (c), nullptr, nullptr);
-    g_object_unref (c);
-  }
-  server->remove_endpoint ("whep", "live");
-}
-GST_END_TEST;
-
 static Suite *rtchttpserver_suite (void)
 {
   Suite *s = suite_create ("rtchttpserver");
@@ -841,12 +465,8 @@ static Suite *rtchttpserver_suite (void)
   tcase_add_test (tc, test_invoke);
   tcase_add_test (tc, test_pages);
   tcase_add_test (tc, test_streams_json);
-  tcase_add_test (tc, test_body_limit);
-  tcase_add_test (tc, test_odd_requests);
-  tcase_add_test (tc, test_refused_body_not_kept);
   tcase_add_test (tc, test_websocket_endpoint);
   tcase_add_test (tc, test_invoke_defers);
-  tcase_add_test (tc, test_limits);
   return s;
 }
 
