@@ -21,6 +21,10 @@ const double K_UP = 0.0087, K_DOWN = 0.039;
 const double MIN_THRESHOLD = 6, MAX_THRESHOLD = 600;
 const double BETA = 0.85; /* multiplicative decrease */
 const gint64 RECEIVED_WINDOW_US = 500000;
+/* At most this many packets in that window (16,384 in 500 ms is ~390 Mbit/s
+ * of 1,500-byte packets): a peer reporting every packet at one instant
+ * would otherwise grow it for the whole session. */
+const size_t RECEIVED_WINDOW_MAX = 16384;
 const gint64 LOSS_INTERVAL_US = 200000;
 const double STARTUP_GROWTH = 1.5; /* per 200 ms of start-up */
 
@@ -232,6 +236,8 @@ void GccEstimator::update_received_rate (const std::vector<PacketResult> &packet
   std::sort (received_.begin (), received_.end ());
   gint64 newest = received_.back ().first;
   while (!received_.empty () && newest - received_.front ().first > RECEIVED_WINDOW_US)
+    received_.pop_front ();
+  while (received_.size () > RECEIVED_WINDOW_MAX)
     received_.pop_front ();
   if (received_.size () < 5)
     return;

@@ -67,6 +67,7 @@ public:
   double threshold_ms () const { return threshold_; }
   double loss_ratio () const { return loss_ratio_; }
   guint received_bps () const { return received_bps_; }
+  size_t received_window_packets () const { return received_.size (); }
   gint64 rtt_us () const { return rtt_us_; }
   guint delay_bps () const { return (guint)delay_rate_; }
   guint loss_bps () const { return (guint)loss_rate_; }

@@ -293,6 +293,29 @@ GST_START_TEST (test_deterministic)
 }
 GST_END_TEST;
 
+/* A peer reporting every packet as arriving at the same instant: the
+ * received-rate window stays bounded (it held every packet of the session)
+ * and the estimate within its bounds. */
+GST_START_TEST (test_identical_arrivals)
+{
+  rtc::GccEstimator gcc (rtc::GccEstimator::Config{});
+  guint64 seq = 0;
+  for (int report = 0; report < 2000; report++) {
+    std::vector<rtc::PacketResult> packets (50);
+    for (auto &p : packets) {
+      p.seqnum = seq++;
+      p.send_us = report * 50000;
+      p.arrival_us = 1000000;
+      p.size = 1200;
+    }
+    guint target = gcc.on_feedback (packets, report * 50000);
+    fail_unless (target >= 100000 && target <= 4000000, "target %u", target);
+  }
+  fail_unless (gcc.received_window_packets () <= 16384, "%zu packets in the window",
+               gcc.received_window_packets ());
+}
+GST_END_TEST;
+
 static Suite *rtcgcc_suite (void)
 {
   Suite *s = suite_create ("rtcgcc");
@@ -305,6 +328,7 @@ static Suite *rtcgcc_suite (void)
   tcase_add_test (tc, test_delay_jitter);
   tcase_add_test (tc, test_uneven_encoder_output);
   tcase_add_test (tc, test_deterministic);
+  tcase_add_test (tc, test_identical_arrivals);
   return s;
 }
 
