@@ -30,6 +30,13 @@ for line in open(sys.argv[1]):
     print(f"--- {t['name'].split(' / ')[-1]}: {t['result']} after {t.get('duration', 0):.0f} s")
     for l in hits + ["  (last lines)"] + lines[-6:]:
         print("  " + l[:300])
+    # A crash: the crashed thread's stack (tests/check/lib/rtctestcrash.c).
+    text = "\n".join(lines)
+    for block in re.split(r"\n(?=Thread \d+ )", text):
+        if "rtc_test_on_crash" in block:
+            print("  (the crashed thread)")
+            for l in block.splitlines()[:40]:
+                print("  " + l[:300])
 PY
 )$'\n'
 }
