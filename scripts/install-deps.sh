@@ -22,6 +22,9 @@ PACKAGES=(
   check libssl-dev valgrind gdb iproute2 procps curl openssl chromium firefox-esr python3 python3-aiortc python3-websockets python3-numpy python3-gi gir1.2-gst-plugins-base-1.0 gir1.2-gstreamer-1.0
   # a real SFU to publish into and subscribe from (the Janus VideoRoom signaller tests)
   janus
+  # a real TURN server (tests/browser/turn.test.mjs: relayed viewers, short-lived credentials;
+  # certutil puts the test CA of its TLS listener in the browser's certificate store)
+  coturn libnss3-tools
   # the libFuzzer targets (tests/fuzz): clang 14 and its runtimes (libFuzzer,
   # ASan, UBSan), which clang only recommends
   clang libclang-rt-14-dev

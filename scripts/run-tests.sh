@@ -28,7 +28,9 @@ for line in open(sys.argv[1]):
     lines = out.splitlines()
     hits = [l for l in lines if pat.search(l)][-12:]
     print(f"--- {t['name'].split(' / ')[-1]}: {t['result']} after {t.get('duration', 0):.0f} s")
-    for l in hits + ["  (last lines)"] + lines[-6:]:
+    # What a test printed to explain its first failure ("diag ..." lines).
+    diags = [l for l in lines if l.startswith("diag ")][:20]
+    for l in diags + hits + ["  (last lines)"] + lines[-6:]:
         print("  " + l[:300])
     # A crash: the crashed thread's stack (tests/check/lib/rtctestcrash.c).
     text = "\n".join(lines)

@@ -11,6 +11,7 @@
 #include "rtchttpaccess.h"
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
+#include "rtcturn.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_server_signaller_debug);
 #define GST_CAT_DEFAULT gst_rtc_http_server_signaller_debug
@@ -38,6 +39,8 @@ enum {
   PROP_PROTOCOL,
   PROP_ICE_SERVERS,
   PROP_DATA_CHANNELS,
+  PROP_TURN_SECRET,
+  PROP_TURN_CREDENTIAL_LIFETIME,
 };
 
 GType gst_rtc_http_protocol_get_type (void)
@@ -87,6 +90,8 @@ struct GstRtcHttpServerSignallerPrivate {
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
   std::string media;
   std::string ice_servers;
+  std::string turn_secret; /* empty: TURN credentials as configured */
+  guint turn_lifetime_s = rtc::DEFAULT_TURN_CREDENTIAL_LIFETIME_S;
   std::string data_channels = "[]";
   GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
   rtc::HttpServer::Tls tls;
@@ -191,6 +196,16 @@ static std::string ice_servers (GstRtcHttpServerSignaller *self)
 {
   std::lock_guard<std::mutex> g (self->priv->lock);
   return self->priv->ice_servers;
+}
+
+/* The ICE servers for one session's 201: TURN servers without credentials
+ * of their own get short-lived ones from turn-secret (rtcturn.h). */
+static std::string session_ice_servers (GstRtcHttpServerSignaller *self)
+{
+  std::lock_guard<std::mutex> g (self->priv->lock);
+  auto priv = self->priv;
+  return rtc::turn_rest_fill (priv->ice_servers, priv->turn_secret, priv->turn_lifetime_s,
+                              priv->stream_name);
 }
 
 void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method,
@@ -514,7 +529,7 @@ static void http_send_description (GstRtcSignaller *signaller, const gchar *sess
     }
     soup_message_headers_replace (resp, "Location",
                                   ("/" + prefix + "/" + name + "/" + id).c_str ());
-    rtc::http_add_ice_server_links (resp, ice_servers (self), GST_OBJECT (self), true);
+    rtc::http_add_ice_server_links (resp, session_ice_servers (self), GST_OBJECT (self), true);
     soup_message_headers_replace (resp, "ETag", ("\"" + id + "\"").c_str ());
     soup_message_headers_replace (resp, "Accept-Patch", "application/trickle-ice-sdpfrag");
     finish_pending (*it->second, SOUP_STATUS_CREATED, "application/sdp", sdp);
@@ -641,6 +656,13 @@ static void gst_rtc_http_server_signaller_set_property (GObject *object, guint p
     s = g_value_get_string (value);
     priv->data_channels = s && *s ? s : "[]";
     break;
+  case PROP_TURN_SECRET:
+    s = g_value_get_string (value);
+    priv->turn_secret = s ? s : "";
+    break;
+  case PROP_TURN_CREDENTIAL_LIFETIME:
+    priv->turn_lifetime_s = g_value_get_uint (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -694,6 +716,9 @@ static void gst_rtc_http_server_signaller_get_property (GObject *object, guint p
     break;
   case PROP_DATA_CHANNELS:
     g_value_set_string (value, priv->data_channels.c_str ());
+    break;
+  case PROP_TURN_CREDENTIAL_LIFETIME:
+    g_value_set_uint (value, priv->turn_lifetime_s);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -778,6 +803,8 @@ static void gst_rtc_http_server_signaller_class_init (GstRtcHttpServerSignallerC
                            "JSON array of the stream's data channels (label and "
                            "RTCDataChannelInit options), listed in /streams.json for the pages",
                            "[]", rw));
+  rtc::install_turn_secret_properties (gobject_class, PROP_TURN_SECRET,
+                                       PROP_TURN_CREDENTIAL_LIFETIME);
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_server_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP server signaller");
 }

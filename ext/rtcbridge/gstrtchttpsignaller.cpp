@@ -31,6 +31,8 @@ enum {
   PROP_RETRY_DELAY_MIN,
   PROP_RETRY_DELAY_MAX,
   PROP_RESOURCE_URL,
+  PROP_TURN_SECRET,
+  PROP_TURN_CREDENTIAL_LIFETIME,
   N_PROPS,
 };
 
@@ -58,6 +60,8 @@ const Forward FORWARDS[] = {
     {PROP_RETRY_DELAY_MIN, CLIENT, "retry-delay-min"},
     {PROP_RETRY_DELAY_MAX, CLIENT, "retry-delay-max"},
     {PROP_RESOURCE_URL, CLIENT, "resource-url"},
+    {PROP_TURN_SECRET, SERVER, "turn-secret"},
+    {PROP_TURN_CREDENTIAL_LIFETIME, SERVER, "turn-credential-lifetime"},
 };
 
 const Forward *forward_of (guint prop)
@@ -409,6 +413,8 @@ static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
   fwd (PROP_RETRY_DELAY_MIN, client, "retry-delay-min");
   fwd (PROP_RETRY_DELAY_MAX, client, "retry-delay-max");
   fwd (PROP_RESOURCE_URL, client, "resource-url");
+  fwd (PROP_TURN_SECRET, server, "turn-secret");
+  fwd (PROP_TURN_CREDENTIAL_LIFETIME, server, "turn-credential-lifetime");
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP signaller: server or client");
 }

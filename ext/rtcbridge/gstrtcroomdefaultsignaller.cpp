@@ -45,6 +45,8 @@ const Forward FORWARDS[] = {
     {"resume-timeout", SERVER},
     {"messages-per-second", SERVER},
     {"data-channels", SERVER},
+    {"turn-secret", SERVER},
+    {"turn-credential-lifetime", SERVER},
     {"pipeline-tracks", SERVER},
     {"url", SERVER},
     {"n-participants", SERVER},

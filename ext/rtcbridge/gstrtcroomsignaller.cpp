@@ -14,6 +14,7 @@
 
 #include "rtcdebug.h"
 #include "rtchttpaccess.h"
+#include "rtcturn.h"
 #include "rtchttpserver.h"
 #include "rtcroomwhip.h"
 #include "gstrtcroomsignallerprops.h"
@@ -82,6 +83,8 @@ struct GstRtcRoomSignallerPrivate {
   guint messages_per_second = DEFAULT_MESSAGES_PER_SECOND;
   std::string ice_servers;
   std::vector<rtc::IceServer> ice_server_list;
+  std::string turn_secret; /* short-lived TURN credentials per welcome (rtcturn.h) */
+  guint turn_lifetime_s = rtc::DEFAULT_TURN_CREDENTIAL_LIFETIME_S;
   std::string data_channels = DEFAULT_DATA_CHANNELS;
   std::string pipeline_tracks;
   std::vector<rtc::room::Track> pipeline_track_list;
@@ -278,7 +281,13 @@ rtc::RoomHub::Settings room_settings (GstRtcRoomSignallerPrivate *priv)
   s.keepalive_timeout_ms = priv->keepalive_timeout;
   s.resume_timeout_ms = priv->resume_timeout;
   s.messages_per_second = priv->messages_per_second;
-  s.ice_servers = priv->ice_server_list;
+  /* (Read for each welcome: each participant gets TURN credentials of its own.) */
+  s.ice_servers =
+      priv->turn_secret.empty ()
+          ? priv->ice_server_list
+          : rtc::parse_ice_servers (rtc::turn_rest_fill (priv->ice_servers, priv->turn_secret,
+                                                         priv->turn_lifetime_s, priv->started_name),
+                                    nullptr);
   s.data_channels = priv->data_channels;
   return s;
 }
@@ -615,6 +624,12 @@ static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
   case PROP_MESSAGES_PER_SECOND:
     priv->messages_per_second = g_value_get_uint (value);
     break;
+  case PROP_TURN_SECRET:
+    priv->turn_secret = string_or (value, "");
+    break;
+  case PROP_TURN_CREDENTIAL_LIFETIME:
+    priv->turn_lifetime_s = g_value_get_uint (value);
+    break;
   case PROP_DATA_CHANNELS: {
     std::string json = string_or (value, "");
     if (json.empty ())
@@ -675,6 +690,9 @@ static void gst_rtc_room_signaller_get_property (GObject *object, guint prop_id,
     break;
   case PROP_MESSAGES_PER_SECOND:
     g_value_set_uint (value, priv->messages_per_second);
+    break;
+  case PROP_TURN_CREDENTIAL_LIFETIME:
+    g_value_set_uint (value, priv->turn_lifetime_s);
     break;
   case PROP_ICE_SERVERS:
     g_value_set_string (value, priv->ice_servers.c_str ());

@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 #include "gstrtcroomsignaller.h"
+#include "rtcturn.h"
 
 void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
 {
@@ -59,6 +60,9 @@ void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
       "Comma-separated stun://host:port and turn(s)://user:pass@host:port URLs announced to "
       "participants in `welcome`",
       "", playing);
+  properties[PROP_TURN_SECRET] = rtc::turn_secret_spec (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
+  properties[PROP_TURN_CREDENTIAL_LIFETIME] =
+      rtc::turn_credential_lifetime_spec (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
   properties[PROP_DATA_CHANNELS] = g_param_spec_string (
       "data-channels", "Data channels",
       "JSON array of the room's data channels ({label, and RTCDataChannelInit options}), "

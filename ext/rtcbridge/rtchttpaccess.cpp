@@ -1,5 +1,6 @@
 /* See rtchttpaccess.h. */
 #include "rtchttpaccess.h"
+#include "rtcturn.h"
 
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
@@ -79,6 +80,9 @@ std::vector<IceServer> parse_ice_servers (const std::string &servers, GstObject 
     IceServer server;
     server.url = std::string (g_uri_get_scheme (uri)) + ":" + host +
                  (port > 0 ? ":" + std::to_string (port) : "");
+    /* "?transport=tcp" (RFC 7065) tells the peer how to reach a TURN server. */
+    if (const char *query = g_uri_get_query (uri))
+      server.url += std::string ("?") + query;
     const char *user = g_uri_get_user (uri);
     const char *password = g_uri_get_password (uri);
     if (user && password) {
@@ -98,7 +102,11 @@ void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ser
                                 GstObject *log_object, bool with_credentials)
 {
   for (auto &server : parse_ice_servers (servers, log_object)) {
-    if (!with_credentials && (!server.username.empty () || !server.credential.empty ()))
+    /* Unauthenticated (OPTIONS): no credentials, and no TURN server (a
+     * browser refuses one without them: it gets its credentials in the
+     * 201). */
+    if (!with_credentials &&
+        (!server.username.empty () || !server.credential.empty () || is_turn_url (server.url)))
       continue;
     std::string value = "<" + server.url + ">; rel=\"ice-server\"";
     if (!server.username.empty () || !server.credential.empty ())

@@ -54,9 +54,11 @@ bool http_check_loopback_host (SoupServerMessage *msg);
 bool http_is_loopback (const std::string &address);
 /* One Link rel="ice-server" header per URL of @ice_servers (comma-separated
  * stun://host:port, turn(s)://user:pass@host:port); URLs that do not parse
- * are logged on @log_object and left out. Without @with_credentials,
- * servers that have credentials (TURN) are left out: an unauthenticated
- * OPTIONS must not hand them out (RFC 9725, 4.6); they go in the 201. */
+ * are logged on @log_object and left out; a URL's query
+ * ("?transport=tcp") is kept. Without @with_credentials, TURN servers and
+ * any server with credentials are left out: an unauthenticated OPTIONS must
+ * not hand credentials out (RFC 9725, 4.6), and a TURN server without them
+ * is of no use to a browser; they go in the 201. */
 void http_add_ice_server_links (SoupMessageHeaders *resp, const std::string &ice_servers,
                                 GstObject *log_object, bool with_credentials);
 

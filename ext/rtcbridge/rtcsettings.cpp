@@ -111,6 +111,7 @@ void Settings::install (GObjectClass *klass, const Role &role)
                            "Comma-separated TURN servers, turn(s)://user:password@host:port "
                            "(NULL = none)",
                            nullptr, playing));
+  install_turn_secret_properties (klass, TURN_SECRET, TURN_CREDENTIAL_LIFETIME);
   g_object_class_install_property (
       klass, CODEC_PREFERENCES,
       g_param_spec_string ("codec-preferences", "Codec preferences",
@@ -123,6 +124,13 @@ void Settings::install (GObjectClass *klass, const Role &role)
                          "Longest wait for our ICE candidates before sending our offer or "
                          "answer, ms (host candidates take a few ms; STUN/TURN may take longer)",
                          0, 30000, d.gathering_timeout_ms, playing));
+  g_object_class_install_property (
+      klass, ICE_TRANSPORT_POLICY,
+      g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
+                         blurb ("Candidates used with the " + peers +
+                                ": all, or relay (only through turn-servers: the " + peers +
+                                " never learn this machine's addresses)"),
+                         GST_TYPE_WEBRTC_ICE_TRANSPORT_POLICY, d.ice_transport_policy, playing));
   g_object_class_install_property (
       klass, HANDSHAKE_TIMEOUT,
       g_param_spec_uint ("handshake-timeout", "Handshake timeout",
@@ -246,6 +254,9 @@ bool Settings::set (guint prop_id, const GValue *value)
   case ICE_GATHERING_TIMEOUT:
     gathering_timeout_ms = g_value_get_uint (value);
     break;
+  case ICE_TRANSPORT_POLICY:
+    ice_transport_policy = (GstWebRTCICETransportPolicy)g_value_get_enum (value);
+    break;
   case HANDSHAKE_TIMEOUT:
     handshake_timeout_ms = g_value_get_uint (value);
     break;
@@ -275,6 +286,12 @@ bool Settings::set (guint prop_id, const GValue *value)
     break;
   case MAX_DATA_CHANNELS:
     max_data_channels = g_value_get_uint (value);
+    break;
+  case TURN_SECRET:
+    turn_secret = take_string (value, "");
+    break;
+  case TURN_CREDENTIAL_LIFETIME:
+    turn_lifetime_s = g_value_get_uint (value);
     break;
   case SIGNALLER_TYPE:
     signaller_type = take_string (value, "");
@@ -315,6 +332,9 @@ bool Settings::get (guint prop_id, GValue *value) const
   case ICE_GATHERING_TIMEOUT:
     g_value_set_uint (value, gathering_timeout_ms);
     break;
+  case ICE_TRANSPORT_POLICY:
+    g_value_set_enum (value, ice_transport_policy);
+    break;
   case HANDSHAKE_TIMEOUT:
     g_value_set_uint (value, handshake_timeout_ms);
     break;
@@ -345,6 +365,12 @@ bool Settings::get (guint prop_id, GValue *value) const
   case MAX_DATA_CHANNELS:
     g_value_set_uint (value, max_data_channels);
     break;
+  case TURN_SECRET: /* write-only; for forwarding to the signaller */
+    g_value_set_string (value, or_null (turn_secret));
+    break;
+  case TURN_CREDENTIAL_LIFETIME:
+    g_value_set_uint (value, turn_lifetime_s);
+    break;
   case PAGE_URL:
     g_value_set_string (value, nullptr); /* only the running default signaller knows */
     break;
@@ -357,15 +383,15 @@ bool Settings::get (guint prop_id, GValue *value) const
   return true;
 }
 
-std::vector<std::string> Settings::turn_list () const
+std::vector<std::string> Settings::turn_list (const std::string &label) const
 {
-  return split (turn_servers);
+  return split (turn_rest_fill (turn_servers, turn_secret, turn_lifetime_s, label));
 }
 
 std::string Settings::ice_servers () const
 {
   std::string out = stun_server;
-  for (auto &t : turn_list ())
+  for (auto &t : split (turn_servers))
     out += (out.empty () ? "" : ",") + t;
   return out;
 }
@@ -373,7 +399,8 @@ std::string Settings::ice_servers () const
 void Settings::fill (PeerSession::Config &config) const
 {
   config.stun_server = stun_server;
-  config.turn_servers = turn_list ();
+  config.turn_servers = turn_list (stream_name);
+  config.relay_only = ice_transport_policy == GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY;
   config.gather_timeout = gathering_timeout_ms * GST_MSECOND;
 }
 
@@ -474,6 +501,10 @@ const char *SignallerHost::signaller_property (guint prop_id) const
     return "ice-servers";
   case Settings::PAGE_URL:
     return "url";
+  case Settings::TURN_SECRET:
+    return "turn-secret";
+  case Settings::TURN_CREDENTIAL_LIFETIME:
+    return "turn-credential-lifetime";
   default:
     return nullptr;
   }
@@ -491,7 +522,9 @@ void SignallerHost::set_forwarded (GstRtcSignaller *signaller, guint prop_id,
     g_value_init (&v, G_TYPE_STRING);
     g_value_set_string (&v, settings.ice_servers ().c_str ());
   } else {
-    g_value_init (&v, prop_id == Settings::PORT ? G_TYPE_UINT : G_TYPE_STRING);
+    g_value_init (&v, prop_id == Settings::PORT || prop_id == Settings::TURN_CREDENTIAL_LIFETIME
+                          ? G_TYPE_UINT
+                          : G_TYPE_STRING);
     settings.get (prop_id, &v);
   }
   g_object_set_property (G_OBJECT (signaller), name, &v);
@@ -527,7 +560,7 @@ bool SignallerHost::read (guint prop_id, GValue *value)
 {
   const char *name = signaller_property (prop_id);
   if (!name || prop_id == Settings::STUN_SERVER || prop_id == Settings::TURN_SERVERS ||
-      !is_default ())
+      prop_id == Settings::TURN_SECRET || !is_default ())
     return false;
   GstRtcSignaller *s = ref ();
   bool has = g_object_class_find_property (G_OBJECT_GET_CLASS (s), name) != nullptr;

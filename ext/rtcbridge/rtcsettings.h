@@ -22,6 +22,7 @@
 #include "gstrtchttpsignaller.h"
 #include "rtcsessions.h"
 #include "rtcsignallerlink.h"
+#include "rtcturn.h"
 
 /* congestion-control of webrtcpublish and webrtcroom. */
 typedef enum {
@@ -41,6 +42,9 @@ struct Settings {
     REMOTE_URL, /* whip-url (webrtcpublish) / whep-url (webrtcsubscribe) */
     STUN_SERVER,
     TURN_SERVERS,
+    TURN_SECRET,
+    TURN_CREDENTIAL_LIFETIME,
+    ICE_TRANSPORT_POLICY,
     CODEC_PREFERENCES,
     ICE_GATHERING_TIMEOUT,
     HANDSHAKE_TIMEOUT,
@@ -80,6 +84,9 @@ struct Settings {
   std::string remote_url;
   std::string stun_server;
   std::string turn_servers;
+  std::string turn_secret; /* short-lived TURN credentials (rtcturn.h) */
+  guint turn_lifetime_s = DEFAULT_TURN_CREDENTIAL_LIFETIME_S;
+  GstWebRTCICETransportPolicy ice_transport_policy = GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL;
   std::string codec_preferences = DEFAULT_CODEC_PREFERENCES;
   guint gathering_timeout_ms = 1000;
   guint handshake_timeout_ms = 15000;
@@ -100,7 +107,9 @@ struct Settings {
   /* False when @prop_id is not one of these properties. */
   bool set (guint prop_id, const GValue *value);
   bool get (guint prop_id, GValue *value) const;
-  std::vector<std::string> turn_list () const;
+  /* turn-servers, with short-lived credentials from turn-secret for those
+   * without their own (@label: for the TURN server's logs). */
+  std::vector<std::string> turn_list (const std::string &label = "") const;
   /* stun-server and turn-servers as one comma-separated list (for Link
    * headers). */
   std::string ice_servers () const;

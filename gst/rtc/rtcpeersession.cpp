@@ -128,9 +128,17 @@ bool PeerSession::prepare (const Config &config, std::string &error)
   for (auto &turn : config.turn_servers) {
     gboolean ok = FALSE;
     g_signal_emit_by_name (webrtcbin_, "add-turn-server", turn.c_str (), &ok);
+    /* (Named without its user:password: credentials stay out of logs.) */
+    size_t at = turn.rfind ('@'), scheme = turn.find ("://");
+    std::string shown = at == std::string::npos || scheme == std::string::npos
+                            ? turn
+                            : turn.substr (0, scheme + 3) + turn.substr (at + 1);
     if (!ok)
-      GST_WARNING ("session %s: TURN server %s rejected", id_.c_str (), turn.c_str ());
+      GST_WARNING ("session %s: TURN server %s rejected", id_.c_str (), shown.c_str ());
   }
+  if (config.relay_only)
+    g_object_set (webrtcbin_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY,
+                  nullptr);
   const HandlePtr &handle = handle_;
   on_src_pad_ = config.on_src_pad;
   polite_ = config.polite;

@@ -71,6 +71,8 @@ public:
   struct Config {
     std::string stun_server;               /* stun://host:port or empty */
     std::vector<std::string> turn_servers; /* turn(s)://user:pass@host:port */
+    /* Only relayed candidates (TURN): the peer never learns our addresses. */
+    bool relay_only = false;
     /* The session layer's wait for candidates (non-trickling signallers). */
     GstClockTime gather_timeout = GST_SECOND;
     GstWebRTCRTPTransceiverDirection direction = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;

@@ -14,13 +14,15 @@ const ARGS = [
 ];
 
 // @executable: another way to start it (a wrapper that enters a network
-// namespace, for the congestion control bench); @extraArgs: more flags.
-export async function launchChromium(executable = null, extraArgs = []) {
+// namespace, for the congestion control bench); @extraArgs: more flags;
+// @env: more environment (HOME: another NSS certificate store).
+export async function launchChromium(executable = null, extraArgs = [], env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rtc-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: executable || process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [...ARGS, ...extraArgs],
+    env: { ...process.env, ...env },
   });
   return {
     context,

@@ -27,10 +27,19 @@ export function launchFirefox(url) {
   ].join('\n'));
   // Its own process group: Firefox runs several processes, all must go.
   const proc = spawn(process.env.FIREFOX || 'firefox-esr', ['--headless', '--profile', profile, '--no-remote', url],
-    { stdio: 'ignore', detached: true });
-  const exited = new Promise((r) => proc.once('exit', r));
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // What Firefox printed (the last 4000 characters), and how it ended: a
+  // test that waits for its page in vain says why.
+  let output = '';
+  const keep = (c) => { output = (output + c.toString()).slice(-4000); };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  let exit = null;
+  const exited = new Promise((r) => proc.once('exit', (code, signal) => { exit = { code, signal }; r(); }));
   return {
     proc,
+    output: () => output,
+    exit: () => exit,
     close: async () => {
       try {
         process.kill(-proc.pid, 'SIGKILL');

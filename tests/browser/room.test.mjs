@@ -134,14 +134,21 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
         const others = everyone.filter((n) => n !== me);
         await waitFor(async () => hearsAndSees(await state(me), others), 150000,
           `${me} receiving ${others.join(', ')} and the pipeline`).catch(async (e) => {
+          // ("diag " lines: scripts/run-tests.sh shows them in CI's summary.)
           const s = await state(me);
-          console.log(me, 'receives', JSON.stringify(received(s)), 'errors', JSON.stringify(s.errors));
-          console.log(me, 'state', s.state, 'roster', JSON.stringify(s.roster), 'local', JSON.stringify(s.local));
+          console.log('diag', me, 'receives', JSON.stringify(received(s)), 'errors', JSON.stringify(s.errors));
+          console.log('diag', me, 'state', s.state, 'roster', JSON.stringify(s.roster), 'local', JSON.stringify(s.local));
           for (const n of everyone.filter((x) => x !== me))
-            console.log(n, 'receives', JSON.stringify(received(await state(n))));
+            console.log('diag', n, 'receives', JSON.stringify(received(await state(n))));
+          const f = proxy.reports.get('F');
+          console.log('diag F', f ? `last reported ${Date.now() - f.reportedAt} ms ago, state ${f.state}, errors ${JSON.stringify(f.errors)}`
+            : 'never reported', 'Firefox exit', JSON.stringify(ff.exit()));
+          console.log('diag Firefox printed:', ff.output().slice(-1500).replace(/\n/g, ' | '));
           const lines = host.output().split('\n');
           console.log('pipeline warnings and tracks:\n' + lines.filter((l) =>
             /^(WARNING|ERROR)|track-added|track-removed|participant-(joined|left)|reason/.test(l)).slice(-40).join('\n'));
+          console.log('diag pipeline: ' + lines.filter((l) => /^(WARNING|ERROR)|participant-(joined|left)/.test(l))
+            .slice(-8).join(' | '));
           throw e;
         });
       }

@@ -5,6 +5,8 @@
 const streamName = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || 'live');
 const token = window.rtcPageToken();
 const $ = (id) => document.getElementById(id);
+// ?relay=1: only relayed candidates (TURN), to check a TURN setup.
+const relayOnly = new URLSearchParams(location.search).get('relay') === '1';
 
 window.rtcViewer = {
   pc: null, state: 'connecting', error: null,
@@ -12,7 +14,10 @@ window.rtcViewer = {
   // came on each label, files received, errors of the data panels.
   data: null, received: {}, files: [], dataErrors: [], remote: null,
   stats: { width: 0, height: 0, fps: 0, videoKbps: 0, audioKbps: 0, rttMs: null, codec: null,
-           framesDecoded: 0, audioBytes: 0, packetsLost: 0 },
+           framesDecoded: 0, audioBytes: 0, packetsLost: 0,
+           // the selected candidate pair's local side: host, srflx or relay,
+           // its protocol and, relayed, how the browser reaches the TURN server
+           path: null },
 };
 
 let client = null;
@@ -65,7 +70,7 @@ async function start() {
     setState(`stream "${streamName}" is not live`);
     return retry(2);
   }
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceTransportPolicy: relayOnly ? 'relay' : 'all' });
   window.rtcViewer.pc = pc;
   for (const kind of info.media) pc.addTransceiver(kind, { direction: 'recvonly' });
   setupData(pc, info.data || []);
@@ -125,9 +130,15 @@ async function updateStats() {
       if (codec) s.codec = codec.mimeType.replace(/^video\//, '');
     } else if (r.type === 'inbound-rtp' && r.kind === 'audio') {
       audioBytes = r.bytesReceived || 0;
-    } else if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded'
-               && r.currentRoundTripTime !== undefined) {
-      s.rttMs = Math.round(r.currentRoundTripTime * 1000);
+    } else if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
+      if (r.currentRoundTripTime !== undefined) s.rttMs = Math.round(r.currentRoundTripTime * 1000);
+      const local = report.get(r.localCandidateId);
+      const remote = report.get(r.remoteCandidateId);
+      if (local) {
+        s.path = { type: local.candidateType, protocol: local.protocol,
+                   relayProtocol: local.relayProtocol || null,
+                   remoteType: remote ? remote.candidateType : null };
+      }
     }
   });
   s.audioBytes = audioBytes;
@@ -146,6 +157,8 @@ async function updateStats() {
   $('codec').textContent = s.codec || '–';
   $('frames').textContent = s.framesDecoded;
   $('lost').textContent = s.packetsLost;
+  $('path').textContent = !s.path ? '–' : s.path.type === 'relay'
+    ? `relayed (TURN over ${s.path.relayProtocol || '?'})` : `${s.path.type} (${s.path.protocol})`;
 }
 
 // ---- data channels: chat, files, remote control, other labels ----------

@@ -26,15 +26,18 @@ class WhepClient {
       if (e.candidate && e.candidate.candidate) this.pending.push(e.candidate);
       this.scheduleFlush(e.candidate ? 20 : 0);
     });
+    // The offer goes out before the browser gathers: the 201 may name ICE
+    // servers (Link headers, RFC 9725 4.6; TURN with credentials made for
+    // this session), and gathering starts with them once the offer is set
+    // as the local description, below.
     const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
     // A server that never answers must not leave the page waiting forever.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), 15000);
     let resp;
     try {
       resp = await fetch(this.url, {
-        method: 'POST', headers: this.headers('application/sdp'), body: pc.localDescription.sdp,
+        method: 'POST', headers: this.headers('application/sdp'), body: offer.sdp,
         signal: abort.signal,
       });
     } catch (e) {
@@ -54,8 +57,38 @@ class WhepClient {
     const loc = resp.headers.get('Location');
     this.location = loc ? new URL(loc, this.url).href : null;
     const answer = await resp.text();
+    const servers = WhepClient.iceServers(resp.headers.get('Link'));
+    if (servers.length) {
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers: servers });
+      } catch (e) {
+        console.warn('the ICE servers the server named are not usable:', e.message);
+      }
+    }
+    await pc.setLocalDescription(offer);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     this.scheduleFlush(0);
+  }
+
+  // RTCIceServer entries from the Link headers (fetch joins them with ", ")
+  // whose rel is "ice-server".
+  static iceServers(links) {
+    const out = [];
+    for (const link of (links || '').split(/,\s*(?=<)/)) {
+      const url = (link.match(/^\s*<([^>]+)>/) || [])[1];
+      const param = (name) => {
+        const m = link.match(new RegExp(`;\\s*${name}=(?:"([^"]*)"|([^;,\\s]*))`));
+        return m ? (m[1] !== undefined ? m[1] : m[2]) : undefined;
+      };
+      if (!url || param('rel') !== 'ice-server') continue;
+      const server = { urls: url };
+      if (param('username') !== undefined) {
+        server.username = param('username');
+        server.credential = param('credential');
+      }
+      out.push(server);
+    }
+    return out;
   }
 
   scheduleFlush(delayMs) {

@@ -144,6 +144,53 @@ GST_START_TEST (test_server_offer_answer)
 }
 GST_END_TEST;
 
+/* turn-secret: each 201 carries TURN credentials of its own that expire
+ * (coturn's use-auth-secret: username "<expiry>:<label>", password
+ * base64(HMAC-SHA1(secret, username))); URLs with credentials of their own
+ * keep them; the unauthenticated OPTIONS names no TURN server at all. */
+GST_START_TEST (test_server_turn_secret)
+{
+  Server s (GST_RTC_HTTP_PROTOCOL_WHEP, [] (GObject *o) {
+    g_object_set (o, "ice-servers",
+                  "stun://127.0.0.1:3478, turn://127.0.0.1:3478?transport=tcp, "
+                  "turn://user:pw@127.0.0.1:3479",
+                  "turn-secret", "s3cret", "turn-credential-lifetime", 600, nullptr);
+  });
+  /* Write-only: never read back. */
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (s.sig), "turn-secret");
+  fail_unless (spec && !(spec->flags & G_PARAM_READABLE));
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  auto p = s.post ();
+  s.answer (s.rec.wait ("session-requested").id);
+  HttpReply &r = p->get ();
+  fail_unless_equals_int (r.status, 201);
+  std::string links = r.header ("link");
+  GRegex *re = g_regex_new ("<turn:127\\.0\\.0\\.1:3478\\?transport=tcp>; rel=\"ice-server\"; "
+                            "username=\"([0-9]+):live\"; credential=\"([^\"]+)\"",
+                            (GRegexCompileFlags)0, (GRegexMatchFlags)0, nullptr);
+  GMatchInfo *m = nullptr;
+  fail_unless (g_regex_match (re, links.c_str (), (GRegexMatchFlags)0, &m), "%s", links.c_str ());
+  g_autofree gchar *expiry = g_match_info_fetch (m, 1);
+  g_autofree gchar *credential = g_match_info_fetch (m, 2);
+  g_match_info_free (m);
+  g_regex_unref (re);
+  gint64 expires = g_ascii_strtoll (expiry, nullptr, 10);
+  fail_unless (expires >= now + 600 && expires <= now + 605,
+               "expires %" G_GINT64_FORMAT " (now %" G_GINT64_FORMAT ")", expires, now);
+  /* What coturn computes from its static-auth-secret. */
+  assert_str (credential, turn_rest_password ("s3cret", std::string (expiry) + ":live"));
+  fail_unless (links.find ("<turn:127.0.0.1:3479>; rel=\"ice-server\"; username=\"user\"; "
+                           "credential=\"pw\"") != std::string::npos,
+               "%s", links.c_str ());
+  fail_unless (links.find ("<stun:127.0.0.1:3478>") != std::string::npos, "%s", links.c_str ());
+  /* The secret itself is nowhere in the answer. */
+  fail_unless (links.find ("s3cret") == std::string::npos);
+  HttpReply o = http_request ("OPTIONS", s.endpoint);
+  fail_unless_equals_int (o.status, 204);
+  assert_str (o.header ("link"), "<stun:127.0.0.1:3478>; rel=\"ice-server\"");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_server_trickle)
 {
   Server s;
@@ -563,6 +610,7 @@ static Suite *rtchttpserversignaller_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_server_offer_answer, 0, 2); /* WHEP, WHIP */
   tcase_add_test (tc, test_server_trickle);
+  tcase_add_test (tc, test_server_turn_secret);
   tcase_add_test (tc, test_server_delete);
   tcase_add_test (tc, test_server_stop_answers_pending_post);
   tcase_add_test (tc, test_server_concurrent);

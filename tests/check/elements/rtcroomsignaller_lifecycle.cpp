@@ -180,6 +180,32 @@ GST_START_TEST (test_token)
 }
 GST_END_TEST;
 
+/* turn-secret: each participant's welcome has TURN credentials made for it
+ * that expire (turn-credential-lifetime); those of the URLs stay as they are. */
+GST_START_TEST (test_turn_secret)
+{
+  TestRoom r ([] (GObject *o) {
+    g_object_set (o, "room-name", "standup", "ice-servers",
+                  "turn://127.0.0.1:3478?transport=tcp, turn://u:p@127.0.0.1:3479", "turn-secret",
+                  "s3cret", "turn-credential-lifetime", 3600, nullptr);
+  });
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  for (const char *name : {"Ann", "Bob"}) {
+    Msg w;
+    auto c = r.join (name, &w);
+    fail_unless_equals_int (w.len ("ice_servers"), 2);
+    assert_str (w.s ("ice_servers.0.urls"), "turn:127.0.0.1:3478?transport=tcp");
+    std::string user = w.s ("ice_servers.0.username");
+    fail_unless (g_str_has_suffix (user.c_str (), ":standup"), "%s", user.c_str ());
+    gint64 expiry = g_ascii_strtoll (user.c_str (), nullptr, 10);
+    fail_unless (expiry >= now + 3600 && expiry <= now + 3605, "%s", user.c_str ());
+    assert_str (w.s ("ice_servers.0.credential"), turn_rest_password ("s3cret", user));
+    assert_str (w.s ("ice_servers.1.username"), "u");
+    assert_str (w.s ("ice_servers.1.credential"), "p");
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_full)
 {
   TestRoom r ([] (GObject *o) { g_object_set (o, "max-participants", 2, nullptr); });
@@ -401,6 +427,7 @@ static Suite *rtcroomsignaller_lifecycle_suite (void)
   tcase_add_test (tc, test_resume);
   tcase_add_test (tc, test_resume_expires);
   tcase_add_test (tc, test_token);
+  tcase_add_test (tc, test_turn_secret);
   tcase_add_test (tc, test_full);
   tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_bad_input);

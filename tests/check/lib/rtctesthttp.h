@@ -65,3 +65,20 @@ inline std::string read_fixture (const std::string &relative)
   g_free (text);
   return s;
 }
+
+/* The password a TURN server with use-auth-secret expects for @username
+ * (coturn: base64(HMAC-SHA1(static-auth-secret, username))), computed here
+ * on its own to check the element's. */
+inline std::string turn_rest_password (const std::string &secret, const std::string &username)
+{
+  guint8 digest[20];
+  gsize len = sizeof digest;
+  GHmac *hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *)secret.data (), secret.size ());
+  g_hmac_update (hmac, (const guchar *)username.data (), username.size ());
+  g_hmac_get_digest (hmac, digest, &len);
+  g_hmac_unref (hmac);
+  gchar *b64 = g_base64_encode (digest, len);
+  std::string out = b64;
+  g_free (b64);
+  return out;
+}
