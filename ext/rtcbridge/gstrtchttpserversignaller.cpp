@@ -252,6 +252,8 @@ void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
 void Endpoint::post (SoupServerMessage *msg, GBytes *body)
 {
   auto priv = self_->priv;
+  if (rtc::http_offers_limited (msg))
+    return;
   GstSDPMessage *sdp = rtc::http_read_sdp_offer (msg, body);
   if (!sdp)
     return;

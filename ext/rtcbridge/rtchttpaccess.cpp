@@ -158,27 +158,66 @@ bool http_check_loopback_host (SoupServerMessage *msg)
 
 namespace {
 
-const double FAILURES_PER_MINUTE = 20;
-const gsize MAX_ADDRESSES = 4096; /* tracked at once; the calmest go first */
+const gsize MAX_ADDRESSES = 4096; /* tracked at once, per counter; the calmest go first */
 
-struct Failures {
-  double count = 0; /* drains at FAILURES_PER_MINUTE */
-  gint64 at_us = 0;
+/* Events per client address, each count draining at @per_second (a leaky
+ * bucket per address), for the whole process. */
+class AddressCounter {
+public:
+  explicit AddressCounter (double per_second) : per_second_ (per_second) {}
+
+  /* One more event from @who; returns its count now. */
+  double add (const std::string &who, gint64 now)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    if (map_.size () >= MAX_ADDRESSES && !map_.count (who)) {
+      for (auto it = map_.begin (); it != map_.end ();)
+        it = drained (it->second, now) < 1 ? map_.erase (it) : std::next (it);
+      if (map_.size () >= MAX_ADDRESSES)
+        map_.erase (map_.begin ());
+    }
+    Bucket &b = map_[who];
+    drained (b, now);
+    return b.count += 1;
+  }
+
+  double count (const std::string &who, gint64 now)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    auto it = map_.find (who);
+    return it == map_.end () ? 0 : drained (it->second, now);
+  }
+
+  double per_second () const { return per_second_; }
+
+private:
+  struct Bucket {
+    double count = 0;
+    gint64 at_us = 0;
+  };
+  double drained (Bucket &b, gint64 now)
+  {
+    b.count = MAX (0.0, b.count - (now - b.at_us) / 1e6 * per_second_);
+    b.at_us = now;
+    return b.count;
+  }
+
+  const double per_second_;
+  std::mutex lock_;
+  std::map<std::string, Bucket> map_;
 };
 
-std::mutex failures_lock;
-std::map<std::string, Failures> &failures ()
+const double FAILURES_PER_MINUTE = 20;
+AddressCounter &failures ()
 {
-  static auto *map = new std::map<std::string, Failures> ();
-  return *map;
+  static auto *counter = new AddressCounter (FAILURES_PER_MINUTE / 60);
+  return *counter;
 }
 
-/* The address's count now (drained); under failures_lock. */
-double drained (Failures &f, gint64 now)
+AddressCounter &offers ()
 {
-  f.count = MAX (0.0, f.count - (now - f.at_us) / 60e6 * FAILURES_PER_MINUTE);
-  f.at_us = now;
-  return f.count;
+  static auto *counter = new AddressCounter (OFFERS_PER_SECOND);
+  return *counter;
 }
 
 std::string remote_of (SoupServerMessage *msg)
@@ -191,32 +230,12 @@ std::string remote_of (SoupServerMessage *msg)
 
 void http_count_failure (SoupServerMessage *msg)
 {
-  std::string who = remote_of (msg);
-  gint64 now = g_get_monotonic_time ();
-  std::lock_guard<std::mutex> g (failures_lock);
-  auto &map = failures ();
-  if (map.size () >= MAX_ADDRESSES && !map.count (who)) {
-    for (auto it = map.begin (); it != map.end ();)
-      it = drained (it->second, now) < 1 ? map.erase (it) : std::next (it);
-    if (map.size () >= MAX_ADDRESSES)
-      map.erase (map.begin ());
-  }
-  Failures &f = map[who];
-  drained (f, now);
-  f.count += 1;
+  failures ().add (remote_of (msg), g_get_monotonic_time ());
 }
 
 bool http_throttled (SoupServerMessage *msg)
 {
-  std::string who = remote_of (msg);
-  double count;
-  {
-    std::lock_guard<std::mutex> g (failures_lock);
-    auto it = failures ().find (who);
-    if (it == failures ().end ())
-      return false;
-    count = drained (it->second, g_get_monotonic_time ());
-  }
+  double count = failures ().count (remote_of (msg), g_get_monotonic_time ());
   /* (20 failures in a burst have drained a little: over 19 is 20.) */
   if (count <= FAILURES_PER_MINUTE - 1)
     return false;
@@ -225,6 +244,23 @@ bool http_throttled (SoupServerMessage *msg)
                                 std::to_string (wait_s).c_str ());
   http_respond_text (msg, 429 /* Too Many Requests */,
                      "too many failed attempts from this address: retry later");
+  return true;
+}
+
+bool http_offers_limited (SoupServerMessage *msg)
+{
+  std::string who = remote_of (msg);
+  if (http_is_loopback (who))
+    return false;
+  /* (A refused offer is not counted: Retry-After stays true.) */
+  gint64 now = g_get_monotonic_time ();
+  if (offers ().count (who, now) + 1 <= OFFERS_BURST) {
+    offers ().add (who, now);
+    return false;
+  }
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+  http_respond_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                     "too many offers from this address: retry later");
   return true;
 }
 

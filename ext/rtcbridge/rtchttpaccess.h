@@ -41,6 +41,15 @@ void http_count_failure (SoupServerMessage *msg);
 /* Answers 429 and returns true when @msg's address is throttled. */
 bool http_throttled (SoupServerMessage *msg);
 
+/* Offers (WHEP/WHIP POSTs) per client address, across the process: a
+ * burst of OFFERS_BURST, then OFFERS_PER_SECOND; one more is answered 503
+ * + Retry-After: 1 (true returned), before any work is done for it.
+ * Loopback clients are not limited (the tests' crowds, and a reverse proxy
+ * on the same machine, which limits by the real address itself). */
+const double OFFERS_PER_SECOND = 10;
+const double OFFERS_BURST = 20;
+bool http_offers_limited (SoupServerMessage *msg);
+
 /* DNS rebinding: a server listening on a loopback address answers only
  * requests whose Host is a loopback name or address (localhost,
  * *.localhost, 127.0.0.0/8, ::1). A page on evil.example whose name was

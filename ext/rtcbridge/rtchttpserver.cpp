@@ -159,6 +159,24 @@ std::shared_ptr<HttpServer> HttpServer::acquire (const std::string &address, gui
   registry ()[server->key_] = server;
   return server;
 }
+/* soup_server_listen () with a listen backlog of LISTEN_BACKLOG instead of
+ * GSocket's 10: a crowd arriving at once (viewers opening a shared link,
+ * a burst of offers) would otherwise have its connections beyond the tenth
+ * dropped by the kernel and retried by the clients' TCP 1, 3, 7 s later. */
+static const gint LISTEN_BACKLOG = 512;
+static gboolean listen_on (SoupServer *server, GSocketAddress *addr,
+                           SoupServerListenOptions options, GError **error)
+{
+  GSocket *sock = g_socket_new (g_socket_address_get_family (addr), G_SOCKET_TYPE_STREAM,
+                                G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, LISTEN_BACKLOG);
+  gboolean ok = g_socket_bind (sock, addr, TRUE, error) && g_socket_listen (sock, error) &&
+                soup_server_listen_socket (server, sock, options, error);
+  g_object_unref (sock);
+  return ok;
+}
 
 bool HttpServer::start (std::string &error)
 {
@@ -212,7 +230,7 @@ bool HttpServer::start (std::string &error)
     if (gerr) {
       err = "could not load the TLS certificate: " + std::string (gerr->message);
       g_clear_error (&gerr);
-    } else if (!soup_server_listen (self->server_, addr, options, &gerr)) {
+    } else if (!listen_on (self->server_, addr, options, &gerr)) {
       err = "could not listen on " + self->address_ + ":" + std::to_string (self->port_) + ": " +
             gerr->message;
       g_error_free (gerr);

@@ -67,6 +67,8 @@ void RoomWhipEndpoint::handle_request (SoupServerMessage *msg, const std::string
     return;
   }
   if (!on_session) {
+    if (http_offers_limited (msg))
+      return;
     hub->whip_offer (msg, body, display_name (msg), "/whip-room/" + a.room_name);
     return;
   }

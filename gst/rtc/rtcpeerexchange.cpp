@@ -5,6 +5,7 @@
  * a peer's offer is answered. The rest of the class (its webrtcbin, lines,
  * media and events) is in rtcpeersession.cpp. */
 #include "rtcpeersession.h"
+#include "rtcdtlscheck.h"
 
 #include "rtcpeersessionprivate.h"
 #include "rtcsdp.h"
@@ -75,6 +76,7 @@ void PeerSession::set_remote_answer (GstWebRTCSessionDescription *answer)
   if (remote_sdp_)
     gst_sdp_message_free (remote_sdp_);
   gst_sdp_message_copy (answer->sdp, &remote_sdp_);
+  note_remote_fingerprint (answer->sdp);
   g_signal_emit_by_name (webrtcbin_, "set-remote-description", answer,
                          promise_for (this, on_remote_answer_set));
 }
@@ -186,6 +188,7 @@ void PeerSession::set_remote_offer (GstWebRTCSessionDescription *offer)
     gst_sdp_message_free (remote_sdp_);
   }
   gst_sdp_message_copy (offer->sdp, &remote_sdp_);
+  note_remote_fingerprint (offer->sdp);
   if (first) {
     apply_first_offer (offer);
     return;

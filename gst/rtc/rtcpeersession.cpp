@@ -1,5 +1,6 @@
 /* See rtcpeersession.h. */
 #include "rtcpeersession.h"
+#include "rtcdtlscheck.h"
 
 #include "rtcpeersessionprivate.h"
 
@@ -190,6 +191,7 @@ bool PeerSession::start (const Config &config, GstWebRTCSessionDescription *offe
   if (!prepare (config, error))
     return false;
   gst_sdp_message_copy (offer->sdp, &remote_sdp_);
+  note_remote_fingerprint (offer->sdp);
   std::vector<GstCaps *> caps;
   for (auto &choice : choices) {
     caps.push_back (choice.caps.get ());
@@ -406,6 +408,19 @@ void PeerSession::on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gp
   g_object_get (webrtcbin, "connection-state", &state, nullptr);
   GST_DEBUG ("session %s: connection state %d", self->id_.c_str (), state);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && !self->connected_) {
+    /* webrtcbin 1.22 takes any certificate: the one the peer's description
+     * names, or the session ends (rtcdtlscheck.h). */
+    std::string expected;
+    {
+      std::lock_guard<std::mutex> g (self->lock_);
+      expected = self->remote_fingerprint_;
+    }
+    std::string why = check_remote_fingerprint (GST_ELEMENT (webrtcbin), expected);
+    if (!why.empty ()) {
+      GST_WARNING ("session %s: %s", self->id_.c_str (), why.c_str ());
+      self->fail (why);
+      return;
+    }
     self->connected_ = true;
     self->last_activity_us_ = g_get_monotonic_time ();
     self->notify_ (self->id_, Event::CONNECTED, {});
@@ -695,6 +710,13 @@ std::string PeerSession::expiry_reason (gint64 now_us, gint64 handshake_us, gint
     return std::string (on_src_pad_ ? "no media, RTCP or data" : "no RTCP or data") + " from the " +
            peer + " for " + std::to_string (silence_us / 1000) + " ms (gone)";
   return {};
+}
+
+void PeerSession::note_remote_fingerprint (const GstSDPMessage *sdp)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  if (remote_fingerprint_.empty ())
+    remote_fingerprint_ = sdp_fingerprint (sdp);
 }
 
 bool PeerSession::remote_has_data () const

@@ -227,12 +227,18 @@ private:
   GstElement *rtpbin_ = nullptr;
   Notify notify_;
   GstSDPMessage *remote_sdp_ = nullptr;
+  /* The peer's a=fingerprint ("sha-256 AB:…"), checked once DTLS connects
+   * (rtcdtlscheck.h). Guarded by lock_. */
+  std::string remote_fingerprint_;
   gint64 created_us_;
   std::atomic<gint64> last_activity_us_{0};
   std::atomic<bool> connected_{false};
   std::vector<MediaLink> links_;                       /* control thread only */
   std::vector<std::pair<guint, std::string>> choices_; /* mline, codec name */
   void keep_dtls_role (GstSDPMessage *description, bool offer);
+  /* The peer's first description's fingerprint, for the check once DTLS
+   * connects (rtcdtlscheck.h). */
+  void note_remote_fingerprint (const GstSDPMessage *sdp);
   std::string dtls_setup_;      /* our DTLS role in SDP terms, once the first exchange gave it */
   bool creating_offer_ = false; /* what create-offer/-answer is making; webrtcbin's thread */
   bool polite_ = false;         /* Config::polite, from begin () */

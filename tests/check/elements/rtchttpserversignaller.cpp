@@ -6,6 +6,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <functional>
@@ -188,6 +189,52 @@ GST_START_TEST (test_server_turn_secret)
   HttpReply o = http_request ("OPTIONS", s.endpoint);
   fail_unless_equals_int (o.status, 204);
   assert_str (o.header ("link"), "<stun:127.0.0.1:3478>; rel=\"ice-server\"");
+}
+GST_END_TEST;
+
+/* Offers per client address: a burst of 20, then 10 a second; one more is
+ * refused at once with 503 + Retry-After (no session made for it). 40
+ * offers at once: at most the burst and what drained meanwhile are taken.
+ * A second later the address may offer again. The server listens on the
+ * namespace's veth address: loopback clients are not limited. (All 40 are
+ * answered at once: with GSocket's listen backlog of 10, connections past
+ * the tenth were dropped and retried by TCP seconds later, some not within
+ * 20 s.) */
+GST_START_TEST (test_server_offer_rate)
+{
+  std::vector<std::unique_ptr<Async>> pending; /* answered when the server stops */
+  Server s (GST_RTC_HTTP_PROTOCOL_WHEP,
+            [] (GObject *o) { g_object_set (o, "address", "10.213.0.1", nullptr); });
+  std::string url = "http://10.213.0.1:" + std::to_string (s.port) + "/whep/live";
+  std::string body = s.offer;
+  std::atomic<int> refused{0}, retry_after_1{0};
+  auto post = [&] () {
+    pending.push_back (std::make_unique<Async> ([&refused, &retry_after_1, url, body] {
+      HttpReply r = http_request ("POST", url, "application/sdp", body);
+      if (r.status == 503) {
+        refused++;
+        if (r.header ("retry-after") == "1" && r.body.find ("too many offers") != std::string::npos)
+          retry_after_1++;
+      }
+      return r;
+    }));
+  };
+  gint64 start = g_get_monotonic_time ();
+  for (int i = 0; i < 40; i++)
+    post ();
+  for (int i = 0; i < 2000 && (int)s.rec.count ("session-requested") + refused < 40; i++)
+    g_usleep (10 * 1000);
+  fail_unless ((int)s.rec.count ("session-requested") + refused == 40, "%u sessions, %d refused",
+               s.rec.count ("session-requested"), refused.load ());
+  double took_s = (g_get_monotonic_time () - start) / 1e6;
+  guint taken = s.rec.count ("session-requested");
+  g_print ("40 offers at once in %.2f s: %u taken, %d refused\n", took_s, taken, refused.load ());
+  fail_unless (taken >= 20, "only %u of the burst taken", taken);
+  fail_unless (taken <= 20 + 10 * took_s + 1, "%u taken in %.2f s", taken, took_s);
+  fail_unless_equals_int (retry_after_1.load (), refused.load ());
+  g_usleep (1200 * 1000);
+  post ();
+  s.rec.wait ("session-requested", taken + 1);
 }
 GST_END_TEST;
 
@@ -611,6 +658,7 @@ static Suite *rtchttpserversignaller_suite (void)
   tcase_add_loop_test (tc, test_server_offer_answer, 0, 2); /* WHEP, WHIP */
   tcase_add_test (tc, test_server_trickle);
   tcase_add_test (tc, test_server_turn_secret);
+  tcase_add_test (tc, test_server_offer_rate);
   tcase_add_test (tc, test_server_delete);
   tcase_add_test (tc, test_server_stop_answers_pending_post);
   tcase_add_test (tc, test_server_concurrent);

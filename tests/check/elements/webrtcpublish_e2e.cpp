@@ -1,6 +1,7 @@
 /* End to end: webrtcpublish -> a WHEP client on webrtcbin in this process,
  * over the embedded server, inside the test's network namespace. */
 #include <gst/check/gstcheck.h>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -186,6 +187,53 @@ GST_START_TEST (test_eos_ends_viewers)
 }
 GST_END_TEST;
 
+/* A viewer whose offer carries a fingerprint its DTLS certificate does not
+ * have (a man in the middle, or a broken client): the handshake fails, its
+ * session ends within handshake-timeout and says why, and another viewer
+ * watching meanwhile is not touched: it keeps playing, and the pipeline
+ * gets no error. */
+GST_START_TEST (test_dtls_fingerprint_mismatch)
+{
+  TestPublisher p (AV_LAUNCH_WITH ("handshake-timeout=5000"));
+  fail_unless (p.port > 0);
+  RtcTestViewer good (p.whep ());
+  good.start ();
+  fail_unless (good.wait_video_frames (10));
+  RtcTestViewer::Options o;
+  o.edit_offer = [] (std::string &sdp) {
+    /* "a=fingerprint:sha-256 AB:CD:..." -> its first hex digit changed,
+     * on every m-line (one certificate for the BUNDLE) */
+    const std::string key = "a=fingerprint:sha-256 ";
+    guint changed = 0;
+    for (size_t at = sdp.find (key); at != std::string::npos; at = sdp.find (key, at + 1)) {
+      char &c = sdp[at + key.size ()];
+      c = c == '0' ? '1' : '0';
+      changed++;
+    }
+    fail_unless (changed > 0);
+  };
+  RtcTestViewer bad (p.whep (), o);
+  bad.start ();
+  fail_unless_equals_int (bad.wait_answer (), 201);
+  fail_unless (
+      wait_until ([&] { return p.viewers () == 1; }, 20000),
+      "the viewer with the wrong fingerprint still counts (%u viewers; it decoded %u frames)",
+      p.viewers (), bad.video_frames ());
+  fail_unless_equals_int (bad.video_frames (), 0);
+  GstMessage *removed = p.wait_message (GST_MESSAGE_ELEMENT, "webrtcpublish-viewer-removed");
+  fail_unless (removed != nullptr);
+  const char *reason = gst_structure_get_string (gst_message_get_structure (removed), "reason");
+  g_print ("the viewer with a wrong fingerprint: %s\n", reason);
+  fail_unless (reason && (strstr (reason, "DTLS") || strstr (reason, "handshake")), "%s", reason);
+  fail_if (p.find (GST_MESSAGE_ERROR) != nullptr, "the pipeline got an error");
+  guint before = good.video_frames ();
+  fail_unless (good.wait_video_frames (before + 30), "the other viewer stopped at %u frames",
+               good.video_frames ());
+  good.stop (true);
+  bad.stop (false);
+}
+GST_END_TEST;
+
 static Suite *webrtcpublish_e2e_suite (void)
 {
   Suite *s = suite_create ("webrtcpublish_e2e");
@@ -197,6 +245,7 @@ static Suite *webrtcpublish_e2e_suite (void)
   tcase_add_test (tc, test_join_leave_cycles_do_not_grow);
   tcase_add_test (tc, test_encoded_input_not_reencoded);
   tcase_add_test (tc, test_eos_ends_viewers);
+  tcase_add_test (tc, test_dtls_fingerprint_mismatch);
   return s;
 }
 

@@ -4,6 +4,8 @@
  * encoded output, and a recording that survives ten publisher reconnects. */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <string>
 
 #include "rtctestutil.h"
@@ -247,6 +249,67 @@ GST_START_TEST (test_unlinked_pad_is_harmless)
 }
 GST_END_TEST;
 
+/* A publisher in another process: gst-launch-1.0 with @launch (the test's
+ * plugin path and registry are in the environment). Returns its pid. */
+static GPid spawn_publisher (const std::string &launch)
+{
+  gchar **args = nullptr;
+  fail_unless (
+      g_shell_parse_argv (("gst-launch-1.0 -q " + launch).c_str (), nullptr, &args, nullptr));
+  GPid pid = 0;
+  GError *error = nullptr;
+  fail_unless (g_spawn_async (nullptr, args, nullptr,
+                              GSpawnFlags (G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                           G_SPAWN_STDOUT_TO_DEV_NULL),
+                              nullptr, nullptr, &pid, &error),
+               "gst-launch-1.0: %s", error ? error->message : "?");
+  g_strfreev (args);
+  return pid;
+}
+
+static void kill_publisher (GPid pid)
+{
+  kill (pid, SIGKILL);
+  waitpid (pid, nullptr, 0);
+  g_spawn_close_pid (pid);
+}
+
+/* The publisher's process is killed (no DELETE, no RTCP BYE) and started
+ * again at once: its new POST is refused (409, the old session is still
+ * live) until publisher-timeout finds the old one silent; the client
+ * retries, and the subscriber's output resumes on the same pad. */
+GST_START_TEST (test_publisher_killed_and_restarted)
+{
+  TestPipeline sub ("webrtcsubscribe name=sub port=0 publisher-timeout=3000 sub.video_0 ! "
+                    "fakesink name=vsink sync=false",
+                    "sub");
+  BufferCounter video;
+  video.attach (sub.pipeline, "vsink");
+  std::string launch = whip_publisher (sub.base () + "/whip/live", false) +
+                       " signaller::retry-delay-min=200 signaller::retry-delay-max=1000";
+  GPid first = spawn_publisher (launch);
+  fail_unless (wait_until ([&] { return video.buffers >= 20; }, 30000),
+               "the first publisher's video did not arrive");
+  kill_publisher (first);
+  gint64 killed = g_get_monotonic_time ();
+  GPid second = spawn_publisher (launch);
+  guint before = video.buffers;
+  bool resumed = wait_until ([&] { return video.buffers >= before + 20; }, 40000);
+  double after_s = (g_get_monotonic_time () - killed) / 1e6;
+  kill_publisher (second);
+  fail_unless (resumed, "no video from the restarted publisher (%u frames)",
+               video.buffers - before);
+  g_print ("publisher killed and restarted: video again %.1f s later\n", after_s);
+  GstMessage *gone = sub.find (GST_MESSAGE_ELEMENT, "webrtcsubscribe-publisher-disconnected");
+  fail_unless (gone != nullptr);
+  g_print ("the killed publisher: %s\n",
+           gst_structure_get_string (gst_message_get_structure (gone), "reason"));
+  fail_unless (count_messages (sub, "webrtcsubscribe-publisher-connected") >= 2);
+  fail_unless_equals_int (sub.pub->numsrcpads, 1);
+  fail_unless (first_error (sub).empty (), "%s", first_error (sub).c_str ());
+}
+GST_END_TEST;
+
 static Suite *webrtcsubscribe_e2e_suite (void)
 {
   Suite *s = suite_create ("webrtcsubscribe_e2e");
@@ -259,6 +322,7 @@ static Suite *webrtcsubscribe_e2e_suite (void)
   tcase_add_test (tc, test_reconnects_keep_recording);
   tcase_add_test (tc, test_format_change_between_publishers);
   tcase_add_test (tc, test_unlinked_pad_is_harmless);
+  tcase_add_test (tc, test_publisher_killed_and_restarted);
   return s;
 }
 

@@ -172,6 +172,8 @@ void RtcTestViewer::run ()
   std::string offer_text = text;
   g_free (text);
   gst_webrtc_session_description_free (offer);
+  if (options_.edit_offer)
+    options_.edit_offer (offer_text);
 
   int status = 0;
   std::string loc;

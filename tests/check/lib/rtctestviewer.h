@@ -13,6 +13,7 @@
 
 #include <gst/gst.h>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,6 +28,9 @@ public:
     std::string token;
     bool trickle = true; /* PATCH candidates; else wait for gathering before POST */
     bool decode = true;
+    /* Changes the offer's text before it is POSTed (faults: a wrong
+     * fingerprint); the viewer's webrtcbin keeps its own. */
+    std::function<void (std::string &sdp)> edit_offer;
   };
 
   RtcTestViewer (std::string whep_url, Options options);
