@@ -256,14 +256,20 @@ static GPid spawn_publisher (const std::string &launch)
   gchar **args = nullptr;
   fail_unless (
       g_shell_parse_argv (("gst-launch-1.0 -q " + launch).c_str (), nullptr, &args, nullptr));
+  /* Under the sanitizers their runtimes go first, or gst-launch-1.0 cannot
+   * load the sanitized plugin (tests/check/meson.build). */
+  gchar **env = g_get_environ ();
+  if (const char *preload = g_getenv ("RTC_SANITIZER_PRELOAD"))
+    env = g_environ_setenv (env, "LD_PRELOAD", preload, TRUE);
   GPid pid = 0;
   GError *error = nullptr;
-  fail_unless (g_spawn_async (nullptr, args, nullptr,
+  fail_unless (g_spawn_async (nullptr, args, env,
                               GSpawnFlags (G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                            G_SPAWN_STDOUT_TO_DEV_NULL),
                               nullptr, nullptr, &pid, &error),
                "gst-launch-1.0: %s", error ? error->message : "?");
   g_strfreev (args);
+  g_strfreev (env);
   return pid;
 }
 
