@@ -281,13 +281,10 @@ rtc::RoomHub::Settings room_settings (GstRtcRoomSignallerPrivate *priv)
   s.keepalive_timeout_ms = priv->keepalive_timeout;
   s.resume_timeout_ms = priv->resume_timeout;
   s.messages_per_second = priv->messages_per_second;
-  /* (Read for each welcome: each participant gets TURN credentials of its own.) */
-  s.ice_servers =
-      priv->turn_secret.empty ()
-          ? priv->ice_server_list
-          : rtc::parse_ice_servers (rtc::turn_rest_fill (priv->ice_servers, priv->turn_secret,
-                                                         priv->turn_lifetime_s, priv->started_name),
-                                    nullptr);
+  s.ice_servers = priv->ice_server_list;
+  s.ice_server_urls = priv->ice_servers;
+  s.turn_secret = priv->turn_secret;
+  s.turn_lifetime_s = priv->turn_lifetime_s;
   s.data_channels = priv->data_channels;
   return s;
 }

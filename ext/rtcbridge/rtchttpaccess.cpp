@@ -188,8 +188,6 @@ public:
     return it == map_.end () ? 0 : drained (it->second, now);
   }
 
-  double per_second () const { return per_second_; }
-
 private:
   struct Bucket {
     double count = 0;

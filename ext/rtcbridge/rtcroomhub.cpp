@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "rtcsdp.h"
+#include "rtcturn.h"
 
 GstDebugCategory *gst_rtc_room_signaller_category ();
 #define GST_CAT_DEFAULT gst_rtc_room_signaller_category ()
@@ -394,7 +395,11 @@ void RoomHub::handle_join (Connection &c, const Message &m)
     welcome.roster.push_back ({other->id, other->name, other->tracks, false});
   if (!pipeline_tracks_.empty ())
     welcome.roster.push_back ({room::PIPELINE_ID, room::PIPELINE_ID, pipeline_tracks_, true});
-  welcome.ice_servers = s.ice_servers;
+  welcome.ice_servers = s.turn_secret.empty ()
+                            ? s.ice_servers
+                            : parse_ice_servers (turn_rest_fill (s.ice_server_urls, s.turn_secret,
+                                                                 s.turn_lifetime_s, s.name),
+                                                 nullptr);
   welcome.max_participants = s.max_participants;
   welcome.messages_per_second = s.messages_per_second;
   welcome.data_channels = s.data_channels;

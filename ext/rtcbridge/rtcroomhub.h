@@ -43,6 +43,10 @@ public:
     guint resume_timeout_ms = 10000;
     guint messages_per_second = 50;
     std::vector<IceServer> ice_servers;
+    /* Its URLs as configured and turn-secret: with a secret, each welcome
+     * gets TURN credentials of its own (rtcturn.h). */
+    std::string ice_server_urls, turn_secret;
+    guint turn_lifetime_s = 0;
     std::string data_channels = "[]"; /* a JSON array, checked */
   };
   struct Events {

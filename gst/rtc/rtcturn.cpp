@@ -1,3 +1,4 @@
+/* See rtcturn.h. */
 #include "rtcturn.h"
 
 #include <vector>
