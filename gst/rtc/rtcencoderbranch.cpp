@@ -89,7 +89,7 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
     GstElement *parser = make (codec.parser, error);
     if (parser && g_object_class_find_property (G_OBJECT_GET_CLASS (parser), "config-interval"))
       g_object_set (parser, "config-interval", -1, nullptr); /* SPS/PPS with every IDR */
-    chain.push_back (parser);
+    chain.push_back (own_buffers (parser)); /* the input's tee feeds other branches too */
   }
   self->out_filter_ = make ("capsfilter", error);
   if (self->out_filter_) {

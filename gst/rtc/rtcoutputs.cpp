@@ -6,6 +6,7 @@
 
 #include "rtcptr.h"
 #include "rtcteardown.h"
+#include "rtctee.h"
 
 GST_DEBUG_CATEGORY_STATIC (rtc_outputs_debug);
 #define GST_CAT_DEFAULT rtc_outputs_debug
@@ -139,7 +140,7 @@ bool Outputs::add_chain (const std::string &id, const std::string &peer, GstPad 
     GstElement *dec = make (it == settings.decoders.end () ? nullptr : it->second.c_str ());
     if (dec && codec->kind == MediaKind::VIDEO) {
       if (g_str_equal (codec->name, "H264"))
-        chain.elements.push_back (make ("h264parse"));
+        chain.elements.push_back (own_buffers (make ("h264parse")));
       set_if_exists (dec, "automatic-request-sync-points", TRUE);
       set_if_exists (dec, "discard-corrupted-frames", TRUE);
       if (g_object_class_find_property (G_OBJECT_GET_CLASS (dec), "max-errors"))
@@ -147,7 +148,7 @@ bool Outputs::add_chain (const std::string &id, const std::string &peer, GstPad 
     }
     chain.elements.push_back (dec);
   } else if (codec->parser) {
-    chain.elements.push_back (make (codec->parser));
+    chain.elements.push_back (own_buffers (make (codec->parser)));
   }
   if (std::find (chain.elements.begin (), chain.elements.end (), nullptr) !=
       chain.elements.end ()) {

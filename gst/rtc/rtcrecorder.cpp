@@ -130,6 +130,8 @@ std::unique_ptr<Recorder> Recorder::create (GstBin *bin, GstElement *tee, const 
     }
     chain.push_back (e);
   }
+  if (codec.parser)
+    own_buffers (chain[1]); /* the tee feeds other branches too */
   GstElement *queue = chain.front (), *sink = chain.back ();
   /* Writing must never hold up the forwarding. */
   set_leaky (queue, 2 * GST_SECOND);

@@ -185,10 +185,10 @@ void Room::expose (Track &t, const std::string &owner_name)
     auto dec = s.decoders.find (t.codec);
     GstElement *d = room_make (dec == s.decoders.end () ? nullptr : dec->second.c_str ());
     if (d && g_str_equal (t.codec->name, "H264"))
-      chain.push_back (room_make ("h264parse"));
+      chain.push_back (own_buffers (room_make ("h264parse")));
     chain.push_back (d);
   } else if (t.codec->parser) {
-    chain.push_back (room_make (t.codec->parser));
+    chain.push_back (own_buffers (room_make (t.codec->parser)));
   }
   if (std::find (chain.begin (), chain.end (), nullptr) != chain.end ()) {
     for (GstElement *e : chain)

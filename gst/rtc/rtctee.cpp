@@ -73,4 +73,34 @@ GstPad *link_tee_branch (GstElement *tee, GstPad *sink, bool *linked)
   return pad;
 }
 
+static gboolean own_list_buffer (GstBuffer **buf, guint, gpointer)
+{
+  *buf = gst_buffer_make_writable (*buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn take_own_copy (GstPad *, GstPadProbeInfo *info, gpointer)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GST_PAD_PROBE_INFO_DATA (info) = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+    gst_buffer_list_foreach (list, own_list_buffer, nullptr);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GstElement *own_buffers (GstElement *element)
+{
+  GstPad *sink = element ? gst_element_get_static_pad (element, "sink") : nullptr;
+  if (!sink)
+    return element;
+  gst_pad_add_probe (sink,
+                     GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                     take_own_copy, nullptr, nullptr);
+  gst_object_unref (sink);
+  return element;
+}
+
 } // namespace rtc

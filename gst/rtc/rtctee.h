@@ -45,4 +45,15 @@ GstPad *link_tee_branch (GstElement *tee, GstPad *sink, bool *linked = nullptr);
  * and holds at most @max_buffers, or 500 when that is 0. */
 void set_leaky (GstElement *queue, GstClockTime max_time, guint max_buffers = 0);
 
+/* GStreamer 1.22's parsers (GstBaseParse: opusparse, h264parse, ...)
+ * write timestamps and durations into the buffers they are given without
+ * making them writable first. After a tee, another branch holds the same
+ * buffer and reads them changed under it: an Opus decoder beside an
+ * opusparse branch output a frame 0.4 s in the past, then jumped 0.4 s
+ * ahead, every few seconds. Buffers entering @element's sink pad get a copy
+ * of their own when shared (the metadata only: the memory stays shared).
+ * For every parser that is not a tee's only consumer. Returns @element
+ * (nullptr passes through). */
+GstElement *own_buffers (GstElement *element);
+
 } // namespace rtc

@@ -5,7 +5,9 @@
  * stream-start event"); the same with upstream events crossing the tee all
  * along (they once ran an IDLE probe twice); a feed blocked downstream does
  * not keep the caller waiting for more than about a second. No element but the tee:
- * the test pushes on a pad of its own, the branches are bare sink pads. */
+ * the test pushes on a pad of its own, the branches are bare sink pads.
+ * And a parser after a tee leaves the other branches' buffers alone
+ * (own_buffers: opusparse, Opus from opusenc). */
 #include <gst/check/gstcheck.h>
 #include <atomic>
 #include <chrono>
@@ -320,6 +322,81 @@ GST_START_TEST (test_leaky_queue_level_at_start)
 }
 GST_END_TEST;
 
+/* A parser after a tee (the passthrough encoder branch, a recorder, an
+ * output's decoding chain) must not change what the tee's other branches
+ * get: GStreamer 1.22's opusparse wrote its own timestamps and durations
+ * into the buffer it was handed, which the decoder next to it held too (a
+ * room participant heard a frame 0.4 s in the past, then a 0.4 s jump,
+ * every few seconds). Opus frames stamped off the 20 ms grid with no
+ * duration, as a depayloader sends them, through a tee: opusparse first,
+ * then a branch that checks every buffer is as sent. */
+static GstPadProbeReturn restamp (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto n = static_cast<int *> (data);
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_BUFFER_PTS (buf) = 7 * GST_SECOND + 1234567 + (GstClockTime)(*n)++ * 20 * GST_MSECOND;
+  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_NONE;
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+struct AsSent {
+  int seen = 0, changed = 0;
+};
+
+static GstPadProbeReturn check_as_sent (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto a = static_cast<AsSent *> (data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime expected = 7 * GST_SECOND + 1234567 + (GstClockTime)a->seen++ * 20 * GST_MSECOND;
+  if (GST_BUFFER_PTS (buf) != expected || GST_BUFFER_DURATION_IS_VALID (buf))
+    a->changed++;
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_parser_keeps_shared_buffers)
+{
+  GstElement *pipeline = gst_parse_launch (
+      "audiotestsrc num-buffers=100 samplesperbuffer=960 ! opusenc frame-size=20 ! "
+      "identity name=stamp ! tee name=t ! fakesink name=parsed async=false",
+      nullptr);
+  fail_unless (pipeline != nullptr);
+  GstElement *tee = gst_bin_get_by_name (GST_BIN (pipeline), "t");
+  GstElement *parsed = gst_bin_get_by_name (GST_BIN (pipeline), "parsed");
+  /* opusparse between the tee's first pad and its sink. */
+  GstElement *parser = gst_element_factory_make ("opusparse", nullptr);
+  GstElement *check = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (check, "async", FALSE, nullptr);
+  gst_bin_add_many (GST_BIN (pipeline), parser, check, nullptr);
+  gst_element_unlink (tee, parsed);
+  fail_unless (gst_element_link_many (tee, parser, parsed, nullptr));
+  fail_unless (gst_element_link (tee, check));
+  rtc::own_buffers (parser);
+  int stamped = 0;
+  AsSent as_sent;
+  ObjectPtr<GstPad> stamp_src (
+      gst_element_get_static_pad (gst_bin_get_by_name (GST_BIN (pipeline), "stamp"), "src"));
+  gst_object_unref (GST_OBJECT_PARENT (stamp_src.get ()));
+  gst_pad_add_probe (stamp_src.get (), GST_PAD_PROBE_TYPE_BUFFER, restamp, &stamped, nullptr);
+  ObjectPtr<GstPad> check_sink (gst_element_get_static_pad (check, "sink"));
+  gst_pad_add_probe (check_sink.get (), GST_PAD_PROBE_TYPE_BUFFER, check_as_sent, &as_sent,
+                     nullptr);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (
+      bus, 30 * GST_SECOND, GstMessageType (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (msg != nullptr && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless (as_sent.seen >= 90, "the other branch got %d buffers", as_sent.seen);
+  fail_unless_equals_int (as_sent.changed, 0);
+  gst_object_unref (tee);
+  gst_object_unref (parsed);
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
 static Suite *rtctee_suite (void)
 {
   Suite *s = suite_create ("rtctee");
@@ -331,6 +408,7 @@ static Suite *rtctee_suite (void)
   tcase_add_test (tc, test_blocked_feed);
   tcase_add_test (tc, test_leaky_queue_start);
   tcase_add_test (tc, test_leaky_queue_level_at_start);
+  tcase_add_test (tc, test_parser_keeps_shared_buffers);
   return s;
 }
 
