@@ -14,8 +14,8 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
-  # the embedded server, JSON, ICE
-  libsoup-3.0-dev libjson-glib-dev libnice-dev
+  # the embedded server, JSON, ICE, JSON Web Tokens
+  libsoup-3.0-dev libjson-glib-dev libnice-dev libjwt-dev
   # the public library's introspection data (GstRtc-1.0 typelib, used from Python)
   gobject-introspection libgirepository1.0-dev gir1.2-gst-plugins-bad-1.0
   # tests

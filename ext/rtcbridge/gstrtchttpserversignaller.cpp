@@ -10,6 +10,7 @@
 
 #include <gst/rtcbridge/gstrtcsignaller.h>
 #include "rtchttpaccess.h"
+#include "rtchttpauthorize.h"
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
 #include "rtcturn.h"
@@ -58,6 +59,7 @@ struct GstRtcHttpServerSignallerPrivate {
   std::string ice_servers;
   std::string turn_secret; /* empty: TURN credentials as configured */
   guint turn_lifetime_s = rtc::DEFAULT_TURN_CREDENTIAL_LIFETIME_S;
+  std::string jwt_key, jwt_algorithm = rtc::DEFAULT_JWT_ALGORITHM;
   std::string data_channels = "[]";
   GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
   rtc::HttpServer::Tls tls;
@@ -69,6 +71,7 @@ struct GstRtcHttpServerSignallerPrivate {
   std::unique_ptr<Endpoint> endpoint;
   /* server thread only: */
   std::map<std::string, std::unique_ptr<HttpSession>> sessions;
+  rtc::PermitTable permits; /* any thread */
 };
 
 struct _GstRtcHttpServerSignaller {
@@ -132,24 +135,34 @@ public:
   }
 
 private:
-  bool check_access (SoupServerMessage *msg);
-  void post (SoupServerMessage *msg, GBytes *body);
+  bool check_access (SoupServerMessage *msg, const std::string &method, unsigned &granted);
+  void post (SoupServerMessage *msg, GBytes *body, unsigned granted);
   void patch (SoupServerMessage *msg, const std::string &id, GBytes *body);
   void remove (SoupServerMessage *msg, const std::string &id);
 
   GstRtcHttpServerSignaller *self_;
 };
 
-/* Origin allow-list and bearer token (rtchttpaccess.h). */
-bool Endpoint::check_access (SoupServerMessage *msg)
+/* Origin allow-list, bearer token or JWT (rtchttpaccess.h), then the
+ * application's "authorize" (rtchttpauthorize.h). A WHEP request needs
+ * the permission to view, a WHIP one to publish. */
+bool Endpoint::check_access (SoupServerMessage *msg, const std::string &method, unsigned &granted)
 {
-  std::string token, allowed;
+  auto priv = self_->priv;
+  rtc::HttpAccess access;
+  unsigned needed;
   {
-    std::lock_guard<std::mutex> g (self_->priv->lock);
-    token = self_->priv->auth_token;
-    allowed = self_->priv->allowed_origins;
+    std::lock_guard<std::mutex> g (priv->lock);
+    access.token = priv->auth_token;
+    access.allowed_origins = priv->allowed_origins;
+    access.jwt.key = priv->jwt_key;
+    access.jwt.algorithm = priv->jwt_algorithm;
+    access.jwt.audience = priv->stream_name;
+    needed = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? rtc::PERMIT_PUBLISH : rtc::PERMIT_VIEW;
   }
-  return rtc::http_check_access (msg, token, allowed);
+  access.jwt.implied = needed;
+  return rtc::http_check_access (msg, access, needed, granted) &&
+         rtc::http_authorize (G_OBJECT (self_), msg, method, access.jwt.audience, needed, granted);
 }
 
 static std::string allowed_origins (GstRtcHttpServerSignaller *self)
@@ -196,13 +209,14 @@ void Endpoint::handle_request (SoupServerMessage *msg, const std::string &method
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
   }
+  unsigned granted = 0;
   if (!on_session && method == "POST") {
-    if (check_access (msg))
-      post (msg, body);
+    if (check_access (msg, method, granted))
+      post (msg, body, granted);
     return;
   }
   if (on_session && (method == "PATCH" || method == "DELETE")) {
-    if (!check_access (msg))
+    if (!check_access (msg, method, granted))
       return;
     if (method == "PATCH")
       patch (msg, id, body);
@@ -234,6 +248,7 @@ void end_abandoned (GstRtcHttpServerSignaller *self, const std::string &id)
   if (it == self->priv->sessions.end ())
     return;
   self->priv->sessions.erase (it);
+  self->priv->permits.forget (id);
   GST_INFO_OBJECT (self, "session %s: its client went before the answer", id.c_str ());
   g_signal_emit_by_name (self, "session-ended", id.c_str ());
 }
@@ -249,7 +264,7 @@ void on_pending_disconnected (SoupServerMessage *msg, gpointer data)
   }
 }
 
-void Endpoint::post (SoupServerMessage *msg, GBytes *body)
+void Endpoint::post (SoupServerMessage *msg, GBytes *body, unsigned granted)
 {
   auto priv = self_->priv;
   if (rtc::http_offers_limited (msg))
@@ -276,6 +291,7 @@ void Endpoint::post (SoupServerMessage *msg, GBytes *body)
   session->watch =
       std::make_unique<rtc::ClientWatch> (msg, [self, id] { end_abandoned (self, id); });
   priv->sessions[id] = std::move (session);
+  priv->permits.set (id, granted);
   soup_server_message_pause (msg);
 
   const char *host = soup_server_message_get_remote_host (msg);
@@ -357,6 +373,7 @@ void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
   }
   finish_pending (*it->second, SOUP_STATUS_GONE, "text/plain; charset=utf-8", "session deleted\n");
   priv->sessions.erase (it);
+  priv->permits.forget (id);
   GST_INFO_OBJECT (self_, "session %s deleted by the viewer", id.c_str ());
   g_signal_emit_by_name (self_, "session-ended", id.c_str ());
   soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
@@ -464,6 +481,7 @@ static void http_stop (GstRtcSignaller *signaller)
       finish_pending (*kv.second, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
                       "the stream stopped\n");
     priv->sessions.clear ();
+    priv->permits.clear ();
   });
   std::lock_guard<std::mutex> g (priv->lock);
   priv->endpoint.reset ();
@@ -540,6 +558,7 @@ static void http_reject_session (GstRtcSignaller *signaller, const gchar *sessio
                                     "Retry-After", RETRY_AFTER_SECONDS);
     finish_pending (*it->second, status, "text/plain; charset=utf-8", reason + "\n");
     priv->sessions.erase (it);
+    priv->permits.forget (id);
   });
 }
 
@@ -559,6 +578,7 @@ static void http_end_session (GstRtcSignaller *signaller, const gchar *session_i
         finish_pending (*it->second, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
                         "the session ended before it was answered\n");
         priv->sessions.erase (it);
+        priv->permits.forget (id);
       },
       true);
 }
@@ -570,6 +590,9 @@ static void gst_rtc_http_server_signaller_iface_init (GstRtcSignallerInterface *
   iface->send_description = http_send_description;
   iface->reject_session = http_reject_session;
   iface->end_session = http_end_session;
+  iface->session_permits = [] (GstRtcSignaller *s, const gchar *id, const gchar *permission) {
+    return (gboolean)GST_RTC_HTTP_SERVER_SIGNALLER (s)->priv->permits.permits (id, permission);
+  };
   /* WHEP and WHIP have no way for the server to trickle: send_ice_candidate
    * is unset and the answer carries the candidates. */
 }
@@ -631,6 +654,18 @@ static void gst_rtc_http_server_signaller_set_property (GObject *object, guint p
   case PROP_TURN_CREDENTIAL_LIFETIME:
     priv->turn_lifetime_s = g_value_get_uint (value);
     break;
+  case PROP_JWT_KEY:
+    s = g_value_get_string (value);
+    priv->jwt_key = s ? s : "";
+    break;
+  case PROP_JWT_ALGORITHM:
+    s = g_value_get_string (value);
+    if (s && !rtc::jwt_algorithm_supported (s))
+      g_warning ("jwt-algorithm '%s' is not supported (HS256, ES256); kept %s", s,
+                 priv->jwt_algorithm.c_str ());
+    else
+      priv->jwt_algorithm = s ? s : rtc::DEFAULT_JWT_ALGORITHM;
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -688,6 +723,9 @@ static void gst_rtc_http_server_signaller_get_property (GObject *object, guint p
   case PROP_TURN_CREDENTIAL_LIFETIME:
     g_value_set_uint (value, priv->turn_lifetime_s);
     break;
+  case PROP_JWT_ALGORITHM:
+    g_value_set_string (value, priv->jwt_algorithm.c_str ());
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -709,6 +747,7 @@ static void gst_rtc_http_server_signaller_class_init (GstRtcHttpServerSignallerC
   gobject_class->get_property = gst_rtc_http_server_signaller_get_property;
   gobject_class->finalize = gst_rtc_http_server_signaller_finalize;
   gst_rtc_http_server_signaller_install_properties (gobject_class);
+  rtc::http_install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_server_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP server signaller");
 }

@@ -2,6 +2,7 @@
 #include "gstrtchttpserversignallerprops.h"
 
 #include "gstrtchttpserversignaller.h"
+#include "rtcjwt.h"
 #include "rtcturn.h"
 
 GType gst_rtc_http_protocol_get_type (void)
@@ -84,4 +85,5 @@ void gst_rtc_http_server_signaller_install_properties (GObjectClass *gobject_cla
                            "[]", rw));
   rtc::install_turn_secret_properties (gobject_class, PROP_TURN_SECRET,
                                        PROP_TURN_CREDENTIAL_LIFETIME);
+  rtc::install_jwt_properties (gobject_class, PROP_JWT_KEY, PROP_JWT_ALGORITHM);
 }

@@ -25,6 +25,8 @@ enum {
   PROP_DATA_CHANNELS,
   PROP_TURN_SECRET,
   PROP_TURN_CREDENTIAL_LIFETIME,
+  PROP_JWT_KEY,
+  PROP_JWT_ALGORITHM,
 };
 
 /* Installs every property of GstRtcHttpServerSignaller on @klass. */

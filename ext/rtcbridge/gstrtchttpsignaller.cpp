@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gstrtchttpclientsignaller.h"
+#include "rtchttpauthorize.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_signaller_debug);
 #define GST_CAT_DEFAULT gst_rtc_http_signaller_debug
@@ -33,6 +34,8 @@ enum {
   PROP_RESOURCE_URL,
   PROP_TURN_SECRET,
   PROP_TURN_CREDENTIAL_LIFETIME,
+  PROP_JWT_KEY,
+  PROP_JWT_ALGORITHM,
   N_PROPS,
 };
 
@@ -62,6 +65,8 @@ const Forward FORWARDS[] = {
     {PROP_RESOURCE_URL, CLIENT, "resource-url"},
     {PROP_TURN_SECRET, SERVER, "turn-secret"},
     {PROP_TURN_CREDENTIAL_LIFETIME, SERVER, "turn-credential-lifetime"},
+    {PROP_JWT_KEY, SERVER, "jwt-key"},
+    {PROP_JWT_ALGORITHM, SERVER, "jwt-algorithm"},
 };
 
 const Forward *forward_of (guint prop)
@@ -257,6 +262,13 @@ static void gst_rtc_http_signaller_iface_init (GstRtcSignallerInterface *iface)
   iface->send_ice_candidate = http_send_ice_candidate;
   iface->reject_session = http_reject_session;
   iface->end_session = http_end_session;
+  iface->session_permits = [] (GstRtcSignaller *s, const gchar *id, const gchar *permission) {
+    GstRtcSignaller *a = ref_active (GST_RTC_HTTP_SIGNALLER (s));
+    gboolean permits = a ? gst_rtc_signaller_session_permits (a, id, permission) : FALSE;
+    if (a)
+      gst_object_unref (a);
+    return permits;
+  };
 }
 
 static void gst_rtc_http_signaller_set_property (GObject *object, guint prop_id,
@@ -415,6 +427,9 @@ static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
   fwd (PROP_RESOURCE_URL, client, "resource-url");
   fwd (PROP_TURN_SECRET, server, "turn-secret");
   fwd (PROP_TURN_CREDENTIAL_LIFETIME, server, "turn-credential-lifetime");
+  fwd (PROP_JWT_KEY, server, "jwt-key");
+  fwd (PROP_JWT_ALGORITHM, server, "jwt-algorithm");
+  rtc::http_install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP signaller: server or client");
 }
@@ -426,6 +441,14 @@ static void gst_rtc_http_signaller_init (GstRtcHttpSignaller *self)
       gst_object_ref_sink (g_object_new (GST_TYPE_RTC_HTTP_SERVER_SIGNALLER, nullptr)));
   self->priv->client = GST_RTC_SIGNALLER (
       gst_object_ref_sink (g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, nullptr)));
+  /* The server's "authorize" asks the application through ours. */
+  g_signal_connect_object (self->priv->server, "authorize",
+                           G_CALLBACK (+[] (GObject *, GstStructure *request, gpointer outer) {
+                             gboolean allowed = TRUE;
+                             g_signal_emit_by_name (outer, "authorize", request, &allowed);
+                             return allowed;
+                           }),
+                           self, GConnectFlags (0));
 }
 
 GstRtcSignaller *gst_rtc_http_signaller_new (GstRtcHttpProtocol protocol)

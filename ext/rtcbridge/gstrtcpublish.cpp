@@ -268,6 +268,15 @@ static bool gst_rtc_publish_start (GstRtcPublish *self)
     priv->core.data->add_internal (nav, [self, rate] (rtc::DataRouter &router,
                                                       const std::string &session, const gchar *text,
                                                       GBytes *) {
+      /* Remote control is a permission of its own (a JWT's "control"). */
+      GstRtcSignaller *signaller = self->priv->core.host.ref ();
+      bool permitted = gst_rtc_signaller_session_permits (signaller, session.c_str (), "control");
+      gst_object_unref (signaller);
+      if (!permitted) {
+        GST_LOG_OBJECT (self, "session %s may not control the pipeline: event dropped",
+                        session.c_str ());
+        return;
+      }
       gint width = 0, height = 0;
       rtc::ObjectPtr<GstPad> target (
           self->priv->publisher->inputs ().ref_first_video (width, height));

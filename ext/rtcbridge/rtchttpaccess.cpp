@@ -5,6 +5,7 @@
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
 
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -265,6 +266,26 @@ bool http_offers_limited (SoupServerMessage *msg)
 bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed)
 {
+  HttpAccess access;
+  access.token = token;
+  access.allowed_origins = allowed;
+  unsigned granted = 0;
+  return http_check_access (msg, access, 0, granted);
+}
+
+static void refuse_bearer (SoupServerMessage *msg, const std::string &why)
+{
+  http_count_failure (msg);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+                                "Bearer");
+  http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED, why);
+}
+
+bool http_check_access (SoupServerMessage *msg, const HttpAccess &access, unsigned needed,
+                        unsigned &granted)
+{
+  granted = 0;
+  const std::string &allowed = access.allowed_origins;
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   const char *origin = soup_message_headers_get_one (req, "Origin");
   if (origin && !origin_allowed (req, origin, allowed)) {
@@ -277,16 +298,32 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
   }
   if (http_throttled (msg))
     return false;
-  if (!token.empty ()) {
-    const char *auth = soup_message_headers_get_one (req, "Authorization");
-    if (!auth || !secret_equal (auth, "Bearer " + token)) {
-      http_count_failure (msg);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      http_respond_text (msg, SOUP_STATUS_UNAUTHORIZED,
-                         auth ? "wrong bearer token" : "a bearer token is required");
+  if (access.token.empty () && access.jwt.key.empty ()) {
+    granted = PERMIT_ALL;
+    return true;
+  }
+  const char *auth = soup_message_headers_get_one (req, "Authorization");
+  if (!auth) {
+    refuse_bearer (msg, "a bearer token is required");
+    return false;
+  }
+  if (!access.token.empty () && secret_equal (auth, "Bearer " + access.token)) {
+    granted = PERMIT_ALL;
+  } else if (access.jwt.key.empty () || !g_str_has_prefix (auth, "Bearer ")) {
+    refuse_bearer (msg, "wrong bearer token");
+    return false;
+  } else {
+    std::string error;
+    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+    if (!jwt_verify (auth + strlen ("Bearer "), access.jwt, now, granted, error)) {
+      refuse_bearer (msg, error);
       return false;
     }
+  }
+  if ((granted & needed) != needed) {
+    http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                       "the token does not permit " + permissions_string (needed & ~granted));
+    return false;
   }
   return true;
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "rtcjwt.h"
+
 namespace rtc {
 
 /* An ICE server as browsers take it (RTCIceServer). */
@@ -32,6 +34,19 @@ void http_add_cors (SoupServerMessage *msg, const std::string &allowed_origins);
  * (403, 401 with WWW-Authenticate) and returns false when access is denied. */
 bool http_check_access (SoupServerMessage *msg, const std::string &token,
                         const std::string &allowed_origins);
+/* The same with JSON Web Tokens too (rtcjwt.h): a bearer token that is not
+ * @token is verified as a JWT when @jwt has a key. @needed: the permission
+ * the request needs (PERMIT_VIEW for a WHEP offer, ...); a token without
+ * it gets 403. True with what the request may do (@granted): everything
+ * with @token or with no token nor JWT key configured, else the JWT's
+ * permissions. */
+struct HttpAccess {
+  std::string token;
+  std::string allowed_origins;
+  JwtCheck jwt; /* jwt.key empty: no JWT accepted */
+};
+bool http_check_access (SoupServerMessage *msg, const HttpAccess &access, unsigned needed,
+                        unsigned &granted);
 /* Failed attempts (a wrong or missing bearer token, an unknown session
  * URL) per client address, across the process: after 20 within a minute
  * the address gets 429 + Retry-After for every checked request until its

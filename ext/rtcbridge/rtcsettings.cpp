@@ -153,6 +153,7 @@ void Settings::install (GObjectClass *klass, const Role &role)
                                   " (NULL = no check); in client mode it is sent to the server. "
                                   "Forwarded to the default signaller"),
                            nullptr, ready));
+  install_jwt_properties (klass, JWT_KEY, JWT_ALGORITHM, GParamFlags (GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (
       klass, INSECURE_AUTH,
       g_param_spec_boolean ("insecure-auth", "Insecure auth",
@@ -269,6 +270,12 @@ bool Settings::set (guint prop_id, const GValue *value)
   case INSECURE_AUTH:
     insecure_auth = g_value_get_boolean (value);
     break;
+  case JWT_KEY:
+    jwt_key = take_string (value, "");
+    break;
+  case JWT_ALGORITHM:
+    jwt_algorithm = take_string (value, DEFAULT_JWT_ALGORITHM);
+    break;
   case ALLOWED_ORIGINS:
     allowed_origins = take_string (value, "");
     break;
@@ -346,6 +353,12 @@ bool Settings::get (guint prop_id, GValue *value) const
     break;
   case INSECURE_AUTH:
     g_value_set_boolean (value, insecure_auth);
+    break;
+  case JWT_KEY: /* write-only; for forwarding to the signaller */
+    g_value_set_string (value, or_null (jwt_key));
+    break;
+  case JWT_ALGORITHM:
+    g_value_set_string (value, jwt_algorithm.c_str ());
     break;
   case ALLOWED_ORIGINS:
     g_value_set_string (value, allowed_origins.c_str ());
@@ -503,6 +516,10 @@ const char *SignallerHost::signaller_property (guint prop_id) const
     return "url";
   case Settings::TURN_SECRET:
     return "turn-secret";
+  case Settings::JWT_KEY:
+    return "jwt-key";
+  case Settings::JWT_ALGORITHM:
+    return "jwt-algorithm";
   case Settings::TURN_CREDENTIAL_LIFETIME:
     return "turn-credential-lifetime";
   default:
@@ -560,7 +577,7 @@ bool SignallerHost::read (guint prop_id, GValue *value)
 {
   const char *name = signaller_property (prop_id);
   if (!name || prop_id == Settings::STUN_SERVER || prop_id == Settings::TURN_SERVERS ||
-      prop_id == Settings::TURN_SECRET || !is_default ())
+      prop_id == Settings::TURN_SECRET || prop_id == Settings::JWT_KEY || !is_default ())
     return false;
   GstRtcSignaller *s = ref ();
   bool has = g_object_class_find_property (G_OBJECT_GET_CLASS (s), name) != nullptr;
@@ -581,16 +598,17 @@ void SignallerHost::describe (const std::string &media, const std::string &data_
   gst_object_unref (s);
 }
 
-/* Where auth-token would cross a network in clear text: "" when it does
- * not (no token, HTTPS, loopback, insecure-auth, another signaller). */
+/* Where a bearer token (auth-token; a JWT the server verifies with
+ * jwt-key) would cross a network in clear text: "" when it does not (no
+ * token, HTTPS, loopback, insecure-auth, another signaller). */
 static std::string clear_text_token (const Settings &settings, bool serves)
 {
-  if (settings.auth_token.empty () || settings.insecure_auth)
+  if (settings.insecure_auth || (settings.auth_token.empty () && settings.jwt_key.empty ()))
     return "";
   if (serves && settings.enable_server && settings.tls_certificate_file.empty () &&
       !http_is_loopback (settings.address))
     return "the server on " + settings.address + " is plain HTTP";
-  if (!settings.remote_url.empty () &&
+  if (!settings.remote_url.empty () && !settings.auth_token.empty () &&
       (g_ascii_strncasecmp (settings.remote_url.c_str (), "http:", 5) == 0 ||
        g_ascii_strncasecmp (settings.remote_url.c_str (), "ws:", 3) == 0)) {
     GUri *uri = g_uri_parse (settings.remote_url.c_str (), G_URI_FLAGS_NONE, nullptr);
@@ -613,7 +631,8 @@ bool SignallerHost::start (GstElement *element, const Settings &settings, Contro
   std::string clear = is_default_signaller ? clear_text_token (settings, serves) : "";
   if (!clear.empty ()) {
     GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-                       ("auth-token would cross the network in clear text: %s. Use HTTPS "
+                       ("A bearer token (auth-token, or a JWT for jwt-key) would cross the "
+                        "network in clear text: %s. Use HTTPS "
                         "(tls-certificate-file, or an https:// URL), or set insecure-auth=true "
                         "to accept that",
                         clear.c_str ()),

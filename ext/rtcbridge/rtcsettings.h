@@ -22,6 +22,7 @@
 #include "gstrtchttpsignaller.h"
 #include "rtcsessions.h"
 #include "rtcsignallerlink.h"
+#include "rtcjwt.h"
 #include "rtcturn.h"
 
 /* congestion-control of webrtcpublish and webrtcroom. */
@@ -50,6 +51,8 @@ struct Settings {
     HANDSHAKE_TIMEOUT,
     MAX_HANDSHAKES,
     AUTH_TOKEN,
+    JWT_KEY,
+    JWT_ALGORITHM,
     INSECURE_AUTH,
     ALLOWED_ORIGINS,
     TLS_CERTIFICATE_FILE,
@@ -92,6 +95,7 @@ struct Settings {
   guint handshake_timeout_ms = 15000;
   guint max_handshakes = 32; /* sessions connecting at once; 0: no limit */
   std::string auth_token;
+  std::string jwt_key, jwt_algorithm = DEFAULT_JWT_ALGORITHM; /* rtcjwt.h */
   bool insecure_auth = false; /* a token over plain HTTP off loopback */
   /* Only the server's own pages (same origin): a page on another site
    * must not reach the stream from a visitor's browser. */

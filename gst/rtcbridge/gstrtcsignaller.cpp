@@ -254,3 +254,23 @@ void gst_rtc_signaller_end_session (GstRtcSignaller *self, const gchar *session_
   if (iface->end_session)
     iface->end_session (self, session_id);
 }
+
+/**
+ * gst_rtc_signaller_session_permits: (virtual session_permits)
+ * @self: a #GstRtcSignaller
+ * @session_id: the session
+ * @permission: "view", "publish" or "control"
+ *
+ * Whether the peer of @session_id may do @permission: the elements ask
+ * before they act on a viewer's navigation events ("control"). Any thread.
+ *
+ * Returns: %TRUE when it may (also when the signaller does not say)
+ */
+gboolean gst_rtc_signaller_session_permits (GstRtcSignaller *self, const gchar *session_id,
+                                            const gchar *permission)
+{
+  g_return_val_if_fail (GST_IS_RTC_SIGNALLER (self), FALSE);
+  g_return_val_if_fail (session_id != nullptr && permission != nullptr, FALSE);
+  auto iface = GST_RTC_SIGNALLER_GET_IFACE (self);
+  return iface->session_permits ? iface->session_permits (self, session_id, permission) : TRUE;
+}

@@ -105,6 +105,9 @@ GType gst_rtc_signaller_role_get_type (void);
  * @reject_session: the element cannot take part in @session_id (answerer: it refuses the
  *   peer's offer; offerer: it cannot make an offer)
  * @end_session: the element ended @session_id (teardown, EOS, a failure)
+ * @session_permits: whether @session_id's peer may do @permission ("view", "publish",
+ *   "control": remote control, i.e. navigation events). Called from any thread, must not
+ *   block. Default: %TRUE (the signaller decided whom to let in already)
  *
  * The vfuncs an implementation provides. Every vfunc is optional.
  */
@@ -121,9 +124,11 @@ struct _GstRtcSignallerInterface {
                               const gchar *candidate);
   void (*reject_session) (GstRtcSignaller *self, const gchar *session_id, const GError *error);
   void (*end_session) (GstRtcSignaller *self, const gchar *session_id);
+  gboolean (*session_permits) (GstRtcSignaller *self, const gchar *session_id,
+                               const gchar *permission);
 
   /*< private >*/
-  gpointer _gst_reserved[GST_PADDING];
+  gpointer _gst_reserved[GST_PADDING - 1];
 };
 
 gboolean gst_rtc_signaller_start (GstRtcSignaller *self, GError **error);
@@ -137,5 +142,7 @@ void gst_rtc_signaller_send_ice_candidate (GstRtcSignaller *self, const gchar *s
 void gst_rtc_signaller_reject_session (GstRtcSignaller *self, const gchar *session_id,
                                        const GError *error);
 void gst_rtc_signaller_end_session (GstRtcSignaller *self, const gchar *session_id);
+gboolean gst_rtc_signaller_session_permits (GstRtcSignaller *self, const gchar *session_id,
+                                            const gchar *permission);
 
 G_END_DECLS

@@ -4,7 +4,7 @@
  * ordered messages, a 20 MB transfer checked by SHA-256 with bounded
  * memory, per-session routing, a session leaving mid-transfer, oversized
  * and malformed messages, the channel policy, unreliable channels, pad
- * properties from a launch line, and remote control (navigation). */
+ * properties from a launch line. Remote control: webrtcdata_control. */
 #include <gst/check/gstcheck.h>
 #include <gst/video/navigation.h>
 
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "rtctestdata.h"
 #include "rtctestutil.h"
 
 /* What reaches a fakesink named @name: messages (kept when small), the
@@ -94,74 +95,6 @@ struct Collector {
   }
 };
 
-/* (session, label) of every data-channel-opened / -closed signal. */
-struct ChannelLog {
-  std::mutex lock;
-  std::vector<std::pair<std::string, std::string>> opened, closed;
-  std::vector<std::pair<std::string, std::string>> strings; /* string-received: session, text */
-  GstElement *element = nullptr;
-
-  ~ChannelLog ()
-  {
-    if (element) {
-      g_signal_handlers_disconnect_by_data (element, this);
-      gst_object_unref (element);
-    }
-  }
-  void attach (GstElement *e)
-  {
-    element = GST_ELEMENT (gst_object_ref (e));
-    g_signal_connect (element, "data-channel-opened", G_CALLBACK (on_opened), this);
-    g_signal_connect (element, "data-channel-closed", G_CALLBACK (on_closed), this);
-    g_signal_connect (element, "string-received", G_CALLBACK (on_string), this);
-  }
-  static void on_opened (GstElement *, const gchar *sid, const gchar *label, gpointer data)
-  {
-    auto self = static_cast<ChannelLog *> (data);
-    std::lock_guard<std::mutex> g (self->lock);
-    self->opened.push_back ({sid, label});
-  }
-  static void on_closed (GstElement *, const gchar *sid, const gchar *label, gpointer data)
-  {
-    auto self = static_cast<ChannelLog *> (data);
-    std::lock_guard<std::mutex> g (self->lock);
-    self->closed.push_back ({sid, label});
-  }
-  static void on_string (GstElement *, const gchar *sid, const gchar *label, const gchar *text,
-                         gpointer data)
-  {
-    auto self = static_cast<ChannelLog *> (data);
-    std::lock_guard<std::mutex> g (self->lock);
-    self->strings.push_back ({sid, std::string (label) + ":" + text});
-  }
-  /* Sessions that opened @label. */
-  std::vector<std::string> sessions (const std::string &label)
-  {
-    std::lock_guard<std::mutex> g (lock);
-    std::vector<std::string> out;
-    for (auto &o : opened)
-      if (o.second == label)
-        out.push_back (o.first);
-    return out;
-  }
-  bool has_string (const std::string &labelled)
-  {
-    std::lock_guard<std::mutex> g (lock);
-    for (auto &s : strings)
-      if (s.second == labelled)
-        return true;
-    return false;
-  }
-  size_t n_closed (const std::string &label)
-  {
-    std::lock_guard<std::mutex> g (lock);
-    size_t n = 0;
-    for (auto &c : closed)
-      n += c.second == label;
-    return n;
-  }
-};
-
 static void push (GstElement *pipeline, const char *appsrc, const void *data, gsize size)
 {
   GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), appsrc);
@@ -201,43 +134,6 @@ static guint64 pad_counter (GstElement *element, const char *pad_name, const cha
 #define BIN_SRC(name)                                                                              \
   "appsrc name=" name " is-live=true format=time caps=application/octet-stream block=true "        \
   "max-bytes=65536 "
-
-/* A WHEP client of @pub with element properties @props and the rest of
- * the launch line @extra. */
-static std::string whep_subscriber (TestPipeline &pub, const std::string &props,
-                                    const std::string &extra = "")
-{
-  return "webrtcsubscribe name=sub whep-url=" + pub.whep () + " " + props +
-         " sub.video_0 ! fakesink sync=false " + extra;
-}
-
-static bool wait_opened (ChannelLog &log, const std::string &label, size_t n = 1)
-{
-  return wait_until ([&] { return log.sessions (label).size () >= n; }, 20000);
-}
-
-/* Data channel bus messages ("<element>-data-channel-<what>") for @label:
- * kept from the start, so none is missed. */
-static size_t channel_messages (TestPipeline &p, const char *what, const std::string &label)
-{
-  p.find (GST_MESSAGE_ELEMENT); /* drains the bus */
-  size_t n = 0;
-  for (GstMessage *m : p.kept) {
-    const GstStructure *s = gst_message_get_structure (m);
-    if (GST_MESSAGE_TYPE (m) != GST_MESSAGE_ELEMENT || !s ||
-        !g_str_has_suffix (gst_structure_get_name (s),
-                           (std::string ("-data-channel-") + what).c_str ()))
-      continue;
-    const gchar *l = gst_structure_get_string (s, "label");
-    n += l && label == l;
-  }
-  return n;
-}
-
-static bool wait_channel (TestPipeline &p, const char *what, const std::string &label)
-{
-  return wait_until ([&] { return channel_messages (p, what, label) >= 1; }, 20000);
-}
 
 GST_START_TEST (test_pads_both_ways_in_order)
 {
@@ -644,155 +540,6 @@ GST_START_TEST (test_whip_direction)
 }
 GST_END_TEST;
 
-/* Navigation events reaching the source. */
-struct NavigationSeen {
-  std::mutex lock;
-  std::vector<std::string> events;
-  static GstPadProbeReturn probe (GstPad *, GstPadProbeInfo *info, gpointer data)
-  {
-    auto self = static_cast<NavigationSeen *> (data);
-    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-    if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_MOUSE_BUTTON_PRESS) {
-      gint button = 0;
-      gdouble x = 0, y = 0;
-      gst_navigation_event_parse_mouse_button_event (ev, &button, &x, &y);
-      std::lock_guard<std::mutex> g (self->lock);
-      self->events.push_back ("press " + std::to_string (button) + " " + std::to_string ((int)x) +
-                              "," + std::to_string ((int)y));
-    } else if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_MOUSE_SCROLL) {
-      gdouble x = 0, y = 0, dx = 0, dy = 0;
-      gst_navigation_event_parse_mouse_scroll_event (ev, &x, &y, &dx, &dy);
-      std::lock_guard<std::mutex> g (self->lock);
-      self->events.push_back ("scroll " + std::to_string ((int)dx) + "," +
-                              std::to_string ((int)dy));
-    } else if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_TOUCH_DOWN) {
-      guint id = 0;
-      gdouble x = 0, y = 0, pressure = 0;
-      gst_navigation_event_parse_touch_event (ev, &id, &x, &y, &pressure);
-      std::lock_guard<std::mutex> g (self->lock);
-      self->events.push_back ("touch " + std::to_string (pressure));
-    } else if (gst_navigation_event_get_type (ev) == GST_NAVIGATION_EVENT_KEY_PRESS) {
-      const gchar *key = nullptr;
-      gst_navigation_event_parse_key_event (ev, &key);
-      std::lock_guard<std::mutex> g (self->lock);
-      self->events.push_back (std::string ("key ") + key);
-    }
-    return GST_PAD_PROBE_OK;
-  }
-  size_t n ()
-  {
-    std::lock_guard<std::mutex> g (lock);
-    return events.size ();
-  }
-  std::string last ()
-  {
-    std::lock_guard<std::mutex> g (lock);
-    return events.empty () ? "" : events.back ();
-  }
-};
-
-GST_START_TEST (test_navigation)
-{
-  ChannelLog sub_log;
-  NavigationSeen seen;
-  TestPipeline pub ("videotestsrc name=vsrc is-live=true ! video/x-raw,width=320,height=240 ! "
-                    "webrtcpublish name=pub port=0 navigation=true",
-                    "pub");
-  fail_unless (pub.wait_caps ());
-  GstElement *vsrc = gst_bin_get_by_name (GST_BIN (pub.pipeline), "vsrc");
-  GstPad *src_pad = gst_element_get_static_pad (vsrc, "src");
-  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, NavigationSeen::probe, &seen,
-                     nullptr);
-  gst_object_unref (src_pad);
-  gst_object_unref (vsrc);
-  /* A viewer that offers data channels (chat) but not navigation: the
-   * publisher opens navigation itself (which the viewer accepts: its
-   * policy is accept, listed would close it). */
-  TestPipeline sub (whep_subscriber (pub, "data-channels=chat data-channel-policy=accept"), "sub");
-  sub_log.attach (sub.pub);
-  fail_unless (wait_channel (sub, "opened", "navigation"));
-  gboolean ok = FALSE;
-  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
-                         "{\"type\":\"mouse-button-press\",\"x\":0.5,\"y\":0.25,\"button\":1}",
-                         &ok);
-  fail_unless (ok);
-  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
-                         "{\"type\":\"key-press\",\"key\":\"Enter\"}", &ok);
-  /* Numbers out of their range are clamped. */
-  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
-                         "{\"type\":\"mouse-scroll\",\"x\":0.5,\"y\":0.5,\"dx\":1000,"
-                         "\"dy\":-1e300}",
-                         &ok);
-  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
-                         "{\"type\":\"touch-down\",\"id\":1,\"x\":0.5,\"y\":0.5,"
-                         "\"pressure\":7}",
-                         &ok);
-  fail_unless (wait_until ([&] { return seen.n () >= 4; }, 10000));
-  fail_unless_equals_string (seen.events[0].c_str (), "press 1 160,60");
-  fail_unless_equals_string (seen.events[1].c_str (), "key Return");
-  fail_unless_equals_string (seen.events[2].c_str (), "scroll 10,-10");
-  fail_unless_equals_string (seen.events[3].c_str (), "touch 1.000000");
-  /* Malformed messages: an error back to the sender, nothing upstream;
-   * deep nesting (json-glib would recurse once per level) and oversized
-   * messages are refused before they are parsed; members of the wrong type
-   * are errors, not json-glib criticals (counted here: gst-check does
-   * not make that domain fatal). */
-  static std::atomic<int> json_criticals{0};
-  guint json_log = g_log_set_handler (
-      "Json", GLogLevelFlags (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING),
-      [] (const gchar *, GLogLevelFlags, const gchar *message, gpointer) {
-        g_printerr ("json-glib: %s\n", message);
-        json_criticals++;
-      },
-      nullptr);
-  std::string deep = std::string (40, '[') + std::string (40, ']');
-  std::string large =
-      "{\"type\":\"key-press\",\"key\":\"a\",\"pad\":\"" + std::string (2000, 'x') + "\"}";
-  for (const char *bad :
-       {"not json", "{\"type\":\"mouse-move\",\"x\":\"left\",\"y\":0}",
-        "{\"type\":\"mouse-move\",\"x\":7,\"y\":0}", "[1,2]", "{\"type\":\"warp-drive\"}",
-        "{\"type\":{}}", "{\"type\":\"key-press\",\"key\":[]}", deep.c_str (), large.c_str ()})
-    g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation", bad, &ok);
-  auto replies = [&] (const char *what) {
-    std::lock_guard<std::mutex> g (sub_log.lock);
-    size_t n = 0;
-    for (auto &s : sub_log.strings)
-      n += s.second.find ("navigation:{\"type\":\"error\"") == 0 &&
-           s.second.find (what) != std::string::npos;
-    return n;
-  };
-  fail_unless (wait_until ([&] { return replies ("") >= 9; }, 10000), "%zu error replies of 9",
-               replies (""));
-  fail_unless_equals_int (replies ("nests at most 2 levels"), 1);
-  fail_unless_equals_int (replies ("at most 1024 bytes"), 1);
-  g_log_remove_handler ("Json", json_log);
-  fail_unless_equals_int (json_criticals.load (), 0);
-  fail_unless_equals_int (seen.n (), 4);
-
-  /* A flood: at most 200 a second (bursts of 400) go upstream, the rest
-   * are dropped and answered with one error; after a calm, the next
-   * message goes through. (3000 arrive well above 200 a second, even
-   * under a sanitizer.) */
-  g_usleep (2500 * 1000);
-  gint64 burst_start = g_get_monotonic_time ();
-  for (int i = 0; i < 3000; i++)
-    g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
-                           "{\"type\":\"mouse-button-press\",\"x\":0,\"y\":0}", &ok);
-  gint64 burst_end = g_get_monotonic_time ();
-  g_usleep (2500 * 1000);
-  g_signal_emit_by_name (sub.pub, "send-string", NULL, "navigation",
-                         "{\"type\":\"key-press\",\"key\":\"End\"}", &ok);
-  fail_unless (wait_until ([&] { return seen.n () >= 1 && seen.last () == "key End"; }, 20000),
-               "the message after the flood did not go through");
-  size_t passed = seen.n () - 5;
-  fail_unless (passed >= 400 && passed < 3000, "%zu of 3000 went upstream", passed);
-  fail_unless_equals_int (replies ("navigation messages per second"), 1);
-  GST_INFO ("flood: %zu of 3000 passed, sent in %" G_GINT64_FORMAT " ms", passed,
-            (burst_end - burst_start) / 1000);
-  fail_unless (pub.find (GST_MESSAGE_ERROR) == nullptr);
-}
-GST_END_TEST;
-
 GST_START_TEST (test_bad_pad_requests)
 {
   GstElement *pub = gst_element_factory_make ("webrtcpublish", nullptr);
@@ -836,7 +583,6 @@ static Suite *webrtcdata_suite (void)
   tcase_add_test (tc, test_policy);
   tcase_add_test (tc, test_unreliable_drops_instead_of_blocking);
   tcase_add_test (tc, test_whip_direction);
-  tcase_add_test (tc, test_navigation);
   return s;
 }
 

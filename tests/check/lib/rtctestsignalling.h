@@ -6,6 +6,8 @@
  * the server's threads and read from the test thread, under their locks. */
 #pragma once
 
+#include <atomic>
+
 #include <gst/check/gstcheck.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
@@ -196,8 +198,15 @@ private:
 /* An HTTP request made on its own thread (a POST waits for the answer). */
 class Async {
 public:
-  explicit Async (std::function<HttpReply ()> fn) : thread_ ([this, fn] { reply_ = fn (); }) {}
+  explicit Async (std::function<HttpReply ()> fn)
+      : thread_ ([this, fn] {
+          reply_ = fn ();
+          done_ = true;
+        })
+  {}
   ~Async () { get (); }
+  /* Whether the reply is in. */
+  bool done () const { return done_; }
   HttpReply &get ()
   {
     if (thread_.joinable ())
@@ -207,6 +216,7 @@ public:
 
 private:
   HttpReply reply_; /* before thread_: constructed before the thread starts */
+  std::atomic<bool> done_{false};
   std::thread thread_;
 };
 
