@@ -31,9 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     jwt_t *j = nullptr;
     if (jwt_new (&j) != 0)
       return 0;
-    bool made = jwt_add_grants_json (j, rest.c_str ()) == 0 &&
-                jwt_set_alg (j, JWT_ALG_HS256, (const unsigned char *)KEY.data (),
-                             (int)KEY.size ()) == 0;
+    bool made =
+        jwt_add_grants_json (j, rest.c_str ()) == 0 &&
+        jwt_set_alg (j, JWT_ALG_HS256, (const unsigned char *)KEY.data (), (int)KEY.size ()) == 0;
     char *s = made ? jwt_encode_str (j) : nullptr;
     jwt_free (j);
     if (!s)
