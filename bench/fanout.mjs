@@ -278,7 +278,8 @@ async function joiners(n, within) {
 // viewers (target: the plateau <= 2x that). --env K=V (repeatable) runs a
 // second publisher with that environment (e.g. MALLOC_ARENA_MAX=1).
 async function sequential(name, server, connect, n) {
-  const samples = [{ n: 0, rss: proc(server.pid).rss }];
+  const first = proc(server.pid);
+  const samples = [{ n: 0, rss: first.rss, threads: first.threads }];
   for (let i = 0; i < n; i += 4) {
     const batch = await Promise.all(Array.from({ length: Math.min(4, n - i) }, () => connect()));
     try {
@@ -288,13 +289,24 @@ async function sequential(name, server, connect, n) {
     } finally {
       for (const v of batch) v.close();
     }
-    if ((i + batch.length) % 20 === 0) samples.push({ n: i + batch.length, rss: proc(server.pid).rss });
+    const every = n >= 500 ? 100 : 20;
+    if ((i + batch.length) % every === 0) {
+      // The batch's sessions are released in the background: sample once they went.
+      await sleep(500);
+      const p = proc(server.pid);
+      samples.push({ n: i + batch.length, rss: p.rss, threads: p.threads });
+    }
   }
   await sleep(5000);
   const after = proc(server.pid);
   console.log(`${name}`);
   console.log(`  RSS MB after N viewers came and went: ${samples.map((x) => `${x.n}: ${x.rss.toFixed(1)}`).join(', ')}`);
+  console.log(`  threads then: ${samples.map((x) => `${x.n}: ${x.threads}`).join(', ')}`);
   console.log(`  5 s after the last one left: ${after.rss.toFixed(1)} MB, ${after.threads} threads`);
+  // Flat after warm-up: the second half's samples against the middle one.
+  const mid = samples[Math.floor(samples.length / 2)], last = samples[samples.length - 1];
+  console.log(`  second half: RSS ${mid.rss.toFixed(1)} -> ${last.rss.toFixed(1)} MB (${(last.rss - mid.rss).toFixed(1)}), ` +
+    `threads ${mid.threads} -> ${last.threads}; at the start ${samples[0].threads} threads`);
   return { start: samples[0].rss, plateau: Math.max(...samples.slice(-3).map((x) => x.rss)), after: after.rss };
 }
 

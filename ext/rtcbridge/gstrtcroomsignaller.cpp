@@ -60,7 +60,6 @@ static guint signals[N_SIGNALS];
 
 namespace {
 class RoomEndpoint;
-class PageEndpoint;
 
 /* The room's other pages: /<path>/<name>, served from <resource>. */
 const struct {
@@ -74,7 +73,7 @@ struct GstRtcRoomSignallerPrivate {
   std::string address = DEFAULT_ADDRESS;
   guint port = DEFAULT_PORT;
   std::string room_name = DEFAULT_ROOM_NAME;
-  std::string auth_token;
+  std::string auth_token, jwt_key, jwt_algorithm = rtc::DEFAULT_JWT_ALGORITHM;
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
   rtc::HttpServer::Tls tls;
   guint max_participants = DEFAULT_MAX_PARTICIPANTS;
@@ -96,8 +95,8 @@ struct GstRtcRoomSignallerPrivate {
   std::shared_ptr<rtc::HttpServer> server; /* while started */
   std::string started_name;                /* the name the endpoints have */
   std::unique_ptr<RoomEndpoint> room_endpoint;
-  std::unique_ptr<rtc::RoomWhipEndpoint> whip_endpoint;      /* /whip-room/<name> */
-  std::vector<std::unique_ptr<PageEndpoint>> page_endpoints; /* PAGES */
+  std::unique_ptr<rtc::RoomWhipEndpoint> whip_endpoint;           /* /whip-room/<name> */
+  std::vector<std::unique_ptr<rtc::PageEndpoint>> page_endpoints; /* PAGES */
   /* server thread only: */
   std::unique_ptr<rtc::RoomHub> room;
 };
@@ -183,29 +182,6 @@ private:
   Self *self_;
 };
 
-class PageEndpoint : public rtc::HttpEndpoint {
-public:
-  explicit PageEndpoint (const char *resource) : resource_ (resource) {}
-  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
-                       GBytes *) override
-  {
-    if (!rest.empty ()) {
-      rtc::http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
-    } else if (method == "GET" || method == "HEAD") {
-      rtc::http_respond_resource (msg, resource_);
-    } else {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
-                                    "GET, HEAD");
-      rtc::http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
-    }
-  }
-  void describe (JsonBuilder *) override {}
-  bool listed () override { return false; }
-
-private:
-  const char *resource_;
-};
-
 /* Runs @fn with the room on the server thread, later, if the signaller
  * still runs the same room then. */
 void with_room (Self *self, std::function<void (rtc::RoomHub &)> fn)
@@ -277,6 +253,8 @@ rtc::RoomHub::Settings room_settings (GstRtcRoomSignallerPrivate *priv)
   rtc::RoomHub::Settings s;
   s.name = priv->started_name;
   s.token = priv->auth_token;
+  s.jwt.key = priv->jwt_key;
+  s.jwt.algorithm = priv->jwt_algorithm;
   s.max_participants = priv->max_participants;
   s.keepalive_timeout_ms = priv->keepalive_timeout;
   s.resume_timeout_ms = priv->resume_timeout;
@@ -331,10 +309,11 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
       [priv] () {
         std::lock_guard<std::mutex> g (priv->lock);
         return rtc::RoomWhipEndpoint::Access{priv->auth_token, priv->allowed_origins,
-                                             priv->started_name};
+                                             priv->started_name, priv->jwt_key,
+                                             priv->jwt_algorithm};
       },
       [priv] () { return priv->room.get (); });
-  std::vector<std::unique_ptr<PageEndpoint>> pages;
+  std::vector<std::unique_ptr<rtc::PageEndpoint>> pages;
   bool ok = server->add_endpoint ("room", name, room_endpoint.get (), err);
   bool whip_ok = ok && server->add_endpoint ("whip-room", name, whip_endpoint.get (), err);
   if (ok && !whip_ok) {
@@ -344,7 +323,7 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
   for (auto &page : PAGES) {
     if (!ok)
       break;
-    pages.push_back (std::make_unique<PageEndpoint> (page.resource));
+    pages.push_back (std::make_unique<rtc::PageEndpoint> (page.resource));
     ok = server->add_endpoint (page.path, name, pages.back ().get (), err);
   }
   if (!ok && whip_ok) {
@@ -600,6 +579,12 @@ static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
   case PROP_AUTH_TOKEN:
     priv->auth_token = string_or (value, "");
     break;
+  case PROP_JWT_KEY:
+    priv->jwt_key = string_or (value, "");
+    break;
+  case PROP_JWT_ALGORITHM:
+    priv->jwt_algorithm = string_or (value, rtc::DEFAULT_JWT_ALGORITHM);
+    break;
   case PROP_ALLOWED_ORIGINS:
     priv->allowed_origins = string_or (value, DEFAULT_ALLOWED_ORIGINS);
     break;
@@ -666,6 +651,9 @@ static void gst_rtc_room_signaller_get_property (GObject *object, guint prop_id,
     break;
   case PROP_AUTH_TOKEN:
     g_value_set_string (value, or_null (priv->auth_token));
+    break;
+  case PROP_JWT_ALGORITHM:
+    g_value_set_string (value, priv->jwt_algorithm.c_str ());
     break;
   case PROP_ALLOWED_ORIGINS:
     g_value_set_string (value, priv->allowed_origins.c_str ());

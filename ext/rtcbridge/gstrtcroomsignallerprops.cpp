@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 #include "gstrtcroomsignaller.h"
+#include "rtcjwt.h"
 #include "rtcturn.h"
 
 void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
@@ -61,6 +62,9 @@ void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
       "participants in `welcome`",
       "", playing);
   properties[PROP_TURN_SECRET] = rtc::turn_secret_spec (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
+  properties[PROP_JWT_KEY] = rtc::jwt_key_spec (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
+  properties[PROP_JWT_ALGORITHM] =
+      rtc::jwt_algorithm_spec (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
   properties[PROP_TURN_CREDENTIAL_LIFETIME] =
       rtc::turn_credential_lifetime_spec (GParamFlags (GST_PARAM_MUTABLE_PLAYING));
   properties[PROP_DATA_CHANNELS] = g_param_spec_string (

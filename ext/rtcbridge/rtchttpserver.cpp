@@ -631,4 +631,18 @@ void HttpServer::serve_streams (SoupServerMessage *msg)
   g_object_unref (b);
 }
 
+void PageEndpoint::handle_request (SoupServerMessage *msg, const std::string &method,
+                                   const std::string &rest, GBytes *)
+{
+  if (!rest.empty ()) {
+    http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
+  } else if (method == "GET" || method == "HEAD") {
+    http_respond_resource (msg, resource_);
+  } else {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                  "GET, HEAD");
+    http_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
+  }
+}
+
 } // namespace rtc

@@ -75,6 +75,20 @@ public:
   {}
 };
 
+/* A page of another endpoint's, /<prefix>/<name> served from the web
+ * GResource's @resource (GET and HEAD only; not listed in /streams.json). */
+class PageEndpoint : public HttpEndpoint {
+public:
+  explicit PageEndpoint (const char *resource) : resource_ (resource) {}
+  void handle_request (SoupServerMessage *msg, const std::string &method, const std::string &rest,
+                       GBytes *) override;
+  void describe (JsonBuilder *) override {}
+  bool listed () override { return false; }
+
+private:
+  const char *resource_;
+};
+
 class HttpServer {
 public:
   /* HTTPS when a certificate is given (PEM files; the key may be in the

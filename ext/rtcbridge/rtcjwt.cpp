@@ -186,23 +186,31 @@ bool jwt_verify (const std::string &token, const JwtCheck &check, gint64 now_s,
   return ok;
 }
 
+GParamSpec *jwt_key_spec (GParamFlags extra)
+{
+  return g_param_spec_string (
+      "jwt-key", "JWT key",
+      "Accept JSON Web Tokens as bearer tokens (a room: as join tokens): the HS256 secret, or "
+      "the ES256 public key (PEM). A token must be signed with jwt-algorithm, unexpired, for "
+      "this stream or room (aud) and permit the request (docs/security.md) (write-only; NULL = "
+      "no JWT)",
+      nullptr, GParamFlags (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | extra));
+}
+
+GParamSpec *jwt_algorithm_spec (GParamFlags extra)
+{
+  return g_param_spec_string ("jwt-algorithm", "JWT algorithm",
+                              "The one algorithm a JSON Web Token may be signed with: HS256 or "
+                              "ES256",
+                              DEFAULT_JWT_ALGORITHM,
+                              GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | extra));
+}
+
 void install_jwt_properties (GObjectClass *klass, guint key_id, guint algorithm_id,
                              GParamFlags extra)
 {
-  g_object_class_install_property (
-      klass, key_id,
-      g_param_spec_string (
-          "jwt-key", "JWT key",
-          "Accept JSON Web Tokens as bearer tokens: the HS256 secret, or the ES256 public key "
-          "(PEM). A token must be signed with jwt-algorithm, unexpired, for this stream (aud) "
-          "and permit the request (docs/security.md) (write-only; NULL = no JWT)",
-          nullptr, GParamFlags (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | extra)));
-  g_object_class_install_property (
-      klass, algorithm_id,
-      g_param_spec_string ("jwt-algorithm", "JWT algorithm",
-                           "The one algorithm a JSON Web Token may be signed with: HS256 or ES256",
-                           DEFAULT_JWT_ALGORITHM,
-                           GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | extra)));
+  g_object_class_install_property (klass, key_id, jwt_key_spec (extra));
+  g_object_class_install_property (klass, algorithm_id, jwt_algorithm_spec (extra));
 }
 
 } // namespace rtc

@@ -58,7 +58,11 @@ struct JwtCheck {
 bool jwt_verify (const std::string &token, const JwtCheck &check, gint64 now_s,
                  unsigned &permissions, std::string &error);
 
-/* The jwt-key (write-only) and jwt-algorithm properties, installed as
+/* The jwt-key (write-only) and jwt-algorithm properties' specs (@extra:
+ * more flags, such as GST_PARAM_MUTABLE_READY). */
+GParamSpec *jwt_key_spec (GParamFlags extra = GParamFlags (0));
+GParamSpec *jwt_algorithm_spec (GParamFlags extra = GParamFlags (0));
+/* Both, installed as
  * @key_id and @algorithm_id on @klass; @extra: more flags (mutable in
  * READY, ...). */
 void install_jwt_properties (GObjectClass *klass, guint key_id, guint algorithm_id,

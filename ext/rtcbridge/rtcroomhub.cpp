@@ -304,6 +304,36 @@ void RoomHub::handle (Connection &c, const Message &m)
   /* "pong": its arrival was all that mattered */
 }
 
+/* The room's token, or a JSON Web Token for it (aud: the room) that
+ * permits viewing; without a token nor a JWT key, anyone. */
+static bool join_permitted (const RoomHub::Settings &s, bool has_token, const std::string &token,
+                            unsigned &permissions, std::string &why)
+{
+  permissions = PERMIT_ALL;
+  if (s.token.empty () && s.jwt.key.empty ())
+    return true;
+  if (!has_token) {
+    why = "this room needs a token";
+    return false;
+  }
+  if (!s.token.empty () && secret_equal (token, s.token))
+    return true;
+  if (s.jwt.key.empty ()) {
+    why = "wrong token";
+    return false;
+  }
+  JwtCheck check = s.jwt;
+  check.audience = s.name;
+  check.implied = PERMIT_VIEW | PERMIT_PUBLISH; /* a participant, unless the token says */
+  if (!jwt_verify (token, check, g_get_real_time () / G_USEC_PER_SEC, permissions, why))
+    return false;
+  if (!(permissions & PERMIT_VIEW)) {
+    why = "the token does not permit joining (view)";
+    return false;
+  }
+  return true;
+}
+
 void RoomHub::handle_join (Connection &c, const Message &m)
 {
   JsonObject *o = m.object ();
@@ -331,10 +361,11 @@ void RoomHub::handle_join (Connection &c, const Message &m)
     return;
   }
   Settings s = settings_ ();
-  if (!s.token.empty () && (!has_token || !secret_equal (token, s.token))) {
-    GST_INFO_OBJECT (log_, "socket %" G_GUINT64_FORMAT ": %s token", c.serial,
-                     has_token ? "wrong" : "no");
-    send_error (c, "unauthorized", has_token ? "wrong token" : "this room needs a token", "join");
+  unsigned permissions = PERMIT_ALL;
+  std::string why;
+  if (!join_permitted (s, has_token, token, permissions, why)) {
+    GST_INFO_OBJECT (log_, "socket %" G_GUINT64_FORMAT ": %s", c.serial, why.c_str ());
+    send_error (c, "unauthorized", why, "join");
     close (c, room::CLOSE_UNAUTHORIZED, "unauthorized");
     return;
   }
@@ -384,6 +415,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
   p->name = name;
   p->secret = secret;
   p->conn = &c;
+  p->permissions = permissions;
   c.participant = id;
   c.last_ping_us = g_get_monotonic_time ();
 
@@ -555,6 +587,10 @@ void RoomHub::handle_track (Participant &p, const Message &m)
   if (!room::member_string (o, "kind", t.kind, 0, error) ||
       !room::member_string (o, "label", t.label, room::MAX_LABEL_CHARS, error)) {
     send_error (*p.conn, "bad-message", error, "track");
+    return;
+  }
+  if (!(p.permissions & PERMIT_PUBLISH)) {
+    send_error (*p.conn, "forbidden", "the token does not permit publishing", "track");
     return;
   }
   if ((t.kind != "video" && t.kind != "audio") || mid.empty () || t.label.empty ()) {

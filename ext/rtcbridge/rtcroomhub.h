@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "rtchttpaccess.h"
+#include "rtcjwt.h"
 #include "rtcroomprotocol.h"
 
 namespace rtc {
@@ -38,6 +39,7 @@ public:
   struct Settings {
     std::string name;  /* the room's */
     std::string token; /* empty: none */
+    JwtCheck jwt;      /* key empty: no JSON Web Token (rtcjwt.h) */
     guint max_participants = 16;
     guint keepalive_timeout_ms = 15000;
     guint resume_timeout_ms = 10000;

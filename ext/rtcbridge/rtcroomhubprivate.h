@@ -64,6 +64,7 @@ struct RoomHub::Participant {
   bool room_offer = false;    /* the room's offer waits for the client's answer */
   bool client_offer = false;  /* the client's offer waits for the room's answer */
   std::unique_ptr<Whip> whip; /* a WHIP publisher (then no conn) */
+  unsigned permissions = 7;   /* what its token lets it do (rtcjwt.h); all by default */
 };
 
 } // namespace rtc

@@ -59,7 +59,15 @@ void RoomWhipEndpoint::handle_request (SoupServerMessage *msg, const std::string
                            "put your candidates in the offer)");
     return;
   }
-  if (!http_check_access (msg, a.token, a.allowed_origins))
+  HttpAccess access;
+  access.token = a.token;
+  access.allowed_origins = a.allowed_origins;
+  access.jwt.key = a.jwt_key;
+  access.jwt.algorithm = a.jwt_algorithm;
+  access.jwt.audience = a.room_name;
+  access.jwt.implied = PERMIT_VIEW | PERMIT_PUBLISH;
+  unsigned granted = 0;
+  if (!http_check_access (msg, access, PERMIT_PUBLISH, granted))
     return;
   RoomHub *hub = hub_ ();
   if (!hub) {

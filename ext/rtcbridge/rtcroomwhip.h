@@ -25,6 +25,7 @@ class RoomWhipEndpoint : public HttpEndpoint {
 public:
   struct Access {
     std::string token, allowed_origins, room_name;
+    std::string jwt_key, jwt_algorithm; /* rtcjwt.h; no key: no JWT */
   };
   /* @hub: the room's hub, nullptr while it is not running. */
   RoomWhipEndpoint (std::function<Access ()> access, std::function<RoomHub *()> hub)

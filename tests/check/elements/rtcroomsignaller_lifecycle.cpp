@@ -22,6 +22,7 @@
 #include "rtctesthttp.h"
 #include "rtctestsignalling.h"
 #include "rtctestroom.h"
+#include "rtctestjwt.h"
 #include "rtctestroomsignaller.h"
 #include "rtctestutil.h"
 
@@ -177,6 +178,84 @@ GST_START_TEST (test_token)
   g_autofree gchar *token = nullptr;
   g_object_get (r.sig, "auth-token", &token, nullptr);
   assert_str (token, "s3cret");
+}
+GST_END_TEST;
+
+/* jwt-key: a JSON Web Token for this room (aud) joins; one for another
+ * room, an expired one or one signed with another key does not
+ * ("unauthorized" saying why, closed 4001); one that permits viewing only
+ * joins but may not publish a track ("forbidden"); the static token still
+ * works. The WHIP door of the room takes the same tokens, with the
+ * permission to publish. */
+GST_START_TEST (test_jwt)
+{
+  const std::string key = "room-jwt-secret";
+  TestRoom r ([&] (GObject *o) {
+    g_object_set (o, "room-name", "standup", "jwt-key", key.c_str (), "auth-token", "s3cret",
+                  nullptr);
+  });
+  gint64 now = now_s ();
+  auto with = [] (const std::string &token) {
+    return ",\"token\":\"" + token + "\"";
+  };
+  struct Bad {
+    std::string token, why;
+  } bad[] = {
+      {make_jwt (JWT_ALG_HS256, key, claims ("other", now + 600)), "not for 'standup'"},
+      {make_jwt (JWT_ALG_HS256, key, claims ("standup", now - 600)), "expired"},
+      {make_jwt (JWT_ALG_HS256, "not-the-key", claims ("standup", now + 600)), "signed with"},
+      {make_jwt (JWT_ALG_HS256, key,
+                 claims ("standup", now + 600, ",\"permissions\":[\"publish\"]")),
+       "does not permit joining"},
+  };
+  for (auto &b : bad) {
+    auto c = r.connect ();
+    c->send (join_message ("Eve", with (b.token)));
+    Msg e = c->wait_error ("unauthorized");
+    fail_unless (e.s ("message").find (b.why) != std::string::npos, "'%s' for %s",
+                 e.s ("message").c_str (), b.why.c_str ());
+    fail_unless_equals_int (c->wait_closed (), 4001);
+  }
+  fail_unless_equals_int (r.rec.count ("session-requested"), 0);
+
+  auto ann = r.connect ();
+  ann->send (
+      join_message ("Ann", with (make_jwt (JWT_ALG_HS256, key, claims ("standup", now + 600)))));
+  ann->wait ("welcome");
+  auto viewer = r.connect ();
+  viewer->send (join_message (
+      "Vic", with (make_jwt (JWT_ALG_HS256, key,
+                             claims ("standup", now + 600, ",\"permissions\":[\"view\"]")))));
+  viewer->wait ("welcome");
+  const std::string publish = "{\"type\":\"track\",\"action\":\"publish\",\"mid\":\"0\","
+                              "\"kind\":\"video\",\"label\":\"camera\"}";
+  viewer->send (publish);
+  Msg refused = viewer->wait_error ("forbidden");
+  assert_str (refused.s ("message"), "the token does not permit publishing");
+  /* Ann may publish: she is only told that her description does not send
+   * that m-line yet. */
+  ann->send (publish);
+  ann->wait_error ("state");
+  fail_unless_equals_int (ann->count ("error"), 1);
+  auto bob = r.connect ();
+  bob->send (join_message ("Bob", with ("s3cret")));
+  bob->wait ("welcome");
+  r.rec.wait ("session-requested", 3);
+
+  /* WHIP into the room: a JWT that permits viewing only is 403, one for a
+   * participant (view and publish implied) gets through the door. */
+  std::string whip = r.base + "/whip-room/standup";
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  HttpReply h = http_request (
+      "POST", whip, "application/sdp", offer,
+      {{"Authorization",
+        "Bearer " + make_jwt (JWT_ALG_HS256, key,
+                              claims ("standup", now + 600, ",\"permissions\":[\"view\"]"))}});
+  fail_unless_equals_int (h.status, 403);
+  h = http_request (
+      "POST", whip, "application/sdp", offer,
+      {{"Authorization", "Bearer " + make_jwt (JWT_ALG_HS256, key, claims ("other", now + 600))}});
+  fail_unless_equals_int (h.status, 401);
 }
 GST_END_TEST;
 
@@ -430,6 +509,7 @@ static Suite *rtcroomsignaller_lifecycle_suite (void)
   tcase_add_test (tc, test_resume_expires);
   tcase_add_test (tc, test_token);
   tcase_add_test (tc, test_turn_secret);
+  tcase_add_test (tc, test_jwt);
   tcase_add_test (tc, test_full);
   tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_bad_input);
