@@ -51,6 +51,16 @@ struct NavigationSeen {
     }
     return GST_PAD_PROBE_OK;
   }
+  /* Records what reaches the source "vsrc" of @pub. */
+  void watch (TestPipeline &pub)
+  {
+    GstElement *vsrc = gst_bin_get_by_name (GST_BIN (pub.pipeline), "vsrc");
+    fail_unless (vsrc != nullptr);
+    GstPad *src_pad = gst_element_get_static_pad (vsrc, "src");
+    gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, probe, this, nullptr);
+    gst_object_unref (src_pad);
+    gst_object_unref (vsrc);
+  }
   size_t n ()
   {
     std::lock_guard<std::mutex> g (lock);
@@ -71,12 +81,7 @@ GST_START_TEST (test_navigation)
                     "webrtcpublish name=pub port=0 navigation=true",
                     "pub");
   fail_unless (pub.wait_caps ());
-  GstElement *vsrc = gst_bin_get_by_name (GST_BIN (pub.pipeline), "vsrc");
-  GstPad *src_pad = gst_element_get_static_pad (vsrc, "src");
-  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, NavigationSeen::probe, &seen,
-                     nullptr);
-  gst_object_unref (src_pad);
-  gst_object_unref (vsrc);
+  seen.watch (pub);
   /* A viewer that offers data channels (chat) but not navigation: the
    * publisher opens navigation itself (which the viewer accepts: its
    * policy is accept, listed would close it). */
@@ -178,12 +183,7 @@ GST_START_TEST (test_navigation_needs_permission)
                         key,
                     "pub");
   fail_unless (pub.wait_caps ());
-  GstElement *vsrc = gst_bin_get_by_name (GST_BIN (pub.pipeline), "vsrc");
-  GstPad *src_pad = gst_element_get_static_pad (vsrc, "src");
-  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, NavigationSeen::probe, &seen,
-                     nullptr);
-  gst_object_unref (src_pad);
-  gst_object_unref (vsrc);
+  seen.watch (pub);
   gint64 now = now_s ();
   std::string watch_only = make_jwt (JWT_ALG_HS256, key, claims ("live", now + 600));
   std::string control = make_jwt (
