@@ -27,9 +27,12 @@ delay, uniform jitter (order kept) and random loss.
 CONFIG: {"name": "cc1", "seed": 1,
          "a": "10.81.0.1", "b": "10.81.0.2",
          "ab": {"schedule": [[0, 1000000], [40, 2500000]], "delay_ms": 50,
-                "jitter_ms": 0, "loss": 0.0, "queue_ms": 300},
+                "jitter_ms": 0, "loss": 0.0, "queue_ms": 300,
+                "cuts": [[10, 15]]},
          "ba": {...}}
 The schedule is [seconds since start, bits/s]; the clock starts at READY.
+"cuts" are [from, to] seconds during which the link is down: every packet
+offered then is lost (what is already in the queue or on the wire arrives).
 Namespaces are "<name>a" and "<name>b": run programs in them with
 "ip netns exec <name>a ...".
 """
@@ -72,6 +75,7 @@ class Direction:
         self.jitter = cfg.get("jitter_ms", 0) / 1000.0
         self.loss = cfg.get("loss", 0.0)
         self.queue_s = cfg.get("queue_ms", 300) / 1000.0
+        self.cuts = cfg.get("cuts", [])
         self.rng = rng
         self.out_fd = out_fd
         self.queue = deque()  # (enqueue time, packet)
@@ -96,6 +100,9 @@ class Direction:
 
     def enqueue(self, now, t, pkt):
         self.offered += len(pkt)
+        if any(start <= t < end for start, end in self.cuts):
+            self.lost += len(pkt)  # the link is down
+            return
         limit = self.rate(t) * self.queue_s / 8
         if self.queue and self.queued_bytes + len(pkt) > limit:
             self.dropped += len(pkt)  # drop-tail
