@@ -74,6 +74,7 @@ if bash scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=fa
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs --num-processes 1 --suite check \
     webrtcpublish_e2e webrtcpublish_http webrtcsubscribe_e2e webrtcsubscribe_http webrtcdata \
+    webrtcdata_control \
     rtcgcc_element signallers
   st=$?
   record asan-e2e $st
