@@ -147,9 +147,11 @@ GST_START_TEST (test_navigation)
   fail_unless_equals_int (seen.n (), 4);
 
   /* A flood: at most 200 a second (bursts of 400) go upstream, the rest
-   * are dropped and answered with one error; after a calm, the next
-   * message goes through. (3000 arrive well above 200 a second, even
-   * under a sanitizer.) */
+   * are dropped and answered with an error once per run of drops, not
+   * once per message; after a calm, the next message goes through. (3000
+   * arrive well above 200 a second, even under a sanitizer; but a stall
+   * in their arrival lets a few through mid-flood, each starting a new
+   * run: one CI run on a loaded machine saw two errors.) */
   g_usleep (2500 * 1000);
   gint64 burst_start = g_get_monotonic_time ();
   for (int i = 0; i < 3000; i++)
@@ -163,7 +165,10 @@ GST_START_TEST (test_navigation)
                "the message after the flood did not go through");
   size_t passed = seen.n () - 5;
   fail_unless (passed >= 400 && passed < 3000, "%zu of 3000 went upstream", passed);
-  fail_unless_equals_int (replies ("navigation messages per second"), 1);
+  size_t flood_errors = replies ("navigation messages per second");
+  fail_unless (flood_errors >= 1 && flood_errors <= 10,
+               "%zu error replies for %zu dropped messages (one per run of drops expected)",
+               flood_errors, 3000 - passed);
   GST_INFO ("flood: %zu of 3000 passed, sent in %" G_GINT64_FORMAT " ms", passed,
             (burst_end - burst_start) / 1000);
   fail_unless (pub.find (GST_MESSAGE_ERROR) == nullptr);
