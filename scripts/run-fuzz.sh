@@ -11,7 +11,7 @@ cd "$here"
 seconds=${1:-20}
 builddir=${2:-build-fuzz}
 shift 2 2>/dev/null || shift $#
-targets=${*:-fuzz_offer fuzz_sdpfrag fuzz_navigation fuzz_link_header fuzz_gcc fuzz_room_message}
+targets=${*:-fuzz_offer fuzz_sdpfrag fuzz_navigation fuzz_link_header fuzz_gcc fuzz_room_message fuzz_jwt}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rtc-fuzz.XXXXXX")
 if [ ! -f "$builddir/build.ninja" ]; then
