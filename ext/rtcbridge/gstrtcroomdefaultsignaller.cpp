@@ -47,6 +47,8 @@ const Forward FORWARDS[] = {
     {"data-channels", SERVER},
     {"turn-secret", SERVER},
     {"turn-credential-lifetime", SERVER},
+    {"jwt-key", SERVER},
+    {"jwt-algorithm", SERVER},
     {"pipeline-tracks", SERVER},
     {"url", SERVER},
     {"n-participants", SERVER},

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "rtctestjwt.h"
 #include "rtctestroom.h"
 #include "rtctestroommembers.h"
 #include "rtctestroompipelines.h"
@@ -553,7 +554,8 @@ GST_END_TEST;
 GST_START_TEST (test_wrong_token)
 {
   LogWatch log ("not-the-token");
-  Host host ("room-name=locked auth-token=s3cret");
+  const std::string key = "the-rooms-jwt-secret";
+  Host host ("room-name=locked auth-token=s3cret jwt-key=" + key);
   fail_unless (host.port != 0);
   Member client (host.url ("locked"), "auth-token=not-the-token");
   GstMessage *m = client.p->wait_message (GST_MESSAGE_ERROR, nullptr, 30000);
@@ -577,6 +579,12 @@ GST_START_TEST (test_wrong_token)
   fail_unless (wait_frames (host.outs, "participant_" + id + "_video_0", 5) != nullptr,
                "the participant with the right token got nowhere (pads: %s)",
                host.outs.names ().c_str ());
+  /* So does a JSON Web Token for this room (webrtcroom's jwt-key reaches
+   * the room signaller). */
+  Member jwt (host.url ("locked"),
+              "auth-token=" + make_jwt (JWT_ALG_HS256, key, claims ("locked", now_s () + 600)));
+  fail_unless (wait_until ([&] () { return !participant_id (jwt.p->pub).empty (); }, 30000),
+               "the participant with a JWT for the room got no id");
   std::lock_guard<std::mutex> g (log.lock);
   fail_unless (log.lines > 0, "no debug line was seen: the check would see nothing");
   fail_unless (log.hits.empty (), "the token is in a log line: %s",
