@@ -160,11 +160,14 @@ GstEvent *navigation_event_from_json (const char *json, gint width, gint height,
       return gst_navigation_event_new_mouse_scroll (
           x, y, CLAMP (optional (o, "dx", 0), -MAX_SCROLL, MAX_SCROLL),
           CLAMP (optional (o, "dy", 0), -MAX_SCROLL, MAX_SCROLL), state);
-    gint button = (gint)optional (o, "button", 1);
-    if (button < 1 || button > 5) {
+    /* Checked as a double: a huge number does not fit a gint (UBSan,
+     * found by fuzz_navigation). */
+    double b = optional (o, "button", 1);
+    if (!(b >= 1 && b <= 5)) {
       error = "\"button\" is 1 to 5";
       return nullptr;
     }
+    gint button = (gint)b;
     if (g_str_equal (type, "mouse-button-press"))
       return gst_navigation_event_new_mouse_button_press (button, x, y, state);
     if (g_str_equal (type, "mouse-button-release"))
