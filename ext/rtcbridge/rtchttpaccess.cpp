@@ -273,6 +273,21 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
   return http_check_access (msg, access, 0, granted);
 }
 
+bool token_admits (const std::string &presented, const std::string &token, const JwtCheck &jwt,
+                   unsigned &granted, std::string &why)
+{
+  granted = 0;
+  if (!token.empty () && secret_equal (presented, token)) {
+    granted = PERMIT_ALL;
+    return true;
+  }
+  if (jwt.key.empty ()) {
+    why = "wrong token";
+    return false;
+  }
+  return jwt_verify (presented, jwt, g_get_real_time () / G_USEC_PER_SEC, granted, why);
+}
+
 static void refuse_bearer (SoupServerMessage *msg, const std::string &why)
 {
   http_count_failure (msg);
@@ -307,18 +322,11 @@ bool http_check_access (SoupServerMessage *msg, const HttpAccess &access, unsign
     refuse_bearer (msg, "a bearer token is required");
     return false;
   }
-  if (!access.token.empty () && secret_equal (auth, "Bearer " + access.token)) {
-    granted = PERMIT_ALL;
-  } else if (access.jwt.key.empty () || !g_str_has_prefix (auth, "Bearer ")) {
-    refuse_bearer (msg, "wrong bearer token");
+  std::string why;
+  if (!g_str_has_prefix (auth, "Bearer ") ||
+      !token_admits (auth + strlen ("Bearer "), access.token, access.jwt, granted, why)) {
+    refuse_bearer (msg, why.empty () || why == "wrong token" ? "wrong bearer token" : why);
     return false;
-  } else {
-    std::string error;
-    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-    if (!jwt_verify (auth + strlen ("Bearer "), access.jwt, now, granted, error)) {
-      refuse_bearer (msg, error);
-      return false;
-    }
   }
   if ((granted & needed) != needed) {
     http_respond_text (msg, SOUP_STATUS_FORBIDDEN,

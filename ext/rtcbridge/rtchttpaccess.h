@@ -40,6 +40,12 @@ bool http_check_access (SoupServerMessage *msg, const std::string &token,
  * it gets 403. True with what the request may do (@granted): everything
  * with @token or with no token nor JWT key configured, else the JWT's
  * permissions. */
+/* What a presented token (a bearer token, a room's join token) admits:
+ * everything when it is @token (compared in constant time), else what it
+ * permits as a JWT when @jwt has a key (rtcjwt.h). False with @why
+ * ("wrong token", or what is wrong with the JWT). */
+bool token_admits (const std::string &presented, const std::string &token, const JwtCheck &jwt,
+                   unsigned &granted, std::string &why);
 struct HttpAccess {
   std::string token;
   std::string allowed_origins;
