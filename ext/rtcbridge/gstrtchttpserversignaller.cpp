@@ -747,7 +747,7 @@ static void gst_rtc_http_server_signaller_class_init (GstRtcHttpServerSignallerC
   gobject_class->get_property = gst_rtc_http_server_signaller_get_property;
   gobject_class->finalize = gst_rtc_http_server_signaller_finalize;
   gst_rtc_http_server_signaller_install_properties (gobject_class);
-  rtc::http_install_authorize_signal (G_TYPE_FROM_CLASS (klass));
+  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_server_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP server signaller");
 }

@@ -429,7 +429,7 @@ static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
   fwd (PROP_TURN_CREDENTIAL_LIFETIME, server, "turn-credential-lifetime");
   fwd (PROP_JWT_KEY, server, "jwt-key");
   fwd (PROP_JWT_ALGORITHM, server, "jwt-algorithm");
-  rtc::http_install_authorize_signal (G_TYPE_FROM_CLASS (klass));
+  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP signaller: server or client");
 }
@@ -442,13 +442,7 @@ static void gst_rtc_http_signaller_init (GstRtcHttpSignaller *self)
   self->priv->client = GST_RTC_SIGNALLER (
       gst_object_ref_sink (g_object_new (GST_TYPE_RTC_HTTP_CLIENT_SIGNALLER, nullptr)));
   /* The server's "authorize" asks the application through ours. */
-  g_signal_connect_object (self->priv->server, "authorize",
-                           G_CALLBACK (+[] (GObject *, GstStructure *request, gpointer outer) {
-                             gboolean allowed = TRUE;
-                             g_signal_emit_by_name (outer, "authorize", request, &allowed);
-                             return allowed;
-                           }),
-                           self, GConnectFlags (0));
+  rtc::relay_authorize (G_OBJECT (self->priv->server), G_OBJECT (self));
 }
 
 GstRtcSignaller *gst_rtc_http_signaller_new (GstRtcHttpProtocol protocol)

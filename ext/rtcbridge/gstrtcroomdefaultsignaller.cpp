@@ -7,6 +7,7 @@
 
 #include "gstrtcroomclientsignaller.h"
 #include "gstrtcroomsignaller.h"
+#include "rtchttpauthorize.h"
 
 /**
  * SECTION:gstrtcroomdefaultsignaller
@@ -429,6 +430,8 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
       G_CALLBACK (room_default_send_chat), G_CALLBACK (room_default_send_speaking),
       G_CALLBACK (room_default_send_audio_muted), G_CALLBACK (room_default_send_levels)};
   gst_rtc_room_signaller_install_host_actions (G_OBJECT_CLASS (klass), host_actions);
+  /* GstRtcRoomSignaller's "authorize", asked through ours (see there). */
+  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_room_default_signaller_debug, "rtcroomdefaultsignaller", 0,
                            "webrtcroom's default signaller: host or participant");
 }
@@ -442,6 +445,7 @@ static void gst_rtc_room_default_signaller_init (GstRtcRoomDefaultSignaller *sel
       gst_object_ref_sink (g_object_new (GST_TYPE_RTC_ROOM_CLIENT_SIGNALLER, nullptr)));
   priv->server_notify =
       g_signal_connect (priv->server, "notify", G_CALLBACK (on_inner_notify), self);
+  rtc::relay_authorize (G_OBJECT (priv->server), G_OBJECT (self));
   priv->client_notify =
       g_signal_connect (priv->client, "notify", G_CALLBACK (on_inner_notify), self);
 }

@@ -14,6 +14,7 @@
 
 #include "rtcdebug.h"
 #include "rtchttpaccess.h"
+#include "rtchttpauthorize.h"
 #include "rtcturn.h"
 #include "rtchttpserver.h"
 #include "rtcroomwhip.h"
@@ -173,7 +174,7 @@ public:
     auto priv = self_->priv;
     const char *host = soup_server_message_get_remote_host (msg);
     if (priv->room)
-      priv->room->accept (conn, host ? host : "?");
+      priv->room->accept (conn, host ? host : "?", rtc::http_request_headers (msg));
     else
       soup_websocket_connection_close (conn, rtc::room::CLOSE_STOPPED, "the room stopped");
   }
@@ -239,6 +240,9 @@ rtc::RoomHub::Events room_events (Self *self)
   };
   ev.audio_volume = [self] (const std::string &id, const std::string &who, double volume) {
     g_signal_emit (self, signals[SIGNAL_AUDIO_VOLUME], 0, id.c_str (), who.c_str (), volume);
+  };
+  ev.authorize = [self] (GstStructure *request, unsigned &permissions) {
+    return rtc::emit_authorize (G_OBJECT (self), request, permissions);
   };
   ev.participants_changed = [self] (guint n) {
     self->priv->n_participants = n;
@@ -312,7 +316,7 @@ static gboolean room_start (GstRtcSignaller *signaller, GError **error)
                                              priv->started_name, priv->jwt_key,
                                              priv->jwt_algorithm};
       },
-      [priv] () { return priv->room.get (); });
+      [priv] () { return priv->room.get (); }, G_OBJECT (self));
   std::vector<std::unique_ptr<rtc::PageEndpoint>> pages;
   bool ok = server->add_endpoint ("room", name, room_endpoint.get (), err);
   bool whip_ok = ok && server->add_endpoint ("whip-room", name, whip_endpoint.get (), err);
@@ -773,6 +777,24 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
    * participant hears. Emitted on the server thread.
    */
   signals[SIGNAL_AUDIO_VOLUME] = gst_rtc_room_signaller_new_audio_volume (klass);
+  /**
+   * GstRtcRoomSignaller::authorize:
+   * @signaller: the signaller
+   * @request: (transfer none): an "rtc-request" structure
+   *
+   * The application's say on who joins the room and who publishes through
+   * its WHIP door, after the built-in checks (allowed origins, auth-token,
+   * jwt-key). @request has method ("join", or "POST" at the WHIP door),
+   * path, stream (the room's name), remote-address, headers (the WebSocket
+   * upgrade's or the POST's, names in lower case), permissions ("view,
+   * publish": what the checks granted; a handler may narrow or widen it in
+   * place: without "view" no one joins, without "publish" a participant's
+   * tracks are refused and the WHIP door is 403) and, for "join", the
+   * participant's display "name" and the "token" it sent (if any).
+   * Return FALSE to refuse (`error` "unauthorized", or 403); the first
+   * handler decides. Emitted on the server thread: do not block.
+   */
+  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   const GCallback host_actions[4] = {G_CALLBACK (room_send_chat), G_CALLBACK (room_send_speaking),
                                      G_CALLBACK (room_send_audio_muted),
                                      G_CALLBACK (room_send_levels)};

@@ -1,6 +1,7 @@
 /* RtcHttpAuthorize: the application's say in who may do what, for the
  * HTTP signallers (GstRtcHttpServerSignaller and GstRtcHttpSignaller,
- * which relays it).
+ * which relays it) and the room's (GstRtcRoomSignaller, relayed by
+ * GstRtcRoomDefaultSignaller: its `join` and its WHIP door, rtcroomhub.h).
  *
  * The "authorize" signal: gboolean handler (GObject *signaller,
  * GstStructure *request), emitted for every WHEP/WHIP offer (POST) and
@@ -31,7 +32,22 @@
 namespace rtc {
 
 /* Adds the "authorize" signal to @type (class_init). */
-void http_install_authorize_signal (GType type);
+void install_authorize_signal (GType type);
+/* Re-emits @inner's "authorize" as @outer's (both have it): the
+ * application connects to the signaller it holds. */
+void relay_authorize (GObject *inner, GObject *outer);
+/* @msg's request headers as the "headers" structure described above. */
+GstStructure *http_request_headers (SoupServerMessage *msg);
+/* A new "rtc-request" (see above); @headers is taken (nullptr: an empty
+ * one). */
+GstStructure *authorize_request (const std::string &method, const std::string &path,
+                                 const std::string &stream, const std::string &remote,
+                                 GstStructure *headers, unsigned granted);
+/* Emits "authorize" on @emitter with @request (freed). True when allowed,
+ * @granted then what the handlers left in "permissions"; false when
+ * refused, or when a handler left something that is not a list of
+ * permissions (logged on @emitter). */
+bool emit_authorize (GObject *emitter, GstStructure *request, unsigned &granted);
 /* Emits "authorize" on @emitter for @msg. True with the permissions the
  * request has now (@granted, updated); false once @msg is answered: 403
  * when refused, or when it no longer has @needed. */

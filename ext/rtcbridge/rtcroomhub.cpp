@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "rtchttpauthorize.h"
 #include "rtcsdp.h"
 #include "rtcturn.h"
 
@@ -39,9 +40,10 @@ void RoomHub::SourceDeleter::operator() (GSource *source) const
   g_source_unref (source);
 }
 
-void RoomHub::accept (SoupWebsocketConnection *ws, const std::string &remote)
+void RoomHub::accept (SoupWebsocketConnection *ws, const std::string &remote, GstStructure *headers)
 {
   auto c = std::make_unique<Connection> ();
+  c->headers.reset (headers);
   c->room = this;
   c->ws = SOUP_WEBSOCKET_CONNECTION (g_object_ref (ws));
   c->serial = next_serial_++;
@@ -357,7 +359,21 @@ void RoomHub::handle_join (Connection &c, const Message &m)
   Settings s = settings_ ();
   unsigned permissions = PERMIT_ALL;
   std::string why;
-  if (!join_permitted (s, has_token, token, permissions, why)) {
+  bool ok = join_permitted (s, has_token, token, permissions, why);
+  if (ok && events_.authorize) {
+    GstStructure *request = authorize_request (
+        "join", "/room/" + s.name, s.name, c.remote,
+        c.headers ? gst_structure_copy (c.headers.get ()) : nullptr, permissions);
+    gst_structure_set (request, "name", G_TYPE_STRING, name.c_str (), nullptr);
+    if (has_token)
+      gst_structure_set (request, "token", G_TYPE_STRING, token.c_str (), nullptr);
+    ok = events_.authorize (request, permissions);
+    if (!ok)
+      why = "refused by the application";
+    else if (!(permissions & PERMIT_VIEW))
+      ok = false, why = "not permitted: view";
+  }
+  if (!ok) {
     GST_INFO_OBJECT (log_, "socket %" G_GUINT64_FORMAT ": %s", c.serial, why.c_str ());
     send_error (c, "unauthorized", why, "join");
     close (c, room::CLOSE_UNAUTHORIZED, "unauthorized");

@@ -71,6 +71,12 @@ public:
     /* Participant @id hears @participant ("pipeline" too) at @volume (0..2). */
     std::function<void (const std::string &id, const std::string &participant, double volume)>
         audio_volume;
+    /* The application's say on a `join` that passed the token checks
+     * (rtchttpauthorize.h): @request, an "rtc-request" with method "join",
+     * the participant's "name" and, when it sent one, its "token", is
+     * taken. True with @permissions what the application left; false:
+     * refused. Unset: allowed as they are. */
+    std::function<bool (GstStructure *request, unsigned &permissions)> authorize;
   };
 
   /* @new_id gives a participant id never given before ("p1", "p2"...);
@@ -82,8 +88,9 @@ public:
   RoomHub (const RoomHub &) = delete;
   RoomHub &operator= (const RoomHub &) = delete;
 
-  /* A new WebSocket on the room's path (a reference is taken). */
-  void accept (SoupWebsocketConnection *conn, const std::string &remote);
+  /* A new WebSocket on the room's path (a reference is taken); @headers:
+   * its upgrade request's (rtchttpauthorize.h), taken. */
+  void accept (SoupWebsocketConnection *conn, const std::string &remote, GstStructure *headers);
 
   /* The element. Calls for a participant that is no more are dropped. */
   void send_description (const std::string &id, GstWebRTCSDPType type, const GstSDPMessage *sdp);

@@ -15,6 +15,8 @@ struct RoomHub::Connection {
   SoupWebsocketConnection *ws = nullptr; /* owned */
   guint64 serial = 0;
   std::string remote;
+  std::unique_ptr<GstStructure, decltype (&gst_structure_free)> headers{nullptr,
+                                                                        gst_structure_free};
   std::string participant; /* its id once joined; "" before, and once it left */
   gint64 last_rx_us = 0, last_ping_us = 0;
   RateLimit rate;       /* of its messages */

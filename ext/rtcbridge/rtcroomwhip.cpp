@@ -2,6 +2,7 @@
 #include "rtcroomwhip.h"
 
 #include "rtchttpaccess.h"
+#include "rtchttpauthorize.h"
 #include "rtcroomprotocol.h"
 
 namespace rtc {
@@ -67,7 +68,8 @@ void RoomWhipEndpoint::handle_request (SoupServerMessage *msg, const std::string
   access.jwt.audience = a.room_name;
   access.jwt.implied = PERMIT_VIEW | PERMIT_PUBLISH;
   unsigned granted = 0;
-  if (!http_check_access (msg, access, PERMIT_PUBLISH, granted))
+  if (!http_check_access (msg, access, PERMIT_PUBLISH, granted) ||
+      !http_authorize (authorizer_, msg, method, a.room_name, PERMIT_PUBLISH, granted))
     return;
   RoomHub *hub = hub_ ();
   if (!hub) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <gst/rtcbridge/gstrtcsignaller.h>
+#include "gstrtcroomdefaultsignaller.h"
 #include "gstrtcroomsignaller.h"
 #include "rtctesthttp.h"
 #include "rtctestsignalling.h"
@@ -25,6 +26,100 @@
 #include "rtctestjwt.h"
 #include "rtctestroomsignaller.h"
 #include "rtctestutil.h"
+
+/* "authorize" on webrtcroom's default signaller (relayed from the room
+ * signaller inside): what it is asked, in order, and what it answers. */
+static gboolean on_room_authorize (GObject *, GstStructure *request, gpointer data)
+{
+  auto asked = static_cast<std::vector<std::string> *> (data);
+  auto field = [&] (const GstStructure *s, const char *name) {
+    const gchar *v = gst_structure_get_string (s, name);
+    return std::string (v ? v : "-");
+  };
+  const GstStructure *headers =
+      gst_value_get_structure (gst_structure_get_value (request, "headers"));
+  std::string method = field (request, "method"), name = field (request, "name");
+  asked->push_back (method + " " + field (request, "path") + " " + field (request, "stream") + " " +
+                    name + " " + field (request, "token") + " " + field (request, "permissions") +
+                    " " + field (request, "remote-address") +
+                    " ticket=" + field (headers, "x-ticket"));
+  if (name == "Mallory")
+    return FALSE;
+  if (name == "Vic" || field (headers, "x-ticket") == "view-only")
+    gst_structure_set (request, "permissions", G_TYPE_STRING, "view", nullptr);
+  if (name == "Nobody")
+    gst_structure_set (request, "permissions", G_TYPE_STRING, "", nullptr);
+  if (method == "POST")
+    return field (headers, "x-ticket") != "-";
+  return TRUE;
+}
+
+GST_START_TEST (test_authorize)
+{
+  std::vector<std::string> asked;
+  TestRoom r (
+      [&] (GObject *o) {
+        g_object_set (o, "room-name", "standup", "auth-token", "s3cret", nullptr);
+        g_signal_connect (o, "authorize", G_CALLBACK (on_room_authorize), &asked);
+      },
+      GST_TYPE_RTC_ROOM_DEFAULT_SIGNALLER);
+  const std::string token = ",\"token\":\"s3cret\"";
+  /* A wrong token never reaches the application. */
+  auto eve = r.connect ();
+  eve->send (join_message ("Eve", ",\"token\":\"guess\""));
+  eve->wait_error ("unauthorized");
+  fail_unless_equals_int (eve->wait_closed (), 4001);
+  fail_unless_equals_int (asked.size (), 0);
+
+  auto ann = r.connect ();
+  ann->send (join_message ("Ann", token));
+  ann->wait ("welcome");
+  fail_unless_equals_int (asked.size (), 1);
+  assert_str (asked[0],
+              "join /room/standup standup Ann s3cret view,publish,control 127.0.0.1 ticket=-");
+  for (const char *who : {"Mallory", "Nobody"}) {
+    auto c = r.connect ();
+    c->send (join_message (who, token));
+    Msg e = c->wait_error ("unauthorized");
+    assert_str (e.s ("message"), g_str_equal (who, "Mallory") ? "refused by the application"
+                                                              : "not permitted: view");
+    fail_unless_equals_int (c->wait_closed (), 4001);
+  }
+  /* Narrowed to view: in, but its tracks are refused. */
+  auto vic = r.connect ();
+  vic->send (join_message ("Vic", token));
+  vic->wait ("welcome");
+  vic->send ("{\"type\":\"track\",\"action\":\"publish\",\"mid\":\"0\",\"kind\":\"video\","
+             "\"label\":\"camera\"}");
+  Msg refused = vic->wait_error ("forbidden");
+  fail_unless_equals_int (r.rec.count ("session-requested"), 2);
+  fail_unless_equals_int (asked.size (), 4);
+
+  /* The WHIP door: the token first (401 without asking), then the
+   * application (403 without its ticket, or a ticket that only views). */
+  std::string whip = r.base + "/whip-room/standup";
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  HttpReply h = http_request ("POST", whip, "application/sdp", offer, {{"X-Ticket", "ok"}});
+  fail_unless_equals_int (h.status, 401);
+  fail_unless_equals_int (asked.size (), 4);
+  h = http_request ("POST", whip, "application/sdp", offer, {{"Authorization", "Bearer s3cret"}});
+  fail_unless_equals_int (h.status, 403);
+  fail_unless (h.body.find ("refused by the application") != std::string::npos, "%s",
+               h.body.c_str ());
+  h = http_request ("POST", whip, "application/sdp", offer,
+                    {{"Authorization", "Bearer s3cret"}, {"X-Ticket", "view-only"}});
+  fail_unless_equals_int (h.status, 403);
+  fail_unless (h.body.find ("not permitted: publish") != std::string::npos, "%s", h.body.c_str ());
+  fail_unless_equals_int (asked.size (), 6);
+  assert_str (asked[4],
+              "POST /whip-room/standup standup - - view,publish,control 127.0.0.1 ticket=-");
+  assert_str (
+      asked[5],
+      "POST /whip-room/standup standup - - view,publish,control 127.0.0.1 ticket=view-only");
+  fail_unless_equals_int (r.rec.count ("session-requested"), 2);
+  ann->assert_alive ();
+}
+GST_END_TEST;
 
 /* ---- leaving ----------------------------------------------------------- */
 
@@ -510,6 +605,7 @@ static Suite *rtcroomsignaller_lifecycle_suite (void)
   tcase_add_test (tc, test_token);
   tcase_add_test (tc, test_turn_secret);
   tcase_add_test (tc, test_jwt);
+  tcase_add_test (tc, test_authorize);
   tcase_add_test (tc, test_full);
   tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_bad_input);

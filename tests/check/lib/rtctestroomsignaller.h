@@ -69,10 +69,12 @@ struct TestRoom {
   guint port = 0;
   std::string name, base, ws;
 
-  explicit TestRoom (std::function<void (GObject *)> configure = {})
+  /* @type: GstRtcRoomSignaller, or a signaller with its properties and
+   * signals (webrtcroom's default one). */
+  explicit TestRoom (std::function<void (GObject *)> configure = {},
+                     GType type = GST_TYPE_RTC_ROOM_SIGNALLER)
   {
-    sig = GST_RTC_SIGNALLER (
-        g_object_new (GST_TYPE_RTC_ROOM_SIGNALLER, "address", "127.0.0.1", "port", 0, nullptr));
+    sig = GST_RTC_SIGNALLER (g_object_new (type, "address", "127.0.0.1", "port", 0, nullptr));
     gst_object_ref_sink (sig);
     if (configure)
       configure (G_OBJECT (sig));
