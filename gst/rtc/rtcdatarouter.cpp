@@ -198,9 +198,33 @@ static void session_ref_free (gpointer data, GClosure *)
   delete static_cast<SessionRef *> (data);
 }
 
-/* The peer opened a channel. */
-static void on_data_channel (GstElement *, GstWebRTCDataChannel *dc, gpointer data)
+/* GStreamer 1.22's data channel removes the probe on its appsrc's pad in
+ * finalize without waiting for a call of it running on the appsrc's
+ * streaming thread (webrtcdatachannel.c, on_appsrc_data): a channel whose
+ * last reference goes while its appsrc still pushes (the peer closed it and
+ * webrtcbin dropped it, or we let go of it when a session ends before its
+ * webrtcbin stopped) has that call use a freed channel (CI:
+ * "invalid unclassed pointer in cast to 'GObject'" in webrtcdata_control).
+ * webrtcbin keeps a closed channel's elements until it is disposed anyway;
+ * this keeps the channel as long: released with @webrtcbin, stopped by
+ * then. */
+static void keep_with_webrtcbin (GstElement *webrtcbin, GstWebRTCDataChannel *dc)
 {
+  static std::mutex lock;
+  std::lock_guard<std::mutex> g (lock);
+  auto kept = static_cast<GPtrArray *> (g_object_get_data (G_OBJECT (webrtcbin), "rtc-channels"));
+  if (!kept) {
+    kept = g_ptr_array_new_with_free_func (gst_object_unref);
+    g_object_set_data_full (G_OBJECT (webrtcbin), "rtc-channels", kept,
+                            (GDestroyNotify)g_ptr_array_unref);
+  }
+  g_ptr_array_add (kept, gst_object_ref (dc));
+}
+
+/* The peer opened a channel. */
+static void on_data_channel (GstElement *webrtcbin, GstWebRTCDataChannel *dc, gpointer data)
+{
+  keep_with_webrtcbin (webrtcbin, dc);
   auto ref = static_cast<SessionRef *> (data);
   auto core = ref->core.lock ();
   if (!core)
@@ -571,6 +595,8 @@ void DataRouter::open_channels (const std::string &id)
     GstWebRTCDataChannel *dc = nullptr;
     g_signal_emit_by_name (s->webrtcbin, "create-data-channel", o.label.c_str (), opts, &dc);
     gst_structure_free (opts);
+    if (dc)
+      keep_with_webrtcbin (s->webrtcbin, dc);
     if (!dc) {
       GST_ELEMENT_WARNING (
           core_->element, RESOURCE, FAILED,
