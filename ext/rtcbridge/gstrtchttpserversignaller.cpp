@@ -3,6 +3,7 @@
 #include "gstrtchttpserversignallerprops.h"
 
 #include <gst/sdp/sdp.h>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -29,8 +30,10 @@ struct HttpSession {
   SoupServerMessage *pending = nullptr;    /* paused POST waiting for the answer */
   std::unique_ptr<rtc::ClientWatch> watch; /* on @pending's connection */
   guint patches = 0;                       /* trickle PATCHes taken */
-  GstSDPMessage *offer = nullptr;
+  GstSDPMessage *offer = nullptr;          /* the peer's, with its latest credentials */
   std::string ufrag;
+  bool restarting = false;             /* @pending is an ICE restart's PATCH */
+  std::vector<std::string> candidates; /* ours, from the first answer */
 
   ~HttpSession ()
   {
@@ -138,6 +141,9 @@ private:
   bool check_access (SoupServerMessage *msg, const std::string &method, unsigned &granted);
   void post (SoupServerMessage *msg, GBytes *body, unsigned granted);
   void patch (SoupServerMessage *msg, const std::string &id, GBytes *body);
+  void restart (SoupServerMessage *msg, HttpSession &session, const std::string &id,
+                const std::string &ufrag, const std::string &pwd,
+                const std::vector<rtc::RemoteCandidate> &candidates);
   void remove (SoupServerMessage *msg, const std::string &id);
 
   GstRtcHttpServerSignaller *self_;
@@ -331,7 +337,7 @@ void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *bod
   }
   gsize len = 0;
   const char *data = static_cast<const char *> (g_bytes_get_data (body, &len));
-  std::string ufrag, error;
+  std::string ufrag, pwd, error;
   std::vector<rtc::RemoteCandidate> candidates;
   if (it->second->patches >= MAX_PATCHES) {
     rtc::http_respond_text (msg, 429 /* Too Many Requests */,
@@ -341,7 +347,7 @@ void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *bod
   }
   it->second->patches++;
   if (!rtc::parse_trickle_sdpfrag (std::string (data ? data : "", len), it->second->offer, ufrag,
-                                   candidates, error)) {
+                                   candidates, error, &pwd)) {
     rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, error);
     return;
   }
@@ -351,15 +357,54 @@ void Endpoint::patch (SoupServerMessage *msg, const std::string &id, GBytes *bod
                                 " candidates per PATCH");
     return;
   }
-  if ((if_match && g_str_equal (if_match, "*")) ||
-      (!ufrag.empty () && ufrag != it->second->ufrag)) {
-    rtc::http_respond_text (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-                            "ICE restart is not supported; start a new session");
+  bool restart = !ufrag.empty () && ufrag != it->second->ufrag;
+  if (if_match && g_str_equal (if_match, "*") && !restart) {
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                            "an ICE restart (If-Match: *) needs new ice-ufrag and ice-pwd");
+    return;
+  }
+  if (restart) {
+    this->restart (msg, *it->second, id, ufrag, pwd, candidates);
     return;
   }
   for (auto &c : candidates)
     g_signal_emit_by_name (self_, "ice-candidate", id.c_str (), c.mline, c.candidate.c_str ());
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
+}
+
+/* The peer restarts ICE (RFC 9725 4.4.1.1): its new offer goes to the
+ * element (which restarts ICE: rtcicerestart.h), then its candidates; the
+ * PATCH waits for the element's answer (http_send_description). */
+void Endpoint::restart (SoupServerMessage *msg, HttpSession &session, const std::string &id,
+                        const std::string &ufrag, const std::string &pwd,
+                        const std::vector<rtc::RemoteCandidate> &candidates)
+{
+  if (pwd.empty ()) {
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, "an ICE restart needs an ice-pwd");
+    return;
+  }
+  if (session.pending) {
+    rtc::http_respond_text (msg, SOUP_STATUS_CONFLICT,
+                            session.restarting ? "an ICE restart is in progress already"
+                                               : "the session is not answered yet");
+    return;
+  }
+  GstSDPMessage *offer = rtc::sdp_restart_offer (session.offer, ufrag, pwd);
+  gst_sdp_message_free (session.offer);
+  session.offer = offer;
+  session.ufrag = ufrag;
+  session.restarting = true;
+  session.pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
+  soup_server_message_pause (msg);
+  GST_INFO_OBJECT (self_, "session %s: the peer restarts ICE", id.c_str ());
+  GstSDPMessage *copy = nullptr;
+  gst_sdp_message_copy (offer, &copy);
+  GstWebRTCSessionDescription *desc =
+      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
+  g_signal_emit_by_name (self_, "session-description", id.c_str (), desc);
+  gst_webrtc_session_description_free (desc);
+  for (auto &c : candidates)
+    g_signal_emit_by_name (self_, "ice-candidate", id.c_str (), c.mline, c.candidate.c_str ());
 }
 
 void Endpoint::remove (SoupServerMessage *msg, const std::string &id)
@@ -501,11 +546,39 @@ static void http_send_description (GstRtcSignaller *signaller, const gchar *sess
   std::string sdp = text;
   g_free (text);
   std::string id = session_id;
-  on_server_thread (self, [id, sdp] (GstRtcHttpServerSignaller *self) {
+  /* Our candidates (all in the first answer: the server does not trickle;
+   * an ICE restart gathers none) and, for a restart, the new credentials. */
+  std::vector<std::string> candidates;
+  for (guint m = 0; m < gst_sdp_message_medias_len (answer->sdp); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (answer->sdp, m);
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+      std::string line = std::string ("candidate:") + (a->value ? a->value : "");
+      if (g_str_equal (a->key, "candidate") &&
+          std::find (candidates.begin (), candidates.end (), line) == candidates.end ())
+        candidates.push_back (line);
+    }
+  }
+  GstSDPMessage *copy = nullptr;
+  gst_sdp_message_copy (answer->sdp, &copy);
+  std::shared_ptr<GstSDPMessage> message (copy, gst_sdp_message_free);
+  on_server_thread (self, [id, sdp, candidates, message] (GstRtcHttpServerSignaller *self) {
     auto priv = self->priv;
     auto it = priv->sessions.find (id);
     if (it == priv->sessions.end () || !it->second->pending)
       return;
+    HttpSession &session = *it->second;
+    if (session.restarting) {
+      session.restarting = false;
+      /* (the answer's own candidates, if the element put any in it) */
+      const std::vector<std::string> &ours = candidates.empty () ? session.candidates : candidates;
+      std::string frag = rtc::sdp_restart_fragment (message.get (), ours);
+      soup_message_headers_replace (soup_server_message_get_response_headers (session.pending),
+                                    "ETag", ("\"" + id + "\"").c_str ());
+      finish_pending (session, SOUP_STATUS_OK, "application/trickle-ice-sdpfrag", frag);
+      return;
+    }
+    session.candidates = candidates;
     SoupMessageHeaders *resp = soup_server_message_get_response_headers (it->second->pending);
     std::string name, prefix;
     {

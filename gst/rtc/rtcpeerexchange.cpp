@@ -180,9 +180,22 @@ void PeerSession::set_remote_offer (GstWebRTCSessionDescription *offer)
    * with its m-lines on purpose). */
   bool first = remote_sdp_ == nullptr;
   if (!first) {
+    std::string before = sdp_ice_ufrag (remote_sdp_, 0), after = sdp_ice_ufrag (offer->sdp, 0);
+    IceCredentials fresh;
+    if (!after.empty () && after != before) {
+      std::string error;
+      if (!ice_new_credentials (fresh))
+        GST_WARNING ("session %s: ICE restart without new credentials of ours: no random bytes",
+                     id_.c_str ());
+      else if (!ice_restart_stream (webrtcbin_, error))
+        GST_WARNING ("session %s: ICE restart: %s", id_.c_str (), error.c_str ());
+      else
+        GST_INFO ("session %s: the peer restarts ICE", id_.c_str ());
+    }
     {
       std::lock_guard<std::mutex> g (lock_);
       answering_ = true;
+      restart_ = fresh;
     }
     park_unnegotiated (send_lines_);
     gst_sdp_message_free (remote_sdp_);
@@ -215,6 +228,15 @@ void PeerSession::on_description_created (GstPromise *promise, gpointer data)
   }
   self->keep_dtls_role (desc->sdp, self->creating_offer_);
   sdp_unify_opus_formats (desc->sdp);
+  if (!self->creating_offer_) {
+    IceCredentials restart;
+    {
+      std::lock_guard<std::mutex> g (self->lock_);
+      std::swap (restart, self->restart_);
+    }
+    if (!restart.ufrag.empty ())
+      sdp_set_ice_credentials (desc->sdp, restart.ufrag, restart.pwd);
+  }
   bool dropped = false, deferred = false;
   {
     std::lock_guard<std::mutex> g (self->lock_);

@@ -45,6 +45,7 @@
 
 #include "rtccodecs.h"
 #include "rtcencoderbranch.h"
+#include "rtcicerestart.h"
 
 namespace rtc {
 
@@ -130,7 +131,10 @@ public:
    *  - make_offer (): our (new) offer: LOCAL_READY, then the answer through
    *    set_remote_answer ();
    *  - set_remote_offer (): the peer's (new) offer: our answer, LOCAL_READY;
-   *    a refused one is REFUSED. */
+   *    a refused one is REFUSED. A later offer with new ICE credentials
+   *    restarts ICE (rtcicerestart.h): the answer has new credentials of
+   *    ours and the connection stays up meanwhile (any session, not only a
+   *    room's). */
   bool begin (const Config &config, std::string &error);
   GstPad *add_send_line (GstCaps *caps, const std::string &msid, std::string &error);
   bool add_recv_line (GstCaps *caps, std::string &error, bool inactive = false);
@@ -265,6 +269,10 @@ private:
    * preferences come back once the answer is made. */
   bool answering_ = false;
   std::vector<std::pair<GstWebRTCRTPTransceiver *, GstCaps *>> parked_; /* owned */
+  /* The peer's later offer restarts ICE (new credentials): libnice's
+   * stream was restarted and the answer made for it gets these
+   * (rtcicerestart.h); empty otherwise. */
+  IceCredentials restart_;
 };
 
 } // namespace rtc

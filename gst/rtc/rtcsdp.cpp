@@ -22,9 +22,74 @@ std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline)
   return v ? v : "";
 }
 
+std::string sdp_ice_pwd (const GstSDPMessage *sdp, guint mline)
+{
+  const GstSDPMedia *media = gst_sdp_message_get_media (sdp, mline);
+  const gchar *v = media_or_session_attr (sdp, media, "ice-pwd");
+  return v ? v : "";
+}
+
+void sdp_set_ice_credentials (GstSDPMessage *sdp, const std::string &ufrag, const std::string &pwd)
+{
+  auto replace_session = [&] (const char *key, const std::string &value) {
+    for (guint i = 0; i < gst_sdp_message_attributes_len (sdp); i++)
+      if (g_str_equal (gst_sdp_message_get_attribute (sdp, i)->key, key)) {
+        GstSDPAttribute attr;
+        gst_sdp_attribute_set (&attr, key, value.c_str ());
+        gst_sdp_message_replace_attribute (sdp, i, &attr);
+      }
+  };
+  replace_session ("ice-ufrag", ufrag);
+  replace_session ("ice-pwd", pwd);
+  for (guint m = 0; m < gst_sdp_message_medias_len (sdp); m++) {
+    GstSDPMedia *media = const_cast<GstSDPMedia *> (gst_sdp_message_get_media (sdp, m));
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+      const char *key = gst_sdp_media_get_attribute (media, i)->key;
+      bool is_ufrag = g_str_equal (key, "ice-ufrag");
+      if (!is_ufrag && !g_str_equal (key, "ice-pwd"))
+        continue;
+      GstSDPAttribute attr;
+      gst_sdp_attribute_set (&attr, key, (is_ufrag ? ufrag : pwd).c_str ());
+      gst_sdp_media_replace_attribute (media, i, &attr);
+    }
+  }
+}
+
+GstSDPMessage *sdp_restart_offer (const GstSDPMessage *offer, const std::string &ufrag,
+                                  const std::string &pwd)
+{
+  GstSDPMessage *out = nullptr;
+  gst_sdp_message_copy (offer, &out);
+  sdp_set_ice_credentials (out, ufrag, pwd);
+  for (guint m = 0; m < gst_sdp_message_medias_len (out); m++) {
+    GstSDPMedia *media = const_cast<GstSDPMedia *> (gst_sdp_message_get_media (out, m));
+    for (guint i = gst_sdp_media_attributes_len (media); i-- > 0;) {
+      const char *key = gst_sdp_media_get_attribute (media, i)->key;
+      if (g_str_equal (key, "candidate") || g_str_equal (key, "end-of-candidates"))
+        gst_sdp_media_remove_attribute (media, i);
+    }
+  }
+  return out;
+}
+
+std::string sdp_restart_fragment (const GstSDPMessage *answer,
+                                  const std::vector<std::string> &candidates)
+{
+  std::string frag = "a=ice-ufrag:" + sdp_ice_ufrag (answer, 0) +
+                     "\r\na=ice-pwd:" + sdp_ice_pwd (answer, 0) + "\r\n";
+  const GstSDPMedia *first =
+      gst_sdp_message_medias_len (answer) ? gst_sdp_message_get_media (answer, 0) : nullptr;
+  const gchar *mid = first ? gst_sdp_media_get_attribute_val (first, "mid") : nullptr;
+  frag += "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:" + std::string (mid ? mid : "0") + "\r\n";
+  for (auto &c : candidates)
+    frag += "a=" + c + "\r\n";
+  frag += "a=end-of-candidates\r\n";
+  return frag;
+}
+
 bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote,
                             std::string &ufrag, std::vector<RemoteCandidate> &out,
-                            std::string &error)
+                            std::string &error, std::string *pwd)
 {
   /* An sdpfrag is SDP without the session header lines; give it one so that
    * GstSDP parses it. */
@@ -39,6 +104,12 @@ bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote
   }
   const gchar *session_ufrag = gst_sdp_message_get_attribute_val (frag, "ice-ufrag");
   ufrag = session_ufrag ? session_ufrag : "";
+  if (pwd)
+    *pwd = gst_sdp_message_medias_len (frag) ? sdp_ice_pwd (frag, 0) : "";
+  if (pwd && pwd->empty ()) {
+    const gchar *v = gst_sdp_message_get_attribute_val (frag, "ice-pwd");
+    *pwd = v ? v : "";
+  }
   bool ok = true;
   for (guint i = 0; i < gst_sdp_message_medias_len (frag) && ok; i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media (frag, i);

@@ -17,15 +17,32 @@ struct RemoteCandidate {
 
 /* Parses a trickle-ice-sdpfrag body against the session's remote description
  * @remote (to map a=mid to m-line index). Sets @ufrag to the fragment's
- * ice-ufrag (empty when absent). Returns false with @error for a fragment
+ * ice-ufrag (empty when absent), and @pwd to its ice-pwd. Returns false with @error for a fragment
  * that does not parse or names an unknown mid. An a=end-of-candidates line
  * is accepted and ignored. */
 bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote,
                             std::string &ufrag, std::vector<RemoteCandidate> &out,
-                            std::string &error);
+                            std::string &error, std::string *pwd = nullptr);
 
 /* The ice-ufrag of m-line @mline (or of the session), empty when none. */
 std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline);
+/* The same for ice-pwd. */
+std::string sdp_ice_pwd (const GstSDPMessage *sdp, guint mline);
+/* Replaces every a=ice-ufrag and a=ice-pwd in @sdp, session and media
+ * level. */
+void sdp_set_ice_credentials (GstSDPMessage *sdp, const std::string &ufrag, const std::string &pwd);
+
+/* ICE restart by PATCH (RFC 9725 4.4.1.1, RFC 8840): the peer's new offer
+ * made from its first one @offer and the fragment's credentials (its
+ * candidates removed: they belong to the old ICE generation; the new ones
+ * come with the fragment). Transfer full. */
+GstSDPMessage *sdp_restart_offer (const GstSDPMessage *offer, const std::string &ufrag,
+                                  const std::string &pwd);
+/* The response's trickle-ice-sdpfrag: @answer's credentials, its first
+ * m-line's mid (the BUNDLE's) with @candidates ("candidate:..."), then
+ * end-of-candidates. */
+std::string sdp_restart_fragment (const GstSDPMessage *answer,
+                                  const std::vector<std::string> &candidates);
 
 /* Adds @candidates (m-line, "candidate:..." string) to @sdp and marks
  * end-of-candidates on every m-line when @complete. With BUNDLE all

@@ -1,6 +1,7 @@
 // Headless Chromium opens the plugin's own viewer page and plays the stream:
-// frames are decoded at the published size, audio bytes arrive, the index
-// lists the stream, and closing the tab frees the viewer's session.
+// frames are decoded at the published size, audio bytes arrive, an ICE
+// restart keeps the session and the video, the index lists the stream, and
+// closing the tab frees the viewer's session.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +57,35 @@ async function playAndCheck(codecPrefs, expectCodec) {
     // framesDecoded keeps growing: the stream is live, not one frame.
     const before = s.framesDecoded;
     await page.waitForFunction((b) => window.rtcViewer.stats.framesDecoded > b + 30, before,
+      { timeout: 20000, polling: 250 });
+
+    // ICE restart on the same session (a PATCH with new credentials, as
+    // the page does when its path breaks): the server answers with new
+    // credentials of its own, Chromium's checks with the new ones succeed
+    // (its transport reports them and a selected pair that got answers),
+    // the session is still the one and the video goes on.
+    const remoteUfrag = () => page.evaluate(() =>
+      (window.rtcViewer.pc.remoteDescription.sdp.match(/a=ice-ufrag:(\S+)/) || [])[1]);
+    const oldUfrag = await remoteUfrag();
+    assert.equal(await page.evaluate(() => window.rtcViewer.restart()), true,
+      `the ICE restart was refused:\n${pub.output().slice(-2000)}`);
+    assert.notEqual(await remoteUfrag(), oldUfrag);
+    const path = await waitFor(() => page.evaluate(async () => {
+      const pc = window.rtcViewer.pc;
+      const mine = (pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/) || [])[1];
+      const report = await pc.getStats();
+      let transport = null;
+      report.forEach((r) => { if (r.type === 'transport') transport = r; });
+      const pair = transport && report.get(transport.selectedCandidatePairId);
+      return transport && transport.iceLocalUsernameFragment === mine && pair
+        && pair.state === 'succeeded' && pair.responsesReceived > 0
+        ? { ufrag: mine, iceState: transport.iceState, responses: pair.responsesReceived } : null;
+    }), 30000, 'checks with the new credentials answered');
+    console.log('after the ICE restart:', JSON.stringify(path));
+    assert.equal(await viewers(base), 1);
+    assert.equal(await page.evaluate(() => window.rtcViewer.iceRestarts), 1);
+    const restartedAt = await page.evaluate(() => window.rtcViewer.stats.framesDecoded);
+    await page.waitForFunction((b) => window.rtcViewer.stats.framesDecoded > b + 30, restartedAt,
       { timeout: 20000, polling: 250 });
 
     // The index lists the stream with its viewer.

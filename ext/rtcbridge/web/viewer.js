@@ -10,6 +10,9 @@ const relayOnly = new URLSearchParams(location.search).get('relay') === '1';
 
 window.rtcViewer = {
   pc: null, state: 'connecting', error: null,
+  // ICE restarts the server took (the path broke, the session went on),
+  // and restart() for tests: restarts ICE now.
+  iceRestarts: 0, restart: () => restartIce(),
   // Data channels (tests read these): the RtcData of the session, what
   // came on each label, files received, errors of the data panels.
   data: null, received: {}, files: [], dataErrors: [], remote: null,
@@ -51,6 +54,17 @@ function teardown() {
   window.rtcViewer.pc = null;
 }
 
+// The path broke (ICE failed, or disconnected for 5 s): restart ICE on the
+// same session; a server that cannot gets a new session instead.
+async function restartIce() {
+  if (!client) return false;
+  setState('restarting ICE');
+  const ok = await client.restartIce();
+  if (ok) window.rtcViewer.iceRestarts++;
+  else retry(2);
+  return ok;
+}
+
 function retry(seconds) {
   teardown();
   setTimeout(start, seconds * 1000);
@@ -84,7 +98,8 @@ async function start() {
   const onState = () => {
     const s = pc.connectionState;
     setState(`${s} (ICE ${pc.iceConnectionState})`);
-    if (s === 'failed' || s === 'closed') return retry(2);
+    if (s === 'closed') return retry(2);
+    if (s === 'failed') return restartIce();
     if (s === 'disconnected') {
       disconnectedSince = disconnectedSince || Date.now();
     } else {
@@ -112,7 +127,10 @@ async function start() {
 async function updateStats() {
   const pc = window.rtcViewer.pc;
   if (!pc) return;
-  if (disconnectedSince && Date.now() - disconnectedSince > 5000) return retry(2);
+  if (disconnectedSince && Date.now() - disconnectedSince > 5000) {
+    disconnectedSince = 0;
+    return restartIce();
+  }
   const report = await pc.getStats();
   const now = performance.now();
   const s = window.rtcViewer.stats;

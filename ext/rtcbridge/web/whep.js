@@ -1,7 +1,9 @@
 // A small WHEP (draft-ietf-wish-whep) and WHIP (RFC 9725) client for the
 // viewer and publish pages: the exchange is the same, only the direction of
 // the media differs. POSTs the offer at once (no waiting for ICE gathering),
-// then trickles the browser's candidates to the session URL by PATCH.
+// then trickles the browser's candidates to the session URL by PATCH, and
+// restarts ICE on the same session by PATCH when the path breaks
+// (restartIce(), RFC 9725 4.4.1.1).
 'use strict';
 
 class WhepClient {
@@ -11,6 +13,7 @@ class WhepClient {
     this.location = null;
     this.pending = [];
     this.flushTimer = null;
+    this.restarting = false;
   }
 
   headers(contentType) {
@@ -96,9 +99,70 @@ class WhepClient {
     this.flushTimer = setTimeout(() => { this.flushTimer = null; this.flush(); }, delayMs);
   }
 
+  // ICE restart on this session: new credentials of ours by PATCH
+  // (If-Match: *), the server's new ones and its candidates in the 200's
+  // fragment, applied as the answer to our new offer. Resolves true when
+  // the server took it; false when it did not (a server without ICE
+  // restart answers 4xx: start a new session then).
+  async restartIce() {
+    const pc = this.pc;
+    if (!this.location || this.restarting || !pc || pc.signalingState !== 'stable') return false;
+    this.restarting = true;
+    try {
+      pc.restartIce();
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      const ufrag = (offer.sdp.match(/a=ice-ufrag:(\S+)/) || [])[1];
+      const pwd = (offer.sdp.match(/a=ice-pwd:(\S+)/) || [])[1];
+      const mid = (offer.sdp.match(/a=mid:(\S+)/) || [])[1] || '0';
+      const frag = `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\n` +
+        `m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:${mid}\r\n`;
+      let resp = null;
+      try {
+        resp = await fetch(this.location, {
+          method: 'PATCH', body: frag,
+          headers: { ...this.headers('application/trickle-ice-sdpfrag'), 'If-Match': '*' },
+        });
+      } catch (e) {
+        console.warn('ICE restart PATCH failed', e);
+      }
+      if (!resp || resp.status !== 200) {
+        if (resp) console.warn('the server did not restart ICE:', resp.status, (await resp.text()).trim());
+        await pc.setLocalDescription({ type: 'rollback' });
+        return false;
+      }
+      const answerFrag = await resp.text();
+      await pc.setRemoteDescription({ type: 'answer', sdp: WhepClient.restartAnswer(pc.remoteDescription.sdp, answerFrag) });
+      return true;
+    } finally {
+      this.restarting = false;
+      this.scheduleFlush(0);
+    }
+  }
+
+  // The answer to an ICE-restart offer: the session's answer @sdp with the
+  // credentials and candidates of the server's fragment @frag.
+  static restartAnswer(sdp, frag) {
+    const ufrag = (frag.match(/a=ice-ufrag:(\S+)/) || [])[1];
+    const pwd = (frag.match(/a=ice-pwd:(\S+)/) || [])[1];
+    const candidates = frag.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+    const out = [];
+    let inMedia = false;
+    for (const line of sdp.split(/\r?\n/)) {
+      if (!line || line.startsWith('a=candidate:') || line === 'a=end-of-candidates') continue;
+      inMedia = inMedia || line.startsWith('m=');
+      if (line.startsWith('a=ice-ufrag:')) out.push(`a=ice-ufrag:${ufrag}`);
+      else if (line.startsWith('a=ice-pwd:')) out.push(`a=ice-pwd:${pwd}`);
+      else out.push(line);
+      // every m-section (BUNDLE: one transport) gets the candidates
+      if (inMedia && line.startsWith('a=ice-pwd:')) out.push(...candidates, 'a=end-of-candidates');
+    }
+    return out.join('\r\n') + '\r\n';
+  }
+
   // One PATCH per burst of candidates (RFC 8840 sdpfrag).
   async flush() {
-    if (!this.location || this.pending.length === 0) return;
+    if (!this.location || this.pending.length === 0 || this.restarting) return;
     const batch = this.pending.splice(0);
     const sdp = this.pc.localDescription.sdp;
     const ufrag = (sdp.match(/a=ice-ufrag:(\S+)/) || [])[1];

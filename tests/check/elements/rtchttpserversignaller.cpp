@@ -35,6 +35,12 @@ std::string sdpfrag (const std::string &mid, const std::string &lines)
          mid + "\r\n" + lines;
 }
 
+std::string sdp_ice_ufrag_of (const std::string &sdp)
+{
+  size_t at = sdp.find ("a=ice-ufrag:") + strlen ("a=ice-ufrag:");
+  return sdp.substr (at, sdp.find ('\r', at) - at);
+}
+
 HttpReply patch (const std::string &url, const std::string &body,
                  const std::map<std::string, std::string> &headers = {},
                  const std::string &type = "application/trickle-ice-sdpfrag")
@@ -210,7 +216,8 @@ GST_START_TEST (test_server_trickle)
   /* Refused fragments emit nothing. */
   std::string frag = sdpfrag ("0", CANDIDATE_LINE);
   fail_unless_equals_int (patch (session, frag, {{"If-Match", "\"other\""}}).status, 412);
-  fail_unless_equals_int (patch (session, frag, {{"If-Match", "*"}}).status, 422);
+  /* (If-Match: * is an ICE restart: without new credentials, 400) */
+  fail_unless_equals_int (patch (session, frag, {{"If-Match", "*"}}).status, 400);
   fail_unless_equals_int (patch (session, frag, {}, "application/sdp").status, 415);
   fail_unless_equals_int (patch (session, sdpfrag ("9", CANDIDATE_LINE)).status, 400);
   /* At most 64 candidates per PATCH, 100 PATCHes per session (every one
@@ -224,8 +231,8 @@ GST_START_TEST (test_server_trickle)
   fail_unless_equals_int (over.status, 400);
   fail_unless (over.body.find ("at most 64 candidates per PATCH") != std::string::npos);
   fail_unless_equals_int (s.rec.count ("ice-candidate"), before);
-  std::string restart = "a=ice-ufrag:newU\r\na=ice-pwd:newpasswordnewpassword00\r\n";
-  fail_unless_equals_int (patch (session, restart).status, 422);
+  /* A restart without an ice-pwd (test_server_ice_restart does them). */
+  fail_unless_equals_int (patch (session, "a=ice-ufrag:newU\r\n").status, 400);
   fail_unless_equals_int (patch (s.endpoint + "/no-such-session", frag).status, 404);
   fail_unless_equals_int (s.rec.count ("ice-candidate"), 3);
   guint taken = 0;
@@ -239,6 +246,68 @@ GST_START_TEST (test_server_trickle)
    * reach the session), then 94 more. */
   fail_unless_equals_int (taken, 94);
   fail_unless_equals_int (s.rec.count ("ice-candidate"), 3 + 94);
+}
+GST_END_TEST;
+
+/* ICE restart (RFC 9725 4.4.1.1): a PATCH with new credentials reaches the
+ * element as a new offer (the first one with those credentials and no
+ * candidates), then the fragment's candidates; the element's answer (new
+ * credentials of its own) goes back in the 200 as a fragment with the
+ * candidates of the first answer (the server does not gather again). */
+GST_START_TEST (test_server_ice_restart)
+{
+  Server s;
+  auto p = s.post ();
+  Event e = s.rec.wait ("session-requested");
+  std::string first = ANSWER_SDP;
+  first.insert (first.find ("a=mid:0\r\n") + strlen ("a=mid:0\r\n"), CANDIDATE_LINE);
+  g_autoptr (GstWebRTCSessionDescription) a = description (GST_WEBRTC_SDP_TYPE_ANSWER, first);
+  gst_rtc_signaller_send_description (s.sig, e.id.c_str (), a);
+  fail_unless_equals_int (p->get ().status, 201);
+  std::string session = s.base + p->get ().header ("location");
+
+  const std::string creds = "a=ice-ufrag:newU\r\na=ice-pwd:newpasswordnewpassword00\r\n";
+  const std::string theirs = "a=candidate:7 1 udp 2113937151 10.213.0.7 50007 typ host\r\n";
+  Async restart ([&] {
+    return patch (session, creds + "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n" + theirs,
+                  {{"If-Match", "*"}});
+  });
+  Event offer = s.rec.wait ("session-description");
+  assert_str (offer.id, e.id);
+  fail_unless_equals_int (offer.type, GST_WEBRTC_SDP_TYPE_OFFER);
+  fail_unless (offer.sdp.find ("a=ice-ufrag:newU\r\n") != std::string::npos, "%s",
+               offer.sdp.c_str ());
+  fail_unless (offer.sdp.find ("a=ice-pwd:newpasswordnewpassword00\r\n") != std::string::npos);
+  fail_unless (offer.sdp.find ("a=ice-ufrag:" + sdp_ice_ufrag_of (s.offer)) == std::string::npos);
+  fail_unless (offer.sdp.find ("a=candidate") == std::string::npos);
+  Event c = s.rec.wait ("ice-candidate");
+  assert_str (c.text, "candidate:7 1 udp 2113937151 10.213.0.7 50007 typ host");
+  /* One restart at a time. */
+  HttpReply busy = patch (session, "a=ice-ufrag:thrd\r\na=ice-pwd:thirdpasswordthirdpasswd\r\n",
+                          {{"If-Match", "*"}});
+  fail_unless_equals_int (busy.status, 409);
+
+  std::string renewed = first;
+  renewed.replace (renewed.find ("srvU"), 4, "srv2");
+  renewed.replace (renewed.find ("serverpasswordserverpass"), 24, "secondpasswordsecondpwd0");
+  renewed.erase (renewed.find (CANDIDATE_LINE), CANDIDATE_LINE.size ());
+  g_autoptr (GstWebRTCSessionDescription) b = description (GST_WEBRTC_SDP_TYPE_ANSWER, renewed);
+  gst_rtc_signaller_send_description (s.sig, e.id.c_str (), b);
+  HttpReply &r = restart.get ();
+  fail_unless_equals_int (r.status, 200);
+  fail_unless (
+      g_str_has_prefix (r.header ("content-type").c_str (), "application/trickle-ice-sdpfrag"));
+  assert_str (r.body, "a=ice-ufrag:srv2\r\na=ice-pwd:secondpasswordsecondpwd0\r\n"
+                      "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n" +
+                          CANDIDATE_LINE + "a=end-of-candidates\r\n");
+  /* The new credentials are the session's now: a fragment with them is a
+   * plain trickle, the old ones would be another restart. */
+  HttpReply more = patch (session, creds + "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:1\r\n" +
+                                       "a=candidate:8 1 udp 1 10.213.0.8 50008 typ host\r\n");
+  fail_unless_equals_int (more.status, 204);
+  fail_unless_equals_int (s.rec.wait ("ice-candidate", 2).mline, 1);
+  fail_unless_equals_int (s.rec.count ("session-description"), 1);
+  fail_unless_equals_int (s.rec.count ("session-ended"), 0);
 }
 GST_END_TEST;
 
@@ -602,6 +671,7 @@ static Suite *rtchttpserversignaller_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_server_offer_answer, 0, 2); /* WHEP, WHIP */
   tcase_add_test (tc, test_server_trickle);
+  tcase_add_test (tc, test_server_ice_restart);
   tcase_add_test (tc, test_server_turn_secret);
   tcase_add_test (tc, test_server_offer_rate);
   tcase_add_test (tc, test_server_delete);
