@@ -363,7 +363,8 @@ function layersIn(events, w) {
 
 async function joinOne(browser, base, roomName, participants, i) {
   const p = await newPage(browser, `P${i}`);
-  await p.page.goto(`${base}/room/${roomName}?name=P${i}&autojoin=1`);
+  await p.page.goto(`${base}/room/${roomName}?name=P${i}`);
+  await p.page.click('#join');
   const state = () => p.page.evaluate(() => window.__bench.joinState());
   const end = Date.now() + JOIN_TIMEOUT_MS;
   let me = await state();

@@ -3,7 +3,6 @@
 #include "gstrtchttpserversignallerprops.h"
 
 #include <gst/sdp/sdp.h>
-#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -379,8 +378,11 @@ void Endpoint::restart (SoupServerMessage *msg, HttpSession &session, const std:
                         const std::string &ufrag, const std::string &pwd,
                         const std::vector<rtc::RemoteCandidate> &candidates)
 {
-  if (pwd.empty ()) {
-    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST, "an ICE restart needs an ice-pwd");
+  /* RFC 8839 5.4: ice-ufrag 4-256, ice-pwd 22-256 characters */
+  if (ufrag.size () < 4 || ufrag.size () > 256 || pwd.size () < 22 || pwd.size () > 256) {
+    rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
+                            "an ICE restart needs an ice-ufrag of 4 to 256 characters and an "
+                            "ice-pwd of 22 to 256");
     return;
   }
   if (session.pending) {
@@ -548,17 +550,7 @@ static void http_send_description (GstRtcSignaller *signaller, const gchar *sess
   std::string id = session_id;
   /* Our candidates (all in the first answer: the server does not trickle;
    * an ICE restart gathers none) and, for a restart, the new credentials. */
-  std::vector<std::string> candidates;
-  for (guint m = 0; m < gst_sdp_message_medias_len (answer->sdp); m++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (answer->sdp, m);
-    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
-      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
-      std::string line = std::string ("candidate:") + (a->value ? a->value : "");
-      if (g_str_equal (a->key, "candidate") &&
-          std::find (candidates.begin (), candidates.end (), line) == candidates.end ())
-        candidates.push_back (line);
-    }
-  }
+  std::vector<std::string> candidates = rtc::sdp_candidates (answer->sdp);
   GstSDPMessage *copy = nullptr;
   gst_sdp_message_copy (answer->sdp, &copy);
   std::shared_ptr<GstSDPMessage> message (copy, gst_sdp_message_free);
@@ -595,31 +587,12 @@ static void http_send_description (GstRtcSignaller *signaller, const gchar *sess
   });
 }
 
-static guint status_for (const GError *error)
-{
-  if (error && error->domain == GST_RTC_SIGNALLER_ERROR) {
-    switch (error->code) {
-    case GST_RTC_SIGNALLER_ERROR_BAD_REQUEST:
-      return SOUP_STATUS_BAD_REQUEST;
-    case GST_RTC_SIGNALLER_ERROR_NOT_ACCEPTABLE:
-      return SOUP_STATUS_UNPROCESSABLE_ENTITY;
-    case GST_RTC_SIGNALLER_ERROR_UNAVAILABLE:
-      return SOUP_STATUS_SERVICE_UNAVAILABLE;
-    case GST_RTC_SIGNALLER_ERROR_CONFLICT:
-      return SOUP_STATUS_CONFLICT;
-    default:
-      break;
-    }
-  }
-  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
-}
-
 static void http_reject_session (GstRtcSignaller *signaller, const gchar *session_id,
                                  const GError *error)
 {
   auto self = GST_RTC_HTTP_SERVER_SIGNALLER (signaller);
   std::string id = session_id;
-  guint status = status_for (error);
+  guint status = rtc::http_status_for (error);
   std::string reason = error ? error->message : "rejected";
   on_server_thread (self, [id, status, reason] (GstRtcHttpServerSignaller *self) {
     auto priv = self->priv;

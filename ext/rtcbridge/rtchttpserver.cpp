@@ -2,6 +2,8 @@
 #include "rtchttpserver.h"
 #include "rtchttpaccess.h"
 
+#include <gst/rtcbridge/gstrtcsignaller.h>
+
 #include <gst/gst.h>
 #include <condition_variable>
 #include <cstring>
@@ -73,6 +75,25 @@ void http_respond (SoupServerMessage *msg, guint status, const std::string &cont
 void http_respond_text (SoupServerMessage *msg, guint status, const std::string &text)
 {
   http_respond (msg, status, "text/plain; charset=utf-8", text.empty () ? "" : text + "\n");
+}
+
+guint http_status_for (const GError *error)
+{
+  if (error && error->domain == GST_RTC_SIGNALLER_ERROR) {
+    switch (error->code) {
+    case GST_RTC_SIGNALLER_ERROR_BAD_REQUEST:
+      return SOUP_STATUS_BAD_REQUEST;
+    case GST_RTC_SIGNALLER_ERROR_NOT_ACCEPTABLE:
+      return SOUP_STATUS_UNPROCESSABLE_ENTITY;
+    case GST_RTC_SIGNALLER_ERROR_UNAVAILABLE:
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    case GST_RTC_SIGNALLER_ERROR_CONFLICT:
+      return SOUP_STATUS_CONFLICT;
+    default:
+      break;
+    }
+  }
+  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
 }
 
 ClientWatch::ClientWatch (SoupServerMessage *msg, std::function<void ()> gone)

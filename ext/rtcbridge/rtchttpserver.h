@@ -174,6 +174,9 @@ private:
 void http_respond (SoupServerMessage *msg, guint status, const std::string &content_type,
                    const std::string &body);
 void http_respond_text (SoupServerMessage *msg, guint status, const std::string &text);
+/* The HTTP status for an element's refusal (gst_rtc_signaller_reject_session's
+ * GST_RTC_SIGNALLER_ERROR codes; 500 for anything else). */
+guint http_status_for (const GError *error);
 /* Answers with web/@file from the plugin's GResource (404 when it has none). */
 void http_respond_resource (SoupServerMessage *msg, const std::string &file);
 

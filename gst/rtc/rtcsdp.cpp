@@ -1,8 +1,8 @@
 /* See rtcsdp.h. */
 #include "rtcsdp.h"
 
+#include <algorithm>
 #include <cstdlib>
-
 #include <cstring>
 #include <set>
 
@@ -53,6 +53,22 @@ void sdp_set_ice_credentials (GstSDPMessage *sdp, const std::string &ufrag, cons
       gst_sdp_media_replace_attribute (media, i, &attr);
     }
   }
+}
+
+std::vector<std::string> sdp_candidates (const GstSDPMessage *sdp)
+{
+  std::vector<std::string> out;
+  for (guint m = 0; m < gst_sdp_message_medias_len (sdp); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, m);
+    for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+      std::string line = std::string ("candidate:") + (a->value ? a->value : "");
+      if (g_str_equal (a->key, "candidate") &&
+          std::find (out.begin (), out.end (), line) == out.end ())
+        out.push_back (line);
+    }
+  }
+  return out;
 }
 
 GstSDPMessage *sdp_restart_offer (const GstSDPMessage *offer, const std::string &ufrag,

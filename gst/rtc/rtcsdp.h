@@ -28,6 +28,8 @@ bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote
 std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline);
 /* The same for ice-pwd. */
 std::string sdp_ice_pwd (const GstSDPMessage *sdp, guint mline);
+/* Every a=candidate of @sdp's m-lines once ("candidate:..."), in order. */
+std::vector<std::string> sdp_candidates (const GstSDPMessage *sdp);
 /* Replaces every a=ice-ufrag and a=ice-pwd in @sdp, session and media
  * level. */
 void sdp_set_ice_credentials (GstSDPMessage *sdp, const std::string &ufrag, const std::string &pwd);

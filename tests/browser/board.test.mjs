@@ -58,7 +58,8 @@ async function openBoard(chrome, base, name) {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.log(`${name}:`, m.text()); });
   page.on('pageerror', (e) => console.log(`${name} page error:`, e.message));
-  await page.goto(`${base}/board/${ROOM}?name=${name}&autojoin=1`);
+  await page.goto(`${base}/board/${ROOM}?name=${name}`);
+  await page.click('#join');
   await waitFor(async () => {
     const s = await state(page);
     return s.joined && s.boardOpen && s.filesOpen;
@@ -197,7 +198,8 @@ test('a board shared by three Chromium users, a Firefox user and a late joiner, 
   let logBeforeClear = null;
   try {
     await t.test('four users (three Chromium, one Firefox) draw at once: the same board everywhere', async () => {
-      ff = launchFirefox(`${proxy.base}/board/${ROOM}?name=F&autojoin=1`);
+      ff = launchFirefox(`${proxy.base}/board/${ROOM}?name=F`);
+      await ff.click('#join');
       await Promise.all(['A', 'B', 'C'].map(async (name) => { pages[name] = await openBoard(chrome, base, name); }));
       await waitFor(async () => { const s = ffState(); return s.joined && s.boardOpen && s.filesOpen; },
         90000, 'F (Firefox) joined with the board and files channels open').catch((e) => {

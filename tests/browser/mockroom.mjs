@@ -15,7 +15,7 @@
 // it is not installed and this project adds no npm dependencies.)
 //
 //   const room = await startMockRoom({ engine: context });
-//   page.goto(`${room.base}/room/test?name=Ada&autojoin=1`);
+//   page.goto(`${room.base}/room/test?name=Ada`); page.click('#join');
 //   await room.state();            // the room's view (participants, logs, glares)
 //   await room.dropSocket(id);     // cut a participant's socket (tests resume)
 //   await room.close();

@@ -22,7 +22,12 @@ test('Chromium publishes its camera and microphone into the pipeline', async () 
 
     const page = await browser.context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
-    await page.goto(`${base}/publish/live?autostart=1`);
+    await page.goto(`${base}/publish/live`);
+    // Nothing starts by itself: the camera waits for a click.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await page.evaluate(() => window.rtcPublisher.state || 'idle'), 'idle');
+    assert.equal(sub.stats() ? sub.stats().connected : 0, 0);
+    await page.click('#start');
     await page.waitForFunction(() => window.rtcPublisher.state === 'connected', null,
       { timeout: 30000, polling: 250 }).catch(async (e) => {
       const state = await page.evaluate(() => JSON.stringify(window.rtcPublisher, (k, v) => (k === 'pc' ? undefined : v)));
@@ -59,7 +64,8 @@ test('the publish page says why the server refused', async () => {
   const base = `http://127.0.0.1:${sub.port}`;
   try {
     const page = await browser.context.newPage();
-    await page.goto(`${base}/publish/live?autostart=1`);
+    await page.goto(`${base}/publish/live`);
+    await page.click('#start');
     await page.waitForFunction(() => window.rtcPublisher.state === 'refused', null,
       { timeout: 30000, polling: 250 });
     const error = await page.evaluate(() => window.rtcPublisher.error);
@@ -67,15 +73,18 @@ test('the publish page says why the server refused', async () => {
     // With the token (in the fragment: never sent to the server) it goes
     // through, and the token leaves the address bar at once.
     await page.goto('about:blank'); // (a fragment alone would not reload the page)
-    await page.goto(`${base}/publish/live?autostart=1#token=secret`);
+    await page.goto(`${base}/publish/live#token=secret`);
+    assert.equal(page.url(), `${base}/publish/live`);
+    await page.click('#start');
     await waitFor(() => sub.stats() && sub.stats().video_frames >= 30, 60000, 'frames with the token');
-    assert.equal(page.url(), `${base}/publish/live?autostart=1`);
-    // ?token= is still taken, and removed as well.
-    await page.goto(`${base}/publish/live?token=secret&autostart=1`);
-    await page.waitForFunction(() => window.rtcPublisher.state === 'connected' || window.rtcPublisher.error,
-      null, { timeout: 30000, polling: 250 });
-    assert.equal(await page.evaluate(() => window.rtcPublisher.error), null);
-    assert.equal(page.url(), `${base}/publish/live?autostart=1`);
+    await page.click('#stop');
+    // A token in the query is not read: it has already been sent to the
+    // server (and any proxy's log) with the page's request.
+    await page.goto(`${base}/publish/live?token=secret`);
+    await page.click('#start');
+    await page.waitForFunction(() => window.rtcPublisher.state === 'refused', null,
+      { timeout: 30000, polling: 250 });
+    assert.match(await page.evaluate(() => window.rtcPublisher.error), /#token=/);
   } finally {
     await browser.close();
     await sub.stop();

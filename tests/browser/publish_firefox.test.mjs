@@ -1,5 +1,5 @@
 // Headless Firefox ESR publishes its fake camera and microphone through the
-// plugin's publish page (WHIP) into a webrtcsubscribe pipeline: the pipeline
+// plugin's publish page (WHIP, Start clicked) into a webrtcsubscribe pipeline: the pipeline
 // decodes >= 60 frames and receives audio; killing Firefox (no DELETE) is
 // noticed by the pipeline (publisher-timeout).
 // Runs inside tests/netns-run.sh (see tests/meson.build).
@@ -12,8 +12,9 @@ import { waitFor } from './proc.mjs';
 
 test('Firefox publishes its camera and microphone into the pipeline', async () => {
   const sub = await startSubscriber(['publisher-timeout=3000']);
-  const ff = launchFirefox(`http://127.0.0.1:${sub.port}/publish/live?autostart=1`);
+  const ff = launchFirefox(`http://127.0.0.1:${sub.port}/publish/live`);
   try {
+    await ff.click('#start');
     const s = await waitFor(() => {
       const st = sub.stats();
       return st && st.video_frames >= 60 && st.audio_buffers >= 20 && st.width > 0 ? st : null;

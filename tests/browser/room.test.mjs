@@ -120,11 +120,13 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
   try {
     for (const name of ['A', 'B', 'C']) {
       const page = await chrome.context.newPage();
-      await page.goto(`${base}/room/${ROOM}?name=${name}&autojoin=1&fakescreen=1&camera=${CAMERA}`);
+      await page.goto(`${base}/room/${ROOM}?name=${name}&fakescreen=1&camera=${CAMERA}`);
+      await page.click('#join');
       pages[name] = page;
       joinedAt[name] = Date.now();
     }
-    ff = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&autojoin=1&camera=${CAMERA}`);
+    ff = launchFirefox(`${proxy.base}/room/${ROOM}?name=F&camera=${CAMERA}`);
+    await ff.click('#join');
     joinedAt.F = Date.now();
     aio = startAiortc(`ws://127.0.0.1:${host.port}/room/${ROOM}`, 'P');
     const everyone = ['A', 'B', 'C', 'F', 'P'];

@@ -67,11 +67,14 @@ async function withRoom(dropAt, props, body) {
       [...secure, `--use-file-for-fake-video-capture=${await snowY4m()}`]);
     inB = await launchChromium(path.chromiumIn(path.nsB), secure);
     const pub = await inA.context.newPage();
-    await pub.goto(`${base}?name=P&autojoin=1&mic=0`);
+    await pub.goto(`${base}?name=P&mic=0`);
+    await pub.click('#join');
     const free = await inA.context.newPage();
-    await free.goto(`${base}?name=U&autojoin=1&camera=0&mic=0`);
+    await free.goto(`${base}?name=U&camera=0&mic=0`);
+    await free.click('#join');
     const poor = await inB.context.newPage();
-    await poor.goto(`${base}?name=C&autojoin=1&camera=0&mic=0`);
+    await poor.goto(`${base}?name=C&camera=0&mic=0`);
+    await poor.click('#join');
     const poorId = await waitFor(async () => (await poor.evaluate(() => window.roomTest.state())).id, 30000, "C's id");
     for (const [page, who] of [[free, 'U'], [poor, 'C']])
       await waitFor(async () => { const v = await videoFrom(page, 'P'); return v && v.frames >= 30 && v.width === 640; },

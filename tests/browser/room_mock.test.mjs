@@ -14,11 +14,14 @@ import { launchFirefox } from './firefox.mjs';
 import { startMockRoom } from './mockroom.mjs';
 import { waitFor } from './proc.mjs';
 
+// A room or board page, opened and its Join button clicked (the pages never
+// join, or start a camera, by themselves).
 async function openPage(browser, url, problems) {
   const page = await browser.context.newPage();
   page.on('pageerror', (e) => problems.push(`${url}: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`${url} console: ${m.text()}`); });
   await page.goto(url);
+  await page.click('#join');
   return page;
 }
 
@@ -55,7 +58,7 @@ test('conference: three pages join, see and hear each other, chat, mute, share, 
     const names = ['Ada', 'Bob', 'Cy'];
     const pages = [];
     for (const name of names) {
-      pages.push(await openPage(browser, `${room.base}/room/conf?name=${name}&autojoin=1&fakescreen=1`, problems));
+      pages.push(await openPage(browser, `${room.base}/room/conf?name=${name}&fakescreen=1`, problems));
     }
     // joining and the roster
     let ss = await waitFor(async () => {
@@ -145,7 +148,7 @@ test('conference: three pages join, see and hear each other, chat, mute, share, 
 
     // Dee joins with neither camera nor microphone, watches, then starts her
     // camera: it goes on the first offer's receiving video m-line, by her offer
-    const dee = await openPage(browser, `${room.base}/room/conf?name=Dee&autojoin=1&camera=0&mic=0`, problems);
+    const dee = await openPage(browser, `${room.base}/room/conf?name=Dee&camera=0&mic=0`, problems);
     await waitFor(async () => decoding(await state(dee), 2, 2), 40000, 'Dee decoding Bob and Cy');
     assert.deepEqual((await state(dee)).local, []);
     await dee.evaluate(() => window.roomTest.startCamera());
@@ -167,7 +170,7 @@ test('conference: three pages join, see and hear each other, chat, mute, share, 
 
 test('board: three pages and late joiners draw identical boards; a file arrives whole', { timeout: 300000 }, async () => {
   await withRoom(async (browser, room, problems) => {
-    const open = (name) => openPage(browser, `${room.base}/board/team?name=${name}&autojoin=1`, problems);
+    const open = (name) => openPage(browser, `${room.base}/board/team?name=${name}`, problems);
     const pages = [await open('Ada'), await open('Bob'), await open('Cy')];
     await waitFor(async () => (await states(pages)).every((s) => s.joined && s.boardOpen && s.filesOpen
       && s.roster.length === 3), 30000, 'three board pages joined, channels open');
@@ -210,7 +213,7 @@ test('board: three pages and late joiners draw identical boards; a file arrives 
     // Eve on the namespace's 10.x address: not a secure context, so no
     // crypto.subtle; the pure-JS SHA-256 hashes her board and files
     const eveBase = process.env.RTC_NETNS === '1' ? room.base.replace('127.0.0.1', '10.213.0.1') : room.base;
-    pages.push(await openPage(browser, `${eveBase}/board/team?name=Eve&autojoin=1`, problems));
+    pages.push(await openPage(browser, `${eveBase}/board/team?name=Eve`, problems));
     h = await settled(pages, 87);
     same(h);
     if (eveBase !== room.base) assert.equal(await pages[4].evaluate(() => window.isSecureContext), false);
@@ -268,10 +271,10 @@ test('board: three pages and late joiners draw identical boards; a file arrives 
 
 test('a room with a token: refused without it, joined with it', { timeout: 120000 }, async () => {
   await withRoom(async (browser, room, problems) => {
-    const without = await openPage(browser, `${room.base}/room/locked?name=NoToken&autojoin=1&camera=0&mic=0`, problems);
+    const without = await openPage(browser, `${room.base}/room/locked?name=NoToken&camera=0&mic=0`, problems);
     await waitFor(async () => (await state(without)).errors.some((e) => /unauthorized/.test(e)), 15000, 'unauthorized');
     assert.equal((await state(without)).joined, false);
-    const withIt = await openPage(browser, `${room.base}/room/locked?name=Token&autojoin=1&camera=0&mic=0&token=sekrit`, problems);
+    const withIt = await openPage(browser, `${room.base}/room/locked?name=Token&camera=0&mic=0#token=sekrit`, problems);
     await waitFor(async () => (await state(withIt)).joined, 15000, 'joined with the token');
     assert.deepEqual((await room.state('locked')).participants.map((p) => p.name), ['Token']);
   }, { token: 'sekrit' });
@@ -279,9 +282,10 @@ test('a room with a token: refused without it, joined with it', { timeout: 12000
 
 test('Firefox joins a conference with Chromium', { timeout: 200000, skip: !existsSync('/usr/bin/firefox-esr') && 'firefox-esr is not installed' }, async () => {
   await withRoom(async (browser, room, problems) => {
-    const ff = launchFirefox(`${room.base}/__ff/room/mixed?name=Fox&autojoin=1&fakescreen=1`);
+    const ff = launchFirefox(`${room.base}/__ff/room/mixed?name=Fox&fakescreen=1`);
     try {
-      const chrome = await openPage(browser, `${room.base}/room/mixed?name=Chrome&autojoin=1`, problems);
+      await ff.click('#join');
+      const chrome = await openPage(browser, `${room.base}/room/mixed?name=Chrome`, problems);
       await waitFor(async () => {
         const r = room.reports.get('Fox');
         return r && r.joined && decoding(r, 1, 1);
@@ -302,9 +306,10 @@ test('Firefox joins a conference with Chromium', { timeout: 200000, skip: !exist
     }
 
     // the board: Firefox applies the same operations and gets a file whole
-    const ffBoard = launchFirefox(`${room.base}/__ff/board/mixed?name=FoxBoard&autojoin=1`);
+    const ffBoard = launchFirefox(`${room.base}/__ff/board/mixed?name=FoxBoard`);
     try {
-      const chrome = await openPage(browser, `${room.base}/board/mixed?name=ChromeBoard&autojoin=1`, problems);
+      await ffBoard.click('#join');
+      const chrome = await openPage(browser, `${room.base}/board/mixed?name=ChromeBoard`, problems);
       await waitFor(async () => {
         const r = room.reports.get('FoxBoard');
         return r && r.joined && r.boardOpen && r.filesOpen && (await state(chrome)).roster.length === 2;

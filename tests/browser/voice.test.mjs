@@ -150,10 +150,13 @@ test('a voice call mixed by the room: two Chromium pages, a Firefox page and two
     const page = await chromium.context.newPage();
     // C and F on the voice page, D on the conference page: both pages of
     // the room, the voice page in both browsers.
-    await page.goto(`http://127.0.0.1:${host.port}/voice/${ROOM}?name=C&autojoin=1`);
+    await page.goto(`http://127.0.0.1:${host.port}/voice/${ROOM}?name=C`);
+    await page.click('#join');
     const conf = await chromium.context.newPage();
-    await conf.goto(`http://127.0.0.1:${host.port}/room/${ROOM}?name=D&autojoin=1&camera=0`);
-    firefox = launchFirefox(`${proxy.base}/voice/${ROOM}?name=F&autojoin=1`);
+    await conf.goto(`http://127.0.0.1:${host.port}/room/${ROOM}?name=D&camera=0`);
+    await conf.click('#join');
+    firefox = launchFirefox(`${proxy.base}/voice/${ROOM}?name=F`);
+    await firefox.click('#join');
     await waitFor(async () => (host.output().match(/webrtcroom-participant-joined/g) || []).length >= 5,
       90000, 'five participants in the room');
     // Everyone is in every mix: let the tones settle for 3 s.

@@ -216,7 +216,8 @@ export async function runScenario(name, sender, { seed = 1, log = () => {} } = {
       ]);
       const page = await browser.context.newPage();
       // Up to our sender's video-bitrate; its own adaptation otherwise.
-      await page.goto(`http://${B}:${sub.port}/publish/live?autostart=1&maxBitrate=3000000`);
+      await page.goto(`http://${B}:${sub.port}/publish/live?maxBitrate=3000000`);
+      await page.click('#start');
       pages.push(page);
       const series = [];
       video.push(series);

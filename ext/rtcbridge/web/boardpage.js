@@ -2,12 +2,13 @@
 // logged `board` channel, file sharing on `files`, chat over the WebSocket.
 // Every page draws the board from the room's sequence alone (own operations
 // sit on an overlay until the room echoes them), so all boards match,
-// a late joiner's included. Query: ?name=, ?autojoin=1, ?token= (tests).
+// a late joiner's included. Query: ?name=; #token= (the room's token). The
+// page joins only when Join is clicked.
 // Tests drive window.roomTest.
 import '/static/token.js';
 import { RoomClient, sha256Hex, toHex } from '/static/room.js';
 import {
-  $, errors, initName, joinRoom, params, roomName, setState, showError, takeName,
+  $, errors, initName, joinRoom, roomName, setState, showError, takeName,
 } from '/static/roompagekit.js';
 
 const W = 1600;
@@ -533,5 +534,3 @@ window.roomTest = {
   leave: () => { if (room) room.leave(); },
   get room() { return room; },
 };
-
-if (params.get('autojoin') === '1') join();

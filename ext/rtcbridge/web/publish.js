@@ -177,4 +177,3 @@ $('start').addEventListener('click', start);
 $('stop').addEventListener('click', stop);
 // A closing tab ends its session at once (keepalive lets the DELETE out).
 window.addEventListener('pagehide', () => { if (client) client.disconnect(true); });
-if (params.get('autostart')) start();

@@ -1,9 +1,10 @@
 // The conference page (/room/<name>): camera, microphone and screen to the
 // room, a tile per participant, chat, participants, connection quality.
-// Query: ?name= (display name), ?autojoin=1, ?camera=0 / ?mic=0 (join
+// Query: ?name= (display name), ?camera=0 / ?mic=0 (join
 // without), ?camera=WxH or WxH@fps (the camera's size and rate: default
 // 640x360 at 24 fps), ?fakescreen=1 (a canvas instead of getDisplayMedia, for tests),
-// ?token= (tests only: a real deployment should not put tokens in URLs).
+// #token= (the room's token: a fragment never reaches a server). The page
+// joins, and starts the camera and microphone, only when Join is clicked.
 // Tests drive window.roomTest.
 import '/static/token.js';
 import { RoomClient } from '/static/room.js';
@@ -445,5 +446,3 @@ window.roomTest = {
   audioPower: (freqs, ms = 1500) => audioPower(room, freqs, ms),
   get room() { return room; },
 };
-
-if (params.get('autojoin') === '1') join();

@@ -1,7 +1,8 @@
-// The page's bearer token, taken from its URL once and removed from it:
-// "#token=..." (a fragment never reaches the server, its logs or a proxy)
-// or "?token=..." (accepted too; it did reach the server). The address bar,
-// the history and a bookmark keep the page's URL without it.
+// The page's bearer token, taken from its URL's fragment once and removed
+// from it: "#token=..." (a fragment never reaches the server, its logs or a
+// proxy). "?token=..." is not read: a token in the query has already been
+// sent to the server and everything between. The address bar, the history
+// and a bookmark keep the page's URL without it.
 'use strict';
 
 window.rtcPageToken = (() => {
@@ -10,10 +11,9 @@ window.rtcPageToken = (() => {
     if (token !== null) return token || null;
     const url = new URL(location.href);
     const hash = new URLSearchParams(url.hash.replace(/^#/, ''));
-    token = hash.get('token') || url.searchParams.get('token') || '';
-    if (hash.has('token') || url.searchParams.has('token')) {
+    token = hash.get('token') || '';
+    if (hash.has('token')) {
       hash.delete('token');
-      url.searchParams.delete('token');
       const rest = hash.toString();
       url.hash = rest ? '#' + rest : '';
       history.replaceState(history.state, '', url.toString());

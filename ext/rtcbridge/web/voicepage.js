@@ -6,13 +6,14 @@
 // ("audio-muted") and a volume slider for each other one (what you hear
 // of them: the room mixes it at your volume); mute, push-to-talk (hold the
 // space bar), connection quality.
-// Query: ?name= (display name), ?autojoin=1, ?token= (tests only).
+// Query: ?name= (display name); #token= (the room's token). The page joins,
+// and starts the microphone, only when Join is clicked.
 // Tests drive window.roomTest.
 import '/static/token.js';
 import { RoomClient } from '/static/room.js';
 import { audioPower } from '/static/audiotest.js';
 import {
-  $, errors, initName, joinRoom, params, roomName, setState, showError, takeName,
+  $, errors, initName, joinRoom, roomName, setState, showError, takeName,
 } from '/static/roompagekit.js';
 
 let room = null;
@@ -243,5 +244,3 @@ window.roomTest = {
   audioPower: (freqs, ms = 1500) => audioPower(room, freqs, ms),
   get room() { return room; },
 };
-
-if (params.get('autojoin') === '1') join();

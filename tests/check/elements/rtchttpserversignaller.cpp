@@ -232,7 +232,7 @@ GST_START_TEST (test_server_trickle)
   fail_unless (over.body.find ("at most 64 candidates per PATCH") != std::string::npos);
   fail_unless_equals_int (s.rec.count ("ice-candidate"), before);
   /* A restart without an ice-pwd (test_server_ice_restart does them). */
-  fail_unless_equals_int (patch (session, "a=ice-ufrag:newU\r\n").status, 400);
+  fail_unless_equals_int (patch (session, "a=ice-ufrag:newU\r\na=ice-pwd:short\r\n").status, 400);
   fail_unless_equals_int (patch (s.endpoint + "/no-such-session", frag).status, 404);
   fail_unless_equals_int (s.rec.count ("ice-candidate"), 3);
   guint taken = 0;

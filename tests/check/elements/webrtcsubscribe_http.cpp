@@ -185,10 +185,23 @@ GST_START_TEST (test_whip_bad_input)
                                         {{"If-Match", "\"not-the-etag\""}})
                               .status,
                           412);
+  /* An ICE restart: credentials too short are 400; new ones are answered
+   * by the element with its own (and the session's ufrag is theirs then). */
   fail_unless_equals_int (
       http_request ("PATCH", session, "application/trickle-ice-sdpfrag", frag, {{"If-Match", "*"}})
           .status,
-      422);
+      400);
+  std::string restart = "a=ice-ufrag:newU\r\na=ice-pwd:newpasswordnewpassword00\r\n"
+                        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n";
+  HttpReply restarted = http_request ("PATCH", session, "application/trickle-ice-sdpfrag", restart,
+                                      {{"If-Match", "*"}});
+  fail_unless_equals_int (restarted.status, 200);
+  fail_unless (restarted.body.find ("a=ice-ufrag:") != std::string::npos &&
+                   restarted.body.find ("a=end-of-candidates") != std::string::npos,
+               "%s", restarted.body.c_str ());
+  fail_unless (r.body.find (restarted.body.substr (0, restarted.body.find ('\r'))) ==
+                   std::string::npos,
+               "the element kept its credentials: %s", restarted.body.c_str ());
   std::string unknown_mid = "a=ice-ufrag:x\r\na=ice-pwd:y\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
                             "a=mid:nope\r\na=candidate:1 1 udp 2122260223 10.213.0.9 50000 typ "
                             "host\r\n";
