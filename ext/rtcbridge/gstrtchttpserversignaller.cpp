@@ -378,11 +378,10 @@ void Endpoint::restart (SoupServerMessage *msg, HttpSession &session, const std:
                         const std::string &ufrag, const std::string &pwd,
                         const std::vector<rtc::RemoteCandidate> &candidates)
 {
-  /* RFC 8839 5.4: ice-ufrag 4-256, ice-pwd 22-256 characters */
-  if (ufrag.size () < 4 || ufrag.size () > 256 || pwd.size () < 22 || pwd.size () > 256) {
+  if (!rtc::sdp_ice_credentials_valid (ufrag, pwd)) {
     rtc::http_respond_text (msg, SOUP_STATUS_BAD_REQUEST,
-                            "an ICE restart needs an ice-ufrag of 4 to 256 characters and an "
-                            "ice-pwd of 22 to 256");
+                            "an ICE restart needs an ice-ufrag of 4 to 256 and an ice-pwd of 22 "
+                            "to 256 characters (letters, digits, '+' and '/')");
     return;
   }
   if (session.pending) {

@@ -55,6 +55,16 @@ void sdp_set_ice_credentials (GstSDPMessage *sdp, const std::string &ufrag, cons
   }
 }
 
+bool sdp_ice_credentials_valid (const std::string &ufrag, const std::string &pwd)
+{
+  auto ice_chars = [] (const std::string &s, size_t min) {
+    return s.size () >= min && s.size () <= 256 && std::all_of (s.begin (), s.end (), [] (char c) {
+             return g_ascii_isalnum (c) || c == '+' || c == '/';
+           });
+  };
+  return ice_chars (ufrag, 4) && ice_chars (pwd, 22);
+}
+
 std::vector<std::string> sdp_candidates (const GstSDPMessage *sdp)
 {
   std::vector<std::string> out;

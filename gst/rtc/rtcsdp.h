@@ -28,6 +28,9 @@ bool parse_trickle_sdpfrag (const std::string &body, const GstSDPMessage *remote
 std::string sdp_ice_ufrag (const GstSDPMessage *sdp, guint mline);
 /* The same for ice-pwd. */
 std::string sdp_ice_pwd (const GstSDPMessage *sdp, guint mline);
+/* Whether @ufrag and @pwd are ICE credentials (RFC 8839 5.4: 4-256 and
+ * 22-256 ice-chars: letters, digits, "+" and "/"). */
+bool sdp_ice_credentials_valid (const std::string &ufrag, const std::string &pwd);
 /* Every a=candidate of @sdp's m-lines once ("candidate:..."), in order. */
 std::vector<std::string> sdp_candidates (const GstSDPMessage *sdp);
 /* Replaces every a=ice-ufrag and a=ice-pwd in @sdp, session and media
