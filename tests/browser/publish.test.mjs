@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startSubscriber } from './subscriber.mjs';
 import { launchChromium } from './chromium.mjs';
 import { waitFor } from './proc.mjs';
+import { restartedPath } from './icerestart.mjs';
 
 
 test('Chromium publishes its camera and microphone into the pipeline', async () => {
@@ -46,6 +47,19 @@ test('Chromium publishes its camera and microphone into the pipeline', async () 
     assert.deepEqual(result.s.errors, []);
     const live = await (await fetch(`${base}/streams.json`)).json();
     assert.equal(live.streams.find((s) => s.name === 'live').publishers, 1);
+
+    // ICE restart (WHIP PATCH with new credentials): Chromium's checks with
+    // the new credentials are answered, and the same session goes on: no new
+    // connection in the pipeline, frames keep coming.
+    assert.equal(await page.evaluate(() => window.rtcPublisher.restart()), true,
+      `the ICE restart was refused:\n${sub.output().slice(-2000)}`);
+    console.log('after the ICE restart:', JSON.stringify(await waitFor(
+      () => restartedPath(page, 'rtcPublisher'), 30000, 'checks with the new credentials answered')));
+    const restartedAt = sub.stats().video_frames;
+    await waitFor(() => sub.stats().video_frames >= restartedAt + 60, 30000, '60 frames after the ICE restart');
+    assert.equal(sub.stats().connected, 1);
+    assert.equal(sub.stats().disconnected, 0);
+    assert.equal(await page.evaluate(() => window.rtcPublisher.iceRestarts), 1);
 
     // Closing the tab DELETEs the session: the pipeline hears at once.
     await page.close({ runBeforeUnload: true });

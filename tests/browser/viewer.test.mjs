@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startPublisher } from './publisher.mjs';
 import { launchChromium } from './chromium.mjs';
 import { waitFor } from './proc.mjs';
+import { restartedPath } from './icerestart.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -70,17 +71,8 @@ async function playAndCheck(codecPrefs, expectCodec) {
     assert.equal(await page.evaluate(() => window.rtcViewer.restart()), true,
       `the ICE restart was refused:\n${pub.output().slice(-2000)}`);
     assert.notEqual(await remoteUfrag(), oldUfrag);
-    const path = await waitFor(() => page.evaluate(async () => {
-      const pc = window.rtcViewer.pc;
-      const mine = (pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/) || [])[1];
-      const report = await pc.getStats();
-      let transport = null;
-      report.forEach((r) => { if (r.type === 'transport') transport = r; });
-      const pair = transport && report.get(transport.selectedCandidatePairId);
-      return transport && transport.iceLocalUsernameFragment === mine && pair
-        && pair.state === 'succeeded' && pair.responsesReceived > 0
-        ? { ufrag: mine, iceState: transport.iceState, responses: pair.responsesReceived } : null;
-    }), 30000, 'checks with the new credentials answered');
+    const path = await waitFor(() => restartedPath(page, 'rtcViewer'), 30000,
+      'checks with the new credentials answered');
     console.log('after the ICE restart:', JSON.stringify(path));
     assert.equal(await viewers(base), 1);
     assert.equal(await page.evaluate(() => window.rtcViewer.iceRestarts), 1);

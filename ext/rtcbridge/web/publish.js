@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 const endpoint = '/whip/' + encodeURIComponent(streamName);
 
 window.rtcPublisher = {
-  pc: null, state: 'idle', error: null,
+  pc: null, state: 'idle', error: null, iceRestarts: 0, restart: () => restartIce(),
   stats: { width: 0, height: 0, fps: 0, videoKbps: 0, audioKbps: 0, rttMs: null, codec: null,
            framesSent: 0, audioBytesSent: 0 },
 };
@@ -96,8 +96,9 @@ async function start() {
     if (pc !== window.rtcPublisher.pc) return;
     setState(pc.connectionState);
     if (pc.connectionState === 'failed' && wanted) {
+      // ICE restart on the same session; a new one if the server refuses.
       showError('The connection failed; trying again.');
-      reconnect(2);
+      restartIce().then((ok) => { if (!ok && wanted) reconnect(2); });
     }
   });
   client = new WhipClient(endpoint, { token: pageToken });
@@ -115,6 +116,14 @@ async function start() {
   }
   last = null;
   statsTimer = setInterval(updateStats, 1000);
+}
+
+// ICE restart (WhepClient.restartIce); tests call window.rtcPublisher.restart().
+async function restartIce() {
+  if (!client) return false;
+  const ok = await client.restartIce();
+  if (ok) window.rtcPublisher.iceRestarts++;
+  return ok;
 }
 
 async function reconnect(seconds) {
