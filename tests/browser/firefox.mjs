@@ -59,6 +59,9 @@ export function launchFirefox(url) {
     // A real mouse click on the first element matching `selector`, once the
     // page has loaded and the element is there and enabled.
     click: async (selector, timeoutMs = 60000) => (await session()).click(selector, timeoutMs),
+    // The value of @expression in the page (a promise is awaited): a
+    // primitive (WebDriver BiDi's remote value), or throws what it threw.
+    evaluate: async (expression) => (await session()).evaluate(expression),
     close: async () => {
       if (bidi) bidi.then((b) => b.close(), () => {});
       try {
@@ -132,6 +135,12 @@ async function openBidi(url, output) {
           ],
         }],
       });
+    },
+    async evaluate(expression) {
+      const r = await send('script.evaluate',
+        { expression, target: { context }, awaitPromise: true, resultOwnership: 'none' });
+      if (r.type === 'exception') throw new Error(`Firefox: ${expression}: ${r.exceptionDetails.text}`);
+      return r.result.value;
     },
     close: () => socket.close(),
   };

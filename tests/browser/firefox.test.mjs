@@ -1,7 +1,8 @@
 // Headless Firefox watches webrtcpublish with the plugin's own WHEP client
 // (/static/whep.js) from a page on another origin (CORS), reports its stats
-// to this test over HTTP, and when Firefox is killed (no DELETE, no BYE) the
-// publisher notices the silence and frees the session.
+// to this test over HTTP, restarts ICE on its session (a PATCH with new
+// credentials; the video goes on), and when Firefox is killed (no DELETE, no
+// BYE) the publisher notices the silence and frees the session.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,9 +21,12 @@ const page = (base) => `<!DOCTYPE html><video id=v autoplay muted playsinline></
     const stream = new MediaStream();
     document.getElementById('v').srcObject = stream;
     pc.ontrack = (e) => stream.addTrack(e.track);
-    await new WhepClient('${base}/whep/live').connect(pc);
+    window.client = new WhepClient('${base}/whep/live');
+    await window.client.connect(pc);
     setInterval(async () => {
-      const s = { framesDecoded: 0, width: 0, height: 0, audioBytes: 0, state: pc.connectionState };
+      const s = { framesDecoded: 0, width: 0, height: 0, audioBytes: 0, state: pc.connectionState,
+        ice: pc.iceConnectionState,
+        remoteUfrag: (pc.remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/) || [])[1] };
       (await pc.getStats()).forEach((r) => {
         if (r.type === 'inbound-rtp' && r.kind === 'video') {
           s.framesDecoded = r.framesDecoded || 0;
@@ -80,6 +84,21 @@ test('Firefox plays VP8 + Opus over WHEP; a vanished Firefox is noticed', { time
     assert.equal(last.width, 640);
     assert.equal(last.height, 360);
     assert.equal(await viewers(base), 1);
+
+    // ICE restart (PATCH with new credentials, from another origin): the
+    // server's credentials change, the session stays the one, video goes on.
+    const before = last;
+    assert.equal(await ff.evaluate('window.client.restartIce()'), true,
+      `the ICE restart was refused:\n${pub.output().slice(-2000)}`);
+    const end0 = Date.now() + 30000;
+    while (!(last.remoteUfrag !== before.remoteUfrag && last.ice === 'connected'
+      && last.framesDecoded > before.framesDecoded + 60)) {
+      assert.ok(Date.now() < end0, `no video after the ICE restart: ${JSON.stringify(last)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    console.log('after the ICE restart:', JSON.stringify(last));
+    assert.equal(await viewers(base), 1);
+
     await ff.close(); // gone without a word: no DELETE, no RTCP BYE
     const end = Date.now() + 30000;
     while (await viewers(base) !== 0) {
