@@ -418,20 +418,12 @@ static void gst_rtc_room_default_signaller_class_init (GstRtcRoomDefaultSignalle
                                                          : GST_TYPE_RTC_ROOM_CLIENT_SIGNALLER,
                                                      FORWARDS[i].name));
   /* The host's signals, with GstRtcRoomSignaller's signatures (see there). */
-  g_signal_new ("track-published", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
-                nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
-                G_TYPE_STRING);
-  g_signal_new ("track-unpublished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
-                nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-  g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
-                G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
-  gst_rtc_room_signaller_new_audio_volume (klass);
+  guint host[4];
+  gst_rtc_room_signaller_install_host_signals (klass, host);
   const GCallback host_actions[4] = {
       G_CALLBACK (room_default_send_chat), G_CALLBACK (room_default_send_speaking),
       G_CALLBACK (room_default_send_audio_muted), G_CALLBACK (room_default_send_levels)};
   gst_rtc_room_signaller_install_host_actions (G_OBJECT_CLASS (klass), host_actions);
-  /* GstRtcRoomSignaller's "authorize", asked through ours (see there). */
-  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_room_default_signaller_debug, "rtcroomdefaultsignaller", 0,
                            "webrtcroom's default signaller: host or participant");
 }

@@ -724,77 +724,12 @@ static void gst_rtc_room_signaller_class_init (GstRtcRoomSignallerClass *klass)
   gst_rtc_room_signaller_make_properties (properties);
   g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
-  /**
-   * GstRtcRoomSignaller::track-published:
-   * @signaller: the signaller
-   * @session_id: the participant (and session) id
-   * @mid: the mid of the participant's sending transceiver: the track's id
-   * @kind: "video" or "audio"
-   * @label: "camera", "microphone", "screen" or the client's own label
-   *
-   * A participant announced a track it sends, after the description that
-   * carries it. Emitted on the server thread.
-   */
-  signals[SIGNAL_TRACK_PUBLISHED] = g_signal_new (
-      "track-published", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
-      G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
-  /**
-   * GstRtcRoomSignaller::track-unpublished:
-   * @signaller: the signaller
-   * @session_id: the participant (and session) id
-   * @mid: the track's mid
-   *
-   * A participant stopped sending a track. (When it leaves, only
-   * "session-ended" is emitted.) Emitted on the server thread.
-   */
-  signals[SIGNAL_TRACK_UNPUBLISHED] =
-      g_signal_new ("track-unpublished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
-                    nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-  /**
-   * GstRtcRoomSignaller::chat:
-   * @signaller: the signaller
-   * @session_id: who said it
-   * @name: their display name
-   * @text: the message
-   * @seq: its place in the room's chat (room-wide, increasing)
-   *
-   * A participant said something in the chat (the pipeline's own
-   * "send-chat" messages are not emitted). Emitted on the server thread,
-   * in order.
-   */
-  signals[SIGNAL_CHAT] = g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                       nullptr, nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING,
-                                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
-  /**
-   * GstRtcRoomSignaller::audio-volume:
-   * @signaller: the signaller
-   * @session_id: the participant that set it (the listener)
-   * @participant: whom it hears at @volume: another participant, or "pipeline"
-   * @volume: 1.0 as sent, 0.0 silent, at most 2.0
-   *
-   * A participant set its volume of another (the room protocol's
-   * "volume"); webrtcroom audio-mode=mix applies it to the mix that
-   * participant hears. Emitted on the server thread.
-   */
-  signals[SIGNAL_AUDIO_VOLUME] = gst_rtc_room_signaller_new_audio_volume (klass);
-  /**
-   * GstRtcRoomSignaller::authorize:
-   * @signaller: the signaller
-   * @request: (transfer none): an "rtc-request" structure
-   *
-   * The application's say on who joins the room and who publishes through
-   * its WHIP door, after the built-in checks (allowed origins, auth-token,
-   * jwt-key). @request has method ("join", or "POST" at the WHIP door),
-   * path, stream (the room's name), remote-address, headers (the WebSocket
-   * upgrade's or the POST's, names in lower case), permissions ("view,
-   * publish": what the checks granted; a handler may narrow or widen it in
-   * place: without "view" no one joins, without "publish" a participant's
-   * tracks are refused and the WHIP door is 403) and, for "join", the
-   * participant's display "name" and the "token" it sent (if any).
-   * Return FALSE to refuse (`error` "unauthorized", or 403); the first
-   * handler decides. Emitted on the server thread: do not block.
-   */
-  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
+  guint host[4];
+  gst_rtc_room_signaller_install_host_signals (klass, host);
+  signals[SIGNAL_TRACK_PUBLISHED] = host[0];
+  signals[SIGNAL_TRACK_UNPUBLISHED] = host[1];
+  signals[SIGNAL_CHAT] = host[2];
+  signals[SIGNAL_AUDIO_VOLUME] = host[3];
   const GCallback host_actions[4] = {G_CALLBACK (room_send_chat), G_CALLBACK (room_send_speaking),
                                      G_CALLBACK (room_send_audio_muted),
                                      G_CALLBACK (room_send_levels)};

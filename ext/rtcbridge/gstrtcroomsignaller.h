@@ -68,8 +68,10 @@ G_DECLARE_FINAL_TYPE (GstRtcRoomSignaller, gst_rtc_room_signaller, GST, RTC_ROOM
  * signaller's, which forward them to it. Returns send-chat's id. */
 guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass,
                                                    const GCallback handlers[4]);
-/* The "audio-volume" signal (documented on GstRtcRoomSignaller) on @klass:
- * the room signaller's, and the default signaller's, which relays it. */
-guint gst_rtc_room_signaller_new_audio_volume (gpointer klass);
+/* The host's signals on @klass: track-published, track-unpublished, chat
+ * and audio-volume (their ids in @ids, in that order) and authorize, all
+ * documented in gstrtcroomsignallerprops.cpp: the room signaller's, and the
+ * default signaller's, which relays them. */
+void gst_rtc_room_signaller_install_host_signals (gpointer klass, guint ids[4]);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 #include "gstrtcroomsignaller.h"
+#include "rtchttpauthorize.h"
 #include "rtcjwt.h"
 #include "rtcturn.h"
 
@@ -137,9 +138,78 @@ guint gst_rtc_room_signaller_install_host_actions (GObjectClass *klass, const GC
   return chat;
 }
 
-guint gst_rtc_room_signaller_new_audio_volume (gpointer klass)
+void gst_rtc_room_signaller_install_host_signals (gpointer klass, guint ids[4])
 {
-  return g_signal_new ("audio-volume", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
-                       nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
-                       G_TYPE_DOUBLE);
+  /**
+   * GstRtcRoomSignaller::track-published:
+   * @signaller: the signaller
+   * @session_id: the participant (and session) id
+   * @mid: the mid of the participant's sending transceiver: the track's id
+   * @kind: "video" or "audio"
+   * @label: "camera", "microphone", "screen" or the client's own label
+   *
+   * A participant announced a track it sends, after the description that
+   * carries it. Emitted on the server thread.
+   */
+  ids[0] = g_signal_new ("track-published", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                         nullptr, nullptr, nullptr, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING,
+                         G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstRtcRoomSignaller::track-unpublished:
+   * @signaller: the signaller
+   * @session_id: the participant (and session) id
+   * @mid: the track's mid
+   *
+   * A participant stopped sending a track. (When it leaves, only
+   * "session-ended" is emitted.) Emitted on the server thread.
+   */
+  ids[1] = g_signal_new ("track-unpublished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                         nullptr, nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstRtcRoomSignaller::chat:
+   * @signaller: the signaller
+   * @session_id: who said it
+   * @name: their display name
+   * @text: the message
+   * @seq: its place in the room's chat (room-wide, increasing)
+   *
+   * A participant said something in the chat (the pipeline's own
+   * "send-chat" messages are not emitted). Emitted on the server thread,
+   * in order.
+   */
+  ids[2] = g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr,
+                         nullptr, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                         G_TYPE_UINT64);
+  /**
+   * GstRtcRoomSignaller::audio-volume:
+   * @signaller: the signaller
+   * @session_id: the participant that set it (the listener)
+   * @participant: whom it hears at @volume: another participant, or "pipeline"
+   * @volume: 1.0 as sent, 0.0 silent, at most 2.0
+   *
+   * A participant set its volume of another (the room protocol's
+   * "volume"); webrtcroom audio-mode=mix applies it to the mix that
+   * participant hears. Emitted on the server thread.
+   */
+  ids[3] =
+      g_signal_new ("audio-volume", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
+                    nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_DOUBLE);
+  /**
+   * GstRtcRoomSignaller::authorize:
+   * @signaller: the signaller
+   * @request: (transfer none): an "rtc-request" structure
+   *
+   * The application's say on who joins the room and who publishes through
+   * its WHIP door, after the built-in checks (allowed origins, auth-token,
+   * jwt-key). @request has method ("join", or "POST" at the WHIP door),
+   * path, stream (the room's name), remote-address, headers (the WebSocket
+   * upgrade's or the POST's, names in lower case), permissions ("view,
+   * publish": what the checks granted; a handler may narrow or widen it in
+   * place: without "view" no one joins, without "publish" a participant's
+   * tracks are refused and the WHIP door is 403) and, for "join", the
+   * participant's display "name" and the "token" it sent (if any).
+   * Return FALSE to refuse (`error` "unauthorized", or 403); the first
+   * handler decides. Emitted on the server thread: do not block.
+   */
+  rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
 }

@@ -1,8 +1,9 @@
 /* GstRtcRoomSignaller's properties: their ids, defaults and specs (the
- * specs are made in gstrtcroomsignallerprops.cpp, with the host's action
- * signals, gst_rtc_room_signaller_install_host_actions () in
- * gstrtcroomsignaller.h; gstrtcroomsignaller.cpp installs them and gets
- * and sets them). Not installed. */
+ * specs are made in gstrtcroomsignallerprops.cpp, with the host's signals
+ * and action signals, gst_rtc_room_signaller_install_host_signals () and
+ * _install_host_actions () in gstrtcroomsignaller.h, shared with
+ * webrtcroom's default signaller; gstrtcroomsignaller.cpp installs the
+ * properties and gets and sets them). Not installed. */
 #pragma once
 
 #include <glib-object.h>
