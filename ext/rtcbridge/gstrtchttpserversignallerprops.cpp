@@ -87,3 +87,136 @@ void gst_rtc_http_server_signaller_install_properties (GObjectClass *gobject_cla
                                        PROP_TURN_CREDENTIAL_LIFETIME);
   rtc::install_jwt_properties (gobject_class, PROP_JWT_KEY, PROP_JWT_ALGORITHM);
 }
+
+void gst_rtc_http_server_settings_set (GstRtcHttpServerSettings &settings, GObject *object,
+                                       guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  auto priv = &settings;
+  std::lock_guard<std::mutex> g (priv->lock);
+  const gchar *s = nullptr;
+  switch (prop_id) {
+  case PROP_ADDRESS:
+    s = g_value_get_string (value);
+    priv->address = s ? s : DEFAULT_ADDRESS;
+    break;
+  case PROP_PORT:
+    priv->port = g_value_get_uint (value);
+    break;
+  case PROP_STREAM_NAME:
+    s = g_value_get_string (value);
+    priv->stream_name = s ? s : DEFAULT_STREAM_NAME;
+    break;
+  case PROP_AUTH_TOKEN:
+    s = g_value_get_string (value);
+    priv->auth_token = s ? s : "";
+    break;
+  case PROP_ALLOWED_ORIGINS:
+    s = g_value_get_string (value);
+    priv->allowed_origins = s ? s : DEFAULT_ALLOWED_ORIGINS;
+    break;
+  case PROP_MEDIA:
+    s = g_value_get_string (value);
+    priv->media = s ? s : "";
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    s = g_value_get_string (value);
+    priv->tls.certificate_file = s ? s : "";
+    break;
+  case PROP_TLS_KEY_FILE:
+    s = g_value_get_string (value);
+    priv->tls.key_file = s ? s : "";
+    break;
+  case PROP_PROTOCOL:
+    priv->protocol = (GstRtcHttpProtocol)g_value_get_enum (value);
+    break;
+  case PROP_ICE_SERVERS:
+    s = g_value_get_string (value);
+    priv->ice_servers = s ? s : "";
+    break;
+  case PROP_DATA_CHANNELS:
+    s = g_value_get_string (value);
+    priv->data_channels = s && *s ? s : "[]";
+    break;
+  case PROP_TURN_SECRET:
+    s = g_value_get_string (value);
+    priv->turn_secret = s ? s : "";
+    break;
+  case PROP_TURN_CREDENTIAL_LIFETIME:
+    priv->turn_lifetime_s = g_value_get_uint (value);
+    break;
+  case PROP_JWT_KEY:
+    s = g_value_get_string (value);
+    priv->jwt_key = s ? s : "";
+    break;
+  case PROP_JWT_ALGORITHM:
+    s = g_value_get_string (value);
+    if (s && !rtc::jwt_algorithm_supported (s))
+      g_warning ("jwt-algorithm '%s' is not supported (HS256, ES256); kept %s", s,
+                 priv->jwt_algorithm.c_str ());
+    else
+      priv->jwt_algorithm = s ? s : rtc::DEFAULT_JWT_ALGORITHM;
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}
+
+void gst_rtc_http_server_settings_get (GstRtcHttpServerSettings &settings, GObject *object,
+                                       guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  auto priv = &settings;
+  std::lock_guard<std::mutex> g (priv->lock);
+  switch (prop_id) {
+  case PROP_ADDRESS:
+    g_value_set_string (value, priv->address.c_str ());
+    break;
+  case PROP_PORT:
+    g_value_set_uint (value, priv->server ? priv->server->port () : priv->port);
+    break;
+  case PROP_STREAM_NAME:
+    g_value_set_string (value, priv->stream_name.c_str ());
+    break;
+  case PROP_AUTH_TOKEN:
+    g_value_set_string (value, priv->auth_token.empty () ? nullptr : priv->auth_token.c_str ());
+    break;
+  case PROP_ALLOWED_ORIGINS:
+    g_value_set_string (value, priv->allowed_origins.c_str ());
+    break;
+  case PROP_MEDIA:
+    g_value_set_string (value, priv->media.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (
+        value, priv->tls.certificate_file.empty () ? nullptr : priv->tls.certificate_file.c_str ());
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, priv->tls.key_file.empty () ? nullptr : priv->tls.key_file.c_str ());
+    break;
+  case PROP_URL: {
+    const char *page = priv->protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "/publish/" : "/view/";
+    g_value_set_string (value, priv->server
+                                   ? (priv->server->base_url () + page + priv->stream_name).c_str ()
+                                   : nullptr);
+    break;
+  }
+  case PROP_PROTOCOL:
+    g_value_set_enum (value, priv->protocol);
+    break;
+  case PROP_ICE_SERVERS:
+    g_value_set_string (value, priv->ice_servers.c_str ());
+    break;
+  case PROP_DATA_CHANNELS:
+    g_value_set_string (value, priv->data_channels.c_str ());
+    break;
+  case PROP_TURN_CREDENTIAL_LIFETIME:
+    g_value_set_uint (value, priv->turn_lifetime_s);
+    break;
+  case PROP_JWT_ALGORITHM:
+    g_value_set_string (value, priv->jwt_algorithm.c_str ());
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+}

@@ -286,7 +286,8 @@ void gst_rtc_room_install_properties (GObjectClass *gobject_class)
                          "Congestion control: a low layer is started only while the host's CPU "
                          "pressure (Linux /proc/pressure/cpu 'some avg10': the share of time a "
                          "task waited for a core; else the load average per core) is under this "
-                         "percentage; a warning says when one is held back (0: never start one; "
+                         "percentage (once over it, until it has been under it for 5 s); a warning "
+                         "says when one is held back (0: never start one; "
                          "100: whatever the load)",
                          0, 100, DEFAULT_LOW_LAYER_MAX_CPU_PRESSURE, rw_ready));
   g_object_class_install_property (

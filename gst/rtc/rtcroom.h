@@ -257,9 +257,11 @@ private:
   std::shared_ptr<Room *> alive_ = std::make_shared<Room *> (this);
   std::atomic<guint> n_participants_{0};
   /* Control thread: the host's CPU, read each tick (measure_layers), and
-   * whether a low layer it held back has been warned about. */
+   * whether a low layer is held back (warned; until the pressure has been
+   * under the bound for CPU_CALM_S, rtcroomlayers.cpp). */
   CpuPressure host_cpu_;
-  bool cpu_warned_ = false;
+  bool cpu_warned_ = false; /* saturated: warned, no low layer starts */
+  gint64 cpu_calm_us_ = 0;  /* while saturated: since when under the bound */
   /* Audio mixing (Settings::audio_mix), made on first use; the pipeline's
    * audio inputs in it, and the element's "mix" src pad. */
   std::unique_ptr<AudioMix> mix_;

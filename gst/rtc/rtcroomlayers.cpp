@@ -48,6 +48,7 @@ namespace rtc {
 namespace {
 
 constexpr gint64 SECOND = G_USEC_PER_SEC;
+constexpr gint CPU_CALM_S = 5;               /* under the bound this long ends a saturation */
 constexpr guint DEFAULT_HIGH_RATE = 1000000; /* a track not measured yet */
 
 } // namespace
@@ -146,7 +147,8 @@ void Room::on_estimate (const std::string &id, guint bps)
 bool Room::cpu_allows_low_layer (const Settings &s, const Track &t)
 {
   guint max = s.layers.max_cpu_pressure;
-  if (max >= 100 || (max > 0 && (host_cpu_.percent < 0 || host_cpu_.percent < (gint)max)))
+  if (max >= 100 ||
+      (max > 0 && !cpu_warned_ && (host_cpu_.percent < 0 || host_cpu_.percent < (gint)max)))
     return true;
   if (max > 0 && !cpu_warned_) {
     cpu_warned_ = true;
@@ -351,13 +353,20 @@ void Room::measure_layers ()
   gint64 now = g_get_monotonic_time ();
   Settings s = settings ();
   if (s.layers.enabled) {
-    CpuPressure before = host_cpu_;
     host_cpu_ = read_cpu_pressure ();
-    if (cpu_warned_ && host_cpu_.percent >= 0 &&
-        host_cpu_.percent < (gint)s.layers.max_cpu_pressure) {
-      GST_INFO_OBJECT (element_, "host CPU pressure %d %% (was %d %%): low layers can start again",
-                       host_cpu_.percent, before.percent);
+    /* Saturation ends after CPU_CALM_S seconds under the bound: the 10 s
+     * average wavers around it under a steady load, and one dip would
+     * start an encoder on a host that is still saturated. */
+    if (!cpu_warned_ || host_cpu_.percent < 0 ||
+        host_cpu_.percent >= (gint)s.layers.max_cpu_pressure) {
+      cpu_calm_us_ = 0;
+    } else if (!cpu_calm_us_) {
+      cpu_calm_us_ = now;
+    } else if (now - cpu_calm_us_ >= CPU_CALM_S * SECOND) {
+      GST_INFO_OBJECT (element_, "host CPU pressure %d %% for %d s: low layers can start again",
+                       host_cpu_.percent, CPU_CALM_S);
       cpu_warned_ = false;
+      cpu_calm_us_ = 0;
     }
   }
   for (auto &kv : tracks_) {

@@ -229,6 +229,12 @@ void sdp_remove_bundle (GstSDPMessage *sdp)
   }
 }
 
+static bool attribute_is_utf8 (const GstSDPAttribute *attribute)
+{
+  return (!attribute->key || g_utf8_validate (attribute->key, -1, nullptr)) &&
+         (!attribute->value || g_utf8_validate (attribute->value, -1, nullptr));
+}
+
 bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error, guint max_mlines)
 {
   guint n = gst_sdp_message_medias_len (sdp);
@@ -245,6 +251,12 @@ bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error, guint max
     error = "more than " + std::to_string (SDP_MAX_ATTRIBUTES) + " session attributes";
     return false;
   }
+  for (guint a = 0; a < gst_sdp_message_attributes_len (sdp); a++) {
+    if (!attribute_is_utf8 (gst_sdp_message_get_attribute (sdp, a))) {
+      error = "a session attribute is not UTF-8 text";
+      return false;
+    }
+  }
   for (guint i = 0; i < n; i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
     std::string where = "m-line " + std::to_string (i);
@@ -253,8 +265,16 @@ bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error, guint max
       error = where + " has more than " + std::to_string (SDP_MAX_ATTRIBUTES) + " attributes";
       return false;
     }
-    for (guint a = 0; a < attributes; a++)
-      candidates += g_strcmp0 (gst_sdp_media_get_attribute (media, a)->key, "candidate") == 0;
+    for (guint a = 0; a < attributes; a++) {
+      const GstSDPAttribute *attribute = gst_sdp_media_get_attribute (media, a);
+      /* SDP is UTF-8 (RFC 8866 5); GStreamer would put these bytes in caps
+       * (encoding names, fmtp) and warn about them on every use. */
+      if (!attribute_is_utf8 (attribute)) {
+        error = where + " has an attribute that is not UTF-8 text";
+        return false;
+      }
+      candidates += g_strcmp0 (attribute->key, "candidate") == 0;
+    }
     if (candidates > SDP_MAX_CANDIDATES) {
       error = where + " has more than " + std::to_string (SDP_MAX_CANDIDATES) + " candidates";
       return false;

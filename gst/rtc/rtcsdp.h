@@ -105,7 +105,8 @@ constexpr guint SDP_MAX_FORMATS = 64;
 
 /* Cheap checks that a text is an SDP offer we can try: parses, has one to
  * @max_mlines m-lines, ice-ufrag and fingerprint present, RTP payload types
- * 0-127, within the bounds above. Returns false with @error. */
+ * 0-127, attributes UTF-8 text, within the bounds above. Returns false
+ * with @error. */
 bool sdp_validate_offer (const GstSDPMessage *sdp, std::string &error,
                          guint max_mlines = SDP_MAX_MLINES);
 

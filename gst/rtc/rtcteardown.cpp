@@ -16,6 +16,62 @@ struct Job {
   std::vector<GstElement *> elements;
 };
 
+/* @webrtcbin's sctpenc (a direct child), or null. */
+GstElement *sctpenc_of (GstElement *webrtcbin)
+{
+  GstElement *found = nullptr;
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (webrtcbin));
+  GValue item = G_VALUE_INIT;
+  for (bool more = true; more && !found;) {
+    switch (gst_iterator_next (it, &item)) {
+    case GST_ITERATOR_OK: {
+      auto e = GST_ELEMENT (g_value_get_object (&item));
+      GstElementFactory *f = gst_element_get_factory (e);
+      if (f && g_str_equal (GST_OBJECT_NAME (f), "sctpenc"))
+        found = GST_ELEMENT (gst_object_ref (e));
+      g_value_reset (&item);
+      break;
+    }
+    case GST_ITERATOR_RESYNC:
+      gst_iterator_resync (it);
+      break;
+    default:
+      more = false;
+      break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+bool is_webrtcbin (GstElement *e)
+{
+  GstElementFactory *f = gst_element_get_factory (e);
+  return f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin");
+}
+
+/* Sets a webrtcbin to NULL around a GStreamer 1.22 race: a data channel
+ * closing on webrtcbin's task thread releases its sctpenc pad, which
+ * resets the stream on sctpenc's association without a lock, while
+ * sctpenc's PAUSED->READY (webrtcbin's own, on this thread) frees that
+ * association: a use-after-free (CI: a segfault in the pc thread). That
+ * thread only stops at webrtcbin's READY->NULL, so sctpenc is kept out of
+ * webrtcbin's state change and stopped after it. */
+void stop_webrtcbin (GstElement *webrtcbin)
+{
+  GstElement *sctpenc = sctpenc_of (webrtcbin);
+  bool was_locked = sctpenc && gst_element_is_locked_state (sctpenc);
+  if (sctpenc)
+    gst_element_set_locked_state (sctpenc, TRUE);
+  gst_element_set_state (webrtcbin, GST_STATE_NULL);
+  if (sctpenc) {
+    gst_element_set_state (sctpenc, GST_STATE_NULL);
+    gst_element_set_locked_state (sctpenc, was_locked);
+    gst_object_unref (sctpenc);
+  }
+}
+
 void run_job (gpointer data, gpointer)
 {
   auto job = static_cast<Job *> (data);
@@ -23,7 +79,10 @@ void run_job (gpointer data, gpointer)
    * prerolling holds its upstream's streaming thread, which stopping the
    * upstream element first would wait for. */
   for (auto it = job->elements.rbegin (); it != job->elements.rend (); ++it) {
-    gst_element_set_state (*it, GST_STATE_NULL);
+    if (is_webrtcbin (*it))
+      stop_webrtcbin (*it);
+    else
+      gst_element_set_state (*it, GST_STATE_NULL);
     gst_object_unref (*it);
   }
   delete job;

@@ -422,6 +422,11 @@ GST_START_TEST (test_server_bad_requests)
       {"payload type x", std::string (ok).insert (first_eol, " x"), "is not 0-127"},
       {"65 candidates", std::string (ok).insert (mid0, candidates), "candidates"},
       {"257 attributes", std::string (ok).insert (mid0, attributes), "attributes"},
+      /* GStreamer would carry these into caps and warn on each use. */
+      {"fmtp not UTF-8", std::string (ok).insert (mid0, "a=fmtp:96 profile=\xc3\x28\r\n"),
+       "m-line 0 has an attribute that is not UTF-8 text"},
+      {"session attribute not UTF-8", std::string (ok).insert (first_m, "a=tool:\xff\xfe\r\n"),
+       "a session attribute is not UTF-8 text"},
   };
   for (auto &o : over) {
     HttpReply r = http_request ("POST", s.endpoint, "application/sdp", o.body);
