@@ -17,6 +17,14 @@ ElementCore::ElementCore (GstElement *e, const SignallerHost::Role &role)
     g_once_init_leave (&once, 1);
   }
   SignallerHost::attach (e, &host);
+  stats = std::make_unique<StatsReporter> (
+      e, role.element, control, [this] (GstStructure *fields, std::vector<SessionFacts> &facts) {
+        if (running_sessions)
+          running_sessions->gather_stats (fields, facts);
+        else
+          gst_structure_set (fields, "n-sessions", G_TYPE_UINT, 0u, "connected", G_TYPE_UINT, 0u,
+                             "handshakes", G_TYPE_UINT, 0u, nullptr);
+      });
 }
 
 ElementCore::~ElementCore () = default;
@@ -44,7 +52,9 @@ bool ElementCore::set_property (guint prop_id, const GValue *value, guint signal
       return false;
     copy = settings;
   }
-  if (prop_id == Settings::SIGNALLER_TYPE)
+  if (prop_id == Settings::STATS_INTERVAL)
+    stats->set_interval (copy.stats_interval_ms);
+  else if (prop_id == Settings::SIGNALLER_TYPE)
     use_signaller_type (copy);
   else
     host.forward (prop_id, copy);
@@ -93,6 +103,10 @@ bool ElementCore::get_property (guint prop_id, GValue *value, guint signaller_pr
     g_value_take_object (value, host.ref ());
     return true;
   }
+  if (prop_id == Settings::STATS) {
+    g_value_take_boxed (value, stats->report ());
+    return true;
+  }
   std::lock_guard<std::mutex> g (lock);
   return settings.get (prop_id, value);
 }
@@ -114,7 +128,9 @@ bool ElementCore::start (const char *thread_name, Sessions &sessions, std::funct
     return false;
   }
   Settings s = copy_settings ();
+  running_sessions = &sessions;
   control.start (thread_name);
+  stats->start ();
   control.every (1000, [tick] () {
     tick ();
     return true;
@@ -128,7 +144,9 @@ void ElementCore::stop (Sessions &sessions, std::function<void ()> teardown)
   host.stop ();
   if (control.running ())
     control.post_sync (teardown);
+  stats->stop ();
   control.stop ();
+  running_sessions = nullptr;
   sessions.unbind ();
   wait_disposals (); /* nothing of ours outlives the element */
 }

@@ -21,6 +21,7 @@
 #include "rtcdatarouter.h"
 #include "rtcsessions.h"
 #include "rtcsettings.h"
+#include "rtcstats.h"
 
 namespace rtc {
 
@@ -38,6 +39,10 @@ struct ElementCore {
   SignallerHost host;
   ControlThread control;
   std::unique_ptr<DataRouter> data;
+  /* The stats property and message (rtcstats.h), of the sessions start ()
+   * was given (none before start () and after stop ()). */
+  std::unique_ptr<StatsReporter> stats;
+  Sessions *running_sessions = nullptr;
   std::string signaller_error; /* why signaller-type could not be used; fails start () */
 
   /* Properties: the shared ones and "signaller" (property id

@@ -207,6 +207,23 @@ void Settings::install (GObjectClass *klass, const Role &role)
                                 "once; labels over 256 bytes always are). 0 = no bound"),
                          0, 65535, d.max_data_channels, ready));
   g_object_class_install_property (
+      klass, STATS,
+      g_param_spec_boxed (
+          "stats", "Statistics",
+          blurb ("The element and each of its sessions now: state, peer, selected candidate "
+                 "pair, codecs, bytes, packets and rates each way, round-trip time, jitter, "
+                 "loss, NACK/PLI/FIR counts (docs/stats.md). Reading it asks every session's "
+                 "webrtcbin (up to 2 s); not from a webrtcbin's own thread"),
+          GST_TYPE_STRUCTURE,
+          GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK)));
+  g_object_class_install_property (
+      klass, STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+                         "Post the stats (as the stats property has them) as an element message "
+                         "on the bus every this many milliseconds, named after the element "
+                         "(\"webrtcpublish-stats\", ...) (0 = never)",
+                         0, 3600000, d.stats_interval_ms, playing));
+  g_object_class_install_property (
       klass, PAGE_URL,
       g_param_spec_string (
           "url", "URL",
@@ -293,6 +310,9 @@ bool Settings::set (guint prop_id, const GValue *value)
     break;
   case MAX_DATA_CHANNELS:
     max_data_channels = g_value_get_uint (value);
+    break;
+  case STATS_INTERVAL:
+    stats_interval_ms = g_value_get_uint (value);
     break;
   case TURN_SECRET:
     turn_secret = take_string (value, "");
@@ -383,6 +403,9 @@ bool Settings::get (guint prop_id, GValue *value) const
     break;
   case TURN_CREDENTIAL_LIFETIME:
     g_value_set_uint (value, turn_lifetime_s);
+    break;
+  case STATS_INTERVAL:
+    g_value_set_uint (value, stats_interval_ms);
     break;
   case PAGE_URL:
     g_value_set_string (value, nullptr); /* only the running default signaller knows */

@@ -60,6 +60,8 @@ struct Settings {
     DATA_CHANNEL_POLICY,
     DATA_CHANNELS,
     MAX_DATA_CHANNELS,
+    STATS, /* read-only, handled by the ElementCore */
+    STATS_INTERVAL,
     PAGE_URL,       /* "url", read-only */
     SIGNALLER_TYPE, /* handled by the ElementCore */
     N_PROPS,
@@ -105,6 +107,7 @@ struct Settings {
   DataPolicy data_policy = DEFAULT_DATA_POLICY;
   std::string data_channels;
   guint max_data_channels = DEFAULT_MAX_DATA_CHANNELS;
+  guint stats_interval_ms = 0; /* the periodic stats message; 0: none */
   std::string signaller_type;
 
   static void install (GObjectClass *klass, const Role &role);

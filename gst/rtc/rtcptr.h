@@ -20,6 +20,13 @@ struct GstCapsUnref {
       gst_caps_unref (p);
   }
 };
+struct GstStructureFree {
+  void operator() (GstStructure *p) const
+  {
+    if (p)
+      gst_structure_free (p);
+  }
+};
 struct GFreeDeleter {
   void operator() (gpointer p) const { g_free (p); }
 };
@@ -28,6 +35,7 @@ struct GFreeDeleter {
 template <typename T> using ObjectPtr = std::unique_ptr<T, GstObjectUnref>;
 using CapsPtr = std::unique_ptr<GstCaps, GstCapsUnref>;
 using CharPtr = std::unique_ptr<gchar, GFreeDeleter>;
+using StructurePtr = std::unique_ptr<GstStructure, GstStructureFree>;
 
 /* Takes a new reference (for pointers we borrow). */
 template <typename T> ObjectPtr<T> ref_object (T *obj)

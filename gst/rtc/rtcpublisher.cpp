@@ -197,9 +197,7 @@ void Publisher::agreed (Session &session)
   auto &viewer = static_cast<Viewer &> (session);
   Settings s = callbacks_.settings ();
   adaptation_.start (viewer, s.adaptation);
-  std::string codecs;
-  for (auto &use : viewer.media)
-    codecs += (codecs.empty () ? "" : ",") + std::string (use.codec->name);
+  std::string codecs = viewer.codec_list ();
   post ("-viewer-added",
         gst_structure_new ("x", "id", G_TYPE_STRING, viewer.id.c_str (), "remote-address",
                            G_TYPE_STRING, viewer.peer->peer_address ().c_str (), "codecs",
@@ -273,6 +271,33 @@ void Publisher::stop (const std::string &reason, bool tell)
 {
   sessions_.remove_all (reason, tell);
   pool_.clear (nullptr);
+}
+
+void Publisher::describe (Session &session, GstStructure *fields)
+{
+  auto &v = static_cast<Viewer &> (session);
+  gst_structure_set (fields, "codecs", G_TYPE_STRING, v.codec_list ().c_str (),
+                     "congestion-control", G_TYPE_BOOLEAN, v.gcc != nullptr, "rung", G_TYPE_INT,
+                     v.rung, nullptr);
+  if (v.gcc)
+    gst_structure_set (fields, "estimated-bitrate", G_TYPE_UINT, v.estimate, nullptr);
+}
+
+void Publisher::describe (GstStructure *fields)
+{
+  /* "encoders": one entry per running encoder: input, codec, rung, viewers. */
+  GValue list = G_VALUE_INIT;
+  gst_value_array_init (&list, (guint)pool_.size ());
+  pool_.for_each ([&list] (const Input *input, const Codec *codec, int rung, EncoderBranch *b) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("encoder", "input", G_TYPE_STRING,
+                                               input->name.c_str (), "codec", G_TYPE_STRING,
+                                               codec->name, "rung", G_TYPE_INT, rung, "viewers",
+                                               G_TYPE_UINT, (guint)b->viewers, nullptr));
+    gst_value_array_append_and_take_value (&list, &v);
+  });
+  gst_structure_take_value (fields, "encoders", &list);
 }
 
 } // namespace rtc

@@ -74,6 +74,9 @@ public:
   void agreed (Session &session) override;
   void connected (Session &session) override;
   void removed (Session &session, const std::string &reason) override;
+  /* Stats: a viewer's estimate and rung; the encoders running. */
+  void describe (Session &session, GstStructure *fields) override;
+  void describe (GstStructure *fields) override;
 
 private:
   /* The inputs' states and why no session can be made now ("" when one can). */

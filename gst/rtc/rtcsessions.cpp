@@ -415,6 +415,8 @@ void Sessions::on_event (const std::string &id, PeerSession::Event event, const 
   }
   case PeerSession::Event::CONNECTED:
     s.connected = true;
+    if (!s.connected_us)
+      s.connected_us = g_get_monotonic_time ();
     GST_INFO_OBJECT (element_, "%s %s connected", names_.peer, id.c_str ());
     /* An offerer opened its channels before the offer. */
     if (!s.offerer)
@@ -517,11 +519,47 @@ void Sessions::gate_release (Session &s)
   send_description (s, desc);
 }
 
+/* ---- stats --------------------------------------------------------------- */
+
+void Sessions::gather_stats (GstStructure *fields, std::vector<SessionFacts> &facts)
+{
+  guint connected = 0;
+  for (auto &kv : sessions_) {
+    Session &s = *kv.second;
+    connected += s.connected;
+    SessionFacts f;
+    f.id = kv.first;
+    f.peer_address = s.peer_address;
+    f.state = s.connected ? "connected" : "connecting";
+    f.created_us = s.peer->created_us ();
+    f.connected_us = s.connected_us;
+    f.webrtcbin = ref_object (s.peer->webrtcbin ());
+    f.extra.reset (gst_structure_new_empty ("extra"));
+    delegate_.describe (s, f.extra.get ());
+    facts.push_back (std::move (f));
+  }
+  GstStructure *rejected = gst_structure_new_empty ("rejected");
+  GEnumClass *codes = G_ENUM_CLASS (g_type_class_ref (GST_TYPE_RTC_SIGNALLER_ERROR));
+  for (guint i = 0; i < codes->n_values; i++) {
+    auto it = rejected_.find ((GstRtcSignallerError)codes->values[i].value);
+    gst_structure_set (rejected, codes->values[i].value_nick, G_TYPE_UINT,
+                       it == rejected_.end () ? 0u : it->second, nullptr);
+  }
+  g_type_class_unref (codes);
+  gst_structure_set (fields, "n-sessions", G_TYPE_UINT, (guint)sessions_.size (), "connected",
+                     G_TYPE_UINT, connected, "handshakes", G_TYPE_UINT,
+                     (guint)sessions_.size () - connected, "rejected", GST_TYPE_STRUCTURE, rejected,
+                     nullptr);
+  gst_structure_free (rejected);
+  delegate_.describe (fields);
+}
+
 /* ---- teardown ---------------------------------------------------------- */
 
 void Sessions::reject (const std::string &id, GstRtcSignallerError code, const std::string &reason)
 {
   GST_INFO_OBJECT (element_, "%s %s rejected: %s", names_.peer, id.c_str (), reason.c_str ());
+  rejected_[code]++;
   if (!signaller_)
     return;
   GError *error = signaller_error (code, reason);

@@ -37,6 +37,7 @@
 #include "rtcdatarouter.h"
 #include "rtcpeersession.h"
 #include "rtcsignallerlink.h"
+#include "rtcstats.h"
 
 namespace rtc {
 
@@ -52,9 +53,10 @@ struct Session {
   std::string id;
   std::string peer_address; /* who the peer is, as the signaller said */
   std::unique_ptr<PeerSession> peer;
-  bool offerer = false;   /* the element made the offer */
-  bool agreed = false;    /* our answer went out, or the peer's answer was applied */
-  bool connected = false; /* ICE and DTLS */
+  bool offerer = false;    /* the element made the offer */
+  bool agreed = false;     /* our answer went out, or the peer's answer was applied */
+  bool connected = false;  /* ICE and DTLS */
+  gint64 connected_us = 0; /* monotonic: when it first connected; 0: not yet */
   /* Renegotiation (sessions whose m-lines change): */
   bool awaiting_answer = false; /* our offer is out */
   bool answering = false;       /* the peer's later offer is being answered */
@@ -129,6 +131,10 @@ public:
     virtual void renegotiated (Session &session) {}
     /* The session was taken down (its PeerSession is gone). */
     virtual void removed (Session &session, const std::string &reason) = 0;
+    /* Stats (rtcstats.h): the element's own fields for @session, and for
+     * itself (encoders running, ...). */
+    virtual void describe (Session &session, GstStructure *fields) {}
+    virtual void describe (GstStructure *fields) {}
     /* The signaller's progress and fatal failure. */
     virtual void signaller_state (const std::string &state, const std::string &detail) {}
     virtual void signaller_error (const std::string &message) = 0;
@@ -174,6 +180,11 @@ public:
    * (data channels alone), which has nothing to send when idle: its
    * signaller ends it. */
   void expire (gint64 handshake_us, gint64 silence_us);
+  /* Stats (rtcstats.h): the element's figures — n-sessions, connected,
+   * handshakes (in progress), rejected (offers refused by reason: a
+   * structure of counts) and the delegate's — into @fields, and each
+   * session's facts. */
+  void gather_stats (GstStructure *fields, std::vector<SessionFacts> &facts);
   /* Offerer: asks the delegate again for the offers it deferred. */
   void retry_pending ();
   /* A new offer for session @id, whose m-lines changed (PeerSession's
@@ -220,6 +231,7 @@ private:
   std::map<std::string, std::unique_ptr<Session>> sessions_;
   std::vector<std::pair<std::string, std::string>> pending_; /* offerer: id, peer */
   std::deque<std::string> removed_;                          /* the last ids removed */
+  std::map<GstRtcSignallerError, guint> rejected_;           /* sessions refused, by why */
 };
 
 /* What every element's delegate has: its session layer, its bus messages

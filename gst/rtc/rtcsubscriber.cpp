@@ -150,9 +150,7 @@ void Subscriber::connected (Session &session)
 {
   auto &source = static_cast<Source &> (session);
   update_connected ();
-  std::string codecs;
-  for (auto &c : source.codecs)
-    codecs += (codecs.empty () ? "" : ",") + c;
+  std::string codecs = source.codec_list ();
   GST_INFO_OBJECT (element_, "publisher %s connected (%s)", source.id.c_str (), codecs.c_str ());
   post ("-publisher-connected",
         gst_structure_new ("x", "id", G_TYPE_STRING, source.id.c_str (), "remote-address",
@@ -180,6 +178,12 @@ void Subscriber::tick ()
 void Subscriber::stop (const std::string &reason, bool tell)
 {
   sessions_.remove_all (reason, tell);
+}
+
+void Subscriber::describe (Session &session, GstStructure *fields)
+{
+  gst_structure_set (fields, "codecs", G_TYPE_STRING,
+                     static_cast<Source &> (session).codec_list ().c_str (), nullptr);
 }
 
 } // namespace rtc

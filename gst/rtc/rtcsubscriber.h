@@ -61,11 +61,20 @@ public:
   bool answer_applied (Session &session, std::string &error) override;
   void connected (Session &session) override;
   void removed (Session &session, const std::string &reason) override;
+  /* Stats: the publisher's codecs. */
+  void describe (Session &session, GstStructure *fields) override;
 
 private:
   /* A publisher: what it sends. */
   struct Source : Session {
     std::vector<std::string> codecs;
+    std::string codec_list () const /* "VP8,OPUS" */
+    {
+      std::string list;
+      for (auto &c : codecs)
+        list += (list.empty () ? "" : ",") + c;
+      return list;
+    }
     std::vector<MediaKind> offered; /* offerer: the kinds of our m-lines */
   };
   std::vector<const Codec *> receivable (const Settings &settings) const;

@@ -16,23 +16,28 @@ struct Job {
   std::vector<GstElement *> elements;
 };
 
-/* @webrtcbin's sctpenc (a direct child), or null. */
-GstElement *sctpenc_of (GstElement *webrtcbin)
+/* @webrtcbin's direct children made by the factories @names. */
+std::vector<GstElement *> children_of (GstElement *webrtcbin,
+                                       std::initializer_list<const char *> names)
 {
-  GstElement *found = nullptr;
+  std::vector<GstElement *> found;
   GstIterator *it = gst_bin_iterate_elements (GST_BIN (webrtcbin));
   GValue item = G_VALUE_INIT;
-  for (bool more = true; more && !found;) {
+  for (bool more = true; more;) {
     switch (gst_iterator_next (it, &item)) {
     case GST_ITERATOR_OK: {
       auto e = GST_ELEMENT (g_value_get_object (&item));
       GstElementFactory *f = gst_element_get_factory (e);
-      if (f && g_str_equal (GST_OBJECT_NAME (f), "sctpenc"))
-        found = GST_ELEMENT (gst_object_ref (e));
+      for (const char *name : names)
+        if (f && g_str_equal (GST_OBJECT_NAME (f), name))
+          found.push_back (GST_ELEMENT (gst_object_ref (e)));
       g_value_reset (&item);
       break;
     }
     case GST_ITERATOR_RESYNC:
+      for (GstElement *e : found)
+        gst_object_unref (e);
+      found.clear ();
       gst_iterator_resync (it);
       break;
     default:
@@ -51,24 +56,28 @@ bool is_webrtcbin (GstElement *e)
   return f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin");
 }
 
-/* Sets a webrtcbin to NULL around a GStreamer 1.22 race: a data channel
+/* Sets a webrtcbin to NULL around a GStreamer 1.22 race. A data channel
  * closing on webrtcbin's task thread releases its sctpenc pad, which
- * resets the stream on sctpenc's association without a lock, while
- * sctpenc's PAUSED->READY (webrtcbin's own, on this thread) frees that
- * association: a use-after-free (CI: a segfault in the pc thread). That
- * thread only stops at webrtcbin's READY->NULL, so sctpenc is kept out of
- * webrtcbin's state change and stopped after it. */
+ * resets the stream on the SCTP association (usrsctp's socket) without a
+ * lock; meanwhile webrtcbin's own PAUSED->READY, on this thread, takes
+ * sctpenc and sctpdec down, and either one's cleanup force-closes that
+ * shared association, freeing the socket: a use-after-free (CI: segfaults
+ * in the pc thread, in usrsctp's socket lock). That thread only stops at
+ * webrtcbin's READY->NULL, so both are kept out of webrtcbin's state
+ * change and stopped after it. */
 void stop_webrtcbin (GstElement *webrtcbin)
 {
-  GstElement *sctpenc = sctpenc_of (webrtcbin);
-  bool was_locked = sctpenc && gst_element_is_locked_state (sctpenc);
-  if (sctpenc)
-    gst_element_set_locked_state (sctpenc, TRUE);
+  std::vector<GstElement *> sctp = children_of (webrtcbin, {"sctpenc", "sctpdec"});
+  std::vector<bool> was_locked;
+  for (GstElement *e : sctp) {
+    was_locked.push_back (gst_element_is_locked_state (e));
+    gst_element_set_locked_state (e, TRUE);
+  }
   gst_element_set_state (webrtcbin, GST_STATE_NULL);
-  if (sctpenc) {
-    gst_element_set_state (sctpenc, GST_STATE_NULL);
-    gst_element_set_locked_state (sctpenc, was_locked);
-    gst_object_unref (sctpenc);
+  for (size_t i = 0; i < sctp.size (); i++) {
+    gst_element_set_state (sctp[i], GST_STATE_NULL);
+    gst_element_set_locked_state (sctp[i], was_locked[i]);
+    gst_object_unref (sctp[i]);
   }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <string>
 #include <vector>
 
 #include "rtccodecs.h"
@@ -35,6 +36,16 @@ struct Viewer : Session {
   guint estimate = 0;        /* bit/s, from the rtcgcc */
   int rung = 0, wanted_rung = 0;
   gint64 wanted_since_us = 0;
+
+  /* "VP8,OPUS": the codecs agreed, in m-line order. */
+  std::string codec_list () const
+  {
+    std::string list;
+    for (auto &u : media)
+      if (u.codec)
+        list += (list.empty () ? "" : ",") + std::string (u.codec->name);
+    return list;
+  }
 
   bool has_audio () const
   {

@@ -316,6 +316,116 @@ GST_START_TEST (test_publisher_killed_and_restarted)
 }
 GST_END_TEST;
 
+/* The stats property and message (docs/stats.md), on both ends of one
+ * WHEP session: what the publisher says it sent is what the subscriber
+ * says it received, and the periodic message follows stats-interval. */
+static GstStructure *read_stats (GstElement *e)
+{
+  GstStructure *st = nullptr;
+  g_object_get (e, "stats", &st, nullptr);
+  return st;
+}
+
+static std::string text (const GstStructure *s)
+{
+  gchar *t = s ? gst_structure_to_string (s) : g_strdup ("(null)");
+  std::string r = t;
+  g_free (t);
+  return r;
+}
+
+static const GstStructure *only_session (const GstStructure *st)
+{
+  const GValue *list = gst_structure_get_value (st, "sessions");
+  if (!list || !GST_VALUE_HOLDS_ARRAY (list) || gst_value_array_get_size (list) != 1)
+    return nullptr;
+  return gst_value_get_structure (gst_value_array_get_value (list, 0));
+}
+
+static guint64 field_u64 (const GstStructure *s, const char *field)
+{
+  guint64 v = 0;
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s in %s", field, text (s).c_str ());
+  return v;
+}
+
+GST_START_TEST (test_stats)
+{
+  TestPipeline pub ("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 "
+                    "! webrtcpublish name=pub port=0 stats-interval=250 audiotestsrc "
+                    "is-live=true ! pub.");
+  fail_unless (pub.port > 0);
+  /* Before anyone came: no session, nothing rejected. */
+  GstStructure *st = read_stats (pub.pub);
+  fail_unless (st != nullptr);
+  fail_unless (gst_structure_has_name (st, "webrtcpublish-stats"), "%s", text (st).c_str ());
+  guint n = 99;
+  fail_unless (gst_structure_get_uint (st, "n-sessions", &n) && n == 0, "%s", text (st).c_str ());
+  gst_structure_free (st);
+  {
+    TestPipeline sub (std::string ("webrtcsubscribe name=sub whep-url=") + pub.whep () +
+                          " latency=50 sub.video_0 ! fakesink name=vsink sync=false sub.audio_0 ! "
+                          "fakesink name=asink sync=false",
+                      "sub");
+    BufferCounter video;
+    video.attach (sub.pipeline, "vsink");
+    fail_unless (wait_until ([&] { return video.buffers >= 60; }, 30000));
+
+    GstStructure *theirs = read_stats (sub.pub);
+    GstStructure *ours = read_stats (pub.pub);
+    const GstStructure *in = only_session (theirs), *out = only_session (ours);
+    fail_unless (in && out, "%s / %s", text (theirs).c_str (), text (ours).c_str ());
+    fail_unless_equals_string (gst_structure_get_string (out, "state"), "connected");
+    fail_unless_equals_string (gst_structure_get_string (in, "state"), "connected");
+    guint connected = 0, handshakes = 9;
+    fail_unless (gst_structure_get_uint (ours, "connected", &connected) && connected == 1);
+    fail_unless (gst_structure_get_uint (ours, "handshakes", &handshakes) && handshakes == 0);
+    /* The subscriber's figures were read first: the publisher has sent at
+     * least that much since, and not wildly more (a second or two). */
+    guint64 sent = field_u64 (out, "bytes-sent"), received = field_u64 (in, "bytes-received");
+    fail_unless (received > 10000, "received %" G_GUINT64_FORMAT, received);
+    fail_unless (sent >= received && sent < received * 3,
+                 "sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT, sent, received);
+    fail_unless (field_u64 (out, "packets-sent") >= field_u64 (in, "packets-received"));
+    fail_unless (field_u64 (out, "bitrate-sent") > 0);
+    fail_unless (field_u64 (in, "bitrate-received") > 0);
+    fail_unless_equals_string (gst_structure_get_string (out, "codecs"), "VP8,OPUS");
+    fail_unless_equals_string (gst_structure_get_string (in, "codecs"), "VP8,OPUS");
+    /* The selected pair: both ends host candidates on this machine. */
+    fail_unless_equals_string (gst_structure_get_string (out, "local-candidate-type"), "host");
+    fail_unless_equals_string (gst_structure_get_string (out, "remote-candidate-type"), "host");
+    fail_unless (gst_structure_get_string (out, "remote-address") != nullptr);
+    double connect_time = -1;
+    fail_unless (gst_structure_get_double (out, "connect-time", &connect_time) && connect_time > 0);
+    gint rung = -1;
+    fail_unless (gst_structure_get_int (out, "rung", &rung) && rung >= 0);
+    /* The encoder the viewer uses is listed. */
+    const GValue *encoders = gst_structure_get_value (ours, "encoders");
+    fail_unless (encoders && gst_value_array_get_size (encoders) == 2, "%s", text (ours).c_str ());
+    gst_structure_free (theirs);
+    gst_structure_free (ours);
+
+    /* Every 250 ms on the bus: a few in 2 s. */
+    guint before = count_messages (pub, "webrtcpublish-stats");
+    g_usleep (2 * G_USEC_PER_SEC);
+    guint during = count_messages (pub, "webrtcpublish-stats") - before;
+    fail_unless (during >= 3 && during <= 12, "%u messages in 2 s", during);
+    GstMessage *m = pub.find (GST_MESSAGE_ELEMENT, "webrtcpublish-stats");
+    fail_unless (m != nullptr);
+    /* stats-interval=0: no more. */
+    g_object_set (pub.pub, "stats-interval", 0u, nullptr);
+    g_usleep (G_USEC_PER_SEC / 2);
+    before = count_messages (pub, "webrtcpublish-stats");
+    g_usleep (G_USEC_PER_SEC);
+    fail_unless_equals_int (count_messages (pub, "webrtcpublish-stats"), before);
+  }
+  fail_unless (wait_until ([&] { return pub.viewers () == 0; }, 5000));
+  st = read_stats (pub.pub);
+  fail_unless (gst_structure_get_uint (st, "n-sessions", &n) && n == 0, "%s", text (st).c_str ());
+  gst_structure_free (st);
+}
+GST_END_TEST;
+
 static Suite *webrtcsubscribe_e2e_suite (void)
 {
   Suite *s = suite_create ("webrtcsubscribe_e2e");
@@ -329,6 +439,7 @@ static Suite *webrtcsubscribe_e2e_suite (void)
   tcase_add_test (tc, test_format_change_between_publishers);
   tcase_add_test (tc, test_unlinked_pad_is_harmless);
   tcase_add_test (tc, test_publisher_killed_and_restarted);
+  tcase_add_test (tc, test_stats);
   return s;
 }
 
