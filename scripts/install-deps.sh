@@ -19,7 +19,7 @@ PACKAGES=(
   # the public library's introspection data (GstRtc-1.0 typelib, used from Python)
   gobject-introspection libgirepository1.0-dev gir1.2-gst-plugins-bad-1.0
   # tests
-  check libssl-dev valgrind gdb iproute2 procps curl openssl chromium firefox-esr python3 python3-aiortc python3-websockets python3-numpy python3-gi gir1.2-gst-plugins-base-1.0 gir1.2-gstreamer-1.0
+  check libssl-dev valgrind gdb iproute2 procps curl openssl chromium firefox-esr python3 python3-aiortc python3-prometheus-client python3-websockets python3-numpy python3-gi gir1.2-gst-plugins-base-1.0 gir1.2-gstreamer-1.0
   # a real SFU to publish into and subscribe from (the Janus VideoRoom signaller tests)
   janus
   # a real TURN server (tests/browser/turn.test.mjs: relayed viewers, short-lived credentials;

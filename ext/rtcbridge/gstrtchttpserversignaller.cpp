@@ -13,6 +13,7 @@
 #include "rtchttpauthorize.h"
 #include "rtchttpserver.h"
 #include "rtcsdp.h"
+#include "rtcstatshttp.h"
 #include "rtcturn.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtc_http_server_signaller_debug);
@@ -117,6 +118,8 @@ public:
     return self_->priv->stream_name;
   }
 
+  std::function<GstStructure *()> stats_reader (SoupServerMessage *msg) override;
+
 private:
   bool check_access (SoupServerMessage *msg, const std::string &method, unsigned &granted);
   void post (SoupServerMessage *msg, GBytes *body, unsigned granted);
@@ -149,6 +152,40 @@ bool Endpoint::check_access (SoupServerMessage *msg, const std::string &method, 
   access.jwt.implied = needed;
   return rtc::http_check_access (msg, access, needed, granted) &&
          rtc::http_authorize (G_OBJECT (self_), msg, method, access.jwt.audience, needed, granted);
+}
+
+/* The element's stats, to whom the stream itself would serve; off loopback
+ * only behind a token (they name the peers' addresses). */
+std::function<GstStructure *()> Endpoint::stats_reader (SoupServerMessage *msg)
+{
+  auto priv = self_->priv;
+  bool secured;
+  std::shared_ptr<rtc::HttpServer> server;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    if (!priv->serve_stats)
+      return nullptr;
+    secured = !priv->auth_token.empty () || !priv->jwt_key.empty ();
+    server = priv->server;
+  }
+  rtc::ObjectPtr<GstElement> owner = rtc::ref_stats_owner (G_OBJECT (self_));
+  if (!owner || !server)
+    return nullptr;
+  if (!secured && !server->loopback ()) {
+    rtc::http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                            "stats are served off loopback only with auth-token or jwt-key set "
+                            "(or turn them off: serve-stats=false)");
+    return nullptr;
+  }
+  unsigned granted = 0;
+  if (!check_access (msg, "GET", granted))
+    return nullptr;
+  auto element = std::make_shared<rtc::ObjectPtr<GstElement>> (std::move (owner));
+  return [element] () {
+    GstStructure *stats = nullptr;
+    g_object_get (element->get (), "stats", &stats, nullptr);
+    return stats;
+  };
 }
 
 static std::string allowed_origins (GstRtcHttpServerSignaller *self)

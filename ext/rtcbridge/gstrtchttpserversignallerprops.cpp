@@ -86,6 +86,13 @@ void gst_rtc_http_server_signaller_install_properties (GObjectClass *gobject_cla
   rtc::install_turn_secret_properties (gobject_class, PROP_TURN_SECRET,
                                        PROP_TURN_CREDENTIAL_LIFETIME);
   rtc::install_jwt_properties (gobject_class, PROP_JWT_KEY, PROP_JWT_ALGORITHM);
+  g_object_class_install_property (
+      gobject_class, PROP_SERVE_STATS,
+      g_param_spec_boolean ("serve-stats", "Serve stats",
+                            "List the stream's stats in the server's /stats.json and /metrics, "
+                            "to requests the stream itself would take (same token, JWT, "
+                            "authorize); off loopback only with auth-token or jwt-key set",
+                            DEFAULT_SERVE_STATS, rw));
 }
 
 void gst_rtc_http_server_settings_set (GstRtcHttpServerSettings &settings, GObject *object,
@@ -147,6 +154,9 @@ void gst_rtc_http_server_settings_set (GstRtcHttpServerSettings &settings, GObje
   case PROP_JWT_KEY:
     s = g_value_get_string (value);
     priv->jwt_key = s ? s : "";
+    break;
+  case PROP_SERVE_STATS:
+    priv->serve_stats = g_value_get_boolean (value);
     break;
   case PROP_JWT_ALGORITHM:
     s = g_value_get_string (value);
@@ -214,6 +224,9 @@ void gst_rtc_http_server_settings_get (GstRtcHttpServerSettings &settings, GObje
     break;
   case PROP_JWT_ALGORITHM:
     g_value_set_string (value, priv->jwt_algorithm.c_str ());
+    break;
+  case PROP_SERVE_STATS:
+    g_value_set_boolean (value, priv->serve_stats);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

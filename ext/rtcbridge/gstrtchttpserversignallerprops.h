@@ -19,6 +19,7 @@
 #define DEFAULT_PORT 8080
 #define DEFAULT_STREAM_NAME "live"
 #define DEFAULT_ALLOWED_ORIGINS "" /* same origin */
+#define DEFAULT_SERVE_STATS TRUE
 
 enum {
   PROP_0,
@@ -38,6 +39,7 @@ enum {
   PROP_TURN_CREDENTIAL_LIFETIME,
   PROP_JWT_KEY,
   PROP_JWT_ALGORITHM,
+  PROP_SERVE_STATS,
 };
 
 /* Installs every property of GstRtcHttpServerSignaller on @klass. */
@@ -59,6 +61,7 @@ struct GstRtcHttpServerSettings {
   std::string data_channels = "[]";
   GstRtcHttpProtocol protocol = GST_RTC_HTTP_PROTOCOL_WHEP;
   rtc::HttpServer::Tls tls;
+  bool serve_stats = DEFAULT_SERVE_STATS;
 
   std::string prefix () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "whip" : "whep"; }
   const char *upper () const { return protocol == GST_RTC_HTTP_PROTOCOL_WHIP ? "WHIP" : "WHEP"; }

@@ -1,5 +1,6 @@
 /* See gstrtchttpsignaller.h. */
 #include "gstrtchttpsignaller.h"
+#include "rtcstatshttp.h"
 
 #include <gst/rtcbridge/gstrtcsignaller.h>
 #include <mutex>
@@ -36,6 +37,7 @@ enum {
   PROP_TURN_CREDENTIAL_LIFETIME,
   PROP_JWT_KEY,
   PROP_JWT_ALGORITHM,
+  PROP_SERVE_STATS,
   N_PROPS,
 };
 
@@ -67,6 +69,7 @@ const Forward FORWARDS[] = {
     {PROP_TURN_CREDENTIAL_LIFETIME, SERVER, "turn-credential-lifetime"},
     {PROP_JWT_KEY, SERVER, "jwt-key"},
     {PROP_JWT_ALGORITHM, SERVER, "jwt-algorithm"},
+    {PROP_SERVE_STATS, SERVER, "serve-stats"},
 };
 
 const Forward *forward_of (guint prop)
@@ -178,6 +181,7 @@ static gboolean http_start (GstRtcSignaller *signaller, GError **error)
     if (client)
       g_object_set (priv->client, "url", client_url (priv).c_str (), nullptr);
     priv->active = active;
+    rtc::set_stats_owner (G_OBJECT (active), rtc::ref_stats_owner (G_OBJECT (self)).get ());
     for (const char *name : RELAYED)
       priv->relays.push_back (g_signal_connect_closure (active, name, relay_closure (self), FALSE));
   }
@@ -370,6 +374,8 @@ static GParamSpec *forwarded_spec (GType inner, const char *name, GParamFlags fl
     copy =
         g_param_spec_uint (name, nick, blurb, G_PARAM_SPEC_UINT (p)->minimum,
                            G_PARAM_SPEC_UINT (p)->maximum, G_PARAM_SPEC_UINT (p)->default_value, f);
+  else if (G_IS_PARAM_SPEC_BOOLEAN (p))
+    copy = g_param_spec_boolean (name, nick, blurb, G_PARAM_SPEC_BOOLEAN (p)->default_value, f);
   g_type_class_unref (klass);
   g_assert (copy);
   return copy;
@@ -429,6 +435,7 @@ static void gst_rtc_http_signaller_class_init (GstRtcHttpSignallerClass *klass)
   fwd (PROP_TURN_CREDENTIAL_LIFETIME, server, "turn-credential-lifetime");
   fwd (PROP_JWT_KEY, server, "jwt-key");
   fwd (PROP_JWT_ALGORITHM, server, "jwt-algorithm");
+  fwd (PROP_SERVE_STATS, server, "serve-stats");
   rtc::install_authorize_signal (G_TYPE_FROM_CLASS (klass));
   GST_DEBUG_CATEGORY_INIT (gst_rtc_http_signaller_debug, "rtchttpsignaller", 0,
                            "WHEP/WHIP signaller: server or client");

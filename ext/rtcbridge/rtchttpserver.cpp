@@ -1,5 +1,6 @@
 /* See rtchttpserver.h. */
 #include "rtchttpserver.h"
+#include "rtcstatshttp.h"
 #include "rtchttpaccess.h"
 
 #include <gst/rtcbridge/gstrtcsignaller.h>
@@ -531,6 +532,8 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
   else if (p == "/streams.json")
     self->serve_streams (msg);
+  else if (p == "/stats.json" || p == "/metrics")
+    self->serve_stats (msg, p == "/metrics");
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
     http_respond_resource (msg, "viewer.html");
   else if (g_str_has_prefix (p.c_str (), "/publish/") && n == 2)
@@ -615,6 +618,29 @@ void http_respond_resource (SoupServerMessage *msg, const std::string &file)
   soup_message_headers_replace (h, "X-Frame-Options", "SAMEORIGIN");
   http_respond (msg, SOUP_STATUS_OK, mime_for (file), std::string (data, len));
   g_bytes_unref (bytes);
+}
+
+/* Each endpoint's access check on this server thread (the first refusal
+ * answers), then the reports are read on a worker thread. */
+void HttpServer::serve_stats (SoupServerMessage *msg, bool prometheus)
+{
+  std::vector<std::pair<std::string, HttpEndpoint *>> listed;
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    for (auto &kv : endpoints_)
+      listed.push_back ({kv.first.second, kv.second});
+  }
+  /* Endpoints are removed only through this thread (remove_endpoint ()):
+   * the pointers hold while this runs. */
+  std::vector<StatsRead> reads;
+  for (auto &e : listed) {
+    std::function<GstStructure *()> reader = e.second->stats_reader (msg);
+    if (soup_server_message_get_status (msg) != 0)
+      return; /* refused */
+    if (reader)
+      reads.push_back ({e.first, std::move (reader)});
+  }
+  http_serve_stats (msg, context_, std::move (reads), prometheus);
 }
 
 void HttpServer::serve_streams (SoupServerMessage *msg)

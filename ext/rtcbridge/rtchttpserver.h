@@ -2,7 +2,8 @@
  * shared by every element that uses it.
  *
  * It serves the viewer pages (/, /view/<name>, /static/...), the stream list
- * (/streams.json), and routes /<prefix>/<name>[/<rest>] (e.g. /whep/live/<id>)
+ * (/streams.json), the streams' stats (/stats.json, /metrics:
+ * rtcstatshttp.h), and routes /<prefix>/<name>[/<rest>] (e.g. /whep/live/<id>)
  * to the HttpEndpoint registered for that prefix and stream name.
  *
  * An endpoint may also take WebSocket connections on its paths
@@ -38,6 +39,8 @@
 #include <string>
 #include <vector>
 
+#include <gst/gst.h>
+
 #include "rtchttpguard.h"
 
 namespace rtc {
@@ -54,6 +57,12 @@ public:
   /* Whether /streams.json lists this endpoint (a second page of another
    * endpoint is not listed on its own). */
   virtual bool listed () { return true; }
+  /* /stats.json and /metrics (rtcstatshttp.h): whether @msg may read this
+   * stream's stats (the endpoint's own access check, which answers 401,
+   * 403... and returns nullptr when not) and what reads them (on a worker
+   * thread; it may wait), or nullptr without answering when the endpoint
+   * serves none. Server thread. */
+  virtual std::function<GstStructure *()> stats_reader (SoupServerMessage *) { return nullptr; }
 
   /* WebSocket endpoints return true. Their prefix then also has a libsoup
    * WebSocket handler, which runs after handle_request() when that left
@@ -138,6 +147,8 @@ public:
   void set_limits (const HttpGuard::Limits &limits);
 
   static bool valid_stream_name (const std::string &name);
+  /* Listening on a loopback address only. */
+  bool loopback () const { return loopback_; }
 
 private:
   HttpServer (std::string address, guint port, Tls tls);
@@ -152,6 +163,7 @@ private:
   HttpEndpoint *find_endpoint (const std::string &prefix, const std::string &name);
   void upgrade (SoupServerMessage *msg, HttpEndpoint *endpoint, const std::string &rest);
   void serve_streams (SoupServerMessage *msg);
+  void serve_stats (SoupServerMessage *msg, bool prometheus);
 
   std::string address_;
   guint port_;

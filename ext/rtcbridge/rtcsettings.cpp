@@ -1,5 +1,6 @@
 /* See rtcsettings.h. */
 #include "rtcsettings.h"
+#include "rtcstatshttp.h"
 
 #include "gstrtchttpsignaller.h"
 #include "rtchttpaccess.h"
@@ -650,6 +651,8 @@ bool SignallerHost::start (GstElement *element, const Settings &settings, Contro
   GstRtcSignaller *s = ref ();
   bool is_default_signaller = is_default ();
   GstRtcSignallerRole role = gst_rtc_signaller_get_role (s);
+  /* What its server's /stats.json and /metrics read (rtcstatshttp.h). */
+  set_stats_owner (G_OBJECT (s), element);
   bool serves = is_default_signaller && settings.remote_url.empty ();
   std::string clear = is_default_signaller ? clear_text_token (settings, serves) : "";
   if (!clear.empty ()) {

@@ -415,8 +415,10 @@ void Sessions::on_event (const std::string &id, PeerSession::Event event, const 
   }
   case PeerSession::Event::CONNECTED:
     s.connected = true;
-    if (!s.connected_us)
+    if (!s.connected_us) {
       s.connected_us = g_get_monotonic_time ();
+      connect_times_.observe ((s.connected_us - s.peer->created_us ()) / 1e6);
+    }
     GST_INFO_OBJECT (element_, "%s %s connected", names_.peer, id.c_str ());
     /* An offerer opened its channels before the offer. */
     if (!s.offerer)
@@ -551,6 +553,8 @@ void Sessions::gather_stats (GstStructure *fields, std::vector<SessionFacts> &fa
                      (guint)sessions_.size () - connected, "rejected", GST_TYPE_STRUCTURE, rejected,
                      nullptr);
   gst_structure_free (rejected);
+  connect_times_.report (fields, "connect-time");
+  durations_.report (fields, "session-duration");
   delegate_.describe (fields);
 }
 
@@ -578,6 +582,8 @@ void Sessions::remove (const std::string &id, const std::string &reason, bool te
   if (removed_.size () > REMEMBERED_REMOVALS)
     removed_.pop_front ();
   std::string peer = s->peer->peer_address ();
+  if (s->connected_us)
+    durations_.observe ((g_get_monotonic_time () - s->peer->created_us ()) / 1e6);
   data_.detach (id);
   s->peer.reset (); /* unlinks the media, stops and removes its webrtcbin */
   GST_INFO_OBJECT (element_, "%s %s removed: %s", names_.peer, id.c_str (), reason.c_str ());

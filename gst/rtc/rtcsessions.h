@@ -182,8 +182,9 @@ public:
   void expire (gint64 handshake_us, gint64 silence_us);
   /* Stats (rtcstats.h): the element's figures — n-sessions, connected,
    * handshakes (in progress), rejected (offers refused by reason: a
-   * structure of counts) and the delegate's — into @fields, and each
-   * session's facts. */
+   * structure of counts), the connect-time and session-duration
+   * histograms, and the delegate's — into @fields, and each session's
+   * facts. */
   void gather_stats (GstStructure *fields, std::vector<SessionFacts> &facts);
   /* Offerer: asks the delegate again for the offers it deferred. */
   void retry_pending ();
@@ -232,6 +233,10 @@ private:
   std::vector<std::pair<std::string, std::string>> pending_; /* offerer: id, peer */
   std::deque<std::string> removed_;                          /* the last ids removed */
   std::map<GstRtcSignallerError, guint> rejected_;           /* sessions refused, by why */
+  /* Seconds from a session's start to connected, and connected sessions'
+   * lives (from their start to their end). */
+  Histogram connect_times_{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  Histogram durations_{{1, 10, 60, 300, 1800, 3600, 4 * 3600}};
 };
 
 /* What every element's delegate has: its session layer, its bus messages

@@ -183,6 +183,41 @@ void summarize_webrtc_stats (const GstStructure *reply, GstStructure *out)
   }
 }
 
+/* ---- histograms -------------------------------------------------------- */
+
+void Histogram::observe (double seconds)
+{
+  if (!std::isfinite (seconds) || seconds < 0)
+    return;
+  size_t i = 0;
+  while (i < bounds.size () && seconds > bounds[i])
+    i++;
+  counts[i]++;
+  sum += seconds;
+}
+
+void Histogram::report (GstStructure *fields, const std::string &name) const
+{
+  GValue b = G_VALUE_INIT, c = G_VALUE_INIT, v = G_VALUE_INIT;
+  gst_value_array_init (&b, (guint)bounds.size ());
+  gst_value_array_init (&c, (guint)counts.size ());
+  for (double bound : bounds) {
+    g_value_init (&v, G_TYPE_DOUBLE);
+    g_value_set_double (&v, bound);
+    gst_value_array_append_and_take_value (&b, &v);
+  }
+  guint64 total = 0;
+  for (guint64 n : counts) {
+    total += n;
+    g_value_init (&v, G_TYPE_UINT64);
+    g_value_set_uint64 (&v, total);
+    gst_value_array_append_and_take_value (&c, &v);
+  }
+  gst_structure_take_value (fields, (name + "-bounds").c_str (), &b);
+  gst_structure_take_value (fields, (name + "-counts").c_str (), &c);
+  gst_structure_set (fields, (name + "-sum").c_str (), G_TYPE_DOUBLE, sum, nullptr);
+}
+
 /* ---- collecting --------------------------------------------------------- */
 
 struct StatsReporter::Core {

@@ -50,6 +50,22 @@ struct SessionFacts {
   StructurePtr extra;              /* the element's own fields for it */
 };
 
+/* Counts of observations (seconds) under fixed bounds, as a Prometheus
+ * histogram has them; reported as "<name>-bounds" (array of doubles),
+ * "<name>-counts" (cumulative, one more than the bounds: the last is the
+ * total), "<name>-sum". Control thread. */
+struct Histogram {
+  explicit Histogram (std::vector<double> bounds)
+      : bounds (std::move (bounds)), counts (this->bounds.size () + 1, 0)
+  {}
+  void observe (double seconds);
+  void report (GstStructure *fields, const std::string &name) const;
+
+  std::vector<double> bounds;
+  std::vector<guint64> counts; /* per bucket, not cumulative */
+  double sum = 0;
+};
+
 /* Copies what the report keeps of webrtcbin's get-stats answer @reply into
  * the session's structure @out (missing figures are left out, never
  * invented). Pure: no GStreamer object is touched. */

@@ -90,6 +90,22 @@ async def run(args):
         await asyncio.wait_for(asyncio.gather(*jobs), args.timeout)
     except asyncio.TimeoutError:
         log("timed out after", args.timeout, "s")
+    if args.metrics_url and location:
+        # The server's /metrics beside what this peer received: packets
+        # counted here before and after the scrape (aiortc counts no bytes).
+        async def received():
+            n = 0
+            for st in (await pc.getStats()).values():
+                if st.type == "inbound-rtp":
+                    n += st.packetsReceived + max(st.packetsLost, 0)
+            return n
+        before = await received()
+        status, _, text = await asyncio.to_thread(http, "GET", args.metrics_url,
+                                                  token=args.token)
+        after = await received()
+        result["metrics"] = {"status": status, "text": text,
+                             "session": location.rstrip("/").rsplit("/", 1)[-1],
+                             "received_before": before, "received_after": after}
     if location:
         result["delete_status"] = (await asyncio.to_thread(http, "DELETE", location,
                                                            token=args.token))[0]
@@ -119,6 +135,8 @@ def main():
     p.add_argument("--expect-width", type=int)
     p.add_argument("--expect-height", type=int)
     p.add_argument("--token")
+    p.add_argument("--metrics-url", help="scrape this /metrics once the frames are in (the "
+                   "result's 'metrics': the text and the packets received around it)")
     p.add_argument("--retry-503", type=float, default=0,
                    help="on 503, try again after Retry-After for up to this many seconds")
     args = p.parse_args()

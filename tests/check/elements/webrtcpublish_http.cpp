@@ -1,7 +1,9 @@
 /* The WHEP endpoint under bad and hostile input: every request gets the
  * right status, nothing crashes or leaks, the playing viewer is unaffected. */
 #include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
 #include <cstring>
+#include <map>
 
 #include "rtctesthttp.h"
 #include "rtctestutil.h"
@@ -300,6 +302,75 @@ GST_START_TEST (test_not_started_is_503)
 }
 GST_END_TEST;
 
+/* /stats.json and /metrics (docs/stats.md): behind the stream's own token,
+ * counting what the element refused, and off with serve-stats=false. */
+GST_START_TEST (test_stats_endpoints)
+{
+  TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 max-viewers=1 "
+                   "auth-token=s3cret");
+  fail_unless (p.port > 0);
+  fail_unless (p.wait_caps ());
+  std::map<std::string, std::string> token = {{"Authorization", "Bearer s3cret"}};
+  fail_unless_equals_int (http_request ("GET", p.base () + "/stats.json").status, 401);
+  fail_unless_equals_int (http_request ("GET", p.base () + "/metrics").status, 401);
+  fail_unless_equals_int (
+      http_request ("GET", p.base () + "/metrics", "", "", {{"Authorization", "Bearer no"}}).status,
+      401);
+  /* One viewer that never connects, one refused by the element (full). */
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  fail_unless_equals_int (http_request ("POST", p.whep (), "application/sdp", offer, token).status,
+                          201);
+  fail_unless_equals_int (http_request ("POST", p.whep (), "application/sdp", offer, token).status,
+                          503);
+  HttpReply j = http_request ("GET", p.base () + "/stats.json", "", "", token);
+  fail_unless_equals_int (j.status, 200);
+  fail_unless (j.header ("content-type").find ("application/json") == 0, "%s",
+               j.header ("content-type").c_str ());
+  JsonParser *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, j.body.c_str (), -1, nullptr), "%s",
+               j.body.c_str ());
+  JsonArray *streams = json_object_get_array_member (
+      json_node_get_object (json_parser_get_root (parser)), "streams");
+  fail_unless_equals_int (json_array_get_length (streams), 1);
+  JsonObject *live = json_array_get_object_element (streams, 0);
+  fail_unless_equals_string (json_object_get_string_member (live, "stream"), "live");
+  fail_unless_equals_string (json_object_get_string_member (live, "element"), "webrtcpublish");
+  fail_unless_equals_int (json_object_get_int_member (live, "n-sessions"), 1);
+  fail_unless_equals_int (json_object_get_int_member (live, "handshakes"), 1);
+  JsonObject *rejected = json_object_get_object_member (live, "rejected");
+  fail_unless_equals_int (json_object_get_int_member (rejected, "unavailable"), 1);
+  JsonArray *sessions = json_object_get_array_member (live, "sessions");
+  fail_unless_equals_int (json_array_get_length (sessions), 1);
+  fail_unless_equals_string (
+      json_object_get_string_member (json_array_get_object_element (sessions, 0), "state"),
+      "connecting");
+  g_object_unref (parser);
+
+  HttpReply m = http_request ("GET", p.base () + "/metrics", "", "", token);
+  fail_unless_equals_int (m.status, 200);
+  fail_unless (m.header ("content-type").find ("text/plain; version=0.0.4") == 0, "%s",
+               m.header ("content-type").c_str ());
+  for (const char *line :
+       {"# TYPE rtc_rejected_total counter\n",
+        "rtc_rejected_total{element=\"webrtcpublish\",stream=\"live\",reason=\"unavailable\"} 1\n",
+        "rtc_sessions{element=\"webrtcpublish\",stream=\"live\"} 1\n",
+        "rtc_handshakes{element=\"webrtcpublish\",stream=\"live\"} 1\n",
+        "rtc_connect_time_seconds_bucket{element=\"webrtcpublish\",stream=\"live\",le=\"+Inf\"} "
+        "0\n"})
+    fail_unless (m.body.find (line) != std::string::npos, "no %s in\n%s", line, m.body.c_str ());
+  /* Only GET. */
+  fail_unless_equals_int (
+      http_request ("POST", p.base () + "/metrics", "text/plain", "x", token).status, 405);
+
+  /* Turned off: not served at all. */
+  TestPublisher off ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                     "signaller::serve-stats=false");
+  fail_unless (off.port > 0);
+  fail_unless_equals_int (http_request ("GET", off.base () + "/stats.json").status, 404);
+  fail_unless_equals_int (http_request ("GET", off.base () + "/metrics").status, 404);
+}
+GST_END_TEST;
+
 static Suite *webrtcpublish_http_suite (void)
 {
   Suite *s = suite_create ("webrtcpublish_http");
@@ -314,6 +385,7 @@ static Suite *webrtcpublish_http_suite (void)
   tcase_add_test (tc, test_origin_allow_list);
   tcase_add_test (tc, test_not_started_is_503);
   tcase_add_test (tc, test_max_handshakes);
+  tcase_add_test (tc, test_stats_endpoints);
   return s;
 }
 

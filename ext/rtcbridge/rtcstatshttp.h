@@ -1,0 +1,58 @@
+/* RtcStatsHttp: the elements' stats (rtcstats.h) over HTTP: /stats.json
+ * and /metrics (Prometheus text exposition format 0.0.4), served by the
+ * embedded server for every stream whose endpoint lets the request read it
+ * (HttpEndpoint::stats_reader). docs/stats.md lists the metrics.
+ *
+ * A signaller serves the stats of the element it belongs to, its "stats
+ * owner": the element sets itself there when it starts the signaller
+ * (SignallerHost::start), held weakly.
+ *
+ * Threading: the owner functions from any thread; the formatters are pure.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "rtcptr.h"
+
+namespace rtc {
+
+/* @element's stats are what @signaller serves (weakly held; nullptr clears). */
+void set_stats_owner (GObject *signaller, GstElement *element);
+/* The element set above, if it is still there. */
+ObjectPtr<GstElement> ref_stats_owner (GObject *signaller);
+
+/* One stream's report: its name on the server and its element's stats
+ * structure ("webrtcpublish-stats", ...). */
+struct StreamStats {
+  std::string stream;
+  StructurePtr report;
+};
+
+/* {"streams": [{"stream": name, "element": "webrtcpublish", <the report's
+ * fields, nested structures as objects, arrays as arrays>}]} */
+std::string stats_json (const std::vector<StreamStats> &streams);
+/* The same as Prometheus metrics (labels element and stream, and session
+ * for a session's). */
+std::string stats_prometheus (const std::vector<StreamStats> &streams);
+
+/* One stream's reader, from its endpoint (HttpEndpoint::stats_reader). */
+struct StatsRead {
+  std::string stream;
+  std::function<GstStructure *()> read;
+};
+
+/* Answers @msg (server thread, its server's @context) with the reports of
+ * @reads as JSON or Prometheus text: 404 when there are none, 503 when
+ * MAX_STATS_REQUESTS are being made already; else the message is paused,
+ * the readers run on a thread of their own, and the answer is given on the
+ * server thread. */
+constexpr int MAX_STATS_REQUESTS = 4;
+void http_serve_stats (SoupServerMessage *msg, GMainContext *context, std::vector<StatsRead> reads,
+                       bool prometheus);
+
+} // namespace rtc
