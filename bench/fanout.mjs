@@ -6,11 +6,12 @@
 //     one RTP mountpoint), viewers through its HTTP API;
 //   - webrtcpublish (defaults: congestion control on), fed by
 //     udpsrc ! rtpvp8depay, viewers through WHEP;
-//   - the same with congestion-control=none.
+//   - the same with congestion-control=none;
+//   - (--only ...,stats) the defaults with stats-interval=1000.
 // Prints per step and per extra viewer (the slope from N=1 to the largest
 // N) and the ratios to Janus. Run inside tests/netns-run.sh (bench/run.sh
 // fanout does). Usage: node bench/fanout.mjs [--steps 1,8,16,32]
-// [--seconds 10] [--only janus,gcc,none] [--perf DIR] (a perf profile of
+// [--seconds 10] [--only janus,gcc,none,stats] [--perf DIR] (a perf profile of
 // each server at the largest N into DIR); node bench/fanout.mjs --joiners
 // 100 [--within 10]: a crowd of real viewers (see joiners () below;
 // bench/run.sh joiners); node bench/fanout.mjs --churn 100: memory after
@@ -375,18 +376,24 @@ async function main() {
         await janus.stop();
       }
     }
-    for (const cc of ['gcc', 'none']) {
-      if (!only.includes(cc)) continue;
+    // 'stats': the defaults with the stats message every second (issue 15's
+    // cost of collecting stats, against 'gcc' in the same run).
+    const CONFIGS = { gcc: ['congestion-control=gcc'], none: ['congestion-control=none'],
+      stats: ['congestion-control=gcc', 'stats-interval=1000'] };
+    for (const [key, props] of Object.entries(CONFIGS)) {
+      if (!only.includes(key)) continue;
       const pub = await startPublisher(['udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
         'rtpjitterbuffer', 'latency=20', '!', 'rtpvp8depay', '!',
-        'webrtcpublish', 'name=pub', 'port=0', `congestion-control=${cc}`]);
+        'webrtcpublish', 'name=pub', 'port=0', ...props]);
       try {
         const url = `http://127.0.0.1:${pub.port}/whep/live`;
-        results[cc] = report(`webrtcpublish congestion-control=${cc}`, await run(`webrtcpublish ${cc}`, pub.proc, () => whepViewer(url)));
+        results[key] = report(`webrtcpublish ${props.join(' ')}`, await run(`webrtcpublish ${key}`, pub.proc, () => whepViewer(url)));
       } finally {
         await pub.stop();
       }
     }
+    if (results.gcc && results.stats)
+      console.log(`stats every second: ${(results.stats.cpu - results.gcc.cpu).toFixed(2)} ms of CPU per second per extra viewer (target <= 0.5)`);
   } finally {
     await source.stop();
   }

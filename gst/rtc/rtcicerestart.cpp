@@ -49,7 +49,7 @@ bool ice_new_credentials (IceCredentials &out)
   return random_ice_chars (16, out.ufrag) && random_ice_chars (32, out.pwd);
 }
 
-bool ice_restart_stream (GstElement *webrtcbin, std::string &error)
+GObject *ice_stream_agent (GstElement *webrtcbin, guint &stream_id)
 {
   /* webrtcbin -> transceiver 0 -> its receiver's DTLS transport -> the ICE
    * transport (GstWebRTCNiceTransport) -> its stream's id; the agent from
@@ -63,11 +63,27 @@ bool ice_restart_stream (GstElement *webrtcbin, std::string &error)
   GObject *stream = object_property (ice_transport, "stream");
   GObject *ice = object_property (webrtcbin, "ice-agent");
   GObject *agent = object_property (ice, "agent");
-  guint stream_id = 0;
+  stream_id = 0;
   if (stream && g_object_class_find_property (G_OBJECT_GET_CLASS (stream), "stream-id"))
     g_object_get (stream, "stream-id", &stream_id, nullptr);
+  for (GObject *o : {ice, stream, ice_transport, dtls, receiver})
+    if (o)
+      g_object_unref (o);
+  if (trans)
+    gst_object_unref (trans);
+  if (agent && !NICE_IS_AGENT (agent)) {
+    g_object_unref (agent);
+    agent = nullptr;
+  }
+  return agent;
+}
+
+bool ice_restart_stream (GstElement *webrtcbin, std::string &error)
+{
+  guint stream_id = 0;
+  GObject *agent = ice_stream_agent (webrtcbin, stream_id);
   bool ok = false;
-  if (!agent || !NICE_IS_AGENT (agent))
+  if (!agent)
     error = "webrtcbin's ICE agent is not libnice's";
   else if (!stream_id)
     error = "no ICE stream found (no transceiver)";
@@ -75,11 +91,8 @@ bool ice_restart_stream (GstElement *webrtcbin, std::string &error)
     error = "libnice refused to restart the stream";
   else
     ok = true;
-  for (GObject *o : {agent, ice, stream, ice_transport, dtls, receiver})
-    if (o)
-      g_object_unref (o);
-  if (trans)
-    gst_object_unref (trans);
+  if (agent)
+    g_object_unref (agent);
   return ok;
 }
 

@@ -35,6 +35,10 @@ struct IceCredentials {
  * ufrag, a 32-character pwd (RFC 8839: at least 24 and 128 random bits);
  * false when it cannot be read. */
 bool ice_new_credentials (IceCredentials &out);
+/* The libnice agent (a NiceAgent, new reference) of @webrtcbin and the id
+ * of the stream its (bundled) transport uses (0: none found, as without a
+ * transceiver); nullptr when webrtcbin's ICE agent is not libnice's. */
+GObject *ice_stream_agent (GstElement *webrtcbin, guint &stream_id);
 /* Restarts the libnice stream that carries @webrtcbin's (bundled)
  * transport; false with @error when its ICE agent is not libnice's or no
  * stream is found. */

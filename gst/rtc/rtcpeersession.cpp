@@ -140,6 +140,7 @@ bool PeerSession::prepare (const Config &config, std::string &error)
   if (config.relay_only)
     g_object_set (webrtcbin_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY,
                   nullptr);
+  has_turn_ = !config.turn_servers.empty ();
   const HandlePtr &handle = handle_;
   on_src_pad_ = config.on_src_pad;
   polite_ = config.polite;
@@ -526,7 +527,17 @@ void PeerSession::request_keyframe ()
 
 void PeerSession::add_remote_candidate (guint mline, const std::string &candidate)
 {
+  if (candidate.find (".local ") != std::string::npos)
+    trickled_mdns_++;
   g_signal_emit_by_name (webrtcbin_, "add-ice-candidate", mline, candidate.c_str ());
+}
+
+IceFacts PeerSession::ice_facts () const
+{
+  IceFacts f = rtc::ice_facts (webrtcbin_, remote_sdp_);
+  f.remote_mdns += trickled_mdns_;
+  f.turn_configured = has_turn_;
+  return f;
 }
 
 GstPadProbeReturn PeerSession::keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer)

@@ -45,6 +45,7 @@
 
 #include "rtccodecs.h"
 #include "rtcencoderbranch.h"
+#include "rtcicediagnosis.h"
 #include "rtcicerestart.h"
 
 namespace rtc {
@@ -151,6 +152,9 @@ public:
   /* Our offer or answer (transfer full), once LOCAL_READY. */
   GstWebRTCSessionDescription *take_local_description ();
   void add_remote_candidate (guint mline, const std::string &candidate);
+  /* What ICE had, for explaining why it did not connect
+   * (rtcicediagnosis.h). Control thread. */
+  IceFacts ice_facts () const;
   /* The peer's offer or answer (nullptr before it is known). */
   const GstSDPMessage *remote_sdp () const { return remote_sdp_; }
   /* Whether the peer's description has an m=application (SCTP) line. */
@@ -273,6 +277,9 @@ private:
    * stream was restarted and the answer made for it gets these
    * (rtcicerestart.h); empty otherwise. */
   IceCredentials restart_;
+  /* Control thread: for ice_facts (). */
+  guint trickled_mdns_ = 0; /* '.local' candidates the peer trickled */
+  bool has_turn_ = false;   /* Config::turn_servers were given */
 };
 
 } // namespace rtc

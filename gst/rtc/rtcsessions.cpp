@@ -426,7 +426,7 @@ void Sessions::on_event (const std::string &id, PeerSession::Event event, const 
     delegate_.connected (s);
     break;
   case PeerSession::Event::FAILED:
-    remove (id, detail, true, s.agreed);
+    remove (id, detail, true, s.agreed, true);
     break;
   case PeerSession::Event::REFUSED:
     if (s.offerer) {
@@ -521,6 +521,16 @@ void Sessions::gate_release (Session &s)
   send_description (s, desc);
 }
 
+/* Whether @webrtcbin's ICE got as far as a working pair. */
+static bool ice_connected (GstElement *webrtcbin)
+{
+  GstWebRTCICEConnectionState state = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
+  if (webrtcbin)
+    g_object_get (webrtcbin, "ice-connection-state", &state, nullptr);
+  return state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
+         state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED;
+}
+
 /* ---- stats --------------------------------------------------------------- */
 
 void Sessions::gather_stats (GstStructure *fields, std::vector<SessionFacts> &facts)
@@ -571,11 +581,21 @@ void Sessions::reject (const std::string &id, GstRtcSignallerError code, const s
   g_error_free (error);
 }
 
-void Sessions::remove (const std::string &id, const std::string &reason, bool tell, bool warn)
+void Sessions::remove (const std::string &id, const std::string &reason, bool tell, bool warn,
+                       bool explain_ice)
 {
   auto it = sessions_.find (id);
   if (it == sessions_.end ())
     return;
+  /* Why ICE did not connect, asked before the webrtcbin goes. */
+  std::string ice_why, ice_local, ice_remote;
+  if (warn && explain_ice && !it->second->connected && it->second->peer &&
+      !ice_connected (it->second->peer->webrtcbin ())) {
+    IceFacts facts = it->second->peer->ice_facts ();
+    ice_why = ice_explain (facts);
+    ice_local = ice_candidates_text (facts.local);
+    ice_remote = ice_candidates_text (facts.remote);
+  }
   std::unique_ptr<Session> s = std::move (it->second);
   sessions_.erase (it);
   removed_.push_back (id);
@@ -596,11 +616,24 @@ void Sessions::remove (const std::string &id, const std::string &reason, bool te
   if (warn) {
     std::string noun = names_.peer;
     noun[0] = g_ascii_toupper (noun[0]);
-    GST_ELEMENT_WARNING_WITH_DETAILS (element_, RESOURCE, FAILED,
-                                      ("%s %s: %s", noun.c_str (), id.c_str (), reason.c_str ()),
-                                      (nullptr),
-                                      (names_.id_field, G_TYPE_STRING, id.c_str (),
-                                       "remote-address", G_TYPE_STRING, peer.c_str (), nullptr));
+    if (ice_why.empty ()) {
+      GST_ELEMENT_WARNING_WITH_DETAILS (element_, RESOURCE, FAILED,
+                                        ("%s %s: %s", noun.c_str (), id.c_str (), reason.c_str ()),
+                                        (nullptr),
+                                        (names_.id_field, G_TYPE_STRING, id.c_str (),
+                                         "remote-address", G_TYPE_STRING, peer.c_str (), nullptr));
+    } else {
+      GST_ELEMENT_WARNING_WITH_DETAILS (
+          element_, RESOURCE, FAILED,
+          ("%s %s: %s. ICE did not connect: %s", noun.c_str (), id.c_str (), reason.c_str (),
+           ice_why.c_str ()),
+          ("our candidates: %s; the %s's: %s", ice_local.empty () ? "none" : ice_local.c_str (),
+           names_.peer, ice_remote.empty () ? "none" : ice_remote.c_str ()),
+          (names_.id_field, G_TYPE_STRING, id.c_str (), "remote-address", G_TYPE_STRING,
+           peer.c_str (), "ice-diagnosis", G_TYPE_STRING, ice_why.c_str (), "local-candidates",
+           G_TYPE_STRING, ice_local.c_str (), "remote-candidates", G_TYPE_STRING,
+           ice_remote.c_str (), nullptr));
+    }
   }
   delegate_.removed (*s, reason);
 }
@@ -644,7 +677,7 @@ void Sessions::expire (gint64 handshake_us, gint64 silence_us)
       expired.push_back ({kv.first, why});
   }
   for (auto &e : expired)
-    remove (e.first, e.second, true, true);
+    remove (e.first, e.second, true, true, true);
 }
 
 void Sessions::bad_input (const std::string &id, const std::string &what)

@@ -165,8 +165,12 @@ public:
 
   /* Ends session @id: its PeerSession goes, the delegate cleans up, and
    * when @tell the signaller hears of it (reject before the exchange,
-   * end after). @warn posts a warning naming the session. */
-  void remove (const std::string &id, const std::string &reason, bool tell, bool warn);
+   * end after). @warn posts a warning naming the session; with
+   * @explain_ice, when ICE never connected, the warning also says why
+   * (rtcicediagnosis.h: the text, and ice-diagnosis, local-candidates and
+   * remote-candidates fields). */
+  void remove (const std::string &id, const std::string &reason, bool tell, bool warn,
+               bool explain_ice = false);
   void remove_all (const std::string &reason, bool tell);
   /* Rejects a session the element never made. */
   void reject (const std::string &id, GstRtcSignallerError code, const std::string &reason);

@@ -371,6 +371,84 @@ GST_START_TEST (test_stats_endpoints)
 }
 GST_END_TEST;
 
+/* A viewer whose ICE never connects: the warning that ends it says why
+ * (rtcicediagnosis.h), with both sides' candidates. */
+static const GstStructure *ice_warning (TestPublisher &p, std::string &text)
+{
+  p.find (GST_MESSAGE_WARNING); /* drains the bus */
+  for (GstMessage *m : p.kept) {
+    if (GST_MESSAGE_TYPE (m) != GST_MESSAGE_WARNING)
+      continue;
+    const GstStructure *details = nullptr;
+    gst_message_parse_warning_details (m, &details);
+    if (details && gst_structure_has_field (details, "ice-diagnosis")) {
+      GError *err = nullptr;
+      gst_message_parse_warning (m, &err, nullptr);
+      text = err->message;
+      g_error_free (err);
+      return details;
+    }
+  }
+  return nullptr;
+}
+
+GST_START_TEST (test_ice_failure_explained)
+{
+  std::string offer = read_fixture ("offers/chromium.sdp");
+  /* Its candidates (10.213.0.1:50426, ...) are on this namespace's
+   * address, where nothing listens: the checks get no answer. */
+  struct {
+    const char *what;
+    std::string offer;
+    const char *cause;
+    const char *remote;
+  } cases[] = {
+      {"unanswered", offer, "got no answer", "host udp 10.213.0.1:50426"},
+      {"no candidates", "", "the peer sent no candidate", ""},
+      {"mDNS only", "", "mDNS names (2 '.local' candidates)", ""},
+  };
+  std::string bare, mdns;
+  gchar **lines = g_strsplit (offer.c_str (), "\n", -1);
+  for (guint i = 0; lines[i] && lines[i][0]; i++) {
+    std::string line = lines[i];
+    if (line.rfind ("a=candidate:", 0) != 0) {
+      bare += line + "\n";
+      mdns += line + "\n";
+    } else if (line.find (" udp ") != std::string::npos) {
+      size_t at = line.find ("10.213.0.");
+      mdns += line.substr (0, at) + "4b0e2e62-0c56-4f1c-9d6f-" + line.substr (at + 9, 1) +
+              "e1f2a3b4c5d6.local" + line.substr (line.find (' ', at)) + "\n";
+    }
+  }
+  g_strfreev (lines);
+  cases[1].offer = bare;
+  cases[2].offer = mdns;
+  for (auto &c : cases) {
+    TestPublisher p ("videotestsrc is-live=true ! webrtcpublish name=pub port=0 "
+                     "handshake-timeout=3000");
+    fail_unless (p.wait_caps ());
+    HttpReply r = http_request ("POST", p.whep (), "application/sdp", c.offer);
+    fail_unless_equals_int (r.status, 201);
+    std::string text;
+    fail_unless (wait_until ([&] { return ice_warning (p, text) != nullptr; }, 20000),
+                 "%s: no warning explaining ICE", c.what);
+    const GstStructure *d = ice_warning (p, text);
+    std::string why = gst_structure_get_string (d, "ice-diagnosis");
+    fail_unless (why.find (c.cause) != std::string::npos, "%s: %s", c.what, why.c_str ());
+    fail_unless (text.find ("ICE did not connect: " + why) != std::string::npos, "%s: %s", c.what,
+                 text.c_str ());
+    /* Ours: at least a host candidate on the namespace's address. */
+    std::string local = gst_structure_get_string (d, "local-candidates");
+    fail_unless (local.find ("host udp 10.213.0.") != std::string::npos, "%s: %s", c.what,
+                 local.c_str ());
+    std::string remote = gst_structure_get_string (d, "remote-candidates");
+    fail_unless (remote.find (c.remote) != std::string::npos, "%s: %s", c.what, remote.c_str ());
+    if (!*c.remote)
+      fail_unless (remote.empty (), "%s: %s", c.what, remote.c_str ());
+  }
+}
+GST_END_TEST;
+
 static Suite *webrtcpublish_http_suite (void)
 {
   Suite *s = suite_create ("webrtcpublish_http");
@@ -386,6 +464,7 @@ static Suite *webrtcpublish_http_suite (void)
   tcase_add_test (tc, test_not_started_is_503);
   tcase_add_test (tc, test_max_handshakes);
   tcase_add_test (tc, test_stats_endpoints);
+  tcase_add_test (tc, test_ice_failure_explained);
   return s;
 }
 
