@@ -532,6 +532,8 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
   else if (p == "/streams.json")
     self->serve_streams (msg);
+  else if (p == "/debug")
+    http_respond_resource (msg, "debug.html"); /* its data: /stats.json, with the access check */
   else if (p == "/stats.json" || p == "/metrics")
     self->serve_stats (msg, p == "/metrics");
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
