@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <string>
 
+#include <json-glib/json-glib.h>
+
+#include "rtctesthttp.h"
 #include "rtctestutil.h"
 
 static const char *SUB_AV = "webrtcsubscribe name=sub port=0 sub.video_0 ! fakesink name=vsink "
@@ -402,6 +405,24 @@ GST_START_TEST (test_stats)
     /* The encoder the viewer uses is listed. */
     const GValue *encoders = gst_structure_get_value (ours, "encoders");
     fail_unless (encoders && gst_value_array_get_size (encoders) == 2, "%s", text (ours).c_str ());
+    /* /stats.json says the same of the same session, a moment later. */
+    HttpReply j = http_request ("GET", pub.base () + "/stats.json");
+    fail_unless_equals_int (j.status, 200);
+    JsonParser *parser = json_parser_new ();
+    fail_unless (json_parser_load_from_data (parser, j.body.c_str (), -1, nullptr));
+    JsonObject *stream = json_array_get_object_element (
+        json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                      "streams"),
+        0);
+    fail_unless_equals_int (json_object_get_int_member (stream, "connected"), 1);
+    JsonObject *session =
+        json_array_get_object_element (json_object_get_array_member (stream, "sessions"), 0);
+    fail_unless_equals_string (json_object_get_string_member (session, "id"),
+                               gst_structure_get_string (out, "id"));
+    fail_unless (json_object_get_int_member (session, "bytes-sent") >= (gint64)sent);
+    fail_unless_equals_string (json_object_get_string_member (session, "remote-address"),
+                               gst_structure_get_string (out, "remote-address"));
+    g_object_unref (parser);
     gst_structure_free (theirs);
     gst_structure_free (ours);
 
