@@ -59,6 +59,10 @@ async function playAndCheck(codecPrefs, expectCodec) {
     const before = s.framesDecoded;
     await page.waitForFunction((b) => window.rtcViewer.stats.framesDecoded > b + 30, before,
       { timeout: 20000, polling: 250 });
+    // The indicator (quality.js) on a clean local link.
+    await page.waitForFunction(() => window.rtcViewer.stats.quality === 'good', null,
+      { timeout: 10000, polling: 250 });
+    assert.equal(await page.evaluate(() => document.getElementById('quality').className), 'quality good');
 
     // ICE restart on the same session (a PATCH with new credentials, as
     // the page does when its path breaks): the server answers with new

@@ -1,6 +1,6 @@
 // room.js: the browser side of the room protocol (docs/room-protocol.md),
 // an ES module served at /static/room.js; it imports roomaudio.js,
-// roomchannels.js, roomstats.js and sha256.js, served beside it, and
+// roomchannels.js, roomstats.js (and its quality.js) and sha256.js, served beside it, and
 // nothing else.
 //
 //   import { RoomClient } from '/static/room.js';

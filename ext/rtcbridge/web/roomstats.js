@@ -1,5 +1,6 @@
 // roomstats.js: the connection quality of a room's remote tracks, for
 // RoomClient.stats() in room.js (served at /static/roomstats.js).
+import { judgeQuality } from '/static/quality.js';
 
 // Per remote track of @remote (a RoomClient's mid -> remote track entry):
 // decoding, loss, jitter, the selected ICE pair's RTT and a `quality` of
@@ -55,10 +56,7 @@ export async function remoteTrackStats(pc, remote) {
       const lost = s.packetsLost - prev.packetsLost;
       s.lossRate = received + lost > 0 ? Math.max(0, lost) / (received + lost) : 0;
       const stalled = entry.kind === 'video' ? s.framesDecoded === prev.framesDecoded : received === 0;
-      if (stalled && !entry.muted) s.quality = 'stalled';
-      else if (s.lossRate < 0.02 && (rtt === null || rtt < 0.3)) s.quality = 'good';
-      else if (s.lossRate < 0.1 && (rtt === null || rtt < 0.6)) s.quality = 'fair';
-      else s.quality = 'poor';
+      s.quality = judgeQuality({ lossRate: s.lossRate, rtt, stalled: stalled && !entry.muted });
     }
     entry.lastStats = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, framesDecoded: s.framesDecoded, at: now };
     out.push(s);

@@ -18,6 +18,7 @@ window.rtcViewer = {
   data: null, received: {}, files: [], dataErrors: [], remote: null,
   stats: { width: 0, height: 0, fps: 0, videoKbps: 0, audioKbps: 0, rttMs: null, codec: null,
            framesDecoded: 0, audioBytes: 0, packetsLost: 0,
+           quality: 'unknown', // quality.js: good, fair, poor or stalled
            // the selected candidate pair's local side: host, srflx or relay,
            // its protocol and, relayed, how the browser reaches the TURN server
            path: null },
@@ -124,6 +125,10 @@ async function start() {
   statsTimer = setInterval(updateStats, 1000);
 }
 
+// quality.js is a module; this page's scripts are not.
+let judgeQuality = null;
+import('/static/quality.js').then((m) => { judgeQuality = m.judgeQuality; }, () => {});
+
 async function updateStats() {
   const pc = window.rtcViewer.pc;
   if (!pc) return;
@@ -134,7 +139,7 @@ async function updateStats() {
   const report = await pc.getStats();
   const now = performance.now();
   const s = window.rtcViewer.stats;
-  let videoBytes = 0; let audioBytes = 0; let frames = 0;
+  let videoBytes = 0; let audioBytes = 0; let frames = 0; let videoPackets = 0;
   report.forEach((r) => {
     if (r.type === 'inbound-rtp' && r.kind === 'video') {
       s.width = r.frameWidth || 0;
@@ -142,6 +147,7 @@ async function updateStats() {
       s.framesDecoded = r.framesDecoded || 0;
       s.packetsLost = r.packetsLost || 0;
       videoBytes = r.bytesReceived || 0;
+      videoPackets = r.packetsReceived || 0;
       frames = r.framesDecoded || 0;
       if (r.framesPerSecond !== undefined) s.fps = r.framesPerSecond;
       const codec = r.codecId && report.get(r.codecId);
@@ -160,13 +166,23 @@ async function updateStats() {
     }
   });
   s.audioBytes = audioBytes;
+  // The indicator (quality.js, as the room's tiles): loss and decoding
+  // since the last look, the pair's round trip.
+  if (last && judgeQuality) {
+    const received = videoPackets - last.packets;
+    const lost = Math.max(0, s.packetsLost - last.lost);
+    s.quality = judgeQuality({ lossRate: received + lost > 0 ? lost / (received + lost) : 0,
+      rtt: s.rttMs != null ? s.rttMs / 1000 : null, stalled: frames === last.frames });
+    $('quality').className = `quality ${s.quality}`;
+    $('quality').title = `connection quality: ${s.quality}`;
+  }
   if (last) {
     const dt = (now - last.t) / 1000;
     s.videoKbps = Math.round(((videoBytes - last.video) * 8) / 1000 / dt);
     s.audioKbps = Math.round(((audioBytes - last.audio) * 8) / 1000 / dt);
     if (!s.fps) s.fps = Math.round((frames - last.frames) / dt);
   }
-  last = { t: now, video: videoBytes, audio: audioBytes, frames };
+  last = { t: now, video: videoBytes, audio: audioBytes, frames, packets: videoPackets, lost: s.packetsLost };
   $('resolution').textContent = s.width ? `${s.width}×${s.height}` : '–';
   $('fps').textContent = s.fps ? Math.round(s.fps) : '–';
   $('vbitrate').textContent = `${s.videoKbps} kbit/s`;
