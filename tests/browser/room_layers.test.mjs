@@ -76,6 +76,12 @@ async function withRoom(dropAt, props, body) {
     await poor.goto(`${base}?name=C&camera=0&mic=0`);
     await poor.click('#join');
     const poorId = await waitFor(async () => (await poor.evaluate(() => window.roomTest.state())).id, 30000, "C's id");
+    // Chromium would otherwise lower P's resolution when its encoder is
+    // short of CPU (seen on the 2-core CI machine: 640 -> 480, making the
+    // low layer 240 wide), and widths are what this test measures.
+    await waitFor(async () => (await pub.evaluate(() => window.roomTest.state())).local.some((l) => l.kind === 'video'),
+      30000, "P's camera published");
+    await pub.evaluate(() => window.roomTest.keepResolution());
     for (const [page, who] of [[free, 'U'], [poor, 'C']])
       await waitFor(async () => { const v = await videoFrom(page, 'P'); return v && v.frames >= 30 && v.width === 640; },
         60000, `${who} decoding P at 640`).catch(async (e) => {
