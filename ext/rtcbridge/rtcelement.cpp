@@ -19,8 +19,8 @@ ElementCore::ElementCore (GstElement *e, const SignallerHost::Role &role)
   SignallerHost::attach (e, &host);
   stats = std::make_unique<StatsReporter> (
       e, role.element, control, [this] (GstStructure *fields, std::vector<SessionFacts> &facts) {
-        if (running_sessions)
-          running_sessions->gather_stats (fields, facts);
+        if (Sessions *sessions = running_sessions.load ())
+          sessions->gather_stats (fields, facts);
         else
           gst_structure_set (fields, "n-sessions", G_TYPE_UINT, 0u, "connected", G_TYPE_UINT, 0u,
                              "handshakes", G_TYPE_UINT, 0u, nullptr);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,9 +41,11 @@ struct ElementCore {
   ControlThread control;
   std::unique_ptr<DataRouter> data;
   /* The stats property and message (rtcstats.h), of the sessions start ()
-   * was given (none before start () and after stop ()). */
+   * was given (none before start () and after stop ()). Atomic: a stats
+   * request of the HTTP server may read the property while the element
+   * stops (its control thread gone, the gathering runs on the reader's). */
   std::unique_ptr<StatsReporter> stats;
-  Sessions *running_sessions = nullptr;
+  std::atomic<Sessions *> running_sessions{nullptr};
   std::string signaller_error; /* why signaller-type could not be used; fails start () */
 
   /* Properties: the shared ones and "signaller" (property id

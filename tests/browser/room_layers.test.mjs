@@ -4,9 +4,11 @@
 // scrolling bars, 640x480, ~2 Mb/s) and an unconstrained subscriber — and a
 // third page, the constrained subscriber, in namespace B behind the path,
 // which carries 20 Mb/s and then 500 kb/s.
-//  1. The constrained subscriber is switched to the low layer (320 wide;
+//  1. The constrained subscriber is switched to the low layer (at most 320 wide;
 //     webrtcroom-layer-changed layer=low for it), the unconstrained one
-//     keeps the original (640 wide); both go on decoding across the switch.
+//     keeps the original (wider: 640, or less when Chromium lowers P's
+//     resolution to spare its CPU, as it does on a loaded 2-core machine);
+//     both go on decoding across the switch.
 //  2. On a host whose CPU is saturated (busy loops at the lowest priority:
 //     the pages hardly slow down, Linux's CPU pressure goes to ~80 %), the
 //     room does not start the low layer (an encoder would add to the load):
@@ -23,6 +25,9 @@ import { stopper, waitFor } from './proc.mjs';
 import { startPath, snowY4m, A } from '../netem/ccrun.mjs';
 
 const ROOM = 'layers';
+// The room's low-layer-width (default): a low layer is the original scaled
+// down by a whole factor to about this, never wider.
+const LOW_WIDTH = 320;
 
 function startRoom(ns, extra) {
   const proc = spawn('ip', ['netns', 'exec', ns, 'gst-launch-1.0', '-m', 'webrtcroom',
@@ -50,7 +55,7 @@ async function videoFrom(page, owner) {
 }
 
 // The path (capacity drop at @dropAt s), the room (@props) and the three
-// pages, all decoding P at 640; @body({room, path, free, poor, poorId})
+// pages, all decoding P's original (wider than any low layer); @body({room, path, free, poor, poorId})
 // runs next, then everything stops.
 async function withRoom(dropAt, props, body) {
   const path = await startPath({ schedule: [[0, 20e6], [dropAt, 0.5e6]] });
@@ -76,15 +81,9 @@ async function withRoom(dropAt, props, body) {
     await poor.goto(`${base}?name=C&camera=0&mic=0`);
     await poor.click('#join');
     const poorId = await waitFor(async () => (await poor.evaluate(() => window.roomTest.state())).id, 30000, "C's id");
-    // Chromium would otherwise lower P's resolution when its encoder is
-    // short of CPU (seen on the 2-core CI machine: 640 -> 480, making the
-    // low layer 240 wide), and widths are what this test measures.
-    await waitFor(async () => (await pub.evaluate(() => window.roomTest.state())).local.some((l) => l.kind === 'video'),
-      30000, "P's camera published");
-    await pub.evaluate(() => window.roomTest.keepResolution());
     for (const [page, who] of [[free, 'U'], [poor, 'C']])
-      await waitFor(async () => { const v = await videoFrom(page, 'P'); return v && v.frames >= 30 && v.width === 640; },
-        60000, `${who} decoding P at 640`).catch(async (e) => {
+      await waitFor(async () => { const v = await videoFrom(page, 'P'); return v && v.frames >= 30 && v.width > LOW_WIDTH; },
+        60000, `${who} decoding P's original`).catch(async (e) => {
         const s = await page.evaluate(() => window.roomTest.state());
         console.log(who, JSON.stringify({ tracks: s.remoteTracks, roster: s.roster, errors: s.errors }));
         console.log(room.output().slice(-3000));
@@ -111,8 +110,8 @@ async function waitForLowLayer(room, poor, poorId, seconds) {
   await waitFor(async () => {
     const v = await videoFrom(poor, 'P');
     seen.push(v ? `${v.frames}@${v.width}` : 'none');
-    return v && v.width === 320;
-  }, 30000, 'C decoding the low layer (320 wide)', 1000).catch((e) => {
+    return v && v.width <= LOW_WIDTH;
+  }, 30000, `C decoding the low layer (at most ${LOW_WIDTH} wide)`, 1000).catch((e) => {
     console.log("C's video from P each second since the switch:", seen.join(' '));
     console.log(room.output().split('\n').filter((l) => /layer-changed|WARN|ERROR/.test(l)).join('\n').slice(-4000));
     throw e;
@@ -137,14 +136,15 @@ test('a constrained subscriber gets the low layer, another the original; both ke
   await withRoom(12, ['low-layer-max-cpu-pressure=100'], async ({ room, free, poor, poorId }) => {
     // After the drop (12 s from the path's start): C switches to the low layer.
     await waitForLowLayer(room, poor, poorId, 90);
-    // Both go on: frames grow over 5 s, U still at 640.
+    // Both go on: frames grow over 5 s, U still on the original.
     const before = { U: await videoFrom(free, 'P'), C: await videoFrom(poor, 'P') };
     await new Promise((r) => setTimeout(r, 5000));
     const after = { U: await videoFrom(free, 'P'), C: await videoFrom(poor, 'P') };
     console.log('before', JSON.stringify(before), 'after', JSON.stringify(after));
     assert.ok(after.U.frames >= before.U.frames + 25, `U decoded ${after.U.frames - before.U.frames} frames in 5 s`);
     assert.ok(after.C.frames >= before.C.frames + 25, `C decoded ${after.C.frames - before.C.frames} frames in 5 s`);
-    assert.equal(after.U.width, 640, 'the unconstrained subscriber keeps the original');
+    assert.ok(after.U.width > LOW_WIDTH && after.U.width > after.C.width,
+      `the unconstrained subscriber keeps the original (U ${after.U.width}, C ${after.C.width} wide)`);
   });
 });
 
@@ -173,7 +173,7 @@ test('a saturated host forwards the original instead of starting a low layer, an
       assert.ok(cpuPressure() >= 60, `the pressure stayed up (${cpuPressure()} %)`);
       assert.ok(!switchedLow(room, poorId), 'no low layer while the CPU is saturated');
       const v = await videoFrom(poor, 'P');
-      assert.equal(v.width, 640, 'C still gets the original');
+      assert.ok(v.width > LOW_WIDTH, `C still gets the original (${v.width} wide)`);
       console.log(room.output().split('\n').filter((l) => l.includes('CPU is saturated')).join('\n'));
 
       // The load goes: the pressure falls under 60 % and the low layer starts.

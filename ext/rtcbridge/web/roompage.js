@@ -437,16 +437,6 @@ window.roomTest = {
   startScreenShare: () => startScreenShare(),
   stopScreenShare: () => stopScreenShare(),
   // Joined without a camera (?camera=0) or microphone: get and publish it now.
-  // The camera's encoder keeps its resolution under load (it lowers the
-  // frame rate instead): tests that measure layers by width set it.
-  async keepResolution() {
-    for (const sender of room && room.pc ? room.pc.getSenders() : []) {
-      if (!sender.track || sender.track.kind !== 'video') continue;
-      const params = sender.getParameters();
-      params.degradationPreference = 'maintain-resolution';
-      await sender.setParameters(params);
-    }
-  },
   startCamera: () => (local.camera ? null : toggle('video')),
   startMic: () => (local.mic ? null : toggle('audio')),
   setCameraMuted: (muted) => { if (local.camera && room) room.setMuted(local.camera, muted); updateButtons(); },
