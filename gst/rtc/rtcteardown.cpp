@@ -64,7 +64,8 @@ bool is_webrtcbin (GstElement *e)
  * shared association, freeing the socket: a use-after-free (CI: segfaults
  * in the pc thread, in usrsctp's socket lock). That thread only stops at
  * webrtcbin's READY->NULL, so both are kept out of webrtcbin's state
- * change and stopped after it. */
+ * change (sctpenc's sink pads flushed, as its own state change would)
+ * and stopped after it. */
 void stop_webrtcbin (GstElement *webrtcbin)
 {
   std::vector<GstElement *> sctp = children_of (webrtcbin, {"sctpenc", "sctpdec"});
@@ -72,6 +73,20 @@ void stop_webrtcbin (GstElement *webrtcbin)
   for (GstElement *e : sctp) {
     was_locked.push_back (gst_element_is_locked_state (e));
     gst_element_set_locked_state (e, TRUE);
+    /* What sctpenc's own PAUSED->READY would have done first: its sink
+     * pads flush, so that a data channel's appsrc blocked in sctpenc's
+     * chain (waiting for a peer that is gone to take more) returns, and
+     * webrtcbin can stop that appsrc (CI: webrtcdata hung here). */
+    if (!g_str_equal (GST_OBJECT_NAME (gst_element_get_factory (e)), "sctpenc"))
+      continue;
+    GstIterator *it = gst_element_iterate_sink_pads (e);
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+      gst_pad_send_event (GST_PAD (g_value_get_object (&item)), gst_event_new_flush_start ());
+      g_value_reset (&item);
+    }
+    g_value_unset (&item);
+    gst_iterator_free (it);
   }
   gst_element_set_state (webrtcbin, GST_STATE_NULL);
   for (size_t i = 0; i < sctp.size (); i++) {
