@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "rtchttpserver.h"
+#include "rtcstats.h"
 
 namespace rtc {
 
@@ -128,12 +129,9 @@ std::string stats_json (const std::vector<StreamStats> &streams)
   json_builder_end_array (b);
   json_builder_end_object (b);
   JsonNode *root = json_builder_get_root (b);
-  JsonGenerator *gen = json_generator_new ();
-  json_generator_set_root (gen, root);
-  gchar *text = json_generator_to_data (gen, nullptr);
+  gchar *text = json_to_string (root, FALSE);
   std::string out = text;
   g_free (text);
-  g_object_unref (gen);
   json_node_unref (root);
   g_object_unref (b);
   return out;
@@ -169,29 +167,6 @@ std::string number (double v)
     return std::to_string ((long long)v);
   gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
   return g_ascii_dtostr (buf, sizeof buf, v);
-}
-
-bool field_number (const GstStructure *s, const char *field, double &out)
-{
-  const GValue *v = gst_structure_get_value (s, field);
-  if (!v)
-    return false;
-  GType t = G_VALUE_TYPE (v);
-  if (t == G_TYPE_UINT64)
-    out = (double)g_value_get_uint64 (v);
-  else if (t == G_TYPE_INT64)
-    out = (double)g_value_get_int64 (v);
-  else if (t == G_TYPE_UINT)
-    out = g_value_get_uint (v);
-  else if (t == G_TYPE_INT)
-    out = g_value_get_int (v);
-  else if (t == G_TYPE_DOUBLE)
-    out = g_value_get_double (v);
-  else if (t == G_TYPE_BOOLEAN)
-    out = g_value_get_boolean (v) ? 1 : 0;
-  else
-    return false;
-  return true;
 }
 
 struct Metric {
@@ -297,7 +272,7 @@ void write_histogram (Writer &w, const Metric &m, const StreamStats &s)
   const GValue *bounds = gst_structure_get_value (s.report.get (), (f + "-bounds").c_str ());
   const GValue *counts = gst_structure_get_value (s.report.get (), (f + "-counts").c_str ());
   double sum = 0;
-  if (!bounds || !counts || !field_number (s.report.get (), (f + "-sum").c_str (), sum) ||
+  if (!bounds || !counts || !stats_number (s.report.get (), (f + "-sum").c_str (), sum) ||
       gst_value_array_get_size (counts) != gst_value_array_get_size (bounds) + 1)
     return;
   std::string labels = base_labels (s);
@@ -322,7 +297,7 @@ std::string stats_prometheus (const std::vector<StreamStats> &streams)
     w.header (m);
     for (auto &s : streams) {
       double v;
-      if (field_number (s.report.get (), m.field, v))
+      if (stats_number (s.report.get (), m.field, v))
         w.sample (m.name, base_labels (s), v);
     }
   }
@@ -335,7 +310,7 @@ std::string stats_prometheus (const std::vector<StreamStats> &streams)
       for (gint i = 0; i < gst_structure_n_fields (r); i++) {
         const gchar *reason = gst_structure_nth_field_name (r, i);
         double v;
-        if (field_number (r, reason, v))
+        if (stats_number (r, reason, v))
           w.sample (rejected.name, base_labels (s) + ",reason=\"" + escape_label (reason) + "\"",
                     v);
       }
@@ -362,7 +337,7 @@ std::string stats_prometheus (const std::vector<StreamStats> &streams)
         if (!m.field)
           w.sample (m.name, session_labels (s, session),
                     g_strcmp0 (gst_structure_get_string (session, "state"), "connected") == 0);
-        else if (field_number (session, m.field, v))
+        else if (stats_number (session, m.field, v))
           w.sample (m.name, session_labels (s, session), v);
       });
     }

@@ -45,14 +45,6 @@ bool private_v4 (const std::string &address, guint32 &net)
   return is_private;
 }
 
-std::string list (const std::vector<IceCandidate> &candidates)
-{
-  std::string out;
-  for (auto &c : candidates)
-    out += (out.empty () ? "" : ", ") + c.text ();
-  return out;
-}
-
 const char *type_name (NiceCandidateType t)
 {
   switch (t) {
@@ -169,7 +161,10 @@ IceFacts ice_facts (GstElement *webrtcbin, const GstSDPMessage *remote_sdp)
 
 std::string ice_candidates_text (const std::vector<IceCandidate> &candidates)
 {
-  return list (candidates);
+  std::string out;
+  for (auto &c : candidates)
+    out += (out.empty () ? "" : ", ") + c.text ();
+  return out;
 }
 
 } // namespace rtc

@@ -10,14 +10,7 @@
 
 namespace rtc {
 
-namespace {
-
-constexpr gint64 RATE_WINDOW_US = G_USEC_PER_SEC / 2;
-
-/* A number field of any integer or floating type, as webrtcbin 1.22 uses
- * several for the same figure (bytes-sent is guint64 in outbound-rtp and
- * guint in remote-outbound-rtp). */
-bool number (const GstStructure *s, const char *field, double &out)
+bool stats_number (const GstStructure *s, const char *field, double &out)
 {
   const GValue *v = gst_structure_get_value (s, field);
   if (!v)
@@ -35,6 +28,9 @@ bool number (const GstStructure *s, const char *field, double &out)
   case G_TYPE_INT:
     out = g_value_get_int (v);
     return true;
+  case G_TYPE_BOOLEAN:
+    out = g_value_get_boolean (v) ? 1 : 0;
+    return true;
   case G_TYPE_DOUBLE:
     out = g_value_get_double (v);
     return std::isfinite (out);
@@ -43,11 +39,15 @@ bool number (const GstStructure *s, const char *field, double &out)
   }
 }
 
+namespace {
+
+constexpr gint64 RATE_WINDOW_US = G_USEC_PER_SEC / 2;
+
 /* Adds @field's value to @sum when there is one; true if there was. */
 template <typename T> bool add (const GstStructure *s, const char *field, T &sum)
 {
   double v;
-  if (!number (s, field, v) || v < 0)
+  if (!stats_number (s, field, v) || v < 0)
     return false;
   sum += (T)v;
   return true;
@@ -80,7 +80,7 @@ struct Sums {
   static void most (const GstStructure *s, const char *field, double &to)
   {
     double v;
-    if (number (s, field, v) && v >= 0)
+    if (stats_number (s, field, v) && v >= 0)
       to = std::max (to, v);
   }
 };

@@ -66,6 +66,12 @@ struct Histogram {
   double sum = 0;
 };
 
+/* @field of @s as a number, whichever integer, floating or boolean type it
+ * has (webrtcbin 1.22 uses several for one figure: bytes-sent is guint64 in
+ * outbound-rtp, guint in remote-outbound-rtp); false when absent, not a
+ * number or not finite. */
+bool stats_number (const GstStructure *s, const char *field, double &out);
+
 /* Copies what the report keeps of webrtcbin's get-stats answer @reply into
  * the session's structure @out (missing figures are left out, never
  * invented). Pure: no GStreamer object is touched. */
