@@ -159,33 +159,21 @@ bool Endpoint::check_access (SoupServerMessage *msg, const std::string &method, 
 std::function<GstStructure *()> Endpoint::stats_reader (SoupServerMessage *msg)
 {
   auto priv = self_->priv;
-  bool secured;
+  bool serve, secured;
   std::shared_ptr<rtc::HttpServer> server;
   {
     std::lock_guard<std::mutex> g (priv->lock);
-    if (!priv->serve_stats)
-      return nullptr;
+    serve = priv->serve_stats;
     secured = !priv->auth_token.empty () || !priv->jwt_key.empty ();
     server = priv->server;
   }
-  rtc::ObjectPtr<GstElement> owner = rtc::ref_stats_owner (G_OBJECT (self_));
-  if (!owner || !server)
+  if (!server)
     return nullptr;
-  if (!secured && !server->loopback ()) {
-    rtc::http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
-                            "stats are served off loopback only with auth-token or jwt-key set "
-                            "(or turn them off: serve-stats=false)");
-    return nullptr;
-  }
-  unsigned granted = 0;
-  if (!check_access (msg, "GET", granted))
-    return nullptr;
-  auto element = std::make_shared<rtc::ObjectPtr<GstElement>> (std::move (owner));
-  return [element] () {
-    GstStructure *stats = nullptr;
-    g_object_get (element->get (), "stats", &stats, nullptr);
-    return stats;
-  };
+  return rtc::owner_stats_reader (G_OBJECT (self_), msg, serve, secured, server->loopback (),
+                                  [this, msg] () {
+                                    unsigned granted = 0;
+                                    return check_access (msg, "GET", granted);
+                                  });
 }
 
 static std::string allowed_origins (GstRtcHttpServerSignaller *self)

@@ -8,6 +8,7 @@
 #include "gstrtcroomclientsignaller.h"
 #include "gstrtcroomsignaller.h"
 #include "rtchttpauthorize.h"
+#include "rtcstatshttp.h"
 
 /**
  * SECTION:gstrtcroomdefaultsignaller
@@ -51,6 +52,7 @@ const Forward FORWARDS[] = {
     {"jwt-key", SERVER},
     {"jwt-algorithm", SERVER},
     {"pipeline-tracks", SERVER},
+    {"serve-stats", SERVER},
     {"url", SERVER},
     {"n-participants", SERVER},
     {"display-name", CLIENT},
@@ -171,6 +173,8 @@ static gboolean room_default_start (GstRtcSignaller *signaller, GError **error)
       return TRUE;
     active = priv->room_url.empty () ? priv->server : priv->client;
     priv->active = active;
+    /* Its server's /stats.json serves the element's stats (rtcstatshttp.h). */
+    rtc::set_stats_owner (G_OBJECT (active), rtc::ref_stats_owner (G_OBJECT (self)).get ());
     for (const char *name : RELAYED)
       priv->relays.push_back (g_signal_connect_closure (active, name, relay_closure (self), FALSE));
     if (active == priv->server)
@@ -383,6 +387,8 @@ static GParamSpec *forwarded_spec (GType inner, const char *name)
   GParamSpec *copy = nullptr;
   if (G_IS_PARAM_SPEC_STRING (p))
     copy = g_param_spec_string (name, nick, blurb, G_PARAM_SPEC_STRING (p)->default_value, f);
+  else if (G_IS_PARAM_SPEC_BOOLEAN (p))
+    copy = g_param_spec_boolean (name, nick, blurb, G_PARAM_SPEC_BOOLEAN (p)->default_value, f);
   else if (G_IS_PARAM_SPEC_UINT (p))
     copy =
         g_param_spec_uint (name, nick, blurb, G_PARAM_SPEC_UINT (p)->minimum,

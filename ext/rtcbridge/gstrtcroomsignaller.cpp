@@ -18,6 +18,7 @@
 #include "rtcturn.h"
 #include "rtchttpserver.h"
 #include "rtcroomwhip.h"
+#include "rtcstatshttp.h"
 #include "gstrtcroomsignallerprops.h"
 #include "rtcroomhub.h"
 
@@ -76,6 +77,7 @@ struct GstRtcRoomSignallerPrivate {
   std::string room_name = DEFAULT_ROOM_NAME;
   std::string auth_token, jwt_key, jwt_algorithm = rtc::DEFAULT_JWT_ALGORITHM;
   std::string allowed_origins = DEFAULT_ALLOWED_ORIGINS;
+  bool serve_stats = DEFAULT_SERVE_STATS;
   rtc::HttpServer::Tls tls;
   guint max_participants = DEFAULT_MAX_PARTICIPANTS;
   guint keepalive_timeout = DEFAULT_KEEPALIVE_TIMEOUT;
@@ -167,6 +169,36 @@ public:
     /* Browsers cannot send a bearer token on a WebSocket: the room's token
      * travels in `join`. The origin is checked here. */
     return rtc::http_check_access (msg, "", allowed);
+  }
+  /* The room's stats on /stats.json and /metrics (rtcstatshttp.h) for
+   * whom the room's token or JWT (view) lets in, and "authorize". */
+  std::function<GstStructure *()> stats_reader (SoupServerMessage *msg) override
+  {
+    auto priv = self_->priv;
+    rtc::HttpAccess access;
+    bool serve;
+    std::shared_ptr<rtc::HttpServer> server;
+    {
+      std::lock_guard<std::mutex> g (priv->lock);
+      serve = priv->serve_stats;
+      server = priv->server;
+      access.token = priv->auth_token;
+      access.allowed_origins = priv->allowed_origins;
+      access.jwt.key = priv->jwt_key;
+      access.jwt.algorithm = priv->jwt_algorithm;
+      access.jwt.audience = priv->started_name;
+      access.jwt.implied = rtc::PERMIT_VIEW | rtc::PERMIT_PUBLISH;
+    }
+    if (!server)
+      return nullptr;
+    bool secured = !access.token.empty () || !access.jwt.key.empty ();
+    return rtc::owner_stats_reader (
+        G_OBJECT (self_), msg, serve, secured, server->loopback (), [this, msg, &access] () {
+          unsigned granted = 0;
+          return rtc::http_check_access (msg, access, rtc::PERMIT_VIEW, granted) &&
+                 rtc::http_authorize (G_OBJECT (self_), msg, "GET", access.jwt.audience,
+                                      rtc::PERMIT_VIEW, granted);
+        });
   }
   void websocket_opened (SoupWebsocketConnection *conn, SoupServerMessage *msg,
                          const std::string &) override
@@ -589,6 +621,9 @@ static void gst_rtc_room_signaller_set_property (GObject *object, guint prop_id,
   case PROP_JWT_ALGORITHM:
     priv->jwt_algorithm = string_or (value, rtc::DEFAULT_JWT_ALGORITHM);
     break;
+  case PROP_SERVE_STATS:
+    priv->serve_stats = g_value_get_boolean (value);
+    break;
   case PROP_ALLOWED_ORIGINS:
     priv->allowed_origins = string_or (value, DEFAULT_ALLOWED_ORIGINS);
     break;
@@ -658,6 +693,9 @@ static void gst_rtc_room_signaller_get_property (GObject *object, guint prop_id,
     break;
   case PROP_JWT_ALGORITHM:
     g_value_set_string (value, priv->jwt_algorithm.c_str ());
+    break;
+  case PROP_SERVE_STATS:
+    g_value_set_boolean (value, priv->serve_stats);
     break;
   case PROP_ALLOWED_ORIGINS:
     g_value_set_string (value, priv->allowed_origins.c_str ());

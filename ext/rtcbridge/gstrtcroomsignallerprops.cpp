@@ -78,6 +78,11 @@ void gst_rtc_room_signaller_make_properties (GParamSpec **properties)
       "JSON array of the tracks the pipeline publishes ({id, kind, label}): the participant "
       "\"pipeline\" in every roster",
       "", playing);
+  properties[PROP_SERVE_STATS] = g_param_spec_boolean (
+      "serve-stats", "Serve stats",
+      "Serve the room's stats on the server's /stats.json and /metrics (and /debug's data), to "
+      "whom the room's token or JWT lets in; off loopback only when auth-token or jwt-key is set",
+      DEFAULT_SERVE_STATS, playing);
   properties[PROP_URL] = g_param_spec_string (
       "url", "URL", "The conference page's URL once started", nullptr, read_only);
   properties[PROP_N_PARTICIPANTS] = g_param_spec_uint (

@@ -476,7 +476,7 @@ void HttpServer::early_handler (SoupServer *, SoupServerMessage *msg, const char
                     GSIZE_TO_POINTER (self->max_body_size_));
 }
 
-void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
                           gpointer data)
 {
   auto self = static_cast<HttpServer *> (data);
@@ -535,7 +535,11 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
   else if (p == "/debug")
     http_respond_resource (msg, "debug.html"); /* its data: /stats.json, with the access check */
   else if (p == "/stats.json" || p == "/metrics")
-    self->serve_stats (msg, p == "/metrics");
+    self->serve_stats (msg,
+                       p == "/metrics" ? StatsFormat::PROMETHEUS
+                       : query && !g_strcmp0 ((const char *)g_hash_table_lookup (query, "sdp"), "1")
+                           ? StatsFormat::JSON_SDP
+                           : StatsFormat::JSON);
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
     http_respond_resource (msg, "viewer.html");
   else if (g_str_has_prefix (p.c_str (), "/publish/") && n == 2)
@@ -624,7 +628,7 @@ void http_respond_resource (SoupServerMessage *msg, const std::string &file)
 
 /* Each endpoint's access check on this server thread (the first refusal
  * answers), then the reports are read on a worker thread. */
-void HttpServer::serve_stats (SoupServerMessage *msg, bool prometheus)
+void HttpServer::serve_stats (SoupServerMessage *msg, StatsFormat format)
 {
   std::vector<std::pair<std::string, HttpEndpoint *>> listed;
   {
@@ -642,7 +646,7 @@ void HttpServer::serve_stats (SoupServerMessage *msg, bool prometheus)
     if (reader)
       reads.push_back ({e.first, std::move (reader)});
   }
-  http_serve_stats (msg, context_, std::move (reads), prometheus);
+  http_serve_stats (msg, context_, std::move (reads), format);
 }
 
 void HttpServer::serve_streams (SoupServerMessage *msg)

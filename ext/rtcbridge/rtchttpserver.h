@@ -42,6 +42,7 @@
 #include <gst/gst.h>
 
 #include "rtchttpguard.h"
+#include "rtcstatshttp.h"
 
 namespace rtc {
 
@@ -163,7 +164,7 @@ private:
   HttpEndpoint *find_endpoint (const std::string &prefix, const std::string &name);
   void upgrade (SoupServerMessage *msg, HttpEndpoint *endpoint, const std::string &rest);
   void serve_streams (SoupServerMessage *msg);
-  void serve_stats (SoupServerMessage *msg, bool prometheus);
+  void serve_stats (SoupServerMessage *msg, StatsFormat format);
 
   std::string address_;
   guint port_;

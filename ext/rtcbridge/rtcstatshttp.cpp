@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -44,22 +45,62 @@ ObjectPtr<GstElement> ref_stats_owner (GObject *signaller)
   return ObjectPtr<GstElement> (ref ? GST_ELEMENT (g_weak_ref_get (ref)) : nullptr);
 }
 
+std::function<GstStructure *()> owner_stats_reader (GObject *signaller, SoupServerMessage *msg,
+                                                    bool serve, bool secured, bool loopback,
+                                                    const std::function<bool ()> &check)
+{
+  if (!serve)
+    return nullptr;
+  ObjectPtr<GstElement> owner = ref_stats_owner (signaller);
+  if (!owner)
+    return nullptr;
+  if (!secured && !loopback) {
+    http_respond_text (msg, SOUP_STATUS_FORBIDDEN,
+                       "stats are served off loopback only with auth-token or jwt-key set "
+                       "(or turn them off: serve-stats=false)");
+    return nullptr;
+  }
+  if (!check ())
+    return nullptr;
+  auto element = std::make_shared<ObjectPtr<GstElement>> (std::move (owner));
+  return [element] () {
+    GstStructure *stats = nullptr;
+    g_object_get (element->get (), "stats", &stats, nullptr);
+    return stats;
+  };
+}
+
 /* ---- JSON ----------------------------------------------------------------- */
 
 namespace {
 
-void add_value (JsonBuilder *b, const GValue *v);
+/* A JSON document being written; @sdp: sessions' SDP fields kept. */
+struct JsonOut {
+  JsonBuilder *b;
+  bool sdp;
+};
+
+void add_value (JsonOut &o, const GValue *v);
+
+bool is_sdp_field (const char *field)
+{
+  return !strcmp (field, "local-sdp") || !strcmp (field, "remote-sdp");
+}
 
 gboolean add_member (GQuark field, const GValue *value, gpointer data)
 {
-  auto b = static_cast<JsonBuilder *> (data);
-  json_builder_set_member_name (b, g_quark_to_string (field));
-  add_value (b, value);
+  auto &o = *static_cast<JsonOut *> (data);
+  const char *name = g_quark_to_string (field);
+  if (!o.sdp && is_sdp_field (name))
+    return TRUE;
+  json_builder_set_member_name (o.b, name);
+  add_value (o, value);
   return TRUE;
 }
 
-void add_value (JsonBuilder *b, const GValue *v)
+void add_value (JsonOut &o, const GValue *v)
 {
+  JsonBuilder *b = o.b;
   GType t = G_VALUE_TYPE (v);
   if (t == G_TYPE_STRING) {
     const gchar *s = g_value_get_string (v);
@@ -86,12 +127,12 @@ void add_value (JsonBuilder *b, const GValue *v)
       json_builder_add_null_value (b);
   } else if (GST_VALUE_HOLDS_STRUCTURE (v)) {
     json_builder_begin_object (b);
-    gst_structure_foreach (gst_value_get_structure (v), add_member, b);
+    gst_structure_foreach (gst_value_get_structure (v), add_member, &o);
     json_builder_end_object (b);
   } else if (GST_VALUE_HOLDS_ARRAY (v)) {
     json_builder_begin_array (b);
     for (guint i = 0; i < gst_value_array_get_size (v); i++)
-      add_value (b, gst_value_array_get_value (v, i));
+      add_value (o, gst_value_array_get_value (v, i));
     json_builder_end_array (b);
   } else {
     json_builder_add_null_value (b);
@@ -111,9 +152,10 @@ std::string element_of (const GstStructure *report)
 
 } // namespace
 
-std::string stats_json (const std::vector<StreamStats> &streams)
+std::string stats_json (const std::vector<StreamStats> &streams, bool sdp)
 {
   JsonBuilder *b = json_builder_new ();
+  JsonOut o{b, sdp};
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "streams");
   json_builder_begin_array (b);
@@ -123,7 +165,7 @@ std::string stats_json (const std::vector<StreamStats> &streams)
     json_builder_add_string_value (b, s.stream.c_str ());
     json_builder_set_member_name (b, "element");
     json_builder_add_string_value (b, element_of (s.report.get ()).c_str ());
-    gst_structure_foreach (s.report.get (), add_member, b);
+    gst_structure_foreach (s.report.get (), add_member, &o);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -377,7 +419,7 @@ std::atomic<int> stats_requests{0}; /* being made, process-wide */
 struct Reply {
   SoupServerMessage *msg; /* owned */
   std::string body;
-  bool prometheus;
+  StatsFormat format;
 };
 
 gboolean send_reply (gpointer data)
@@ -386,7 +428,8 @@ gboolean send_reply (gpointer data)
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg), "Cache-Control",
                                 "no-cache");
   http_respond (r->msg, SOUP_STATUS_OK,
-                r->prometheus ? "text/plain; version=0.0.4; charset=utf-8" : "application/json",
+                r->format == StatsFormat::PROMETHEUS ? "text/plain; version=0.0.4; charset=utf-8"
+                                                     : "application/json",
                 r->body);
   soup_server_message_unpause (r->msg);
   return G_SOURCE_REMOVE;
@@ -402,7 +445,7 @@ void free_reply (gpointer data)
 } // namespace
 
 void http_serve_stats (SoupServerMessage *msg, GMainContext *context, std::vector<StatsRead> reads,
-                       bool prometheus)
+                       StatsFormat format)
 {
   if (reads.empty ()) {
     http_respond_text (msg, SOUP_STATUS_NOT_FOUND, "no stream on this server serves stats");
@@ -417,7 +460,7 @@ void http_serve_stats (SoupServerMessage *msg, GMainContext *context, std::vecto
     return;
   }
   soup_server_message_pause (msg);
-  auto reply = new Reply{SOUP_SERVER_MESSAGE (g_object_ref (msg)), std::string (), prometheus};
+  auto reply = new Reply{SOUP_SERVER_MESSAGE (g_object_ref (msg)), std::string (), format};
   g_main_context_ref (context);
   std::thread ([reply, context, reads = std::move (reads)] () mutable {
     std::vector<StreamStats> streams;
@@ -426,7 +469,9 @@ void http_serve_stats (SoupServerMessage *msg, GMainContext *context, std::vecto
         streams.push_back ({r.stream, StructurePtr (report)});
     }
     reads.clear (); /* the readers' element references go here, not on the server thread */
-    reply->body = reply->prometheus ? stats_prometheus (streams) : stats_json (streams);
+    reply->body = reply->format == StatsFormat::PROMETHEUS
+                      ? stats_prometheus (streams)
+                      : stats_json (streams, reply->format == StatsFormat::JSON_SDP);
     stats_requests--;
     /* Answered on the server thread; if the server has stopped, its
      * context drops the source and the message with it. */

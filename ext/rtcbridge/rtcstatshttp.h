@@ -26,6 +26,16 @@ void set_stats_owner (GObject *signaller, GstElement *element);
 /* The element set above, if it is still there. */
 ObjectPtr<GstElement> ref_stats_owner (GObject *signaller);
 
+/* What an endpoint's HttpEndpoint::stats_reader gives: a reader of
+ * @signaller's stats owner's `stats`, when @serve (its serve-stats) and
+ * the owner is there; off a @loopback server only when @secured (a token or
+ * key is set: the stats name peers' addresses), else @msg is answered 403.
+ * @check is the stream's own access check, which answers @msg when it
+ * refuses. nullptr: not served, or @msg answered. Server thread. */
+std::function<GstStructure *()> owner_stats_reader (GObject *signaller, SoupServerMessage *msg,
+                                                    bool serve, bool secured, bool loopback,
+                                                    const std::function<bool ()> &check);
+
 /* One stream's report: its name on the server and its element's stats
  * structure ("webrtcpublish-stats", ...). */
 struct StreamStats {
@@ -34,8 +44,9 @@ struct StreamStats {
 };
 
 /* {"streams": [{"stream": name, "element": "webrtcpublish", <the report's
- * fields, nested structures as objects, arrays as arrays>}]} */
-std::string stats_json (const std::vector<StreamStats> &streams);
+ * fields, nested structures as objects, arrays as arrays>}]}; the
+ * sessions' "local-sdp" and "remote-sdp" only with @sdp. */
+std::string stats_json (const std::vector<StreamStats> &streams, bool sdp = false);
 /* The same as Prometheus metrics (labels element and stream, and session
  * for a session's). */
 std::string stats_prometheus (const std::vector<StreamStats> &streams);
@@ -46,13 +57,16 @@ struct StatsRead {
   std::function<GstStructure *()> read;
 };
 
+/* /stats.json, /stats.json?sdp=1 (with the sessions' SDP), /metrics. */
+enum class StatsFormat { JSON, JSON_SDP, PROMETHEUS };
+
 /* Answers @msg (server thread, its server's @context) with the reports of
- * @reads as JSON or Prometheus text: 404 when there are none, 503 when
+ * @reads in @format: 404 when there are none, 503 when
  * MAX_STATS_REQUESTS are being made already; else the message is paused,
  * the readers run on a thread of their own, and the answer is given on the
  * server thread. */
 constexpr int MAX_STATS_REQUESTS = 4;
 void http_serve_stats (SoupServerMessage *msg, GMainContext *context, std::vector<StatsRead> reads,
-                       bool prometheus);
+                       StatsFormat format);
 
 } // namespace rtc

@@ -180,6 +180,7 @@ public:
   void connected (Session &session) override;
   void renegotiated (Session &session) override;
   void removed (Session &session, const std::string &reason) override;
+  void describe (Session &session, GstStructure *fields) override;
 
 private:
   struct Track;

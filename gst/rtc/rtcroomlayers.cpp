@@ -383,4 +383,21 @@ void Room::measure_layers ()
     adapt (static_cast<Participant &> (*kv.second));
 }
 
+/* Stats (rtcstats.h): what a participant's session carries each way, and
+ * its link as the room sees it. */
+void Room::describe (Session &session, GstStructure *fields)
+{
+  auto &p = static_cast<Participant &> (session);
+  guint received = 0, low = 0;
+  for (auto &kv : p.arrivals)
+    received += !kv.second->track.empty ();
+  for (auto &kv : p.lines)
+    low += kv.second.low;
+  gst_structure_set (fields, "tracks-sent", G_TYPE_UINT, (guint)p.lines.size (), "tracks-received",
+                     G_TYPE_UINT, received, "low-layer-tracks", G_TYPE_UINT, low,
+                     "congestion-control", G_TYPE_BOOLEAN, p.gcc != nullptr, nullptr);
+  if (p.estimate)
+    gst_structure_set (fields, "estimated-bitrate", G_TYPE_UINT, p.estimate, nullptr);
+}
+
 } // namespace rtc

@@ -231,7 +231,8 @@ struct StatsReporter::Core {
   std::map<std::string, Sample> samples; /* bytes at the previous report */
   bool busy = false;                     /* a periodic report is being made */
 
-  GstStructure *build (GstStructure *fields, std::vector<SessionFacts> &facts);
+  /* @descriptions: each session's SDP too (not from a webrtcbin's thread). */
+  GstStructure *build (GstStructure *fields, std::vector<SessionFacts> &facts, bool descriptions);
 };
 
 namespace {
@@ -277,9 +278,49 @@ gboolean copy_field (GQuark field, const GValue *value, gpointer to)
 
 GThreadPool *report_pool ();
 
+/* @webrtcbin's @property ("local-description", ...) as SDP text with the
+ * ICE password hidden, or "" when there is none. */
+std::string description_text (GstElement *webrtcbin, const char *property)
+{
+  GstWebRTCSessionDescription *d = nullptr;
+  g_object_get (webrtcbin, property, &d, nullptr);
+  if (!d)
+    return "";
+  std::string text;
+  if (d->sdp) {
+    gchar *t = gst_sdp_message_as_text (d->sdp);
+    text = hide_ice_passwords (t);
+    g_free (t);
+  }
+  gst_webrtc_session_description_free (d);
+  return text;
+}
+
 } // namespace
 
-GstStructure *StatsReporter::Core::build (GstStructure *fields, std::vector<SessionFacts> &facts)
+std::string hide_ice_passwords (const std::string &sdp)
+{
+  static const std::string KEY = "a=ice-pwd:";
+  std::string out;
+  size_t at = 0;
+  while (at < sdp.size ()) {
+    size_t end = sdp.find ('\n', at);
+    end = end == std::string::npos ? sdp.size () : end + 1;
+    if (sdp.compare (at, KEY.size (), KEY) == 0) {
+      size_t value_end = sdp.find_first_of ("\r\n", at);
+      value_end = value_end == std::string::npos ? end : value_end;
+      out += KEY + "(hidden)";
+      out.append (sdp, value_end, end - value_end); /* the line's end as it was */
+    } else {
+      out.append (sdp, at, end - at);
+    }
+    at = end;
+  }
+  return out;
+}
+
+GstStructure *StatsReporter::Core::build (GstStructure *fields, std::vector<SessionFacts> &facts,
+                                          bool descriptions)
 {
   auto answers = std::make_shared<Answers> ();
   answers->replies.resize (facts.size ());
@@ -342,6 +383,12 @@ GstStructure *StatsReporter::Core::build (GstStructure *fields, std::vector<Sess
     }
     if (f.extra)
       gst_structure_foreach (f.extra.get (), copy_field, s);
+    if (descriptions && f.webrtcbin)
+      gst_structure_set (s, "local-sdp", G_TYPE_STRING,
+                         description_text (f.webrtcbin.get (), "local-description").c_str (),
+                         "remote-sdp", G_TYPE_STRING,
+                         description_text (f.webrtcbin.get (), "remote-description").c_str (),
+                         nullptr);
     GValue v = G_VALUE_INIT;
     g_value_init (&v, GST_TYPE_STRUCTURE);
     g_value_take_boxed (&v, s);
@@ -366,7 +413,7 @@ struct Job {
 void run_report (gpointer data, gpointer)
 {
   std::unique_ptr<Job> job (static_cast<Job *> (data));
-  GstStructure *report = job->core->build (job->fields.get (), job->facts);
+  GstStructure *report = job->core->build (job->fields.get (), job->facts, false);
   job->facts.clear (); /* the webrtcbins go before the message */
   gst_element_post_message (job->element.get (),
                             gst_message_new_element (GST_OBJECT (job->element.get ()), report));
@@ -404,7 +451,7 @@ GstStructure *StatsReporter::report ()
   StructurePtr fields (gst_structure_new_empty ("fields"));
   std::vector<SessionFacts> facts;
   control_.post_sync ([&] { gather_ (fields.get (), facts); });
-  return core_->build (fields.get (), facts);
+  return core_->build (fields.get (), facts, true);
 }
 
 void StatsReporter::set_interval (guint interval_ms)

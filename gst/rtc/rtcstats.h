@@ -77,6 +77,9 @@ bool stats_number (const GstStructure *s, const char *field, double &out);
  * invented). Pure: no GStreamer object is touched. */
 void summarize_webrtc_stats (const GstStructure *reply, GstStructure *out);
 
+/* @sdp with every a=ice-pwd value replaced by "(hidden)". Pure. */
+std::string hide_ice_passwords (const std::string &sdp);
+
 /* How long a report waits for the webrtcbins' answers. */
 constexpr guint STATS_TIMEOUT_MS = 2000;
 
@@ -94,8 +97,10 @@ public:
   StatsReporter (const StatsReporter &) = delete;
   StatsReporter &operator= (const StatsReporter &) = delete;
 
-  /* A report now (transfer full). Any thread but a webrtcbin's (see
-   * above); waits at most STATS_TIMEOUT_MS for the webrtcbins. */
+  /* A report now (transfer full), with each session's SDP exchanged
+   * ("local-sdp", "remote-sdp": ICE passwords hidden; the periodic
+   * message leaves them out). Any thread but a webrtcbin's (see above);
+   * waits at most STATS_TIMEOUT_MS for the webrtcbins. */
   GstStructure *report ();
   /* The periodic message every @interval_ms (0: none). Any thread. */
   void set_interval (guint interval_ms);

@@ -1,13 +1,17 @@
 // The debug page (/debug): headless Chromium opens it while two of its own
 // viewer pages play a stream that has a token. Without the token the page
 // shows /stats.json's 401; with it, both sessions are listed as connected,
-// their graphs' pixels change from one second to the next, and the
-// candidate pair table shows the selected pair (host candidates here).
+// their graphs' pixels change from one second to the next, the candidate
+// pair table shows the selected pair (host candidates here), and the SDP
+// exchanged is there with the ICE passwords hidden. What each viewer
+// received (its own getStats) and what /stats.json says its session sent
+// agree within 5 %. Headless Firefox shows the same page with both sessions.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPublisher } from './publisher.mjs';
 import { launchChromium } from './chromium.mjs';
+import { launchFirefox } from './firefox.mjs';
 import { waitFor } from './proc.mjs';
 
 test('the debug page lists and graphs every session, behind the token', { timeout: 150000 }, async () => {
@@ -66,6 +70,76 @@ test('the debug page lists and graphs every session, behind the token', { timeou
     for (const s of stats) {
       assert.ok(s['bytes-sent'] > 10000, JSON.stringify(s));
       assert.equal(s.codecs, 'VP8,OPUS');
+    }
+
+    // The SDP exchanged: ours and each viewer's, its ICE password hidden.
+    const sdps = await page.evaluate(() => [...window.rtcDebug.sessions.values()]
+      .map((d) => ({ local: d.local.textContent, remote: d.remote.textContent })));
+    const ufrags = [];
+    for (const v of viewers)
+      ufrags.push(await v.evaluate(() => window.rtcViewer.pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]));
+    for (const x of sdps) {
+      assert.match(x.local, /^v=0\r?\n/);
+      assert.match(x.local, /\nm=video /);
+      assert.match(x.remote, /\nm=video /);
+      assert.match(x.local + x.remote, /a=ice-pwd:\(hidden\)/);
+      assert.doesNotMatch(x.local + x.remote, /a=ice-pwd:(?!\(hidden\))/);
+    }
+    for (const u of ufrags)
+      assert.equal(sdps.filter((x) => x.remote.includes(`a=ice-ufrag:${u}\r\n`)).length, 1,
+        `one session has viewer ${u}'s SDP`);
+
+    // Bytes: what /stats.json says a session sent, read between two readings
+    // of what its viewer received (RTP payload bytes on both sides).
+    const received = (v) => v.evaluate(async () => {
+      let bytes = 0;
+      (await window.rtcViewer.pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp') bytes += r.bytesReceived || 0;
+      });
+      return bytes;
+    });
+    for (let i = 0; i < viewers.length; i++) {
+      const before = await received(viewers[i]);
+      const r = await fetch(`${base}/stats.json?sdp=1`, { headers: { Authorization: 'Bearer s3cret' } });
+      const after = await received(viewers[i]);
+      const session = (await r.json()).streams[0].sessions
+        .find((x) => (x['remote-sdp'] || '').includes(`a=ice-ufrag:${ufrags[i]}\r\n`));
+      assert.ok(session, `viewer ${i}'s session in /stats.json`);
+      const sent = session['bytes-sent'];
+      console.log(`viewer ${i}: received ${before}..${after} bytes, its session sent ${sent}`);
+      assert.ok(before > 100000, `viewer ${i} received ${before} bytes`);
+      assert.ok(sent >= before * 0.95 && sent <= after * 1.05,
+        `viewer ${i}: sent ${sent} vs received ${before}..${after}`);
+    }
+
+    // Firefox shows the same: both sessions connected, its graphs drawn.
+    const ff = launchFirefox(`${base}/debug#token=s3cret`);
+    try {
+      const ffConnected = async () => {
+        try {
+          return await ff.evaluate(`window.rtcDebug ? [...window.rtcDebug.sessions.values()]
+            .filter((d) => d.last && d.last.state === 'connected').length : 0`);
+        } catch (e) {
+          return 0; // not loaded yet
+        }
+      };
+      await waitFor(async () => (await ffConnected()) === 2, 60000,
+        "Firefox's debug page to list two connected sessions").catch((e) => {
+        console.log('Firefox said:', ff.output());
+        throw e;
+      });
+      const ffPixels = () => ff.evaluate(`JSON.stringify([...document.querySelectorAll('.debug-session canvas')]
+        .map((c) => c.toDataURL()))`).then((t) => JSON.parse(t));
+      const ffBefore = await ffPixels();
+      assert.equal(ffBefore.length, 2);
+      await waitFor(async () => {
+        const now = await ffPixels();
+        return now.length === 2 && now.every((p, i) => p !== ffBefore[i]);
+      }, 15000, "both of Firefox's graphs to change");
+      assert.match(await ff.evaluate(`document.querySelector('.debug-session .pair').textContent`),
+        /^host udp \S+ ⇄ (host|prflx) udp \S+$/);
+    } finally {
+      await ff.close();
     }
 
     // A viewer leaves: its block goes.

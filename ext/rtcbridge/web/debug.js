@@ -1,7 +1,8 @@
-// The debug page: polls /stats.json each second (with the page's #token=,
-// token.js) and shows every session of every stream: a graph of its rates,
-// round trip and loss, its candidate pair, and the states it went through
-// while the page watched. window.rtcDebug is its state (the tests read it).
+// The debug page: polls /stats.json?sdp=1 each second (with the page's
+// #token=, token.js) and shows every session of every stream and room: a
+// graph of its rates, round trip and loss, its candidate pair, the states it
+// went through while the page watched, and the SDP exchanged (ICE passwords
+// hidden by the server). window.rtcDebug is its state (the tests read it).
 'use strict';
 
 (() => {
@@ -32,8 +33,14 @@
       const canvas = el('canvas', { width: 640, height: 140 });
       const table = el('table', { class: 'stats' });
       const states = el('div', { class: 'hint states' });
-      box.append(title, canvas, table, states);
-      d = { key, id: s.id, stream: stream.stream, box, canvas, table, states, samples: [], history: [] };
+      const sdp = el('details', { class: 'sdp' });
+      const local = el('pre', { class: 'local-sdp' });
+      const remote = el('pre', { class: 'remote-sdp' });
+      sdp.append(el('summary', {}, 'SDP exchanged'), el('h4', {}, 'Ours'), local,
+        el('h4', {}, 'The peer\'s'), remote);
+      box.append(title, canvas, table, states, sdp);
+      d = { key, id: s.id, stream: stream.stream, box, canvas, table, states, local, remote,
+        samples: [], history: [] };
       debug.sessions.set(key, d);
     }
     return d;
@@ -71,8 +78,10 @@
     row(d.table, ['Codecs', s.codecs || '–', 'Connected after',
       s['connect-time'] !== undefined ? `${(s['connect-time'] * 1000).toFixed(0)} ms` : '–']);
     row(d.table, ['Sent', rate(s['bitrate-sent']), 'Received', rate(s['bitrate-received'])]);
-    row(d.table, ['Estimate', rate(s['estimated-bitrate']), 'Rung',
-      s.rung !== undefined ? String(s.rung) : '–']);
+    row(d.table, ['Estimate', rate(s['estimated-bitrate']), s['tracks-sent'] !== undefined
+      ? 'Tracks (sent / received / low layer)' : 'Rung', s['tracks-sent'] !== undefined
+      ? `${s['tracks-sent']} / ${s['tracks-received']} / ${s['low-layer-tracks']}`
+      : s.rung !== undefined ? String(s.rung) : '–']);
     row(d.table, ['Round trip', s['round-trip-time'] !== undefined
       ? `${(s['round-trip-time'] * 1000).toFixed(1)} ms` : '–', 'Lost (sent / received)',
     `${s['sent-packets-lost'] ?? '–'} / ${s['received-packets-lost'] ?? '–'}`]);
@@ -84,6 +93,9 @@
     d.table.append(tr);
     d.states.textContent = 'States: ' + d.history.map((h) =>
       `${new Date(h.at).toLocaleTimeString()} ${h.state}`).join(' → ');
+    // Rewritten only when it changed (a renegotiation): a reader's selection stays.
+    for (const [pre, text] of [[d.local, s['local-sdp']], [d.remote, s['remote-sdp']]])
+      if (pre.textContent !== (text || '–')) pre.textContent = text || '–';
     draw(d);
   }
 
@@ -128,7 +140,7 @@
   async function poll() {
     try {
       const token = window.rtcPageToken();
-      const r = await fetch('/stats.json', { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+      const r = await fetch('/stats.json?sdp=1', { headers: token ? { Authorization: `Bearer ${token}` } : {} });
       if (!r.ok) throw new Error(`/stats.json: ${r.status} ${(await r.text()).trim()}`);
       const j = await r.json();
       debug.error = null;

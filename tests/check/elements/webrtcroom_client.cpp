@@ -22,7 +22,11 @@
  *    crash: a room-url that is not a room's URL, a room the server does
  *    not host, a room nobody listens at (the error names the URL), a
  *    wrong auth-token (the error names the refusal; the token itself is in
- *    no message and no log line), a full room. */
+ *    no message and no log line), a full room;
+ *  - the room's stats over HTTP: /stats.json and /metrics behind the
+ *    room's token, the participant's session with its tracks each way;
+ *    ?sdp=1 adds the SDP exchanged (ICE passwords hidden); serve-stats
+ *    off: 404. */
 #include <gst/check/gstcheck.h>
 #include <gst/pbutils/pbutils.h>
 #include <gio/gio.h>
@@ -40,6 +44,9 @@
 #include <thread>
 #include <vector>
 
+#include <json-glib/json-glib.h>
+
+#include "rtctesthttp.h"
 #include "rtctestjwt.h"
 #include "rtctestroom.h"
 #include "rtctestroommembers.h"
@@ -592,6 +599,103 @@ GST_START_TEST (test_wrong_token)
 }
 GST_END_TEST;
 
+/* The room's stats over HTTP (docs/stats.md): /stats.json and /metrics
+ * behind the room's token, the participant's session listed with what it
+ * sends and receives; /stats.json?sdp=1 adds the SDP exchanged with the
+ * ICE passwords hidden; signaller::serve-stats=false: not served. */
+static JsonObject *room_stats (JsonParser *parser, const std::string &body)
+{
+  if (!json_parser_load_from_data (parser, body.c_str (), -1, nullptr))
+    return nullptr;
+  JsonArray *streams = json_object_get_array_member (
+      json_node_get_object (json_parser_get_root (parser)), "streams");
+  return json_array_get_length (streams) == 1 ? json_array_get_object_element (streams, 0)
+                                              : nullptr;
+}
+
+static std::string session_state (const std::string &body)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *room = room_stats (parser, body);
+  JsonArray *sessions = room ? json_object_get_array_member (room, "sessions") : nullptr;
+  if (!sessions || json_array_get_length (sessions) != 1)
+    return "";
+  return json_object_get_string_member (json_array_get_object_element (sessions, 0), "state");
+}
+
+GST_START_TEST (test_room_stats_over_http)
+{
+  Host host ("room-name=team auth-token=t0k");
+  fail_unless (host.port != 0);
+  Member client (host.url ("team"), "auth-token=t0k");
+  fail_unless (wait_member_frames (host.outs, client, "video", 10) != nullptr);
+  fail_unless (wait_member_frames (host.outs, client, "audio", 10) != nullptr);
+  fail_unless (wait_frames (client.outs, "participant_pipeline_video_0", 10) != nullptr);
+  std::string base = "http://127.0.0.1:" + std::to_string (host.port);
+  std::map<std::string, std::string> token = {{"Authorization", "Bearer t0k"}};
+  fail_unless_equals_int (http_request ("GET", base + "/stats.json").status, 401);
+  fail_unless_equals_int (
+      http_request ("GET", base + "/metrics", "", "", {{"Authorization", "Bearer t0"}}).status,
+      401);
+
+  HttpReply j;
+  fail_unless (wait_until (
+                   [&] () {
+                     j = http_request ("GET", base + "/stats.json", "", "", token);
+                     return session_state (j.body) == "connected";
+                   },
+                   20000),
+               "no connected session in %u %s", j.status, j.body.c_str ());
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *room = room_stats (parser, j.body);
+  fail_unless_equals_string (json_object_get_string_member (room, "stream"), "team");
+  fail_unless_equals_string (json_object_get_string_member (room, "element"), "webrtcroom");
+  fail_unless_equals_int (json_object_get_int_member (room, "n-sessions"), 1);
+  JsonObject *s =
+      json_array_get_object_element (json_object_get_array_member (room, "sessions"), 0);
+  fail_unless_equals_string (json_object_get_string_member (s, "id"), client.id ().c_str ());
+  /* It sends its camera and microphone; it receives the host's video. */
+  fail_unless_equals_int (json_object_get_int_member (s, "tracks-received"), 2);
+  fail_unless_equals_int (json_object_get_int_member (s, "tracks-sent"), 1);
+  fail_unless (json_object_get_int_member (s, "bytes-received") > 1000, "%s", j.body.c_str ());
+  fail_unless (json_object_get_int_member (s, "bytes-sent") > 1000, "%s", j.body.c_str ());
+  fail_if (json_object_has_member (s, "local-sdp"), "SDP without ?sdp=1");
+
+  /* The SDP exchanged, the ICE passwords hidden. */
+  HttpReply d = http_request ("GET", base + "/stats.json?sdp=1", "", "", token);
+  fail_unless_equals_int (d.status, 200);
+  g_autoptr (JsonParser) parser2 = json_parser_new ();
+  JsonObject *with_sdp = room_stats (parser2, d.body);
+  fail_unless (with_sdp != nullptr, "%s", d.body.c_str ());
+  JsonObject *s2 =
+      json_array_get_object_element (json_object_get_array_member (with_sdp, "sessions"), 0);
+  for (const char *field : {"local-sdp", "remote-sdp"}) {
+    std::string sdp = json_object_get_string_member_with_default (s2, field, "");
+    fail_unless (sdp.rfind ("v=0\r\n", 0) == 0, "%s: %s", field, sdp.c_str ());
+    fail_unless (sdp.find ("m=video ") != std::string::npos, "%s: %s", field, sdp.c_str ());
+    fail_unless (sdp.find ("a=fingerprint:") != std::string::npos, "%s: %s", field, sdp.c_str ());
+    size_t pwd = sdp.find ("a=ice-pwd:");
+    fail_unless (pwd != std::string::npos, "%s: %s", field, sdp.c_str ());
+    for (; pwd != std::string::npos; pwd = sdp.find ("a=ice-pwd:", pwd + 1))
+      fail_unless (sdp.compare (pwd, 20, "a=ice-pwd:(hidden)\r\n") == 0, "%s: %s", field,
+                   sdp.substr (pwd, 40).c_str ());
+  }
+
+  HttpReply m = http_request ("GET", base + "/metrics", "", "", token);
+  fail_unless_equals_int (m.status, 200);
+  const char *line = "rtc_sessions{element=\"webrtcroom\",stream=\"team\"} 1\n";
+  fail_unless (m.body.find (line) != std::string::npos, "no %s in\n%s", line, m.body.c_str ());
+
+  /* Turned off: not served. */
+  Host off ("room-name=quiet signaller::serve-stats=false");
+  fail_unless (off.port != 0);
+  std::string off_base = "http://127.0.0.1:" + std::to_string (off.port);
+  fail_unless_equals_int (http_request ("GET", off_base + "/stats.json").status, 404);
+  fail_unless_equals_int (http_request ("GET", off_base + "/metrics").status, 404);
+  fail_if (host.p->find (GST_MESSAGE_ERROR), "the host failed");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_full_room)
 {
   Host host ("room-name=small signaller::max-participants=1");
@@ -633,6 +737,7 @@ static Suite *webrtcroom_client_suite (void)
   tcase_add_test (tc, test_unreachable_room);
   tcase_add_test (tc, test_wrong_token);
   tcase_add_test (tc, test_full_room);
+  tcase_add_test (tc, test_room_stats_over_http);
   return s;
 }
 
