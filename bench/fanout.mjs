@@ -7,7 +7,13 @@
 //   - webrtcpublish (defaults: congestion control on), fed by
 //     udpsrc ! rtpvp8depay, viewers through WHEP;
 //   - the same with congestion-control=none;
-//   - (--only ...,stats) the defaults with stats-interval=1000.
+//   - (--only ...,stats) the defaults with stats-interval=1000;
+//   - (--stats-cost K) only the cost of stats: the defaults without and with
+//     stats-interval=1000 and 100, in turn, K rounds, gst-launch-1.0 without
+//     -m (its printing of every message is not the element's cost); prints
+//     each round's difference per extra viewer and their median, and the
+//     cost every second derived from every 100 ms (ten times the work: above
+//     the noise between runs) (bench/run.sh stats).
 // Prints per step and per extra viewer (the slope from N=1 to the largest
 // N) and the ratios to Janus. Run inside tests/netns-run.sh (bench/run.sh
 // fanout does). Usage: node bench/fanout.mjs [--steps 1,8,16,32]
@@ -23,7 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { freePort, startJanus } from '../tests/browser/janus.mjs';
 import { startPublisher } from '../tests/browser/publisher.mjs';
-import { onLines, waitFor } from '../tests/browser/proc.mjs';
+import { onLines, waitFor, stopper } from '../tests/browser/proc.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,6 +40,7 @@ const { values: opts } = parseArgs({
     joiners: { type: 'string' },
     within: { type: 'string', default: '10' },
     churn: { type: 'string' },
+    'stats-cost': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -348,6 +355,51 @@ async function churn(n, janusPort, gstPort) {
     console.log(`  ${r.name.padEnd(20)} ${(r.plateau / janus16).toFixed(2)}x (${r.plateau.toFixed(1)} MB; started at ${r.start.toFixed(1)}, ${r.after.toFixed(1)} after)`);
 }
 
+// gst-launch-1.0 without -m on a port of our choosing, ready once it serves
+// /streams.json: { port, proc, stop () }.
+async function startQuiet(launchArgs) {
+  const port = await freePort();
+  const proc = spawn('gst-launch-1.0', [...launchArgs, `port=${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  proc.stderr.on('data', (c) => { output = (output + c.toString()).slice(-3000); });
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`gst-launch-1.0 exited:\n${output}`);
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/streams.json`)).ok;
+    } catch (e) {
+      return false;
+    }
+  }, 30000, 'the publisher to listen');
+  return { port, proc, stop: stopper(proc) };
+}
+
+async function statsCost(rounds, gstPort) {
+  const at1s = [];
+  const from100ms = [];
+  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  for (let i = 0; i < rounds; i++) {
+    const slope = {};
+    for (const [key, props] of [['off', []], ['1000', ['stats-interval=1000']], ['100', ['stats-interval=100']]]) {
+      const pub = await startQuiet(['udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
+        'rtpjitterbuffer', 'latency=20', '!', 'rtpvp8depay', '!', 'webrtcpublish', 'name=pub', ...props]);
+      try {
+        const url = `http://127.0.0.1:${pub.port}/whep/live`;
+        slope[key] = report(`round ${i + 1}: webrtcpublish ${props.join(' ') || '(defaults)'}`,
+          await run(`stats ${key}`, pub.proc, () => whepViewer(url))).cpu;
+      } finally {
+        await pub.stop();
+      }
+    }
+    at1s.push(slope['1000'] - slope.off);
+    from100ms.push((slope['100'] - slope.off) / 10);
+    console.log(`round ${i + 1}: stats every second ${at1s[i].toFixed(2)}, every 100 ms ${(slope['100'] - slope.off).toFixed(2)} ` +
+      `ms of CPU per second per extra viewer`);
+  }
+  console.log(`stats every second, per extra viewer (target <= 0.5 ms of CPU per second), over ${rounds} rounds:`);
+  console.log(`  measured at 1 s: median ${median(at1s).toFixed(2)} ms/s (each: ${at1s.map((c) => c.toFixed(2)).join(', ')})`);
+  console.log(`  every 100 ms / 10: median ${median(from100ms).toFixed(3)} ms/s (each: ${from100ms.map((c) => c.toFixed(3)).join(', ')})`);
+}
+
 const janusConfig = (port) => `general: { }
 bench: {
   type = "rtp"
@@ -368,6 +420,7 @@ async function main() {
     await sleep(1000);
     if (source.exitCode !== null) throw new Error(`the source stopped:\n${source.output()}`);
     if (opts.churn) return await churn(Number(opts.churn), janusPort, gstPort);
+    if (opts['stats-cost']) return await statsCost(Number(opts['stats-cost']), gstPort);
     if (only.includes('janus')) {
       const janus = await startJanus(20000, { streaming: janusConfig(janusPort) });
       try {

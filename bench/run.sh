@@ -30,7 +30,7 @@ for w in $what; do
     cycles) [ -d bench/node_modules ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
             bash tests/netns-run.sh node bench/fanout.mjs --churn 1000 ;;
     stats) [ -d bench/node_modules ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
-           bash tests/netns-run.sh node bench/fanout.mjs --only gcc,stats --steps 1,16 ;;
+           bash tests/netns-run.sh node bench/fanout.mjs --stats-cost 3 --steps 1,16 ;;
     fanout-shared) bash tests/netns-run.sh /usr/bin/python3 bench/fanout.py --viewers-bin build/bench/bench-viewers ;;
     latency) bash tests/netns-run.sh build/bench/bench-latency --seconds 10 ;;
     ingest) bash tests/netns-run.sh build/bench/bench-ingest-ttff --sessions 20

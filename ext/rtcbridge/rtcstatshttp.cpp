@@ -231,6 +231,8 @@ const Metric SESSION_METRICS[] = {
     {"rtc_session_age_seconds", "gauge", "Seconds since the session started.", "duration"},
     {"rtc_session_connect_time_seconds", "gauge", "Seconds from the start until connected.",
      "connect-time"},
+    {"rtc_session_first_media_time_seconds", "gauge",
+     "Seconds from the start until media first flowed once connected.", "first-media-time"},
     {"rtc_session_sent_bytes_total", "counter", "RTP payload bytes sent.", "bytes-sent"},
     {"rtc_session_received_bytes_total", "counter", "RTP payload bytes received.",
      "bytes-received"},
@@ -266,6 +268,8 @@ const Metric SESSION_METRICS[] = {
 const Metric HISTOGRAMS[] = {
     {"rtc_connect_time_seconds", "histogram",
      "Seconds from a session's start until ICE and DTLS were up.", "connect-time"},
+    {"rtc_first_media_time_seconds", "histogram",
+     "Seconds from a session's start until media first flowed once connected.", "first-media-time"},
     {"rtc_session_duration_seconds", "histogram", "Lives of connected sessions that ended.",
      "session-duration"},
 };

@@ -418,6 +418,7 @@ void Sessions::on_event (const std::string &id, PeerSession::Event event, const 
     if (!s.connected_us) {
       s.connected_us = g_get_monotonic_time ();
       connect_times_.observe ((s.connected_us - s.peer->created_us ()) / 1e6);
+      s.first_media = watch_first_media (s.peer->webrtcbin ());
     }
     GST_INFO_OBJECT (element_, "%s %s connected", names_.peer, id.c_str ());
     /* An offerer opened its channels before the offer. */
@@ -533,6 +534,16 @@ static bool ice_connected (GstElement *webrtcbin)
 
 /* ---- stats --------------------------------------------------------------- */
 
+gint64 Sessions::count_first_media (Session &s)
+{
+  gint64 first = s.first_media ? s.first_media->first_us () : 0;
+  if (first && !s.first_media_counted) {
+    s.first_media_counted = true;
+    first_media_times_.observe ((first - s.peer->created_us ()) / 1e6);
+  }
+  return first;
+}
+
 void Sessions::gather_stats (GstStructure *fields, std::vector<SessionFacts> &facts)
 {
   guint connected = 0;
@@ -545,6 +556,7 @@ void Sessions::gather_stats (GstStructure *fields, std::vector<SessionFacts> &fa
     f.state = s.connected ? "connected" : "connecting";
     f.created_us = s.peer->created_us ();
     f.connected_us = s.connected_us;
+    f.first_media_us = count_first_media (s);
     f.webrtcbin = ref_object (s.peer->webrtcbin ());
     f.extra.reset (gst_structure_new_empty ("extra"));
     delegate_.describe (s, f.extra.get ());
@@ -564,6 +576,7 @@ void Sessions::gather_stats (GstStructure *fields, std::vector<SessionFacts> &fa
                      nullptr);
   gst_structure_free (rejected);
   connect_times_.report (fields, "connect-time");
+  first_media_times_.report (fields, "first-media-time");
   durations_.report (fields, "session-duration");
   delegate_.describe (fields);
 }
@@ -604,6 +617,7 @@ void Sessions::remove (const std::string &id, const std::string &reason, bool te
   std::string peer = s->peer->peer_address ();
   if (s->connected_us)
     durations_.observe ((g_get_monotonic_time () - s->peer->created_us ()) / 1e6);
+  count_first_media (*s);
   data_.detach (id);
   s->peer.reset (); /* unlinks the media, stops and removes its webrtcbin */
   GST_INFO_OBJECT (element_, "%s %s removed: %s", names_.peer, id.c_str (), reason.c_str ());

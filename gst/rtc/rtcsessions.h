@@ -57,6 +57,10 @@ struct Session {
   bool agreed = false;     /* our answer went out, or the peer's answer was applied */
   bool connected = false;  /* ICE and DTLS */
   gint64 connected_us = 0; /* monotonic: when it first connected; 0: not yet */
+  /* Its first media once connected (rtcstats.h), and whether the element's
+   * histogram has it yet. */
+  std::shared_ptr<FirstMedia> first_media;
+  bool first_media_counted = false;
   /* Renegotiation (sessions whose m-lines change): */
   bool awaiting_answer = false; /* our offer is out */
   bool answering = false;       /* the peer's later offer is being answered */
@@ -210,6 +214,9 @@ public:
   void error (const std::string &message) override;
 
 private:
+  /* @s's first media (FirstMedia::first_us (), 0: not yet), into the
+   * histogram the first time it is there. */
+  gint64 count_first_media (Session &s);
   void answer (const std::string &id, const std::string &peer, GstWebRTCSessionDescription *offer);
   void offer_session (const std::string &id, const std::string &peer);
   Session &add (std::unique_ptr<Session> session, const std::string &id, const std::string &peer,
@@ -240,6 +247,7 @@ private:
   /* Seconds from a session's start to connected, and connected sessions'
    * lives (from their start to their end). */
   Histogram connect_times_{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  Histogram first_media_times_{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
   Histogram durations_{{1, 10, 60, 300, 1800, 3600, 4 * 3600}};
 };
 

@@ -218,6 +218,73 @@ void Histogram::report (GstStructure *fields, const std::string &name) const
   gst_structure_set (fields, (name + "-sum").c_str (), G_TYPE_DOUBLE, sum, nullptr);
 }
 
+/* ---- first media ----------------------------------------------------------- */
+
+gint64 FirstMedia::first_us () const
+{
+  gint64 a = sent_us.load (), b = received_us.load ();
+  return a && b ? MIN (a, b) : MAX (a, b);
+}
+
+namespace {
+
+struct FirstProbe {
+  std::shared_ptr<FirstMedia> media;
+  bool sent;
+};
+
+GstPadProbeReturn on_first_buffer (GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  auto p = static_cast<FirstProbe *> (data);
+  gint64 unset = 0;
+  (p->sent ? p->media->sent_us : p->media->received_us)
+      .compare_exchange_strong (unset, g_get_monotonic_time ());
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void free_first_probe (gpointer data)
+{
+  delete static_cast<FirstProbe *> (data);
+}
+
+void probe_first_buffer (GstPad *pad, const std::shared_ptr<FirstMedia> &media)
+{
+  gst_pad_add_probe (
+      pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_first_buffer, new FirstProbe{media, GST_PAD_IS_SINK (pad)}, free_first_probe);
+}
+
+gboolean probe_each_pad (GstElement *, GstPad *pad, gpointer data)
+{
+  probe_first_buffer (pad, *static_cast<std::shared_ptr<FirstMedia> *> (data));
+  return TRUE;
+}
+
+/* webrtcbin adds a src pad as a stream first arrives. */
+void on_media_pad_added (GstElement *, GstPad *pad, gpointer data)
+{
+  auto &media = *static_cast<std::shared_ptr<FirstMedia> *> (data);
+  if (GST_PAD_IS_SRC (pad) && !media->received_us.load ())
+    probe_first_buffer (pad, media);
+}
+
+void free_media_ref (gpointer data, GClosure *)
+{
+  delete static_cast<std::shared_ptr<FirstMedia> *> (data);
+}
+
+} // namespace
+
+std::shared_ptr<FirstMedia> watch_first_media (GstElement *webrtcbin)
+{
+  auto media = std::make_shared<FirstMedia> ();
+  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (on_media_pad_added),
+                         new std::shared_ptr<FirstMedia> (media), free_media_ref,
+                         GConnectFlags (0));
+  gst_element_foreach_pad (webrtcbin, probe_each_pad, &media);
+  return media;
+}
+
 /* ---- collecting --------------------------------------------------------- */
 
 struct StatsReporter::Core {
@@ -358,6 +425,9 @@ GstStructure *StatsReporter::Core::build (GstStructure *fields, std::vector<Sess
     if (f.connected_us)
       gst_structure_set (s, "connect-time", G_TYPE_DOUBLE, (f.connected_us - f.created_us) / 1e6,
                          nullptr);
+    if (f.first_media_us)
+      gst_structure_set (s, "first-media-time", G_TYPE_DOUBLE,
+                         (f.first_media_us - f.created_us) / 1e6, nullptr);
     if (replies[i])
       summarize_webrtc_stats (replies[i].get (), s);
     /* Rates over at least RATE_WINDOW_US: since the previous sample, which

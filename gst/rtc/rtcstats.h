@@ -27,6 +27,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +40,20 @@
 
 namespace rtc {
 
+/* When a session's media first flowed once it was connected: the first
+ * buffer into its webrtcbin (sent) and out of it (received). Streaming
+ * threads write, any thread reads. */
+struct FirstMedia {
+  std::atomic<gint64> sent_us{0}, received_us{0}; /* monotonic; 0: not yet */
+  /* The earlier of the two, or 0. */
+  gint64 first_us () const;
+};
+
+/* Watches @webrtcbin's pads from now on (once its session connected): a
+ * probe on each, present and added later, removed at its first buffer.
+ * Control thread. */
+std::shared_ptr<FirstMedia> watch_first_media (GstElement *webrtcbin);
+
 /* What the session layer knows of one session (control thread). */
 struct SessionFacts {
   std::string id;
@@ -46,6 +61,7 @@ struct SessionFacts {
   std::string state;               /* "connecting" or "connected" */
   gint64 created_us = 0;           /* monotonic */
   gint64 connected_us = 0;         /* 0: not yet */
+  gint64 first_media_us = 0;       /* FirstMedia::first_us () */
   ObjectPtr<GstElement> webrtcbin; /* asked for its get-stats */
   StructurePtr extra;              /* the element's own fields for it */
 };

@@ -106,7 +106,9 @@ test('the debug page lists and graphs every session, behind the token', { timeou
         .find((x) => (x['remote-sdp'] || '').includes(`a=ice-ufrag:${ufrags[i]}\r\n`));
       assert.ok(session, `viewer ${i}'s session in /stats.json`);
       const sent = session['bytes-sent'];
-      console.log(`viewer ${i}: received ${before}..${after} bytes, its session sent ${sent}`);
+      console.log(`viewer ${i}: received ${before}..${after} bytes, its session sent ${sent}; ` +
+        `connected after ${session['connect-time']} s, media after ${session['first-media-time']} s`);
+      assert.ok(session['first-media-time'] >= session['connect-time'], JSON.stringify(session));
       assert.ok(before > 100000, `viewer ${i} received ${before} bytes`);
       assert.ok(sent >= before * 0.95 && sent <= after * 1.05,
         `viewer ${i}: sent ${sent} vs received ${before}..${after}`);

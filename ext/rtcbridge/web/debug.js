@@ -75,8 +75,9 @@
     if (d.samples.length > HISTORY) d.samples.shift();
     d.table.replaceChildren();
     row(d.table, ['State', s.state, 'Peer', s['peer-address'] || '–']);
-    row(d.table, ['Codecs', s.codecs || '–', 'Connected after',
-      s['connect-time'] !== undefined ? `${(s['connect-time'] * 1000).toFixed(0)} ms` : '–']);
+    const ms = (t) => (t !== undefined ? `${(t * 1000).toFixed(0)} ms` : '–');
+    row(d.table, ['Codecs', s.codecs || '–', 'Connected / media after',
+      `${ms(s['connect-time'])} / ${ms(s['first-media-time'])}`]);
     row(d.table, ['Sent', rate(s['bitrate-sent']), 'Received', rate(s['bitrate-received'])]);
     row(d.table, ['Estimate', rate(s['estimated-bitrate']), s['tracks-sent'] !== undefined
       ? 'Tracks (sent / received / low layer)' : 'Rung', s['tracks-sent'] !== undefined

@@ -356,7 +356,8 @@ GST_START_TEST (test_stats_endpoints)
         "rtc_sessions{element=\"webrtcpublish\",stream=\"live\"} 1\n",
         "rtc_handshakes{element=\"webrtcpublish\",stream=\"live\"} 1\n",
         "rtc_connect_time_seconds_bucket{element=\"webrtcpublish\",stream=\"live\",le=\"+Inf\"} "
-        "0\n"})
+        "0\n",
+        "rtc_first_media_time_seconds_count{element=\"webrtcpublish\",stream=\"live\"} 0\n"})
     fail_unless (m.body.find (line) != std::string::npos, "no %s in\n%s", line, m.body.c_str ());
   /* Only GET. */
   fail_unless_equals_int (

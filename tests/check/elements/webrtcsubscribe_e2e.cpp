@@ -400,6 +400,20 @@ GST_START_TEST (test_stats)
     fail_unless (gst_structure_get_string (out, "remote-address") != nullptr);
     double connect_time = -1;
     fail_unless (gst_structure_get_double (out, "connect-time", &connect_time) && connect_time > 0);
+    /* Media flowed once connected, both ways: the publisher's first sent,
+     * the subscriber's first received; each in its element's histogram. */
+    for (const GstStructure *session : {out, in}) {
+      double connect = -1, first = -1;
+      fail_unless (gst_structure_get_double (session, "connect-time", &connect) &&
+                       gst_structure_get_double (session, "first-media-time", &first) &&
+                       first >= connect && first < connect + 10,
+                   "%s", text (session).c_str ());
+    }
+    for (const GstStructure *element : {ours, theirs}) {
+      const GValue *counts = gst_structure_get_value (element, "first-media-time-counts");
+      fail_unless (counts && gst_value_array_get_size (counts) == 9, "%s", text (element).c_str ());
+      fail_unless_equals_int (g_value_get_uint64 (gst_value_array_get_value (counts, 8)), 1);
+    }
     gint rung = -1;
     fail_unless (gst_structure_get_int (out, "rung", &rung) && rung >= 0);
     /* The encoder the viewer uses is listed. */
