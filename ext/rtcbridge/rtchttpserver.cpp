@@ -535,11 +535,11 @@ void HttpServer::handler (SoupServer *, SoupServerMessage *msg, const char *path
   else if (p == "/debug")
     http_respond_resource (msg, "debug.html"); /* its data: /stats.json, with the access check */
   else if (p == "/stats.json" || p == "/metrics")
-    self->serve_stats (msg,
-                       p == "/metrics" ? StatsFormat::PROMETHEUS
-                       : query && !g_strcmp0 ((const char *)g_hash_table_lookup (query, "sdp"), "1")
-                           ? StatsFormat::JSON_SDP
-                           : StatsFormat::JSON);
+    self->serve_stats (
+        msg, p == "/metrics" ? StatsFormat::PROMETHEUS
+             : query && !g_strcmp0 ((const char *)g_hash_table_lookup (query, "details"), "1")
+                 ? StatsFormat::JSON_DETAILS
+                 : StatsFormat::JSON);
   else if (g_str_has_prefix (p.c_str (), "/view/") && n == 2)
     http_respond_resource (msg, "viewer.html");
   else if (g_str_has_prefix (p.c_str (), "/publish/") && n == 2)

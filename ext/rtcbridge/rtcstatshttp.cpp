@@ -74,24 +74,28 @@ std::function<GstStructure *()> owner_stats_reader (GObject *signaller, SoupServ
 
 namespace {
 
-/* A JSON document being written; @sdp: sessions' SDP fields kept. */
+/* A JSON document being written; @details: the sessions' SDP and
+ * candidates kept. */
 struct JsonOut {
   JsonBuilder *b;
-  bool sdp;
+  bool details;
 };
 
 void add_value (JsonOut &o, const GValue *v);
 
-bool is_sdp_field (const char *field)
+bool is_detail (const char *field)
 {
-  return !strcmp (field, "local-sdp") || !strcmp (field, "remote-sdp");
+  for (const char *d : {"local-sdp", "remote-sdp", "local-candidates", "remote-candidates"})
+    if (!strcmp (field, d))
+      return true;
+  return false;
 }
 
 gboolean add_member (GQuark field, const GValue *value, gpointer data)
 {
   auto &o = *static_cast<JsonOut *> (data);
   const char *name = g_quark_to_string (field);
-  if (!o.sdp && is_sdp_field (name))
+  if (!o.details && is_detail (name))
     return TRUE;
   json_builder_set_member_name (o.b, name);
   add_value (o, value);
@@ -152,10 +156,10 @@ std::string element_of (const GstStructure *report)
 
 } // namespace
 
-std::string stats_json (const std::vector<StreamStats> &streams, bool sdp)
+std::string stats_json (const std::vector<StreamStats> &streams, bool details)
 {
   JsonBuilder *b = json_builder_new ();
-  JsonOut o{b, sdp};
+  JsonOut o{b, details};
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "streams");
   json_builder_begin_array (b);
@@ -475,7 +479,7 @@ void http_serve_stats (SoupServerMessage *msg, GMainContext *context, std::vecto
     reads.clear (); /* the readers' element references go here, not on the server thread */
     reply->body = reply->format == StatsFormat::PROMETHEUS
                       ? stats_prometheus (streams)
-                      : stats_json (streams, reply->format == StatsFormat::JSON_SDP);
+                      : stats_json (streams, reply->format == StatsFormat::JSON_DETAILS);
     stats_requests--;
     /* Answered on the server thread; if the server has stopped, its
      * context drops the source and the message with it. */

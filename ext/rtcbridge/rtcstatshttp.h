@@ -45,8 +45,9 @@ struct StreamStats {
 
 /* {"streams": [{"stream": name, "element": "webrtcpublish", <the report's
  * fields, nested structures as objects, arrays as arrays>}]}; the
- * sessions' "local-sdp" and "remote-sdp" only with @sdp. */
-std::string stats_json (const std::vector<StreamStats> &streams, bool sdp = false);
+ * sessions' "local-sdp", "remote-sdp", "local-candidates" and
+ * "remote-candidates" only with @details. */
+std::string stats_json (const std::vector<StreamStats> &streams, bool details = false);
 /* The same as Prometheus metrics (labels element and stream, and session
  * for a session's). */
 std::string stats_prometheus (const std::vector<StreamStats> &streams);
@@ -57,8 +58,9 @@ struct StatsRead {
   std::function<GstStructure *()> read;
 };
 
-/* /stats.json, /stats.json?sdp=1 (with the sessions' SDP), /metrics. */
-enum class StatsFormat { JSON, JSON_SDP, PROMETHEUS };
+/* /stats.json, /stats.json?details=1 (with the sessions' SDP and
+ * candidates), /metrics. */
+enum class StatsFormat { JSON, JSON_DETAILS, PROMETHEUS };
 
 /* Answers @msg (server thread, its server's @context) with the reports of
  * @reads in @format: 404 when there are none, 503 when

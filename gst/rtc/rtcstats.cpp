@@ -8,6 +8,8 @@
 #include <condition_variable>
 #include <set>
 
+#include "rtcicediagnosis.h"
+
 namespace rtc {
 
 bool stats_number (const GstStructure *s, const char *field, double &out)
@@ -363,6 +365,38 @@ std::string description_text (GstElement *webrtcbin, const char *property)
   return text;
 }
 
+const char *enum_nick (GType type, gint value)
+{
+  gpointer klass = g_type_class_ref (type);
+  GEnumValue *v = g_enum_get_value (G_ENUM_CLASS (klass), value);
+  const char *nick = v ? v->value_nick : "?"; /* static: the class is never freed */
+  g_type_class_unref (klass);
+  return nick;
+}
+
+/* @webrtcbin's ICE and peer connection states; with @descriptions, the SDP
+ * exchanged and the ICE candidates each side has (rtcicediagnosis.h). */
+GstStructure *webrtcbin_fields (GstElement *webrtcbin, bool descriptions)
+{
+  GstWebRTCICEConnectionState ice = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
+  GstWebRTCPeerConnectionState pc = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+  g_object_get (webrtcbin, "ice-connection-state", &ice, "connection-state", &pc, nullptr);
+  GstStructure *out = gst_structure_new (
+      "more", "ice-state", G_TYPE_STRING, enum_nick (GST_TYPE_WEBRTC_ICE_CONNECTION_STATE, ice),
+      "connection-state", G_TYPE_STRING, enum_nick (GST_TYPE_WEBRTC_PEER_CONNECTION_STATE, pc),
+      nullptr);
+  if (descriptions) {
+    IceFacts candidates = ice_facts (webrtcbin, nullptr);
+    gst_structure_set (out, "local-sdp", G_TYPE_STRING,
+                       description_text (webrtcbin, "local-description").c_str (), "remote-sdp",
+                       G_TYPE_STRING, description_text (webrtcbin, "remote-description").c_str (),
+                       "local-candidates", G_TYPE_STRING,
+                       ice_candidates_text (candidates.local).c_str (), "remote-candidates",
+                       G_TYPE_STRING, ice_candidates_text (candidates.remote).c_str (), nullptr);
+  }
+  return out;
+}
+
 } // namespace
 
 std::string hide_ice_passwords (const std::string &sdp)
@@ -409,6 +443,12 @@ GstStructure *StatsReporter::Core::build (GstStructure *fields, std::vector<Sess
     answers->replies.resize (facts.size ()); /* late answers land there */
   }
 
+  /* What each webrtcbin says besides get-stats, before the lock (above). */
+  std::vector<StructurePtr> more (facts.size ());
+  for (size_t i = 0; i < facts.size (); i++)
+    if (facts[i].webrtcbin)
+      more[i].reset (webrtcbin_fields (facts[i].webrtcbin.get (), descriptions));
+
   GstStructure *report = gst_structure_new_empty (name.c_str ());
   gst_structure_foreach (fields, copy_field, report);
   gint64 now = g_get_monotonic_time ();
@@ -453,12 +493,8 @@ GstStructure *StatsReporter::Core::build (GstStructure *fields, std::vector<Sess
     }
     if (f.extra)
       gst_structure_foreach (f.extra.get (), copy_field, s);
-    if (descriptions && f.webrtcbin)
-      gst_structure_set (s, "local-sdp", G_TYPE_STRING,
-                         description_text (f.webrtcbin.get (), "local-description").c_str (),
-                         "remote-sdp", G_TYPE_STRING,
-                         description_text (f.webrtcbin.get (), "remote-description").c_str (),
-                         nullptr);
+    if (more[i])
+      gst_structure_foreach (more[i].get (), copy_field, s);
     GValue v = G_VALUE_INIT;
     g_value_init (&v, GST_TYPE_STRUCTURE);
     g_value_take_boxed (&v, s);

@@ -66,6 +66,16 @@ test('the debug page lists and graphs every session, behind the token', { timeou
     console.log('candidate pairs:', JSON.stringify(rows));
     assert.equal(rows.length, 2);
     for (const r of rows) assert.match(r, /^host udp \S+ ⇄ (host|prflx) udp \S+$/);
+    // Both sides' candidates, and the states each session went through.
+    const more = await page.evaluate(() => [...document.querySelectorAll('.debug-session')].map((b) => ({
+      local: b.querySelector('.local-candidates').textContent,
+      remote: b.querySelector('.remote-candidates').textContent,
+      states: b.querySelector('.states').textContent })));
+    for (const m of more) {
+      assert.match(m.local, /host udp 10\.213\.0\.1:\d+/, JSON.stringify(m));
+      assert.match(m.remote, /host udp 10\.213\.0\.1:\d+/, JSON.stringify(m));
+      assert.match(m.states, /connected \(ICE (connected|completed)\)/, JSON.stringify(m));
+    }
     const stats = await page.evaluate(() => [...window.rtcDebug.sessions.values()].map((d) => d.last));
     for (const s of stats) {
       assert.ok(s['bytes-sent'] > 10000, JSON.stringify(s));
@@ -100,7 +110,7 @@ test('the debug page lists and graphs every session, behind the token', { timeou
     });
     for (let i = 0; i < viewers.length; i++) {
       const before = await received(viewers[i]);
-      const r = await fetch(`${base}/stats.json?sdp=1`, { headers: { Authorization: 'Bearer s3cret' } });
+      const r = await fetch(`${base}/stats.json?details=1`, { headers: { Authorization: 'Bearer s3cret' } });
       const after = await received(viewers[i]);
       const session = (await r.json()).streams[0].sessions
         .find((x) => (x['remote-sdp'] || '').includes(`a=ice-ufrag:${ufrags[i]}\r\n`));

@@ -1,4 +1,4 @@
-// The debug page: polls /stats.json?sdp=1 each second (with the page's
+// The debug page: polls /stats.json?details=1 each second (with the page's
 // #token=, token.js) and shows every session of every stream and room: a
 // graph of its rates, round trip and loss, its candidate pair, the states it
 // went through while the page watched, and the SDP exchanged (ICE passwords
@@ -64,8 +64,10 @@
   function update(d, s) {
     const now = Date.now();
     d.last = s;
+    // The peer connection's state (ICE and DTLS) and ICE's, as polled.
+    const state = `${s['connection-state'] || s.state} (ICE ${s['ice-state'] || '?'})`;
     const lastState = d.history.length ? d.history[d.history.length - 1].state : null;
-    if (s.state !== lastState) d.history.push({ at: now, state: s.state });
+    if (state !== lastState) d.history.push({ at: now, state });
     d.samples.push({
       at: now, sent: s['bitrate-sent'], received: s['bitrate-received'],
       estimate: s['estimated-bitrate'],
@@ -92,6 +94,13 @@
     tr.append(el('th', {}, 'Candidate pair'));
     tr.append(el('td', { colspan: 3, class: 'pair' }, pair(s)));
     d.table.append(tr);
+    for (const [label, field, cls] of [['Our candidates', 'local-candidates', 'local-candidates'],
+      ['The peer\'s candidates', 'remote-candidates', 'remote-candidates']]) {
+      const c = el('tr');
+      c.append(el('th', {}, label));
+      c.append(el('td', { colspan: 3, class: cls }, s[field] || '–'));
+      d.table.append(c);
+    }
     d.states.textContent = 'States: ' + d.history.map((h) =>
       `${new Date(h.at).toLocaleTimeString()} ${h.state}`).join(' → ');
     // Rewritten only when it changed (a renegotiation): a reader's selection stays.
@@ -141,7 +150,7 @@
   async function poll() {
     try {
       const token = window.rtcPageToken();
-      const r = await fetch('/stats.json?sdp=1', { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+      const r = await fetch('/stats.json?details=1', { headers: token ? { Authorization: `Bearer ${token}` } : {} });
       if (!r.ok) throw new Error(`/stats.json: ${r.status} ${(await r.text()).trim()}`);
       const j = await r.json();
       debug.error = null;

@@ -25,7 +25,8 @@
  *    no message and no log line), a full room;
  *  - the room's stats over HTTP: /stats.json and /metrics behind the
  *    room's token, the participant's session with its tracks each way;
- *    ?sdp=1 adds the SDP exchanged (ICE passwords hidden); serve-stats
+ *    ?details=1 adds the SDP exchanged (ICE passwords hidden)
+ *    and the candidates; serve-stats
  *    off: 404. */
 #include <gst/check/gstcheck.h>
 #include <gst/pbutils/pbutils.h>
@@ -601,7 +602,7 @@ GST_END_TEST;
 
 /* The room's stats over HTTP (docs/stats.md): /stats.json and /metrics
  * behind the room's token, the participant's session listed with what it
- * sends and receives; /stats.json?sdp=1 adds the SDP exchanged with the
+ * sends and receives; /stats.json?details=1 adds the SDP exchanged with the
  * ICE passwords hidden; signaller::serve-stats=false: not served. */
 static JsonObject *room_stats (JsonParser *parser, const std::string &body)
 {
@@ -659,16 +660,24 @@ GST_START_TEST (test_room_stats_over_http)
   fail_unless_equals_int (json_object_get_int_member (s, "tracks-sent"), 1);
   fail_unless (json_object_get_int_member (s, "bytes-received") > 1000, "%s", j.body.c_str ());
   fail_unless (json_object_get_int_member (s, "bytes-sent") > 1000, "%s", j.body.c_str ());
-  fail_if (json_object_has_member (s, "local-sdp"), "SDP without ?sdp=1");
+  fail_if (json_object_has_member (s, "local-sdp"), "SDP without ?details=1");
+  fail_if (json_object_has_member (s, "local-candidates"), "candidates without ?details=1");
+  fail_unless_equals_string (json_object_get_string_member (s, "connection-state"), "connected");
 
   /* The SDP exchanged, the ICE passwords hidden. */
-  HttpReply d = http_request ("GET", base + "/stats.json?sdp=1", "", "", token);
+  HttpReply d = http_request ("GET", base + "/stats.json?details=1", "", "", token);
   fail_unless_equals_int (d.status, 200);
   g_autoptr (JsonParser) parser2 = json_parser_new ();
   JsonObject *with_sdp = room_stats (parser2, d.body);
   fail_unless (with_sdp != nullptr, "%s", d.body.c_str ());
   JsonObject *s2 =
       json_array_get_object_element (json_object_get_array_member (with_sdp, "sessions"), 0);
+  for (const char *field : {"local-candidates", "remote-candidates"}) {
+    std::string c = json_object_get_string_member_with_default (s2, field, "");
+    fail_unless (c.find ("host udp 127.0.0.1:") != std::string::npos ||
+                     c.find ("host udp 10.213.0.") != std::string::npos,
+                 "%s: %s", field, c.c_str ());
+  }
   for (const char *field : {"local-sdp", "remote-sdp"}) {
     std::string sdp = json_object_get_string_member_with_default (s2, field, "");
     fail_unless (sdp.rfind ("v=0\r\n", 0) == 0, "%s: %s", field, sdp.c_str ());
