@@ -3,12 +3,16 @@
 it must decode >= 60 video frames of the published size and receive audio,
 and leave cleanly with DELETE. Then an H.264-preferring publisher is watched
 too. Meanwhile the server's /metrics, read with Prometheus' own parser,
-must count for the session the packets aiortc received (within 5 %).
+must count for the session the packets aiortc received (within 5 %),
+and once aiortc has left, the gauges drop to 0, its session's series go
+and the session-duration histogram counts it.
 Run inside tests/netns-run.sh."""
 import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -48,6 +52,35 @@ def check_metrics(m, codecs):
     counts = [s.value for s in buckets]
     assert counts == sorted(counts) and counts[-1] >= 1, buckets
     assert buckets[-1].labels["le"] == "+Inf", buckets
+    # Media flowed once connected: counted too.
+    first = [s.value for s in families["rtc_first_media_time_seconds"].samples
+             if s.name.endswith("_count")]
+    assert first and first[0] >= 1, first
+
+
+def families_at(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+
+
+def check_left(url, session):
+    """After the viewer's DELETE: no session, no connected one, its own
+    series gone, its life in the session-duration histogram."""
+    deadline = time.time() + 15
+    while True:
+        fam = families_at(url)
+        sessions = [s.value for s in fam["rtc_sessions"].samples]
+        if sessions == [0] or time.time() > deadline:
+            break
+        time.sleep(0.25)
+    assert sessions == [0], sessions
+    assert [s.value for s in fam["rtc_sessions_connected"].samples] == [0]
+    assert not [s for s in fam["rtc_session_connected"].samples
+                if s.labels.get("session") == session], "the session's gauge stayed"
+    lives = [s.value for s in fam["rtc_session_duration_seconds"].samples
+             if s.name.endswith("_count")]
+    assert lives == [1], lives
+    print("after the viewer left: 0 sessions, its series gone, 1 life counted")
 
 
 def watch(codecs):
@@ -71,6 +104,7 @@ def watch(codecs):
         assert result["audio_frames"] >= 10
         assert result["delete_status"] == 200, result
         check_metrics(result["metrics"], codecs)
+        check_left(metrics_url, result["metrics"]["session"])
         assert pub.alive(), "the publisher died:\n" + pub.output()[-2000:]
     finally:
         pub.stop()
