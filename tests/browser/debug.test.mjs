@@ -14,6 +14,19 @@ import { launchChromium } from './chromium.mjs';
 import { launchFirefox } from './firefox.mjs';
 import { waitFor } from './proc.mjs';
 
+// In the page: each session graph's pixels.
+const PIXELS = () => [...document.querySelectorAll('.debug-session canvas')].map((c) => c.toDataURL());
+
+// Resolves once both graphs' pixels (@pixels ()) differ from what they were.
+async function graphsChange(pixels, what) {
+  const before = await pixels();
+  assert.equal(before.length, 2);
+  await waitFor(async () => {
+    const now = await pixels();
+    return now.length === 2 && now.every((p, i) => p !== before[i]);
+  }, 15000, what);
+}
+
 test('the debug page lists and graphs every session, behind the token', { timeout: 150000 }, async () => {
   const pub = await startPublisher([
     'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=30/1', '!',
@@ -52,14 +65,7 @@ test('the debug page lists and graphs every session, behind the token', { timeou
     assert.ok(!page.url().includes('s3cret'), page.url());
 
     // Pixels of each graph change as new samples come.
-    const pixels = () => page.evaluate(() => [...document.querySelectorAll('.debug-session canvas')]
-      .map((c) => c.toDataURL()));
-    const before = await pixels();
-    assert.equal(before.length, 2);
-    await waitFor(async () => {
-      const now = await pixels();
-      return now.length === 2 && now.every((p, i) => p !== before[i]);
-    }, 15000, 'both graphs to change');
+    await graphsChange(() => page.evaluate(PIXELS), 'both graphs to change');
 
     const rows = await page.evaluate(() => [...document.querySelectorAll('.debug-session .pair')]
       .map((td) => td.textContent));
@@ -140,14 +146,8 @@ test('the debug page lists and graphs every session, behind the token', { timeou
         console.log('Firefox said:', ff.output());
         throw e;
       });
-      const ffPixels = () => ff.evaluate(`JSON.stringify([...document.querySelectorAll('.debug-session canvas')]
-        .map((c) => c.toDataURL()))`).then((t) => JSON.parse(t));
-      const ffBefore = await ffPixels();
-      assert.equal(ffBefore.length, 2);
-      await waitFor(async () => {
-        const now = await ffPixels();
-        return now.length === 2 && now.every((p, i) => p !== ffBefore[i]);
-      }, 15000, "both of Firefox's graphs to change");
+      await graphsChange(async () => JSON.parse(await ff.evaluate(`JSON.stringify((${PIXELS})())`)),
+        "both of Firefox's graphs to change");
       assert.match(await ff.evaluate(`document.querySelector('.debug-session .pair').textContent`),
         /^host udp \S+ ⇄ (host|prflx) udp \S+$/);
     } finally {
