@@ -7,7 +7,6 @@
 //   - webrtcpublish (defaults: congestion control on), fed by
 //     udpsrc ! rtpvp8depay, viewers through WHEP;
 //   - the same with congestion-control=none;
-//   - (--only ...,stats) the defaults with stats-interval=1000;
 //   - (--stats-cost K) only the cost of stats: the defaults without and with
 //     stats-interval=1000 and 100, in turn, K rounds, gst-launch-1.0 without
 //     -m (its printing of every message is not the element's cost); prints
@@ -17,7 +16,7 @@
 // Prints per step and per extra viewer (the slope from N=1 to the largest
 // N) and the ratios to Janus. Run inside tests/netns-run.sh (bench/run.sh
 // fanout does). Usage: node bench/fanout.mjs [--steps 1,8,16,32]
-// [--seconds 10] [--only janus,gcc,none,stats] [--perf DIR] (a perf profile of
+// [--seconds 10] [--only janus,gcc,none] [--perf DIR] (a perf profile of
 // each server at the largest N into DIR); node bench/fanout.mjs --joiners
 // 100 [--within 10]: a crowd of real viewers (see joiners () below;
 // bench/run.sh joiners); node bench/fanout.mjs --churn 100: memory after
@@ -429,10 +428,7 @@ async function main() {
         await janus.stop();
       }
     }
-    // 'stats': the defaults with the stats message every second (issue 15's
-    // cost of collecting stats, against 'gcc' in the same run).
-    const CONFIGS = { gcc: ['congestion-control=gcc'], none: ['congestion-control=none'],
-      stats: ['congestion-control=gcc', 'stats-interval=1000'] };
+    const CONFIGS = { gcc: ['congestion-control=gcc'], none: ['congestion-control=none'] };
     for (const [key, props] of Object.entries(CONFIGS)) {
       if (!only.includes(key)) continue;
       const pub = await startPublisher(['udpsrc', 'address=127.0.0.1', `port=${gstPort}`, `caps=${CAPS}`, '!',
@@ -445,8 +441,6 @@ async function main() {
         await pub.stop();
       }
     }
-    if (results.gcc && results.stats)
-      console.log(`stats every second: ${(results.stats.cpu - results.gcc.cpu).toFixed(2)} ms of CPU per second per extra viewer (target <= 0.5)`);
   } finally {
     await source.stop();
   }
