@@ -13,6 +13,9 @@ GST_DEBUG_CATEGORY_STATIC (rtc_encoder_branch_debug);
 
 namespace rtc {
 
+/* How much raw audio may wait for its encoder before the oldest is dropped. */
+static constexpr GstClockTime AUDIO_BACKLOG = 300 * GST_MSECOND;
+
 static GstElement *make (const char *factory, std::string &error)
 {
   GstElement *e = gst_element_factory_make (factory, nullptr);
@@ -41,9 +44,17 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
   std::vector<GstElement *> chain;
   GstElement *queue = make ("queue", error);
   chain.push_back (queue);
-  if (queue && input.raw) {
+  if (queue && input.raw && codec.kind == MediaKind::VIDEO) {
     /* Raw frames: never let a slow encoder stall the input; drop old frames. */
     set_leaky (queue, 0, 3);
+  } else if (queue && input.raw) {
+    /* Raw audio: an encoder held up for a moment (a starved CPU, a
+     * participant's session being set up beside it) catches up at once, so
+     * keep what came meanwhile rather than cut holes in what everyone
+     * hears; drop the oldest only past AUDIO_BACKLOG. Three buffers (60 ms
+     * of a room's 20 ms mix) made 20-200 ms gaps in a talker's mix when a
+     * participant joined on a loaded host. */
+    set_leaky (queue, AUDIO_BACKLOG);
   } else if (queue) {
     g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                   (guint64)GST_SECOND, nullptr);

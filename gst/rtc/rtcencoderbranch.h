@@ -11,6 +11,12 @@
  * For encoded input the encoder part is absent: the stream is parsed and
  * shared as is, never re-encoded.
  *
+ * For raw input the queue never blocks the input tee: it drops the oldest
+ * video frames past 3 (a late frame is worth less than the next one) and
+ * the oldest audio past 300 ms (an encoder held up for a moment catches
+ * up; dropping would be a hole everyone hears). Encoded input queues up to
+ * 1 s, then holds the tee.
+ *
  * Keyframe requests from viewers (PLI/FIR become upstream force-key-unit
  * events) are rate-limited here: at most one per min_keyframe_interval;
  * requests inside the interval are merged into one sent when it ends, so a
