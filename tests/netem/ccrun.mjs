@@ -10,7 +10,7 @@
 //
 // Used by tests/browser/cc.test.mjs (short runs, asserted) and
 // bench/cc.mjs (RFC 8867 scenarios, printed and plotted).
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,18 @@ export async function startPath(scenario, seed = 1) {
   return {
     nsA: `${name}a`, nsB: `${name}b`, samples, started: () => t0,
     chromiumIn: wrapper,
+    // B's address changes (a laptop moving to another network): @to is
+    // added to B's end of the path, then B's old address is removed, so
+    // every socket bound to it is cut off. The path itself stays up.
+    moveB: (to) => {
+      const ip = (...args) => execFileSync('ip', ['-n', `${name}b`, ...args]);
+      // The new address is a secondary one until the old goes: promoted
+      // then, instead of removed with it (the kernel's default).
+      execFileSync('ip', ['netns', 'exec', `${name}b`, 'sysctl', '-qw',
+        `net.ipv4.conf.${name}tb.promote_secondaries=1`]);
+      ip('addr', 'add', `${to}/32`, 'peer', `${A}/32`, 'dev', `${name}tb`);
+      ip('addr', 'del', `${B}/32`, 'peer', `${A}/32`, 'dev', `${name}tb`);
+    },
     stop: async () => {
       proc.stdin.end();
       await new Promise((r) => { proc.once('exit', r); setTimeout(r, 5000); });

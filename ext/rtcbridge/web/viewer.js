@@ -28,6 +28,10 @@ let client = null;
 let statsTimer = null;
 let disconnectedSince = 0;
 let last = null;
+// Media bytes received so far, and since when they have not grown while
+// ICE said connected (0: they grow).
+let mediaBytes = 0;
+let quietSince = 0;
 
 function setState(text) {
   window.rtcViewer.state = text;
@@ -51,12 +55,19 @@ function teardown() {
   statsTimer = null;
   if (client) client.disconnect();
   client = null;
+  mediaBytes = 0;
+  quietSince = 0;
   if (window.rtcViewer.pc) window.rtcViewer.pc.close();
   window.rtcViewer.pc = null;
 }
 
-// The path broke (ICE failed, or disconnected for 5 s): restart ICE on the
-// same session; a server that cannot gets a new session instead.
+// The path broke (ICE failed, disconnected for 5 s, or connected with no
+// media for 5 s after media flowed): restart ICE on the same session; a
+// server that cannot gets a new session instead. The last case is a
+// viewer whose address changed: the browser checks a pair from its new
+// address and calls itself connected, but the server's ICE agent keeps
+// sending to the old pair (libnice does not switch to a pair it learns
+// then), so only new credentials move the media.
 async function restartIce() {
   if (!client) return false;
   setState('restarting ICE');
@@ -166,6 +177,16 @@ async function updateStats() {
     }
   });
   s.audioBytes = audioBytes;
+  if (videoBytes + audioBytes > mediaBytes) {
+    mediaBytes = videoBytes + audioBytes;
+    quietSince = 0;
+  } else if (mediaBytes > 0 && ['connected', 'completed'].includes(pc.iceConnectionState)) {
+    quietSince = quietSince || Date.now();
+    if (Date.now() - quietSince > 5000) {
+      quietSince = 0;
+      return restartIce();
+    }
+  }
   // The indicator (quality.js, as the room's tiles): loss and decoding
   // since the last look, the pair's round trip.
   if (last && judgeQuality) {
