@@ -52,7 +52,7 @@ std::unique_ptr<EncoderBranch> EncoderBranch::create (GstBin *bin, GstElement *i
      * participant's session being set up beside it) catches up at once, so
      * keep what came meanwhile rather than cut holes in what everyone
      * hears; drop the oldest only past AUDIO_BACKLOG. Three buffers (60 ms
-     * of a room's 20 ms mix) made 20-200 ms gaps in a talker's mix when a
+     * of a room's 20 ms mix) made 40-80 ms holes in a talker's mix when a
      * participant joined on a loaded host. */
     set_leaky (queue, AUDIO_BACKLOG);
   } else if (queue) {

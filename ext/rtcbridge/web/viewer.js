@@ -66,8 +66,8 @@ function teardown() {
 // server that cannot gets a new session instead. The last case is a
 // viewer whose address changed: the browser checks a pair from its new
 // address and calls itself connected, but the server's ICE agent keeps
-// sending to the old pair (libnice does not switch to a pair it learns
-// then), so only new credentials move the media.
+// sending to the old pair (libnice takes no peer-reflexive pair of lower
+// priority than the selected one), so only new credentials move the media.
 async function restartIce() {
   if (!client) return false;
   setState('restarting ICE');
