@@ -135,7 +135,8 @@ struct Rig {
     return c;
   }
   /* The encoded mix leaving @owner out, decoded into a capture. */
-  Capture *listen (const std::string &owner, std::string *name = nullptr)
+  Capture *listen (const std::string &owner, std::string *name = nullptr,
+                   GstPad **capture_input = nullptr)
   {
     std::string n, error;
     rtc::EncoderBranch *b = mix->acquire (owner, n, error);
@@ -147,7 +148,10 @@ struct Rig {
     bool linked = false;
     GstPad *out = b->link_output (input, &linked);
     fail_unless (linked);
-    gst_object_unref (input);
+    if (capture_input)
+      *capture_input = input; /* the caller's reference */
+    else
+      gst_object_unref (input);
     gst_object_unref (out);
     return c;
   }
@@ -287,20 +291,13 @@ static GstPadProbeReturn hold_once (GstPad *, GstPadProbeInfo *, gpointer data)
 
 GST_START_TEST (test_encoder_held_up)
 {
+  std::atomic<bool> armed{false}; /* outlives the rig and its probe */
   Rig rig (2);
   rig.add (0, "A");
   rig.add (1, "B");
-  std::string name, error;
-  rtc::EncoderBranch *b = rig.mix->acquire ("L", name, error);
-  fail_unless (b != nullptr, "%s", error.c_str ());
   GstPad *input = nullptr;
-  Capture *c = rig.capture (nullptr, true, &input);
-  std::atomic<bool> armed{false};
+  Capture *c = rig.listen ("L", nullptr, &input);
   gst_pad_add_probe (input, GST_PAD_PROBE_TYPE_BUFFER, hold_once, &armed, nullptr);
-  bool linked = false;
-  GstPad *out = b->link_output (input, &linked);
-  fail_unless (linked);
-  gst_object_unref (out);
   wait_samples (c, 48000);
   size_t from = c->n_buffers ();
   armed = true;
