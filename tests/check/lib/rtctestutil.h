@@ -188,7 +188,6 @@ private:
   }
 };
 
-/* Polls @pred every 20 ms up to @timeout_ms, iterating the default context. */
 /* GStreamer 1.22's rtpsession asserts (g_critical, no other effect) when
  * RTCP reaches a session whose element has no clock any more: a pipeline
  * with webrtcbin being stopped while its peer still sends. Tests that stop
@@ -204,6 +203,7 @@ inline void allow_rtpsession_teardown_critical ()
 }
 #endif
 
+/* Polls @pred every 20 ms up to @timeout_ms, iterating the default context. */
 inline bool wait_until (const std::function<bool ()> &pred, guint timeout_ms)
 {
   gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
