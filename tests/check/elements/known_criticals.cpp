@@ -16,7 +16,8 @@ namespace {
 /* The top of the stack gst-check printed in CI (webrtcpublish_e2e under
  * ASan, .ci/run of 0050f25), through g_log. */
 const char *const TOP =
-    "gst_debug_get_stack_trace (/usr/lib/x86_64-linux-gnu/libgstreamer-1.0.so.0.2200.0:0x7f82f132dedb)\n"
+    "gst_debug_get_stack_trace "
+    "(/usr/lib/x86_64-linux-gnu/libgstreamer-1.0.so.0.2200.0:0x7f82f132dedb)\n"
     "?? (/usr/lib/x86_64-linux-gnu/libgstcheck-1.0.so.0.2200.0:0x7f82f1bf5acf)\n"
     "g_logv (/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0.7400.6:0x7f82f11d2e43)\n"
     "g_log (/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0.7400.6:0x7f82f11d30db)\n";
@@ -62,7 +63,8 @@ GST_START_TEST (test_anything_else_refused)
   /* a test binary's frame, GObject's signal emission */
   fail_if (race (std::string (TOP) + "?? (/work/main/build/tests/check/test-webrtcdata:0x55)\n" +
                  RTPSESSION + START));
-  fail_if (race (std::string (TOP) + "g_signal_emit (/usr/lib/x86_64-linux-gnu/libgobject-2.0.so.0:0x7)\n" +
+  fail_if (race (std::string (TOP) +
+                 "g_signal_emit (/usr/lib/x86_64-linux-gnu/libgobject-2.0.so.0:0x7)\n" +
                  RTPSESSION + START));
   /* no rtpsession frame at all */
   fail_if (race (std::string (TOP) + START));
@@ -73,7 +75,8 @@ GST_START_TEST (test_anything_else_refused)
   /* another thread, message or domain */
   fail_if (race (real, "pc:pc"));
   fail_if (race (real, nullptr));
-  fail_if (race (real, "rtpsession-rtcp", "g_hash_table_foreach: assertion 'hash_table != NULL' failed"));
+  fail_if (race (real, "rtpsession-rtcp",
+                 "g_hash_table_foreach: assertion 'hash_table != NULL' failed"));
   fail_if (race (real, "rtpsession-rtcp", RTC_TEST_RTPSESSION_RACE_MESSAGE, "GStreamer"));
   fail_if (race (real, "rtpsession-rtcp", RTC_TEST_RTPSESSION_RACE_MESSAGE, nullptr));
 }
@@ -104,7 +107,8 @@ GST_START_TEST (test_our_critical_still_fails)
 {
   /* ASSERT_CRITICAL fails unless gst-check saw the critical as unexpected,
    * i.e. the filter did not swallow it. */
-  ASSERT_CRITICAL (g_thread_join (g_thread_new ("rtpsession-rtcp", mutate_while_iterating, nullptr)));
+  ASSERT_CRITICAL (
+      g_thread_join (g_thread_new ("rtpsession-rtcp", mutate_while_iterating, nullptr)));
   fail_unless_equals_int (rtc_test_tolerated_count (), 0);
 }
 GST_END_TEST;

@@ -22,7 +22,7 @@ static gboolean allowed_frame (const gchar *line, gboolean *rtpsession)
     return TRUE;
   }
   static const gchar *const others[] = {"/libglib-2.0.so", "/libasan.so", "/libc.so",
-                                        "start_thread (", "clone (", "clone3 ("};
+                                        "start_thread (",  "clone (",     "clone3 ("};
   for (guint i = 0; i < G_N_ELEMENTS (others); i++)
     if (strstr (line, others[i]))
       return TRUE;
@@ -32,7 +32,8 @@ static gboolean allowed_frame (const gchar *line, gboolean *rtpsession)
 gboolean rtc_test_is_rtpsession_race (const gchar *domain, const gchar *message,
                                       const gchar *thread_name, const gchar *trace)
 {
-  if (g_strcmp0 (domain, "GLib") != 0 || g_strcmp0 (message, RTC_TEST_RTPSESSION_RACE_MESSAGE) != 0 ||
+  if (g_strcmp0 (domain, "GLib") != 0 ||
+      g_strcmp0 (message, RTC_TEST_RTPSESSION_RACE_MESSAGE) != 0 ||
       g_strcmp0 (thread_name, "rtpsession-rtcp") != 0 || !trace)
     return FALSE;
   /* The frames after the last g_log frame: who raised it. */
@@ -75,8 +76,8 @@ static gboolean rtc_test_known_filter (const gchar *domain, GLogLevelFlags level
 
 __attribute__ ((constructor)) static void rtc_test_known_init (void)
 {
-  gst_check_add_log_filter ("GLib", G_LOG_LEVEL_CRITICAL,
-                            g_regex_new ("^g_hash_table_foreach: ", (GRegexCompileFlags)0,
-                                         (GRegexMatchFlags)0, NULL),
-                            rtc_test_known_filter, NULL, NULL);
+  gst_check_add_log_filter (
+      "GLib", G_LOG_LEVEL_CRITICAL,
+      g_regex_new ("^g_hash_table_foreach: ", (GRegexCompileFlags)0, (GRegexMatchFlags)0, NULL),
+      rtc_test_known_filter, NULL, NULL);
 }
