@@ -191,6 +191,10 @@ void PeerSession::set_remote_offer (GstWebRTCSessionDescription *offer)
         GST_WARNING ("session %s: ICE restart: %s", id_.c_str (), error.c_str ());
       else
         GST_INFO ("session %s: the peer restarts ICE", id_.c_str ());
+      /* The peer lives, though its path did not: nothing may have come
+       * from it for seconds (an address that changed). The silence timeout
+       * counts from its restart, so it has that long to connect again. */
+      touch (g_get_monotonic_time ());
     }
     {
       std::lock_guard<std::mutex> g (lock_);

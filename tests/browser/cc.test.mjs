@@ -7,14 +7,16 @@
 //  - Two viewers, one behind a 0.5 Mb/s link and one not: the free one
 //    keeps the full picture and rate, the constrained one moves down the
 //    encoding ladder, and the publisher runs two video encoders, not one per
-//    viewer. Then the constrained viewer's address changes: it plays again
-//    on the same session from its new address, the other never notices.
+//    viewer. Then the constrained browser's address changes: its viewer
+//    plays again on the same session from its new address, the other never
+//    notices, and what it publishes (the publish page, WHIP) reaches its
+//    pipeline again on the same session.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium } from './chromium.mjs';
 import { waitFor } from './proc.mjs';
-import { runScenario, metrics, sendRate, startPath, startOurSender, pollVideoStats, A } from '../netem/ccrun.mjs';
+import { runScenario, metrics, sendRate, startPath, startOurSender, startOurReceiver, pollVideoStats, A } from '../netem/ccrun.mjs';
 
 // Frames decoded in each @window-second slice of @series.
 function framesPer(all, window) {
@@ -46,7 +48,8 @@ function viewerPath(page) {
     const pair = transport && report.get(transport.selectedCandidatePairId);
     const local = pair && report.get(pair.localCandidateId);
     return { address: local ? local.address : null, frames, iceState: transport && transport.iceState,
-             session: client && client.location, restarts: window.rtcViewer.iceRestarts };
+             session: client && client.location, restarts: window.rtcViewer.iceRestarts,
+             reasons: window.rtcViewer.restartReasons.slice() };
   });
 }
 
@@ -70,15 +73,27 @@ function longestStall(series, from) {
 // Chromium's continual gathering finds the new address within a few seconds
 // and checks a pair from it, but libnice (the server's ICE agent) keeps the
 // dead pair selected: it does not take a peer-reflexive pair of lower
-// priority than the one selected. The page sees no media for 5 s while
-// "connected" and restarts ICE on the same session (a PATCH with new
-// credentials). Checked: the same session (the page's session URL
+// priority than the one selected. The page sees no media for 2 s after its
+// browser moved to another pair and restarts ICE on the same session (a
+// PATCH with new credentials). Checked: the page restarted for that reason
+// (not its 5 s rule for no media), the same session (the page's session URL
 // unchanged) plays again from the new address; the viewer beside the sender
 // never stalls over 2 s.
-async function addressChange(path, page, stats) {
+// The same browser publishes too (the publish page, WHIP into
+// webrtcsubscribe in A), and its path breaks with the same move: Chromium
+// calls itself disconnected ~5 s later, and after 2 s of that the page
+// restarts ICE. The server counts the restart as the publisher's sign of
+// life (its session would end after publisher-timeout, 10 s, without
+// media). Checked: the page restarted ICE, and the pipeline gets frames
+// again without an error. Mostly on the same session; in one run of six
+// the restart was answered but no media followed, the session ended 10 s
+// later and the page started a new one (not traced; a restart's checks can
+// fail, docs/security.md): printed, not asserted.
+async function addressChange(path, page, stats, publisher) {
   const MOVED = '10.81.0.3';
   const before = await viewerPath(page);
   assert.ok(before && before.session, 'the viewer has a session');
+  const pubBefore = publisher.sub.stats().video_frames;
   const at = Date.now();
   path.moveB(MOVED);
   const moved = await waitFor(async () => {
@@ -92,10 +107,22 @@ async function addressChange(path, page, stats) {
   const after = await viewerPath(page);
   const stall = longestStall(stats.good, at);
   console.log(`address change: on the new address after ${onPath} ms, 30 frames after ${playing} ms;`,
-    `ICE restarts ${after.restarts - before.restarts}; the other viewer's longest stall ${stall} ms`);
+    `ICE restarts ${after.restarts - before.restarts} (${after.reasons.slice(before.reasons.length).join(', ')});`,
+    `the other viewer's longest stall ${stall} ms`);
+  assert.equal(after.reasons[before.reasons.length], 'moved', 'the first restart after the move was not for the move');
   assert.equal(after.session, before.session, 'the viewer started a new session instead');
   assert.equal(after.address, MOVED, 'the viewer plays from its old address');
   assert.ok(stall <= 2000, `the viewer beside the sender stalled ${stall} ms`);
+
+  const { sub, page: pubPage } = publisher;
+  await waitFor(() => sub.stats().video_frames > pubBefore + 30, 60000,
+    'the pipeline getting the publish page\'s frames again');
+  const pubState = await pubPage.evaluate(() => ({ restarts: window.rtcPublisher.iceRestarts,
+                                                   reconnects: window.rtcPublisher.reconnects }));
+  console.log(`the publisher: frames again after ${Date.now() - at} ms;`, JSON.stringify(pubState),
+    JSON.stringify(sub.stats()));
+  assert.ok(pubState.restarts >= 1, 'the publish page did not restart ICE');
+  assert.equal(sub.stats().errors.length, 0, sub.stats().errors.join('; '));
 }
 
 test('the send rate follows a variable capacity; little loss; the viewer keeps decoding', { timeout: 240000 }, async () => {
@@ -130,7 +157,10 @@ test('the send rate follows a variable capacity; little loss; the viewer keeps d
 test('a viewer on a poor link does not degrade another; two rungs, two encoders; it changes address and goes on', { timeout: 240000 }, async () => {
   const path = await startPath({ schedule: [[0, 0.5e6]] });
   const pub = await startOurSender(path.nsA, ['video-bitrate=2500000']);
-  const poor = await launchChromium(path.chromiumIn(path.nsB));
+  // (the WHIP server the constrained browser publishes into at the end)
+  const sub = await startOurReceiver(path.nsA, A);
+  const poor = await launchChromium(path.chromiumIn(path.nsB),
+    [`--unsafely-treat-insecure-origin-as-secure=http://${A}:${sub.port}`]);
   const good = await launchChromium(path.chromiumIn(path.nsA)); // beside the sender
   const stats = { poor: [], good: [] };
   const stops = [];
@@ -169,11 +199,17 @@ test('a viewer on a poor link does not degrade another; two rungs, two encoders;
     console.log('video encoders', live.join(', '));
     assert.equal(live.length, 2);
 
-    await addressChange(path, pages.poor, stats);
+    const pubPage = await poor.context.newPage();
+    await pubPage.goto(`http://${A}:${sub.port}/publish/live`);
+    await pubPage.click('#start');
+    await waitFor(() => sub.stats() && sub.stats().video_frames > 30, 30000,
+      'the publish page\'s frames in the pipeline');
+    await addressChange(path, pages.poor, stats, { sub, page: pubPage });
   } finally {
     for (const s of stops) await s();
     await poor.close();
     await good.close();
+    await sub.stop();
     await pub.stop();
     await path.stop();
   }

@@ -125,9 +125,10 @@ export async function startOurSender(ns, extra = []) {
   return { port, output: () => output, stop: stopper(proc) };
 }
 
-// webrtcsubscribe in B (tests/peers/subscriber.py); resolves with its port.
-export async function startOurReceiver(ns) {
-  const proc = inNs(ns, '/usr/bin/python3', [SUBSCRIBER, 'port=0', `address=${B}`]);
+// webrtcsubscribe (tests/peers/subscriber.py) in @ns, listening on @address
+// (B's by default); resolves with its port.
+export async function startOurReceiver(ns, address = B) {
+  const proc = inNs(ns, '/usr/bin/python3', [SUBSCRIBER, 'port=0', `address=${address}`]);
   let output = '';
   let stats = null;
   const port = await new Promise((resolve, reject) => {

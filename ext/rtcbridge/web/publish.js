@@ -11,6 +11,9 @@ const endpoint = '/whip/' + encodeURIComponent(streamName);
 
 window.rtcPublisher = {
   pc: null, state: 'idle', error: null, iceRestarts: 0, restart: () => restartIce(),
+  // new sessions the page started after its first (a restart the server
+  // refused or the page could not send, the server busy)
+  reconnects: 0,
   stats: { width: 0, height: 0, fps: 0, videoKbps: 0, audioKbps: 0, rttMs: null, codec: null,
            framesSent: 0, audioBytesSent: 0 },
 };
@@ -20,6 +23,8 @@ let stream = null;
 let statsTimer = null;
 let last = null;
 let wanted = false;
+// Since when the connection has been 'disconnected' (0: it is not).
+let disconnectedSince = 0;
 
 function setState(text) {
   window.rtcPublisher.state = text;
@@ -49,6 +54,7 @@ async function teardown() {
   statsTimer = null;
   const c = client;
   client = null;
+  disconnectedSince = 0;
   if (window.rtcPublisher.pc) window.rtcPublisher.pc.close();
   window.rtcPublisher.pc = null;
   if (c) await c.disconnect();
@@ -95,11 +101,8 @@ async function start() {
   pc.addEventListener('connectionstatechange', () => {
     if (pc !== window.rtcPublisher.pc) return;
     setState(pc.connectionState);
-    if (pc.connectionState === 'failed' && wanted) {
-      // ICE restart on the same session; a new one if the server refuses.
-      showError('The connection failed; trying again.');
-      restartIce().then((ok) => { if (!ok && wanted) reconnect(2); });
-    }
+    disconnectedSince = pc.connectionState === 'disconnected' ? disconnectedSince || Date.now() : 0;
+    if (pc.connectionState === 'failed' && wanted) recover('The connection failed; trying again.');
   });
   client = new WhipClient(endpoint, { token: pageToken });
   try {
@@ -118,6 +121,21 @@ async function start() {
   statsTimer = setInterval(updateStats, 1000);
 }
 
+// The path broke (failed, or disconnected for 2 s, as when the browser's
+// address changed): ICE restart on the same session; a new one if the
+// server refuses or cannot be reached. 2 s, not the viewer page's 5: the
+// server ends a publisher's session after publisher-timeout (10 s by
+// default) without media, and the browser says 'disconnected' only ~5 s
+// after the path broke.
+function recover(why) {
+  disconnectedSince = 0;
+  // (one at a time: a rule that fires again while the PATCH is on its way
+  // must not be taken for the server's refusal)
+  if (!client || client.restarting) return;
+  showError(why);
+  restartIce().then((ok) => { if (!ok && wanted) reconnect(2); });
+}
+
 // ICE restart (WhepClient.restartIce); tests call window.rtcPublisher.restart().
 async function restartIce() {
   if (!client) return false;
@@ -128,6 +146,7 @@ async function restartIce() {
 
 async function reconnect(seconds) {
   await teardown();
+  window.rtcPublisher.reconnects++;
   setState(`reconnecting in ${seconds} s`);
   setTimeout(() => { if (wanted) start(); }, seconds * 1000);
 }
@@ -146,6 +165,9 @@ async function stop() {
 async function updateStats() {
   const pc = window.rtcPublisher.pc;
   if (!pc) return;
+  if (disconnectedSince && Date.now() - disconnectedSince > 2000 && wanted) {
+    return recover('The connection was lost; trying again.');
+  }
   const report = await pc.getStats();
   const s = window.rtcPublisher.stats;
   const now = performance.now();

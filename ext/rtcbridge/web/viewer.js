@@ -12,7 +12,11 @@ window.rtcViewer = {
   pc: null, state: 'connecting', error: null,
   // ICE restarts the server took (the path broke, the session went on),
   // and restart() for tests: restarts ICE now.
-  iceRestarts: 0, restart: () => restartIce(),
+  iceRestarts: 0, restart: () => restartIce('asked'),
+  // why each restart was made: 'failed', 'disconnected', 'no media' (5 s
+  // without media while connected), 'moved' (no media since the browser
+  // moved to another candidate pair), 'asked' (restart())
+  restartReasons: [],
   // Data channels (tests read these): the RtcData of the session, what
   // came on each label, files received, errors of the data panels.
   data: null, received: {}, files: [], dataErrors: [], remote: null,
@@ -32,6 +36,14 @@ let last = null;
 // ICE said connected (0: they grow).
 let mediaBytes = 0;
 let quietSince = 0;
+// The transport's selected candidate pair, and when the browser last moved
+// to another one (0: not). Moves count only once media has flowed since
+// the last restart (@flowedSinceRestart): the pairs a restart itself brings
+// are no sign of a broken path, and a second restart would only cut the
+// first one short.
+let pairId = null;
+let movedAt = 0;
+let flowedSinceRestart = false;
 
 function setState(text) {
   window.rtcViewer.state = text;
@@ -57,6 +69,11 @@ function teardown() {
   client = null;
   mediaBytes = 0;
   quietSince = 0;
+  pairId = null;
+  movedAt = 0;
+  flowedSinceRestart = false;
+  last = null;
+  disconnectedSince = 0;
   if (window.rtcViewer.pc) window.rtcViewer.pc.close();
   window.rtcViewer.pc = null;
 }
@@ -68,8 +85,16 @@ function teardown() {
 // address and calls itself connected, but the server's ICE agent keeps
 // sending to the old pair (libnice takes no peer-reflexive pair of lower
 // priority than the selected one), so only new credentials move the media.
-async function restartIce() {
-  if (!client) return false;
+// When the browser has moved to another pair meanwhile, that is known
+// sooner: 2 s without media are enough.
+async function restartIce(reason) {
+  // (one at a time: a rule that fires again while the PATCH is on its way
+  // must not be taken for the server's refusal)
+  if (!client || client.restarting) return false;
+  window.rtcViewer.restartReasons.push(reason);
+  movedAt = 0;
+  flowedSinceRestart = false;
+  quietSince = 0;
   setState('restarting ICE');
   const ok = await client.restartIce();
   if (ok) window.rtcViewer.iceRestarts++;
@@ -111,7 +136,7 @@ async function start() {
     const s = pc.connectionState;
     setState(`${s} (ICE ${pc.iceConnectionState})`);
     if (s === 'closed') return retry(2);
-    if (s === 'failed') return restartIce();
+    if (s === 'failed') return restartIce('failed');
     if (s === 'disconnected') {
       disconnectedSince = disconnectedSince || Date.now();
     } else {
@@ -145,13 +170,15 @@ async function updateStats() {
   if (!pc) return;
   if (disconnectedSince && Date.now() - disconnectedSince > 5000) {
     disconnectedSince = 0;
-    return restartIce();
+    return restartIce('disconnected');
   }
   const report = await pc.getStats();
   const now = performance.now();
   const s = window.rtcViewer.stats;
   let videoBytes = 0; let audioBytes = 0; let frames = 0; let videoPackets = 0;
+  let selected = null;
   report.forEach((r) => {
+    if (r.type === 'transport' && r.selectedCandidatePairId) selected = r.selectedCandidatePairId;
     if (r.type === 'inbound-rtp' && r.kind === 'video') {
       s.width = r.frameWidth || 0;
       s.height = r.frameHeight || 0;
@@ -177,15 +204,19 @@ async function updateStats() {
     }
   });
   s.audioBytes = audioBytes;
+  if (selected && pairId && selected !== pairId && flowedSinceRestart) movedAt = Date.now();
+  if (selected) pairId = selected;
   if (videoBytes + audioBytes > mediaBytes) {
     mediaBytes = videoBytes + audioBytes;
     quietSince = 0;
+    flowedSinceRestart = true;
   } else if (mediaBytes > 0 && ['connected', 'completed'].includes(pc.iceConnectionState)) {
     quietSince = quietSince || Date.now();
-    if (Date.now() - quietSince > 5000) {
-      quietSince = 0;
-      return restartIce();
-    }
+    const quiet = Date.now() - quietSince;
+    // (the poll that sees the move may still count the last packets of
+    // the old path: a move up to 15 s old counts)
+    if (movedAt && Date.now() - movedAt < 15000 && quiet >= 2000) return restartIce('moved');
+    if (quiet > 5000) return restartIce('no media');
   }
   // The indicator (quality.js, as the room's tiles): loss and decoding
   // since the last look, the pair's round trip.
