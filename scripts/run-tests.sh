@@ -83,9 +83,9 @@ else
   record build-asan 1
 fi
 
-# The libFuzzer targets, 20 s each, in their own clang build directory
+# The libFuzzer targets, 15 s each, in their own clang build directory
 # (tests/fuzz; only the targets and the sources they call are built there).
-bash scripts/run-fuzz.sh 20
+bash scripts/run-fuzz.sh 15
 record fuzz $?
 
 if [ -n "${reasons//[$'\n']/}" ]; then

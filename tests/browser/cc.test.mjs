@@ -10,7 +10,7 @@
 //    viewer. Then the constrained browser's address changes: its viewer
 //    plays again on the same session from its new address, the other never
 //    notices, and what it publishes (the publish page, WHIP) reaches its
-//    pipeline again on the same session.
+//    pipeline again after the page restarted ICE.
 // Runs inside tests/netns-run.sh (see tests/meson.build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,9 +86,9 @@ function longestStall(series, from) {
 // life (its session would end after publisher-timeout, 10 s, without
 // media). Checked: the page restarted ICE, and the pipeline gets frames
 // again without an error. Mostly on the same session; in two runs of
-// eleven the restart was answered but no media followed, the session ended 10 s
-// later and the page started a new one (not traced; a restart's checks can
-// fail, docs/security.md): printed, not asserted.
+// eleven the restart was answered but no media followed, the session
+// ended 10 s later and the page started a new one (not traced; a
+// restart's checks can fail, docs/security.md): printed, not asserted.
 async function addressChange(path, page, stats, publisher) {
   const MOVED = '10.81.0.3';
   const before = await viewerPath(page);
