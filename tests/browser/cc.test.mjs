@@ -86,7 +86,7 @@ function longestStall(series, from) {
 // life (its session would end after publisher-timeout, 10 s, without
 // media). Checked: the page restarted ICE, and the pipeline gets frames
 // again without an error. Mostly on the same session; in two runs of
-// eleven the restart was answered but no media followed, the session
+// twelve the restart was answered but no media followed, the session
 // ended 10 s later and the page started a new one (not traced; a
 // restart's checks can fail, docs/security.md): printed, not asserted.
 async function addressChange(path, page, stats, publisher) {
