@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (never pass/fail on speed).
-#   bash bench/run.sh [ttff|chromium|fanout|stats|fanout-shared|joiners|churn|cycles|latency|ingest|data|cc|rooms|voice|crowd|fuzz]...
+#   bash bench/run.sh [ttff|chromium|fanout|ice-share|stats|fanout-shared|joiners|churn|cycles|latency|ingest|data|cc|rooms|voice|crowd|fuzz]...
 #   (default: all but fuzz and cycles)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,7 @@ for w in $what; do
             bash tests/netns-run.sh node bench/fanout.mjs --churn 1000 ;;
     stats) [ -d bench/node_modules ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
            bash tests/netns-run.sh node bench/fanout.mjs --stats-cost 3 --steps 1,16 ;;
+    ice-share) build/bench/bench-ice-share ;;
     fanout-shared) bash tests/netns-run.sh /usr/bin/python3 bench/fanout.py --viewers-bin build/bench/bench-viewers ;;
     latency) bash tests/netns-run.sh build/bench/bench-latency --seconds 10 ;;
     ingest) bash tests/netns-run.sh build/bench/bench-ingest-ttff --sessions 20
