@@ -10,7 +10,7 @@ bash scripts/build.sh build >/dev/null
 export GST_PLUGIN_PATH="$here/build/ext/rtcbridge"
 export GST_REGISTRY="$here/build/bench-registry.dat"
 export GST_DEBUG="${GST_DEBUG:-*:1}"
-what=${*:-ttff chromium fanout latency ingest data cc rooms voice crowd joiners churn}
+what=${*:-ttff chromium fanout ice-share latency ingest data cc rooms voice crowd joiners churn}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
