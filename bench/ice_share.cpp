@@ -49,10 +49,11 @@ int run (bool shared)
   GstElement *bins[2];
   gint counts[2] = {0, 0};
   for (int i = 0; i < 2; i++) {
-    GstPluginFeature *factory =
-        gst_plugin_feature_load (GST_PLUGIN_FEATURE (gst_element_factory_find ("webrtcbin")));
+    GstElementFactory *found = gst_element_factory_find ("webrtcbin");
+    GstPluginFeature *factory = gst_plugin_feature_load (GST_PLUGIN_FEATURE (found));
     GType type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY (factory));
     gst_object_unref (factory);
+    gst_object_unref (found);
     if (agent)
       gst_object_ref (agent); /* webrtcbin 1.22 stores it without a reference and drops one */
     bins[i] = GST_ELEMENT (
