@@ -13,31 +13,19 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <cstdio>
-#include <cstring>
+
+#include "rtctestutil.h"
 
 namespace {
-
-int threads ()
-{
-  int n = 0;
-  FILE *f = fopen ("/proc/self/status", "r");
-  char line[256];
-  while (f && fgets (line, sizeof line, f))
-    if (!strncmp (line, "Threads:", 8))
-      n = atoi (line + 8);
-  if (f)
-    fclose (f);
-  return n;
-}
 
 void on_candidate (GstElement *, guint, gchar *, gpointer count)
 {
   g_atomic_int_inc (static_cast<gint *> (count));
 }
 
-/* Two webrtcbins with one agent (@shared) or their own; returns how many
- * of them signalled candidates. */
-int run (bool shared)
+/* Two webrtcbins (@type) with one agent (@shared) or their own; returns
+ * how many of them signalled candidates. */
+int run (GType type, bool shared)
 {
   GstObject *agent = nullptr;
   if (shared) {
@@ -49,11 +37,6 @@ int run (bool shared)
   GstElement *bins[2];
   gint counts[2] = {0, 0};
   for (int i = 0; i < 2; i++) {
-    GstElementFactory *found = gst_element_factory_find ("webrtcbin");
-    GstPluginFeature *factory = gst_plugin_feature_load (GST_PLUGIN_FEATURE (found));
-    GType type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY (factory));
-    gst_object_unref (factory);
-    gst_object_unref (found);
     if (agent)
       gst_object_ref (agent); /* webrtcbin 1.22 stores it without a reference and drops one */
     bins[i] = GST_ELEMENT (
@@ -94,7 +77,7 @@ int run (bool shared)
             i ? "; " : ", ");
     with += g_atomic_int_get (&counts[i]) > 0;
   }
-  printf ("process threads %d\n", threads ());
+  printf ("process threads %ld\n", thread_count ());
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (pipe);
   if (agent)
@@ -107,8 +90,19 @@ int run (bool shared)
 int main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
-  int separate = run (false);
-  int shared = run (true);
+  /* The type, for g_object_new: "ice-agent" can only be set at construction. */
+  GstElementFactory *found = gst_element_factory_find ("webrtcbin");
+  GstPluginFeature *factory =
+      found ? gst_plugin_feature_load (GST_PLUGIN_FEATURE (found)) : nullptr;
+  if (!factory) {
+    fprintf (stderr, "webrtcbin is not installed\n");
+    return 1;
+  }
+  GType type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY (factory));
+  int separate = run (type, false);
+  int shared = run (type, true);
+  gst_object_unref (factory);
+  gst_object_unref (found);
   printf ("verdict: %s\n",
           separate == 2 && shared == 2
               ? "both webrtcbins gathered with one shared agent: sharing is possible"
