@@ -334,7 +334,7 @@ void RoomHub::handle_join (Connection &c, const Message &m)
 {
   JsonObject *o = m.object ();
   std::string error, name, token, resume_id, resume_secret;
-  gint64 v = 0;
+  gint64 v = 0, chat_seq = -1;
   bool has_token = false, has_resume = false;
   JsonObject *resume = nullptr;
   if (!room::member_int (o, "v", v, error) ||
@@ -342,7 +342,9 @@ void RoomHub::handle_join (Connection &c, const Message &m)
       !room::member_string (o, "token", token, room::MAX_TOKEN_CHARS, error, true, &has_token) ||
       !room::member_object (o, "resume", resume, error, &has_resume) ||
       (has_resume && (!room::member_string (resume, "id", resume_id, room::MAX_ID_CHARS, error) ||
-                      !room::member_string (resume, "secret", resume_secret, 128, error)))) {
+                      !room::member_string (resume, "secret", resume_secret, 128, error) ||
+                      (json_object_has_member (resume, "chat_seq") &&
+                       !room::member_int (resume, "chat_seq", chat_seq, error))))) {
     send_error (c, "bad-message", error, "join");
     return;
   }
@@ -451,6 +453,11 @@ void RoomHub::handle_join (Connection &c, const Message &m)
     send (c, room::speaking_message (kv.first, true, kv.second, kv.first == active_speaker_));
   for (const std::string &muted : host_muted_)
     send (c, room::audio_muted_message (muted, true));
+  /* Back in time: the chat it missed (what it last saw: resume.chat_seq). */
+  if (has_resume && !resume_refused && chat_seq >= 0)
+    for (auto &kv : chat_log_)
+      if (kv.first > (guint64)chat_seq)
+        send (c, kv.second);
   broadcast (room::joined_message ({id, name, {}, false}));
   Participant &ref = *p;
   participants_.push_back (std::move (p));
@@ -687,9 +694,20 @@ void RoomHub::handle_chat (Participant &p, const Message &m)
     send_error (*p.conn, "bad-message", "'text' is empty", "chat");
     return;
   }
-  guint64 seq = ++chat_seq_;
-  broadcast (room::chat_message (p.id, p.name, text, seq));
+  guint64 seq = post_chat (p.id, p.name, text);
   events_.chat (p.id, p.name, text, seq);
+}
+
+guint64 RoomHub::post_chat (const std::string &from, const std::string &name,
+                            const std::string &text)
+{
+  guint64 seq = ++chat_seq_;
+  std::string msg = room::chat_message (from, name, text, seq);
+  broadcast (msg);
+  chat_log_.emplace_back (seq, std::move (msg));
+  if (chat_log_.size () > room::CHAT_REPLAY)
+    chat_log_.pop_front ();
+  return seq;
 }
 
 } // namespace rtc

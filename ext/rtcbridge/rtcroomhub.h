@@ -21,6 +21,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <libsoup/soup.h>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -155,6 +156,8 @@ private:
   void handle_mute (Participant &p, const room::Message &m);
   void handle_volume (Participant &p, const room::Message &m);
   void handle_chat (Participant &p, const room::Message &m);
+  /* Gives @text from @from (@name) the next seq, sends it to everyone, keeps it for resumes. */
+  guint64 post_chat (const std::string &from, const std::string &name, const std::string &text);
 
   Participant *find (const std::string &id);
   void send (Connection &c, const std::string &text);
@@ -190,6 +193,9 @@ private:
   std::unique_ptr<GSource, SourceDeleter> timer_; /* one-shot, made again each tick */
   guint64 next_serial_ = 1;
   guint64 chat_seq_ = 0;
+  /* The latest room::CHAT_REPLAY chat messages (seq, the message), for
+   * resumed participants. */
+  std::deque<std::pair<guint64, std::string>> chat_log_;
   std::map<guint64, std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Participant>> participants_; /* in the order they joined */
   std::map<std::string, Departed> departed_;

@@ -127,7 +127,7 @@ void RoomHub::set_pipeline_tracks (const std::vector<room::Track> &tracks)
 
 void RoomHub::send_chat (const std::string &text)
 {
-  broadcast (room::chat_message (room::PIPELINE_ID, room::PIPELINE_ID, text, ++chat_seq_));
+  post_chat (room::PIPELINE_ID, room::PIPELINE_ID, text);
 }
 
 void RoomHub::send_speaking (const std::string &participant, bool speaking, gint level, bool active)

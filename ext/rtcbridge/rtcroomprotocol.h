@@ -32,6 +32,9 @@ constexpr guint MAX_LABEL_CHARS = 32;
 constexpr guint MAX_MID_CHARS = 32;
 constexpr guint MAX_ID_CHARS = 32; /* a participant id */
 constexpr guint MAX_CHAT_CHARS = 4096;
+/* Chat messages a resumed participant can get again (join's
+ * resume.chat_seq): the room keeps the latest this many. */
+constexpr guint CHAT_REPLAY = 100;
 constexpr guint MAX_TOKEN_CHARS = 1024;
 constexpr guint MAX_CANDIDATE_CHARS = 1024;
 /* Deeper JSON is refused before it is parsed (json-glib's parser recurses). */

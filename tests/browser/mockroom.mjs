@@ -149,6 +149,7 @@ function roomEngine(config) {
   const LOGGED = new Set(['board']);
   const DATA = [{ label: 'board', ordered: true, log: true }, { label: 'files', ordered: true }];
   const rooms = new Map(); // name -> room
+  const heldResumes = new Map(); // participant id -> until (ms): its resumes are refused
   const conns = new Map(); // conn -> {room, p}
   let queue = Promise.resolve();
   let nextId = 1;
@@ -342,6 +343,9 @@ function roomEngine(config) {
         }
         if (typeof msg.name !== 'string' || msg.name.length > 64) return error(conn, 'bad-message', 'name', 'join');
         let id = null;
+        if (msg.resume && typeof msg.resume === 'object' && (heldResumes.get(msg.resume.id) || 0) > Date.now()) {
+          return closeConn(conn, 4010, 'held'); // holdResume: the page tries again
+        }
         if (msg.resume && typeof msg.resume === 'object') {
           const gone = room.gone.get(msg.resume.id);
           const present = room.participants.get(msg.resume.id);
@@ -369,6 +373,11 @@ function roomEngine(config) {
           roster: [...room.participants.values()].map(info),
           ice_servers: [], limits: { max_participants: config.maxParticipants, max_message_bytes: 262144, messages_per_second: 50 },
           data: DATA });
+        // As the room does: a resumed participant gets the chat after its
+        // resume.chat_seq (of the latest 100).
+        if (id && msg.resume && Number.isInteger(msg.resume.chat_seq)) {
+          for (const m of room.chat.slice(-100)) if (m.seq > msg.resume.chat_seq) send(conn, m);
+        }
         for (const q of room.participants.values()) send(q.conn, { type: 'joined', participant: info(np) });
         room.participants.set(np.id, np);
         setupPeer(room, np);
@@ -493,6 +502,9 @@ function roomEngine(config) {
         conns.delete(conn);
         if (c && c.p && !c.p.closed) leaveRoom(c.room, c.p, 'dropped');
       });
+    },
+    holdResume(id, ms) {
+      heldResumes.set(id, Date.now() + ms);
     },
     forceGlare(roomName, id) {
       const room = rooms.get(roomName);
@@ -644,8 +656,10 @@ setInterval(async () => {
     state: (roomName) => page.evaluate((r) => window.mock.state(r), roomName),
     // The room answers @id's next offer with an offer of its own and `error glare`.
     forceGlare: (roomName, id) => page.evaluate(([r, i]) => window.mock.forceGlare(r, i), [roomName, id]),
-    // Cuts @id's socket as a network failure would (no close frame).
-    dropSocket: async (roomName, id) => {
+    // Cuts @id's socket as a network failure would (no close frame); its
+    // resumes are refused (closed, 4010) for @holdMs.
+    dropSocket: async (roomName, id, holdMs = 0) => {
+      if (holdMs) await page.evaluate(([i, ms]) => window.mock.holdResume(i, ms), [id, holdMs]);
       const conn = await page.evaluate(([r, i]) => window.mock.participantConn(r, i), [roomName, id]);
       const ws = conn && sockets.get(conn);
       if (ws) ws.drop();

@@ -163,19 +163,58 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
     });
 
     await t.test('chat arrives in the same order everywhere', async () => {
-      for (let i = 0; i < 3; i++)
-        for (const n of ['A', 'B', 'C']) await pages[n].evaluate((text) => window.roomTest.sendChat(text), `${n}${i}`);
+      const sentAt = {};
+      for (let i = 0; i < 3; i++) {
+        for (const n of ['A', 'B', 'C']) {
+          sentAt[`${n}${i}`] = Date.now();
+          await pages[n].evaluate((text) => window.roomTest.sendChat(text), `${n}${i}`);
+        }
+      }
+      // Each message's way, in ms: sent to the room's stamp (ts), and from
+      // there to each page's log.
+      const ways = async () => {
+        const out = {};
+        for (const n of ['A', 'B', 'C']) {
+          for (const c of (await state(n)).chat || []) {
+            out[c.text] = out[c.text] || { up: c.ts - sentAt[c.text] };
+            out[c.text][n] = c.receivedAt - c.ts;
+          }
+        }
+        return JSON.stringify(out);
+      };
       const texts = async (n) => ((await state(n)).chat || []).map((m) => m.text);
       const sent = Date.now();
+      const arrived = {};
       for (const n of ['A', 'B', 'C', 'F']) {
-        await waitFor(async () => (await texts(n)).length >= 9, 90000, `chat at ${n}`).catch((e) => {
-          const s = n === 'F' ? (proxy.reports.get('F') || {}) : {};
-          console.log(n, 'state', JSON.stringify({ ...s, remoteTracks: undefined, roster: undefined }).slice(0, 3000),
-            n === 'F' ? `reported ${Date.now() - s.reportedAt} ms ago` : '');
+        await waitFor(async () => (await texts(n)).length >= 9, 90000, `chat at ${n}`).catch(async (e) => {
+          // Every participant's chat and state, and what the room said.
+          for (const m of ['A', 'B', 'C', 'F']) {
+            const s = await state(m);
+            console.log('diag', m, 'chat', JSON.stringify((s.chat || []).map((c) => c.text)), 'state', s.state,
+              'reconnects', JSON.stringify(s.reconnects || []),
+              'errors', JSON.stringify(s.errors || []).slice(0, 600),
+              m === 'F' ? `reported ${Date.now() - s.reportedAt} ms ago` : '');
+            // A page's socket and message queue: a closed socket, a full
+            // outbox or a message that never finished handling.
+            if (pages[m]) console.log('diag', m, 'client', JSON.stringify(await pages[m].evaluate(async () => {
+              const r = window.roomTest.room;
+              const chain = await Promise.race([r._chain.then(() => 'idle'), new Promise((d) => setTimeout(() => d('busy'), 500))]);
+              return { socket: r._ws ? r._ws.readyState : null, outbox: r._outbox.length,
+                heardMsAgo: Date.now() - r._lastHeard, chain, signaling: r.pc && r.pc.signalingState };
+            })));
+          }
+          console.log('diag chat ways', await ways());
+          console.log('diag pipeline: ' + host.output().split('\n').filter((l) =>
+            /^(WARNING|ERROR)|chat|participant-(joined|left)/.test(l)).slice(-12).join(' | '));
           throw e;
         });
+        arrived[n] = Date.now() - sent;
       }
-      console.log(`chat everywhere ${Date.now() - sent} ms after it was sent`);
+      console.log(`chat everywhere ${Date.now() - sent} ms after it was sent (${JSON.stringify(arrived)}); ways ${await ways()}`);
+      for (const n of ['A', 'B', 'C']) {
+        const r = (await state(n)).reconnects || [];
+        if (r.length) console.log(n, 'lost its socket', r.length, 'times:', JSON.stringify(r));
+      }
       const order = await texts('A');
       assert.equal(order.length, 9);
       for (const n of ['B', 'C', 'F']) assert.deepEqual(await texts(n), order, `${n}'s chat order`);
@@ -253,7 +292,10 @@ test('a conference of three Chromium pages and Firefox, hosted and recorded by a
       assert.ok(files.length >= 11, `${files.length} files`);
       for (const f of files) {
         const d = duration(join(recDir, f));
-        assert.ok(d >= 2, `${f} lasts ${d} s`);
+        // What the pipeline said about that track (pad = file name).
+        const said = () => host.output().split('\n').filter((l) => l.includes(f.replace(/\.mkv$/, '')))
+          .map((l) => l.replace(/^Got message #\d+ from element "room" \(element\): /, '')).slice(-8).join('\n');
+        assert.ok(d >= 2, `${f} lasts ${d} s; the pipeline said:\n${said()}`);
       }
       const bVideo = files.find((f) => /_video_0\.mkv$/.test(f) && duration(join(recDir, f)) < (stopped - joinedAt.A) / 1000 - 5);
       assert.ok(bVideo, 'the page that left has a shorter file');

@@ -129,13 +129,24 @@ test('conference: three pages join, see and hear each other, chat, mute, share, 
     await waitFor(async () => (await states([pages[0], pages[2]])).every(
       (s) => !s.remoteTracks.some((t) => t.label === 'screen')), 20000, "Bob's second screen gone");
 
-    // a dropped socket: Cy resumes with the same id and decodes again
-    assert.ok(await room.dropSocket('conf', ids[2]));
+    // a dropped socket: Cy resumes with the same id and decodes again; the
+    // chat said while Cy was away arrives (the room sends it again), what Cy
+    // typed meanwhile goes out after the resume, nothing comes twice
+    const chatBefore = (await state(pages[2])).chat.length;
+    assert.ok(await room.dropSocket('conf', ids[2], 3000));
     await waitFor(async () => (await state(pages[2])).state === 'reconnecting', 10000, 'Cy reconnecting');
+    await pages[0].evaluate(() => window.roomTest.sendChat('while Cy was away'));
+    await pages[2].evaluate(() => window.roomTest.sendChat('Cy, typed offline'));
     await waitFor(async () => {
       const s = await states(pages);
       return s[2].joined && s[2].id === ids[2] && s.every((x) => x.roster.length === 3 && decoding(x, 2, 2, 1)) && s;
     }, 60000, 'Cy back with the same id, everyone decoding again');
+    await waitFor(async () => (await states(pages)).every((x) => x.chat.length === chatBefore + 2), 20000,
+      'the chat of the time Cy was away, everywhere');
+    const chats = (await states(pages)).map((x) => x.chat.map((m) => `${m.seq} ${m.text}`));
+    assert.deepEqual(chats[2], chats[0], "Cy's chat after the resume");
+    assert.deepEqual(chats[1], chats[0]);
+    assert.deepEqual(chats[0].slice(-2).map((t) => t.replace(/^\d+ /, '')), ['while Cy was away', 'Cy, typed offline']);
 
     // leave: Ada goes; Bob and Cy keep each other
     await pages[0].evaluate(() => window.roomTest.leave());

@@ -50,7 +50,7 @@
 //   volume {participant, volume}: you set what you hear of someone
 //   data {label, seq, from, name, msg} (text) or {label, data} (binary)
 //   datachannelopen {label}   datachannelclose {label}
-//   error {code, message, ref}   reconnecting {attempt}   resumed {id, sameId}
+//   error {code, message, ref}   reconnecting {attempt, code, reason}   resumed {id, sameId}
 //   closed {code, reason}
 //
 // Negotiation: the room is impolite, this client polite (perfect
@@ -124,7 +124,8 @@ export class RoomClient extends EventTarget {
     this._makingOffer = false;
     this._offerWanted = false;
     this._firstDone = false;
-    this._outbox = [];
+    this._outbox = []; // messages (objects) waiting for the socket or the rate limit
+    this._chatSeq = 0; // the latest chat seq seen (join's resume.chat_seq)
     this._sentTimes = [];
     this._outboxTimer = null;
     this._keepalive = null;
@@ -271,7 +272,8 @@ export class RoomClient extends EventTarget {
       this._lastHeard = Date.now();
       const join = { type: 'join', v: 1, name: this.name };
       if (this.token) join.token = this.token;
-      if (resume && this.id && this.secret) join.resume = { id: this.id, secret: this.secret };
+      // chat_seq: the room sends again the chat said since (while away).
+      if (resume && this.id && this.secret) join.resume = { id: this.id, secret: this.secret, chat_seq: this._chatSeq };
       ws.send(JSON.stringify(join));
       this._sentTimes.push(Date.now());
     };
@@ -319,7 +321,7 @@ export class RoomClient extends EventTarget {
       return;
     }
     this._attempt += 1;
-    this._emit('reconnecting', { attempt: this._attempt, code });
+    this._emit('reconnecting', { attempt: this._attempt, code, reason });
     const delay = Math.min(2000, 250 * 2 ** (this._attempt - 1));
     setTimeout(() => {
       if (this.state === 'reconnecting') this._connect(true);
@@ -366,7 +368,9 @@ export class RoomClient extends EventTarget {
     this._own.clear();
     this._trackMap = {};
     this._pendingCandidates = [];
-    this._outbox = []; // the old session's candidates and descriptions mean nothing to a new one
+    // The old session's candidates and descriptions mean nothing to a new
+    // one; chat not sent yet still goes (after the resume).
+    this._outbox = this._outbox.filter((m) => m.type === 'chat');
     this._firstDone = false;
     this._makingOffer = false;
     this._offerWanted = false;
@@ -381,7 +385,7 @@ export class RoomClient extends EventTarget {
   // Sends @msg, at most 80 % of the room's message rate (averaged over 2 s).
   _send(msg) {
     if (globalThis.ROOM_DEBUG) console.debug('room >', JSON.stringify(msg));
-    this._outbox.push(JSON.stringify(msg));
+    this._outbox.push(msg);
     this._flush();
   }
 
@@ -396,7 +400,7 @@ export class RoomClient extends EventTarget {
     const now = Date.now();
     this._sentTimes = this._sentTimes.filter((t) => now - t < 2000);
     while (this._outbox.length && this._sentTimes.length < budget) {
-      ws.send(this._outbox.shift());
+      ws.send(JSON.stringify(this._outbox.shift()));
       this._sentTimes.push(now);
     }
     if (this._outbox.length) {
@@ -468,6 +472,12 @@ export class RoomClient extends EventTarget {
         return;
       }
       case 'chat':
+        // Said while we were away, sent again on our resume: the part we had
+        // already comes again when the socket dropped after it came.
+        if (Number.isInteger(msg.seq)) {
+          if (msg.seq <= this._chatSeq) return;
+          this._chatSeq = msg.seq;
+        }
         this._emit('chat', { from: msg.from, name: msg.name, text: msg.text, seq: msg.seq, ts: msg.ts, self: msg.from === this.id });
         return;
       case 'ping':
@@ -495,6 +505,9 @@ export class RoomClient extends EventTarget {
     const resumed = this.state === 'reconnecting';
     const sameId = resumed && msg.id === this.id;
     if (resumed && !sameId) this._participants.clear();
+    // A new id (a room that restarted counts chat from 1 again): no replay
+    // comes, and every seq is new.
+    if (!sameId) this._chatSeq = 0;
     this.welcome = msg;
     this.id = msg.id;
     this.secret = msg.secret;
@@ -509,6 +522,7 @@ export class RoomClient extends EventTarget {
     this._lastHeard = Date.now();
     clearInterval(this._keepalive);
     this._keepalive = setInterval(() => this._tick(), KEEPALIVE_MS);
+    this._lastTick = Date.now();
     this._newPeerConnection(msg.ice_servers);
     if (resumed) this._emit('resumed', { id: msg.id, sameId });
     this._emit('welcome', msg);
@@ -522,7 +536,13 @@ export class RoomClient extends EventTarget {
 
   _tick() {
     if (this.state !== 'joined') return;
-    if (Date.now() - this._lastHeard > SILENCE_MS && this._ws) {
+    // A tick that comes late says this page was frozen (a busy or
+    // suspended machine): what the room sent meanwhile may still wait to be
+    // read. Silence is judged on the next tick.
+    const now = Date.now();
+    const late = this._lastTick && now - this._lastTick > 2 * KEEPALIVE_MS;
+    this._lastTick = now;
+    if (!late && now - this._lastHeard > SILENCE_MS && this._ws) {
       // The room went quiet: treat it as a dropped socket.
       const ws = this._ws;
       this._ws = null;

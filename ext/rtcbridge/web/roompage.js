@@ -18,6 +18,7 @@ const local = { camera: null, mic: null, screen: null, fakeScreenTimer: null };
 const tiles = new Map(); // key -> {el, video, audios: Map(mid -> audio), label, quality, badges}
 const placed = new Map(); // remote mid -> tile key
 const chatLog = [];
+const reconnects = []; // each socket loss: when, why (the state's reconnects)
 let statsTimer = null;
 let lastStats = [];
 
@@ -189,7 +190,7 @@ function renderQuality(list) {
 // ---- chat ----
 
 function addChat(m) {
-  chatLog.push({ seq: m.seq, from: m.from, name: m.name, text: m.text, ts: m.ts });
+  chatLog.push({ seq: m.seq, from: m.from, name: m.name, text: m.text, ts: m.ts, receivedAt: Date.now() });
   const line = document.createElement('div');
   if (m.self) line.className = 'me';
   const time = new Date(m.ts || Date.now()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -343,7 +344,10 @@ async function join() {
     for (const [key, t] of tiles) t.el.classList.toggle('active-speaker', key === d.activeSpeaker);
   });
   room.on('error', (d) => { if (d.code !== 'resume') showError(`${d.code}: ${d.message || ''}`); });
-  room.on('reconnecting', () => setState('reconnecting'));
+  room.on('reconnecting', (d) => {
+    reconnects.push({ at: Date.now(), attempt: d.attempt, code: d.code, reason: d.reason });
+    setState('reconnecting');
+  });
   room.on('resumed', (d) => { setState('joined'); if (!d.sameId) addNotice('rejoined with a new id'); });
   room.on('connectionstate', (d) => setState(d.state === 'connected' ? 'joined' : d.state));
   room.on('closed', (d) => {
@@ -425,6 +429,7 @@ window.roomTest = {
       remoteTracks: stats.map((s) => ({ ...s, name: nameOf(s.participant) })),
       local: room ? room.published.map((p) => ({ kind: p.kind, label: p.label, mid: p.mid, announced: p.announced, muted: p.muted })) : [],
       chat: chatLog.slice(),
+      reconnects: reconnects.slice(),
       speaking: room ? room.speaking : [],
       activeSpeaker: room ? room.activeSpeaker : null,
       speakingTiles: [...tiles].filter(([, t]) => t.el.classList.contains('speaking')).map(([k]) => k),

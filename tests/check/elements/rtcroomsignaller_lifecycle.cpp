@@ -234,6 +234,85 @@ GST_START_TEST (test_resume)
 }
 GST_END_TEST;
 
+/* A participant back from a dropped socket gets the chat it missed: what
+ * came after resume.chat_seq, from the room's latest CHAT_REPLAY (100);
+ * nothing without chat_seq, nothing for a refused resume (a new id). */
+GST_START_TEST (test_resume_replays_chat)
+{
+  TestRoom r ([] (GObject *o) {
+    g_object_set (o, "resume-timeout", 600000, "messages-per-second", 1000, nullptr);
+  });
+  Msg wb;
+  auto a = r.join ("Ann");
+  auto b = r.join ("Bob", &wb);
+  auto say = [&] (int from, int to) {
+    for (int i = from; i <= to; i++)
+      a->send ("{\"type\":\"chat\",\"text\":\"m" + std::to_string (i) + "\"}");
+    a->wait ("chat", to);
+  };
+  say (1, 3);
+  gint64 seen = b->wait ("chat", 3).i ("seq");
+  std::string id = wb.s ("id"), secret = wb.s ("secret");
+  auto back = [&] (const std::string &extra) {
+    auto c = r.connect ();
+    c->send (join_message ("Bob", ",\"resume\":{\"id\":" + quoted (id) +
+                                      ",\"secret\":" + quoted (secret) + extra + "}"));
+    Msg w = c->wait ("welcome");
+    secret = w.s ("secret");
+    return c;
+  };
+
+  /* Away while Ann says m4, m5: back with the seq it saw last, it gets
+   * those two, in order, as they were first sent. */
+  b->drop ();
+  r.rec.wait ("session-ended");
+  say (4, 5);
+  auto b2 = back (",\"chat_seq\":" + std::to_string (seen));
+  Msg m4 = b2->wait ("chat", 1), m5 = b2->wait ("chat", 2);
+  assert_str (m4.s ("text"), "m4");
+  assert_str (m5.s ("text"), "m5");
+  fail_unless_equals_int (m4.i ("seq"), seen + 1);
+  assert_str (m4.s ("name"), "Ann");
+  /* What comes next comes once. */
+  say (6, 6);
+  assert_str (b2->wait ("chat", 3).s ("text"), "m6");
+  b2->assert_alive ();
+  fail_unless_equals_int (b2->count ("chat"), 3);
+
+  /* More than the room keeps: the latest 100. */
+  b2->drop ();
+  r.rec.wait ("session-ended", 2);
+  say (7, 130);
+  auto b3 = back (",\"chat_seq\":0");
+  Msg first = b3->wait ("chat", 1), last = b3->wait ("chat", 100);
+  assert_str (first.s ("text"), "m31");
+  assert_str (last.s ("text"), "m130");
+  b3->assert_alive ();
+  fail_unless_equals_int (b3->count ("chat"), 100);
+
+  /* No chat_seq (a client that does not ask): nothing again. A wrong
+   * chat_seq: refused. */
+  b3->drop ();
+  r.rec.wait ("session-ended", 3);
+  auto b4 = back ("");
+  b4->assert_alive ();
+  fail_unless_equals_int (b4->count ("chat"), 0);
+  auto bad = r.connect ();
+  bad->send (
+      join_message ("Bob", ",\"resume\":{\"id\":\"p1\",\"secret\":\"x\",\"chat_seq\":\"7\"}"));
+  fail_unless (bad->wait_error ("bad-message").s ("message").find ("chat_seq") !=
+               std::string::npos);
+
+  /* A refused resume is a newcomer: no replay. */
+  auto d = r.connect ();
+  d->send (join_message ("Dora", ",\"resume\":{\"id\":\"p4242\",\"secret\":\"x\",\"chat_seq\":0}"));
+  d->wait_error ("resume");
+  d->wait ("welcome");
+  d->assert_alive ();
+  fail_unless_equals_int (d->count ("chat"), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_resume_expires)
 {
   TestRoom r ([] (GObject *o) { g_object_set (o, "resume-timeout", 200, nullptr); });
@@ -601,6 +680,7 @@ static Suite *rtcroomsignaller_lifecycle_suite (void)
   tcase_add_test (tc, test_keepalive_timeout);
   tcase_add_test (tc, test_leave_and_drop);
   tcase_add_test (tc, test_resume);
+  tcase_add_test (tc, test_resume_replays_chat);
   tcase_add_test (tc, test_resume_expires);
   tcase_add_test (tc, test_token);
   tcase_add_test (tc, test_turn_secret);
