@@ -69,13 +69,14 @@ void join_leave_cycles (const char *channel, const std::string &host_media,
                          loopback (channel, "offerer"),
                      "room");
   fail_unless (host.pub != nullptr);
-  long threads_before = 0, rss_before = 0;
+  long threads_before = 0, rss_before = 0, heap_before = 0;
   std::string names_before;
   for (guint i = 0; i < CYCLES; i++) {
     if (i == WARMUP) {
       settle ();
       threads_before = thread_count ();
-      rss_before = rss_kb ();
+      rss_before = rss_trimmed_kb ();
+      heap_before = heap_in_use_kb ();
       names_before = thread_names ();
     }
     {
@@ -108,10 +109,12 @@ void join_leave_cycles (const char *channel, const std::string &host_media,
   }
   settle ();
   wait_until ([&] { return thread_count () <= threads_before; }, 5000);
-  long threads_after = thread_count (), rss_after = rss_kb ();
-  g_print ("churn%s: %u cycles after %u warm-up: threads %ld -> %ld, RSS %ld -> %ld kB (%+ld)\n",
+  long threads_after = thread_count (), rss_after = rss_trimmed_kb (),
+       heap_after = heap_in_use_kb ();
+  g_print ("churn%s: %u cycles after %u warm-up: threads %ld -> %ld, RSS (trimmed) %ld -> %ld kB "
+           "(%+ld), heap in use %+ld kB\n",
            mix ? " (audio mixing)" : "", CYCLES - WARMUP, WARMUP, threads_before, threads_after,
-           rss_before, rss_after, rss_after - rss_before);
+           rss_before, rss_after, rss_after - rss_before, heap_after - heap_before);
   fail_unless (threads_after <= threads_before + 2,
                "threads grew from %ld to %ld\nbefore: %s\nafter: %s", threads_before, threads_after,
                names_before.c_str (), thread_names ().c_str ());
