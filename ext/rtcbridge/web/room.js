@@ -62,6 +62,7 @@
 
 import { RoomAudio } from '/static/roomaudio.js';
 import { RoomChannels } from '/static/roomchannels.js';
+import { RoomOutbox } from '/static/roomoutbox.js';
 import { remoteTrackStats } from '/static/roomstats.js';
 
 export { Sha256, sha256Hex, toHex } from '/static/sha256.js';
@@ -124,10 +125,9 @@ export class RoomClient extends EventTarget {
     this._makingOffer = false;
     this._offerWanted = false;
     this._firstDone = false;
-    this._outbox = []; // messages (objects) waiting for the socket or the rate limit
+    this._outbox = new RoomOutbox(() => this.limits,
+      () => (this._ws && this._ws.readyState === WebSocket.OPEN ? this._ws : null));
     this._chatSeq = 0; // the latest chat seq seen (join's resume.chat_seq)
-    this._sentTimes = [];
-    this._outboxTimer = null;
     this._keepalive = null;
     this._lastHeard = 0;
     this._leaving = false;
@@ -275,7 +275,7 @@ export class RoomClient extends EventTarget {
       // chat_seq: the room sends again the chat said since (while away).
       if (resume && this.id && this.secret) join.resume = { id: this.id, secret: this.secret, chat_seq: this._chatSeq };
       ws.send(JSON.stringify(join));
-      this._sentTimes.push(Date.now());
+      this._outbox.sent();
     };
     ws.onmessage = (e) => {
       if (this._ws !== ws) return;
@@ -341,9 +341,7 @@ export class RoomClient extends EventTarget {
     this.state = 'closed';
     clearInterval(this._keepalive);
     this._keepalive = null;
-    clearTimeout(this._outboxTimer);
-    this._outboxTimer = null;
-    this._outbox = [];
+    this._outbox.drop();
     if (this._ws) {
       const ws = this._ws;
       this._ws = null;
@@ -370,7 +368,7 @@ export class RoomClient extends EventTarget {
     this._pendingCandidates = [];
     // The old session's candidates and descriptions mean nothing to a new
     // one; chat not sent yet still goes (after the resume).
-    this._outbox = this._outbox.filter((m) => m.type === 'chat');
+    this._outbox.drop((m) => m.type === 'chat');
     this._firstDone = false;
     this._makingOffer = false;
     this._offerWanted = false;
@@ -386,30 +384,6 @@ export class RoomClient extends EventTarget {
   _send(msg) {
     if (globalThis.ROOM_DEBUG) console.debug('room >', JSON.stringify(msg));
     this._outbox.push(msg);
-    this._flush();
-  }
-
-  _flush() {
-    if (this._outboxTimer) return;
-    const ws = this._ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) {
-      if (this.state === 'closed') this._outbox = [];
-      return;
-    }
-    const budget = Math.max(4, Math.floor(0.8 * 2 * (this.limits.messages_per_second || 50)));
-    const now = Date.now();
-    this._sentTimes = this._sentTimes.filter((t) => now - t < 2000);
-    while (this._outbox.length && this._sentTimes.length < budget) {
-      ws.send(JSON.stringify(this._outbox.shift()));
-      this._sentTimes.push(now);
-    }
-    if (this._outbox.length) {
-      const wait = 2000 - (now - this._sentTimes[0]) + 5;
-      this._outboxTimer = setTimeout(() => {
-        this._outboxTimer = null;
-        this._flush();
-      }, wait);
-    }
   }
 
   // ---- the room's messages ----
@@ -531,7 +505,7 @@ export class RoomClient extends EventTarget {
       this._joinWaiter.resolve(msg);
       this._joinWaiter = null;
     }
-    this._flush();
+    this._outbox.flush();
   }
 
   _tick() {
